@@ -1,0 +1,44 @@
+//! Builds the engine as a zero-import wasm32 module and embeds it.
+//!
+//! Runs a nested `cargo build` of the `imgverify` crate for
+//! `wasm32-unknown-unknown` (no `js` feature) into `target/wasm-module`, so
+//! the `imgverify` binary is self-contained. Set `IMGVERIFY_WASM_MODULE` to a
+//! prebuilt module to skip the nested build.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=IMGVERIFY_WASM_MODULE");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    let dest = out.join("imgverify.wasm");
+    if let Ok(prebuilt) = std::env::var("IMGVERIFY_WASM_MODULE") {
+        std::fs::copy(&prebuilt, &dest).unwrap_or_else(|e| panic!("copy {prebuilt}: {e}"));
+        return;
+    }
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.parent().expect("workspace root").to_path_buf();
+    for p in ["src", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    let target_dir = root.join("target").join("wasm-module");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--release", "--lib", "-p", "imgverify", "--target", "wasm32-unknown-unknown", "--no-default-features"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "RUSTFLAGS" || k == "RUSTC_WRAPPER" || k == "RUSTC_WORKSPACE_WRAPPER" {
+            cmd.env_remove(k);
+        }
+    }
+    let status = cmd.status().expect("run cargo for the wasm module");
+    if !status.success() {
+        panic!(
+            "building the wasm32 engine module failed; is the target installed? run `rustup target add wasm32-unknown-unknown` (cargo xtask setup does it)"
+        );
+    }
+    let built = target_dir.join("wasm32-unknown-unknown").join("release").join("imgverify.wasm");
+    std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+}

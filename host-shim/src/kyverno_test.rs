@@ -1,0 +1,146 @@
+//! `imgverify test DIR`: runs Kyverno CLI `kyverno-test.yaml` suites.
+
+use crate::apply::{self, ResourceOutcome};
+use crate::inputs::{self, NamedText};
+use crate::runner::ModuleRunner;
+use crate::source::ArtifactSource;
+use imgverify::decision::RuleStatus;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A Kyverno CLI test manifest.
+#[derive(Debug, Deserialize)]
+pub struct TestFile {
+    /// Test name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Name in metadata (cli.kyverno.io/v1alpha1).
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    /// Policy files relative to the test file.
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Resource files relative to the test file.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Expectations.
+    #[serde(default)]
+    pub results: Vec<Expectation>,
+}
+
+/// One expected result.
+#[derive(Debug, Deserialize)]
+pub struct Expectation {
+    /// Policy name.
+    pub policy: String,
+    /// Rule name.
+    pub rule: String,
+    /// Resource names.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Single resource name (older format).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Kind.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// pass, fail, skip, warn, error.
+    pub result: String,
+}
+
+/// Outcome of one expectation check.
+#[derive(Debug)]
+pub struct Check {
+    /// Test file.
+    pub file: String,
+    /// Description.
+    pub what: String,
+    /// Expected.
+    pub expected: String,
+    /// Actual.
+    pub actual: String,
+}
+
+impl Check {
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.expected == self.actual
+    }
+}
+
+fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            find_tests(&p, out)?;
+        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| apply::TEST_FILE_NAMES.contains(&n)) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn status_name(s: RuleStatus) -> &'static str {
+    match s {
+        RuleStatus::Pass => "pass",
+        RuleStatus::Fail => "fail",
+        RuleStatus::Warn => "warn",
+        RuleStatus::Error => "error",
+        RuleStatus::Skip => "skip",
+    }
+}
+
+/// Runs every test under `dir`; returns the checks, or an error string per broken test file.
+pub fn run(runner: &ModuleRunner, dir: &Path, now: Option<&str>, source: &dyn ArtifactSource) -> (Vec<Check>, Vec<String>) {
+    let mut files = Vec::new();
+    if let Err(e) = find_tests(dir, &mut files) {
+        return (Vec::new(), vec![format!("{}: {e}", dir.display())]);
+    }
+    let mut checks = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match run_one(runner, &f, now, source) {
+            Ok(mut c) => checks.append(&mut c),
+            Err(e) => errors.push(format!("{}: {e}", f.display())),
+        }
+    }
+    (checks, errors)
+}
+
+fn run_one(runner: &ModuleRunner, file: &Path, now: Option<&str>, source: &dyn ArtifactSource) -> Result<Vec<Check>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    let test: TestFile = serde_norway::from_str(&text).map_err(|e| e.to_string())?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let rel = |v: &[String]| v.iter().map(|p| base.join(p).display().to_string()).collect::<Vec<_>>();
+    let policies: Vec<NamedText> = inputs::read_all(&rel(&test.policies), apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let resources: Vec<NamedText> = inputs::read_all(&rel(&test.resources), apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let mut loaded = apply::load_policies(runner, &policies).map_err(|e| e.to_string())?;
+    let outcomes: Vec<ResourceOutcome> = apply::run(&mut loaded, &resources, now, source).map_err(|e| e.to_string())?;
+    let mut checks = Vec::new();
+    for exp in &test.results {
+        let mut names = exp.resources.clone();
+        names.extend(exp.resource.clone());
+        for name in names {
+            let actual = outcomes
+                .iter()
+                .filter(|o| o.name == name)
+                .filter(|o| exp.kind.as_deref().is_none_or(|k| k == o.kind))
+                .filter(|o| exp.namespace.as_deref().is_none_or(|n| n == o.namespace))
+                .flat_map(|o| o.results.iter())
+                .find(|r| r.policy == exp.policy && r.rule == exp.rule)
+                .map(|r| status_name(r.result).to_string())
+                .unwrap_or_else(|| "(no result)".to_string());
+            checks.push(Check {
+                file: file.display().to_string(),
+                what: format!("{}/{} {}{}", exp.policy, exp.rule, exp.kind.as_deref().map(|k| format!("{k}/")).unwrap_or_default(), name),
+                expected: exp.result.clone(),
+                actual,
+            });
+        }
+    }
+    Ok(checks)
+}

@@ -1,0 +1,13 @@
+//! The imgverify host shim: runs the engine module in wasmtime and serves it
+//! from OCI layouts (and, later, registries) to the CLI.
+//!
+//! One concern per module: [`runner`] (wasmtime), [`source`] (artifacts),
+//! [`inputs`] (files), [`apply`] (evaluation), [`output`] (formats),
+//! [`kyverno_test`] (Kyverno CLI test suites).
+
+pub mod apply;
+pub mod inputs;
+pub mod kyverno_test;
+pub mod output;
+pub mod runner;
+pub mod source;

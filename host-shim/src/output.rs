@@ -1,0 +1,122 @@
+//! Output formats for `apply`: table, JSON, YAML and PolicyReports.
+
+use crate::apply::ResourceOutcome;
+use imgverify::decision::RuleStatus;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Counts results by status.
+pub fn summary(resources: &[ResourceOutcome]) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::from([("pass", 0), ("fail", 0), ("warn", 0), ("error", 0), ("skip", 0)]);
+    for r in resources.iter().flat_map(|r| &r.results) {
+        *m.entry(status_name(r.result)).or_default() += 1;
+    }
+    m
+}
+
+fn status_name(s: RuleStatus) -> &'static str {
+    match s {
+        RuleStatus::Pass => "pass",
+        RuleStatus::Fail => "fail",
+        RuleStatus::Warn => "warn",
+        RuleStatus::Error => "error",
+        RuleStatus::Skip => "skip",
+    }
+}
+
+/// The `-o json` document.
+pub fn json_document(resources: &[ResourceOutcome]) -> Value {
+    json!({"resources": resources, "summary": summary(resources)})
+}
+
+/// The `-o table` text.
+pub fn table(resources: &[ResourceOutcome]) -> String {
+    let mut s = String::new();
+    for r in resources {
+        let id = if r.namespace.is_empty() { format!("{}/{}", r.kind, r.name) } else { format!("{}/{}/{}", r.kind, r.namespace, r.name) };
+        s.push_str(&format!("{} {id}\n", if r.allowed { "ALLOWED" } else { "BLOCKED" }));
+        if r.results.is_empty() {
+            s.push_str("  (no image rules apply)\n");
+        }
+        for res in &r.results {
+            s.push_str(&format!(
+                "  {:<5} {}/{} [{}]: {}\n",
+                status_name(res.result).to_uppercase(),
+                res.policy,
+                res.rule,
+                res.action,
+                res.message
+            ));
+        }
+        for p in r.patches.iter().filter(|p| p.get("op").and_then(Value::as_str) == Some("replace")) {
+            s.push_str(&format!(
+                "  patch {} -> {}\n",
+                p.get("path").and_then(Value::as_str).unwrap_or(""),
+                p.get("value").and_then(Value::as_str).unwrap_or("")
+            ));
+        }
+        for w in &r.warnings {
+            s.push_str(&format!("  warning: {w}\n"));
+        }
+    }
+    let sum = summary(resources);
+    let blocked = resources.iter().filter(|r| !r.allowed).count();
+    s.push_str(&format!(
+        "\n{} resources: {} allowed, {blocked} blocked; rule results: pass {}, fail {}, warn {}, error {}, skip {}\n",
+        resources.len(),
+        resources.len() - blocked,
+        sum["pass"],
+        sum["fail"],
+        sum["warn"],
+        sum["error"],
+        sum["skip"]
+    ));
+    s
+}
+
+/// PolicyReport objects (`wgpolicyk8s.io/v1alpha2`), one per resource.
+pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
+    resources
+        .iter()
+        .map(|r| {
+            let results: Vec<Value> = r
+                .results
+                .iter()
+                .map(|res| {
+                    let mut o = json!({
+                        "policy": res.policy,
+                        "rule": res.rule,
+                        "result": status_name(res.result),
+                        "message": res.message,
+                        "scored": res.scored,
+                        "source": "kyverno",
+                        "properties": {"process": "admission review"},
+                        "resources": [{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}],
+                        "timestamp": {"nanos": 0, "seconds": timestamp},
+                    });
+                    if let Some(c) = &res.category {
+                        o["category"] = json!(c);
+                    }
+                    if let Some(sv) = &res.severity {
+                        o["severity"] = json!(sv);
+                    }
+                    o
+                })
+                .collect();
+            let sum = summary(std::slice::from_ref(r));
+            let cluster = r.namespace.is_empty();
+            let mut metadata = json!({"name": format!("imgverify-{}-{}", r.kind.to_lowercase(), r.name)});
+            if !cluster {
+                metadata["namespace"] = json!(r.namespace);
+            }
+            json!({
+                "apiVersion": "wgpolicyk8s.io/v1alpha2",
+                "kind": if cluster { "ClusterPolicyReport" } else { "PolicyReport" },
+                "metadata": metadata,
+                "scope": {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace},
+                "results": results,
+                "summary": sum,
+            })
+        })
+        .collect()
+}

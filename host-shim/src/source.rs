@@ -1,0 +1,155 @@
+//! Where artifacts come from: the [`ArtifactSource`] trait and local OCI
+//! image layouts (one layout may hold many repositories).
+
+use imgverify::engine::{Fetch, FetchKind};
+use imgverify::limits;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// An answer to one fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceAnswer {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// Not there.
+    NotFound(String),
+    /// Credentials refused.
+    Unauthorized(String),
+    /// Anything else.
+    Error(String),
+}
+
+/// Serves fetches. Implementations must be safe to share across threads.
+pub trait ArtifactSource: Send + Sync {
+    /// Answers one fetch.
+    fn fetch(&self, f: &Fetch) -> SourceAnswer;
+}
+
+/// Why a layout could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    /// Not an OCI layout.
+    #[error("{0}: not an OCI image layout (index.json unreadable: {1})")]
+    NotLayout(String, String),
+    /// A bad `REGISTRY/REPOSITORY=DIR` argument.
+    #[error("invalid --oci-layout {0:?}: expected DIR or REGISTRY/REPOSITORY=DIR")]
+    Spec(String),
+}
+
+#[derive(Deserialize)]
+struct Index {
+    #[serde(default)]
+    manifests: Vec<IndexEntry>,
+}
+
+#[derive(Deserialize)]
+struct IndexEntry {
+    digest: String,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// One OCI image layout directory.
+#[derive(Debug, Clone)]
+struct Layout {
+    dir: PathBuf,
+    /// `registry/repository` serving bare-tag ref names.
+    default_repo: Option<String>,
+    /// `(ref name, manifest digest)`.
+    refs: Vec<(String, String)>,
+}
+
+/// A set of OCI layouts.
+#[derive(Debug, Clone, Default)]
+pub struct OciLayouts {
+    layouts: Vec<Layout>,
+}
+
+impl OciLayouts {
+    /// Adds a layout from `DIR` or `REGISTRY/REPOSITORY=DIR`.
+    pub fn add(&mut self, spec: &str) -> Result<(), LayoutError> {
+        let (default_repo, dir) = match spec.split_once('=') {
+            Some((repo, dir)) if !repo.is_empty() && !dir.is_empty() => (Some(repo.to_string()), dir),
+            Some(_) => return Err(LayoutError::Spec(spec.to_string())),
+            None => (None, spec),
+        };
+        let dir = PathBuf::from(dir);
+        let index_path = dir.join("index.json");
+        let text = std::fs::read_to_string(&index_path)
+            .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
+        let index: Index = serde_json::from_str(&text).map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
+        let refs = index
+            .manifests
+            .into_iter()
+            .filter_map(|m| m.annotations.get(REF_NAME).cloned().map(|r| (r, m.digest)))
+            .collect();
+        self.layouts.push(Layout { dir, default_repo, refs });
+        Ok(())
+    }
+
+    fn read_blob(dir: &Path, digest: &str, max: usize) -> Option<Result<Vec<u8>, String>> {
+        let (alg, hex) = digest.split_once(':')?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) || !alg.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let path = dir.join("blobs").join(alg).join(hex);
+        let meta = std::fs::metadata(&path).ok()?;
+        if meta.len() > max as u64 {
+            return Some(Err(format!("{digest}: {} bytes is over the limit of {max}", meta.len())));
+        }
+        Some(std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display())))
+    }
+}
+
+fn split_reference(key: &str) -> Option<(&str, &str)> {
+    let slash = key.rfind('/').unwrap_or(0);
+    let colon = key[slash..].rfind(':')? + slash;
+    Some((&key[..colon], &key[colon + 1..]))
+}
+
+impl ArtifactSource for OciLayouts {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        let max = match f.kind {
+            FetchKind::Blob => limits::MAX_BLOB_BYTES,
+            _ => limits::MAX_MANIFEST_BYTES,
+        };
+        match f.kind {
+            FetchKind::ManifestByTag => {
+                let Some((repo, tag)) = split_reference(&f.key) else {
+                    return SourceAnswer::Error(format!("bad tag reference {}", f.key));
+                };
+                for l in &self.layouts {
+                    for (name, digest) in &l.refs {
+                        let full = if name.contains('/') {
+                            name == &f.key
+                        } else {
+                            l.default_repo.as_deref() == Some(repo) && name == tag
+                        };
+                        if full {
+                            return match Self::read_blob(&l.dir, digest, max) {
+                                Some(Ok(b)) => SourceAnswer::Bytes(b),
+                                Some(Err(e)) => SourceAnswer::Error(e),
+                                None => SourceAnswer::Error(format!("{}: blob {digest} missing from layout {}", f.key, l.dir.display())),
+                            };
+                        }
+                    }
+                }
+                SourceAnswer::NotFound(format!("{}: manifest unknown", f.key))
+            }
+            FetchKind::Manifest | FetchKind::Blob => {
+                let digest = f.digest.as_deref().unwrap_or("");
+                for l in &self.layouts {
+                    match Self::read_blob(&l.dir, digest, max) {
+                        Some(Ok(b)) => return SourceAnswer::Bytes(b),
+                        Some(Err(e)) => return SourceAnswer::Error(e),
+                        None => {}
+                    }
+                }
+                SourceAnswer::NotFound(format!("{}: blob unknown", f.key))
+            }
+            FetchKind::Referrers => SourceAnswer::NotFound(format!("{}: no referrers in OCI layouts", f.key)),
+        }
+    }
+}

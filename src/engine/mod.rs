@@ -1,0 +1,222 @@
+//! The evaluation protocol: `Engine::compile(policies)`, then per request a
+//! [`Session`] that is evaluated repeatedly; each round returns either the
+//! artifacts still needed or the [`Decision`].
+
+mod evaluate;
+pub mod store;
+mod verify;
+
+pub use store::{Answer, FailureStatus, Fetch, FetchKind, PutError, Store};
+
+use crate::decision::Decision;
+use crate::limits;
+use crate::policy::compile::{self, CompileError, Lint};
+use crate::policy::compiled::CompiledPolicy;
+use crate::policy::load::{self, Document, LoadError};
+use crate::policy::matching::UserInfo;
+use crate::reference::NormalizeOptions;
+use crate::sigstore::trusted_root::{LogKey, TrustedRoot, TrustedRootError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Why an engine could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The documents could not be read.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// Policies are invalid (every error listed).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Compile(Vec<CompileError>),
+    /// The trusted root is invalid.
+    #[error("{0}")]
+    TrustedRoot(#[from] TrustedRootError),
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineOptions {
+    /// Kyverno `defaultRegistry` (default `docker.io`).
+    #[serde(default)]
+    pub default_registry: Option<String>,
+    /// Kyverno `enableDefaultRegistryMutation` (default true).
+    #[serde(default)]
+    pub enable_default_registry_mutation: Option<bool>,
+    /// A `trusted_root.json` replacing the embedded public-good root.
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+}
+
+/// Compiled policies plus trust material; immutable and shareable.
+#[derive(Debug)]
+pub struct Engine {
+    policies: Vec<CompiledPolicy>,
+    lints: Vec<Lint>,
+    tlog_keys: Vec<LogKey>,
+    normalize: NormalizeOptions,
+}
+
+impl Engine {
+    /// Compiles policies from YAML/JSON text with default options.
+    pub fn compile(source_name: &str, text: &str) -> Result<Self, EngineError> {
+        Self::compile_with(&[(source_name, text)], &EngineOptions::default())
+    }
+
+    /// Compiles several sources with options.
+    pub fn compile_with(sources: &[(&str, &str)], options: &EngineOptions) -> Result<Self, EngineError> {
+        let mut docs: Vec<Document> = Vec::new();
+        let mut total = 0usize;
+        for (name, text) in sources {
+            total += text.len();
+            if total > limits::MAX_POLICY_BYTES {
+                return Err(LoadError::TooLarge {
+                    what: "policy set",
+                    size: total,
+                    limit: limits::MAX_POLICY_BYTES,
+                }
+                .into());
+            }
+            docs.extend(load::parse_documents(name, text, limits::MAX_POLICY_BYTES)?);
+        }
+        let out = compile::compile_documents(&docs).map_err(EngineError::Compile)?;
+        let root = match &options.trusted_root {
+            Some(json) => TrustedRoot::parse(json)?,
+            None => TrustedRoot::public_good()?,
+        };
+        let defaults = NormalizeOptions::default();
+        Ok(Engine {
+            policies: out.policies,
+            lints: out.lints,
+            tlog_keys: root.tlogs,
+            normalize: NormalizeOptions {
+                default_registry: options.default_registry.clone().unwrap_or(defaults.default_registry),
+                enable_default_registry_mutation: options
+                    .enable_default_registry_mutation
+                    .unwrap_or(defaults.enable_default_registry_mutation),
+            },
+        })
+    }
+
+    /// The compiled policies.
+    pub fn policies(&self) -> &[CompiledPolicy] {
+        &self.policies
+    }
+
+    /// Compile-time warnings.
+    pub fn lints(&self) -> &[Lint] {
+        &self.lints
+    }
+}
+
+fn default_operation() -> String {
+    "CREATE".to_string()
+}
+
+/// An admission-like request to evaluate.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// CREATE (default), UPDATE, DELETE, CONNECT.
+    #[serde(default = "default_operation")]
+    pub operation: String,
+    /// The resource.
+    pub object: Value,
+    /// The previous resource on UPDATE.
+    #[serde(default)]
+    pub old_object: Option<Value>,
+    /// Labels of the resource's namespace, for `namespaceSelector`.
+    #[serde(default)]
+    pub namespace_labels: Option<BTreeMap<String, String>>,
+    /// The requesting user, when known.
+    #[serde(default)]
+    pub user_info: Option<UserInfo>,
+    /// Evaluation time, RFC 3339 (certificate validity; not used by key checks).
+    #[serde(default)]
+    pub now: Option<String>,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Not JSON of the expected shape.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// Too large.
+    #[error("request is {0} bytes, over the limit of {max}", max = limits::MAX_REQUEST_BYTES)]
+    TooLarge(usize),
+    /// `now` is not RFC 3339.
+    #[error("invalid now {0:?}: expected RFC 3339")]
+    Now(String),
+}
+
+impl Request {
+    /// Parses a request from JSON bytes.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, RequestError> {
+        if bytes.len() > limits::MAX_REQUEST_BYTES {
+            return Err(RequestError::TooLarge(bytes.len()));
+        }
+        let r: Request = serde_json::from_slice(bytes).map_err(|e| RequestError::Invalid(e.to_string()))?;
+        if let Some(now) = &r.now
+            && crate::sigstore::trusted_root::parse_rfc3339(now).is_none()
+        {
+            return Err(RequestError::Now(now.clone()));
+        }
+        if !r.object.is_object() {
+            return Err(RequestError::Invalid("object must be a JSON object".into()));
+        }
+        Ok(r)
+    }
+}
+
+/// One evaluation round's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Fetch these and evaluate again.
+    NeedArtifacts {
+        /// The fetches, deduplicated.
+        fetches: Vec<Fetch>,
+    },
+    /// Done.
+    Decision {
+        /// The decision.
+        decision: Decision,
+    },
+}
+
+/// A request with its artifact store.
+#[derive(Debug, Clone)]
+pub struct Session {
+    engine: Arc<Engine>,
+    request: Request,
+    store: Store,
+}
+
+impl Session {
+    /// Starts a session.
+    pub fn new(engine: Arc<Engine>, request: Request) -> Self {
+        Session {
+            engine,
+            request,
+            store: Store::default(),
+        }
+    }
+
+    /// Adds an answer to a fetch.
+    pub fn put(&mut self, kind: FetchKind, key: &str, answer: Answer) -> Result<(), PutError> {
+        self.store.put(kind, key, answer)
+    }
+
+    /// Evaluates with what is stored so far.
+    pub fn evaluate(&self) -> Outcome {
+        evaluate::evaluate(&self.engine, &self.request, &self.store)
+    }
+
+    /// The request.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+}

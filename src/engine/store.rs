@@ -1,0 +1,259 @@
+//! The session's artifact store: answers to fetches, keyed by kind and key.
+//! Digest-addressed answers are hashed on the way in and rejected on mismatch.
+
+use crate::digest::{Digest, DigestError};
+use crate::limits;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Kinds of fetch a host serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchKind {
+    /// Manifest by tag (the only unverifiable answer).
+    ManifestByTag,
+    /// Manifest by digest.
+    Manifest,
+    /// Blob by digest.
+    Blob,
+    /// OCI 1.1 referrers index of a digest.
+    Referrers,
+}
+
+impl FetchKind {
+    /// Parses the protocol name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "manifest_by_tag" => Some(Self::ManifestByTag),
+            "manifest" => Some(Self::Manifest),
+            "blob" => Some(Self::Blob),
+            "referrers" => Some(Self::Referrers),
+            _ => None,
+        }
+    }
+    /// The protocol name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ManifestByTag => "manifest_by_tag",
+            Self::Manifest => "manifest",
+            Self::Blob => "blob",
+            Self::Referrers => "referrers",
+        }
+    }
+    fn max_bytes(self) -> usize {
+        match self {
+            Self::Blob => limits::MAX_BLOB_BYTES,
+            _ => limits::MAX_MANIFEST_BYTES,
+        }
+    }
+}
+
+/// One artifact the engine asks the host for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Fetch {
+    /// What to fetch.
+    pub kind: FetchKind,
+    /// The key to echo back in `put`.
+    pub key: String,
+    /// Registry host.
+    pub registry: String,
+    /// Repository path.
+    pub repository: String,
+    /// Tag, for `manifest_by_tag`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tag: Option<String>,
+    /// Digest, for `manifest`, `blob`, `referrers`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub digest: Option<String>,
+    /// Referrers filter.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub artifact_type: Option<String>,
+}
+
+fn repo_ref(registry: &str, repository: &str) -> String {
+    if registry.is_empty() {
+        repository.to_string()
+    } else {
+        format!("{registry}/{repository}")
+    }
+}
+
+impl Fetch {
+    /// A manifest by tag.
+    pub fn manifest_by_tag(registry: &str, repository: &str, tag: &str) -> Self {
+        Fetch {
+            kind: FetchKind::ManifestByTag,
+            key: format!("{}:{tag}", repo_ref(registry, repository)),
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: Some(tag.to_string()),
+            digest: None,
+            artifact_type: None,
+        }
+    }
+    /// A digest-addressed manifest or blob.
+    pub fn by_digest(kind: FetchKind, registry: &str, repository: &str, digest: &Digest) -> Self {
+        Fetch {
+            kind,
+            key: format!("{}@{digest}", repo_ref(registry, repository)),
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            tag: None,
+            digest: Some(digest.to_string()),
+            artifact_type: None,
+        }
+    }
+}
+
+/// Typed failure a host reports for a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureStatus {
+    /// 404 / manifest unknown.
+    NotFound,
+    /// 401 / 403.
+    Unauthorized,
+    /// Anything else (network, 5xx, timeouts).
+    Error,
+}
+
+/// A stored answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// A failure.
+    Failure(FailureStatus, String),
+}
+
+/// Why a `put` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    /// Unknown kind name.
+    #[error("unknown fetch kind {0:?}")]
+    UnknownKind(String),
+    /// A digest-addressed key without a valid digest.
+    #[error("key {key:?} has no valid digest: {error}")]
+    BadKey {
+        /// The key.
+        key: String,
+        /// The problem.
+        error: DigestError,
+    },
+    /// The bytes do not hash to the key's digest (recorded as a failure).
+    #[error("{key}: {error}")]
+    DigestMismatch {
+        /// The key.
+        key: String,
+        /// The mismatch.
+        error: DigestError,
+    },
+    /// Too large (recorded as a failure).
+    #[error("{key}: {size} bytes is over the limit of {limit} for {kind}")]
+    TooLarge {
+        /// The key.
+        key: String,
+        /// Size given.
+        size: usize,
+        /// Limit.
+        limit: usize,
+        /// Kind.
+        kind: &'static str,
+    },
+    /// The store is full.
+    #[error("artifact store is full ({0})")]
+    StoreFull(&'static str),
+}
+
+/// Content- and tag-addressed answers for one session.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    entries: BTreeMap<(FetchKind, String), Answer>,
+    bytes: usize,
+}
+
+impl Store {
+    /// Adds an answer; digest-addressed bytes are verified first. A mismatch
+    /// or oversize answer is stored as a failure (so evaluation reports it)
+    /// and also returned as an error.
+    pub fn put(&mut self, kind: FetchKind, key: &str, answer: Answer) -> Result<(), PutError> {
+        if self.entries.len() >= limits::MAX_STORE_ENTRIES {
+            return Err(PutError::StoreFull("too many entries"));
+        }
+        let mut result = Ok(());
+        let answer = match answer {
+            Answer::Bytes(bytes) => {
+                let size = bytes.len();
+                if size > kind.max_bytes() {
+                    let e = PutError::TooLarge {
+                        key: key.to_string(),
+                        size,
+                        limit: kind.max_bytes(),
+                        kind: kind.as_str(),
+                    };
+                    let a = Answer::Failure(FailureStatus::Error, e.to_string());
+                    result = Err(e);
+                    a
+                } else if matches!(kind, FetchKind::Manifest | FetchKind::Blob) {
+                    let digest = key
+                        .rsplit_once('@')
+                        .map(|(_, d)| d)
+                        .ok_or_else(|| PutError::BadKey {
+                            key: key.to_string(),
+                            error: DigestError::Format(key.to_string()),
+                        })
+                        .and_then(|d| {
+                            Digest::parse(d).map_err(|error| PutError::BadKey {
+                                key: key.to_string(),
+                                error,
+                            })
+                        })?;
+                    match digest.verify(&bytes) {
+                        Ok(()) => Answer::Bytes(bytes),
+                        Err(error) => {
+                            let a = Answer::Failure(FailureStatus::Error, error.to_string());
+                            result = Err(PutError::DigestMismatch {
+                                key: key.to_string(),
+                                error,
+                            });
+                            a
+                        }
+                    }
+                } else {
+                    Answer::Bytes(bytes)
+                }
+            }
+            f => f,
+        };
+        let add = match &answer {
+            Answer::Bytes(b) => b.len(),
+            Answer::Failure(_, m) => m.len(),
+        };
+        if self.bytes + add > limits::MAX_STORE_BYTES {
+            return Err(PutError::StoreFull("byte budget exhausted"));
+        }
+        self.bytes += add;
+        if let Some(old) = self.entries.insert((kind, key.to_string()), answer) {
+            self.bytes -= match old {
+                Answer::Bytes(b) => b.len(),
+                Answer::Failure(_, m) => m.len(),
+            };
+        }
+        result
+    }
+
+    /// Looks an answer up.
+    pub fn get(&self, kind: FetchKind, key: &str) -> Option<&Answer> {
+        self.entries.get(&(kind, key.to_string()))
+    }
+
+    /// Number of stored answers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

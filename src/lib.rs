@@ -1,0 +1,21 @@
+//! imgverify: a pure image-trust engine for Kyverno `verifyImages` policies.
+//!
+//! The engine parses policies, matches workload images, and verifies
+//! signatures on bytes it is given; when it needs more bytes it says which
+//! (see [`engine`]). It has no network, clock or file access, so the same code
+//! runs natively, in wasmtime (C ABI) and in the browser (wasm-bindgen).
+
+pub mod crypto;
+pub mod digest;
+pub mod limits;
+pub mod reference;
+pub mod wildcard;
+pub mod policy;
+pub mod oci;
+pub mod sigstore;
+pub mod decision;
+pub mod engine;
+pub mod resource;
+
+pub use engine::{Engine, Outcome, Request, Session};
+pub mod abi;

@@ -1,0 +1,243 @@
+//! The compiled, validated form of a policy the engine evaluates.
+
+use super::model::{Attestation, ImageExtractor, LabelSelector, MatchResources};
+use crate::crypto::{HashAlgorithm, PublicKey};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// `Audit` or `Enforce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Report only.
+    Audit,
+    /// Block.
+    Enforce,
+}
+
+impl Action {
+    /// Parses `audit`, `Audit`, `enforce`, `Enforce`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Audit" | "audit" => Some(Self::Audit),
+            "Enforce" | "enforce" => Some(Self::Enforce),
+            _ => None,
+        }
+    }
+}
+
+/// What happens when a rule errors (not fails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FailurePolicy {
+    /// Errors block the request.
+    Fail,
+    /// Errors are ignored.
+    Ignore,
+}
+
+/// A `validationFailureActionOverrides` entry.
+#[derive(Debug, Clone)]
+pub struct ActionOverride {
+    /// The action.
+    pub action: Action,
+    /// Namespace wildcards (`None`: all).
+    pub namespaces: Option<Vec<String>>,
+    /// Namespace selector (`None`: all).
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` for a namespaced `Policy`.
+    pub namespace: Option<String>,
+    /// Where it came from, for messages (`<source>#<doc> ClusterPolicy/name`).
+    pub origin: String,
+    /// `spec.validationFailureAction` (default Audit).
+    pub action: Action,
+    /// Overrides by namespace.
+    pub overrides: Vec<ActionOverride>,
+    /// Failure policy (default Fail).
+    pub failure_policy: FailurePolicy,
+    /// Webhook timeout in seconds (default 10).
+    pub timeout_seconds: u32,
+    /// Background scanning.
+    pub background: bool,
+    /// `applyRules: One`.
+    pub apply_one: bool,
+    /// `emitWarning`.
+    pub emit_warning: bool,
+    /// `policies.kyverno.io/scored` is not "false".
+    pub scored: bool,
+    /// `policies.kyverno.io/category`.
+    pub category: Option<String>,
+    /// `policies.kyverno.io/severity`.
+    pub severity: Option<String>,
+    /// Rules after autogen.
+    pub rules: Vec<CompiledRule>,
+}
+
+impl CompiledPolicy {
+    /// The name used in reports: `name`, or `namespace/name` for a `Policy`.
+    pub fn report_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The key in the scoped annotation: `namespace/name` or `/name`.
+    pub fn scoped_key(&self) -> String {
+        format!("{}/{}", self.namespace.as_deref().unwrap_or(""), self.name)
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Rule name (autogen names included).
+    pub name: String,
+    /// `match`.
+    pub match_resources: MatchResources,
+    /// `exclude`.
+    pub exclude: Option<MatchResources>,
+    /// Custom extractors by kind.
+    pub image_extractors: Option<BTreeMap<String, Vec<ImageExtractor>>>,
+    /// `reportProperties`.
+    pub report_properties: BTreeMap<String, String>,
+    /// What the rule does.
+    pub body: RuleBody,
+    /// Features the offline engine cannot evaluate yet; a matching rule
+    /// reports `error` naming them rather than silently passing.
+    pub unsupported: Vec<String>,
+}
+
+/// The kind of rule.
+#[derive(Debug, Clone)]
+pub enum RuleBody {
+    /// `verifyImages`.
+    VerifyImages(Vec<Verification>),
+    /// validate / mutate / generate: reported as skipped-unsupported.
+    Other(&'static str),
+}
+
+/// Signature format of a verifyImages entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum VerifierType {
+    /// cosign `.sig` / `.att`.
+    Cosign,
+    /// Sigstore bundles via referrers.
+    SigstoreBundle,
+    /// Notary v2.
+    Notary,
+}
+
+/// A compiled `verifyImages[]` entry.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// Index in `verifyImages`.
+    pub index: usize,
+    /// Entry-level action.
+    pub failure_action: Option<Action>,
+    /// Signature format.
+    pub verifier: VerifierType,
+    /// Image patterns.
+    pub image_references: Vec<String>,
+    /// Images skipped.
+    pub skip_image_references: Vec<String>,
+    /// Signature checks.
+    pub attestors: Vec<AttestorSet>,
+    /// Attestation checks (evaluated by a later engine version).
+    pub attestations: Vec<Attestation>,
+    /// Alternate signature repository.
+    pub repository: Option<String>,
+    /// Replace tags by digests.
+    pub mutate_digest: bool,
+    /// Require digests.
+    pub verify_digest: bool,
+    /// Require verification.
+    pub required: bool,
+    /// `useCache` (informational: the engine keeps no verdict cache).
+    pub use_cache: bool,
+    /// Also use OCI 1.1 referrers.
+    pub cosign_oci11: bool,
+    /// Post-verification deny block.
+    pub validate: Option<Value>,
+}
+
+impl Verification {
+    /// Whether the entry verifies anything.
+    pub fn has_checks(&self) -> bool {
+        !self.attestors.is_empty() || !self.attestations.is_empty()
+    }
+}
+
+/// A compiled attestor set.
+#[derive(Debug, Clone)]
+pub struct AttestorSet {
+    /// How many entries must verify.
+    pub required: usize,
+    /// Entries after multi-key expansion.
+    pub entries: Vec<AttestorEntry>,
+}
+
+/// One attestor entry.
+#[derive(Debug, Clone)]
+pub struct AttestorEntry {
+    /// What verifies it.
+    pub kind: AttestorKind,
+    /// Required payload annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Alternate repository.
+    pub repository: Option<String>,
+}
+
+/// The verifier of an attestor entry.
+#[derive(Debug, Clone)]
+pub enum AttestorKind {
+    /// A static public key.
+    Key(Box<KeyAttestor>),
+    /// A key the offline engine cannot load (k8s secret, KMS, variable).
+    KeyUnavailable(String),
+    /// Certificates (a later engine version).
+    Certificates(Box<super::model::CertificateAttestor>),
+    /// Keyless (a later engine version).
+    Keyless(Box<super::model::KeylessAttestor>),
+    /// A nested attestor set.
+    Nested(Box<AttestorSet>),
+}
+
+impl AttestorKind {
+    /// The path suffix Kyverno prints (`.keys`, `.keyless`, …).
+    pub fn path_suffix(&self) -> &'static str {
+        match self {
+            Self::Key(_) | Self::KeyUnavailable(_) => ".keys",
+            Self::Certificates(_) => ".certificates",
+            Self::Keyless(_) => ".keyless",
+            Self::Nested(_) => ".attestor",
+        }
+    }
+}
+
+/// A public-key attestor.
+#[derive(Debug, Clone)]
+pub struct KeyAttestor {
+    /// The key.
+    pub key: Arc<PublicKey>,
+    /// Hash for ECDSA/RSA.
+    pub hash: HashAlgorithm,
+    /// Transparency log requirement.
+    pub tlog: TlogPolicy,
+}
+
+/// Transparency-log requirement of an attestor.
+#[derive(Debug, Clone)]
+pub struct TlogPolicy {
+    /// `rekor.ignoreTlog`.
+    pub ignore: bool,
+    /// Keys from `rekor.pubkey`; `None` uses the engine's trusted root.
+    pub keys: Option<Vec<Arc<PublicKey>>>,
+}

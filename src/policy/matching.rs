@@ -1,0 +1,218 @@
+//! `match` / `exclude` evaluation against an admission request.
+
+use super::model::{LabelSelector, MatchResources, ResourceDescription, ResourceFilter, Subject};
+use crate::wildcard;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The requesting user, when known (absent for background scans and `apply`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    /// User name (`system:serviceaccount:ns:name` for service accounts).
+    #[serde(default)]
+    pub username: String,
+    /// Groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Namespaced roles (`ns:role`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Cluster roles.
+    #[serde(default)]
+    pub cluster_roles: Vec<String>,
+}
+
+/// What matching looks at in a request.
+#[derive(Debug, Clone)]
+pub struct MatchTarget<'a> {
+    /// API group (`""` for core).
+    pub group: &'a str,
+    /// API version.
+    pub version: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+    /// Name (or generateName).
+    pub name: &'a str,
+    /// Namespace (`""` for cluster-scoped).
+    pub namespace: &'a str,
+    /// Labels.
+    pub labels: &'a BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: &'a BTreeMap<String, String>,
+    /// CREATE, UPDATE, DELETE, CONNECT.
+    pub operation: &'a str,
+    /// Labels of the namespace, when known.
+    pub namespace_labels: Option<&'a BTreeMap<String, String>>,
+    /// The user, when known.
+    pub user: Option<&'a UserInfo>,
+}
+
+/// Whether a `match` block selects the target.
+pub fn matches_block(m: &MatchResources, t: &MatchTarget) -> bool {
+    if let Some(any) = m.any.as_ref().filter(|a| !a.is_empty()) {
+        return any.iter().any(|f| filter_matches(f, t));
+    }
+    if let Some(all) = m.all.as_ref().filter(|a| !a.is_empty()) {
+        return all.iter().all(|f| filter_matches(f, t));
+    }
+    filter_matches(&flat_filter(m), t)
+}
+
+/// Whether an `exclude` block excludes the target.
+pub fn excluded_by(m: &MatchResources, t: &MatchTarget) -> bool {
+    if let Some(any) = m.any.as_ref().filter(|a| !a.is_empty()) {
+        return any.iter().any(|f| filter_matches(f, t));
+    }
+    if let Some(all) = m.all.as_ref().filter(|a| !a.is_empty()) {
+        return all.iter().all(|f| filter_matches(f, t));
+    }
+    let f = flat_filter(m);
+    if f == ResourceFilter::default() || f.resources.as_ref().is_some_and(|r| *r == ResourceDescription::default()) && f.subjects.is_none() && f.roles.is_none() && f.cluster_roles.is_none() {
+        return false;
+    }
+    filter_matches(&f, t)
+}
+
+fn flat_filter(m: &MatchResources) -> ResourceFilter {
+    ResourceFilter {
+        resources: m.resources.clone(),
+        subjects: m.subjects.clone(),
+        roles: m.roles.clone(),
+        cluster_roles: m.cluster_roles.clone(),
+    }
+}
+
+fn filter_matches(f: &ResourceFilter, t: &MatchTarget) -> bool {
+    if let Some(d) = &f.resources
+        && !description_matches(d, t)
+    {
+        return false;
+    }
+    // User info is only checked when the request carries it.
+    if let Some(u) = t.user {
+        if let Some(roles) = f.roles.as_ref().filter(|r| !r.is_empty())
+            && !roles.iter().any(|r| u.roles.contains(r))
+        {
+            return false;
+        }
+        if let Some(roles) = f.cluster_roles.as_ref().filter(|r| !r.is_empty())
+            && !roles.iter().any(|r| u.cluster_roles.contains(r))
+        {
+            return false;
+        }
+        if let Some(subjects) = f.subjects.as_ref().filter(|s| !s.is_empty())
+            && !subjects.iter().any(|s| subject_matches(s, u))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn subject_matches(s: &Subject, u: &UserInfo) -> bool {
+    match s.kind.as_str() {
+        "ServiceAccount" => {
+            let want = format!("system:serviceaccount:{}:{}", s.namespace.as_deref().unwrap_or(""), s.name);
+            wildcard::matches(&want, &u.username)
+        }
+        "Group" => u.groups.iter().any(|g| wildcard::matches(&s.name, g)),
+        _ => wildcard::matches(&s.name, &u.username),
+    }
+}
+
+fn description_matches(d: &ResourceDescription, t: &MatchTarget) -> bool {
+    if let Some(kinds) = d.kinds.as_ref().filter(|k| !k.is_empty())
+        && !kinds.iter().any(|k| kind_matches(k, t))
+    {
+        return false;
+    }
+    let mut names: Vec<&str> = d.names.iter().flatten().map(String::as_str).collect();
+    if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
+        names.push(n);
+    }
+    if !names.is_empty() && !names.iter().any(|n| wildcard::matches(n, t.name)) {
+        return false;
+    }
+    if let Some(ns) = d.namespaces.as_ref().filter(|n| !n.is_empty()) {
+        let subject = if t.kind == "Namespace" { t.name } else { t.namespace };
+        if !ns.iter().any(|p| wildcard::matches(p, subject)) {
+            return false;
+        }
+    }
+    if let Some(ann) = d.annotations.as_ref().filter(|a| !a.is_empty()) {
+        let ok = ann.iter().all(|(k, v)| {
+            t.annotations
+                .iter()
+                .any(|(rk, rv)| wildcard::matches(k, rk) && wildcard::matches(v, rv))
+        });
+        if !ok {
+            return false;
+        }
+    }
+    if let Some(sel) = &d.selector
+        && !selector_matches(sel, t.labels, true)
+    {
+        return false;
+    }
+    if let Some(sel) = &d.namespace_selector {
+        if t.kind == "Namespace" {
+            return false;
+        }
+        match t.namespace_labels {
+            Some(labels) if selector_matches(sel, labels, false) => {}
+            _ => return false,
+        }
+    }
+    if let Some(ops) = d.operations.as_ref().filter(|o| !o.is_empty())
+        && !ops.iter().any(|o| o == t.operation)
+    {
+        return false;
+    }
+    true
+}
+
+/// Kinds: `Kind`, `version/Kind`, `group/version/Kind`, with wildcards;
+/// a `Kind/subresource` selector never matches a whole object.
+fn kind_matches(sel: &str, t: &MatchTarget) -> bool {
+    let parts: Vec<&str> = sel.split('/').collect();
+    let (group, version, kind) = match parts.as_slice() {
+        [k] => ("*", "*", *k),
+        [a, _sub] if a.starts_with(|c: char| c.is_ascii_uppercase()) || *a == "*" && parts.len() == 2 && !_sub.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            return false;
+        }
+        [v, k] => ("*", *v, *k),
+        [g, v, k] => (*g, *v, *k),
+        _ => return false,
+    };
+    wildcard::matches(group, t.group) && wildcard::matches(version, t.version) && wildcard::matches(kind, t.kind)
+}
+
+/// Label selector semantics; `wildcard_values` allows wildcards in
+/// `matchLabels` values (Kyverno's resource selector).
+pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>, wildcard_values: bool) -> bool {
+    for (k, v) in sel.match_labels.iter().flatten() {
+        let ok = match labels.get(k) {
+            Some(actual) if wildcard_values => wildcard::matches(v, actual),
+            Some(actual) => actual == v,
+            None => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    for e in sel.match_expressions.iter().flatten() {
+        let values = e.values.clone().unwrap_or_default();
+        let ok = match e.operator.as_str() {
+            "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
+            "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
+            "Exists" => labels.contains_key(&e.key),
+            "DoesNotExist" => !labels.contains_key(&e.key),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,164 @@
+//! Image extraction from workloads: the built-in Pod and pod-controller
+//! extractors and rule-level `imageExtractors`, each image with the JSON
+//! pointer a digest patch replaces.
+
+use crate::limits;
+use crate::policy::model::ImageExtractor;
+use crate::reference::{ImageInfo, NormalizeOptions, ReferenceError};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One image found in a resource.
+#[derive(Debug, Clone)]
+pub struct ExtractedImage {
+    /// Context bucket (`containers`, `initContainers`, …, or an extractor name).
+    pub bucket: String,
+    /// Container name (or extractor key / pointer).
+    pub key: String,
+    /// JSON pointer to the image string.
+    pub pointer: String,
+    /// The string as written in the resource.
+    pub value: String,
+    /// The normalised image, or why it is invalid.
+    pub info: Result<ImageInfo, ReferenceError>,
+}
+
+/// Why extraction failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// More images than [`limits::MAX_IMAGES_PER_RESOURCE`].
+    #[error("resource has more than {max} images", max = limits::MAX_IMAGES_PER_RESOURCE)]
+    TooMany,
+}
+
+const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
+
+/// The pod spec path (as pointer segments) for a kind, if it has one.
+pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&["spec"]),
+        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Job" => {
+            Some(&["spec", "template", "spec"])
+        }
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+fn escape(seg: &str) -> String {
+    seg.replace('~', "~0").replace('/', "~1")
+}
+
+/// Extracts the images of `resource` (of `kind`) with the rule's extractors,
+/// falling back to the built-in ones.
+pub fn extract_images(
+    resource: &Value,
+    kind: &str,
+    extractors: Option<&BTreeMap<String, Vec<ImageExtractor>>>,
+    opts: &NormalizeOptions,
+) -> Result<Vec<ExtractedImage>, ExtractError> {
+    let mut out = Vec::new();
+    if let Some(list) = extractors.and_then(|m| m.get(kind)) {
+        for ex in list {
+            custom(resource, ex, opts, &mut out)?;
+        }
+        return Ok(out);
+    }
+    let Some(path) = pod_spec_path(kind) else {
+        return Ok(out);
+    };
+    let mut node = resource;
+    let mut pointer = String::new();
+    for seg in path {
+        match node.get(seg) {
+            Some(n) => node = n,
+            None => return Ok(out),
+        }
+        pointer.push('/');
+        pointer.push_str(seg);
+    }
+    for list in CONTAINER_LISTS {
+        let Some(Value::Array(items)) = node.get(list) else {
+            continue;
+        };
+        for (i, c) in items.iter().enumerate() {
+            let Some(image) = c.get("image").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if out.len() >= limits::MAX_IMAGES_PER_RESOURCE {
+                return Err(ExtractError::TooMany);
+            }
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            out.push(ExtractedImage {
+                bucket: list.to_string(),
+                key: name,
+                pointer: format!("{pointer}/{list}/{i}/image"),
+                value: image.to_string(),
+                info: ImageInfo::parse(image, opts),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn custom(
+    resource: &Value,
+    ex: &ImageExtractor,
+    opts: &NormalizeOptions,
+    out: &mut Vec<ExtractedImage>,
+) -> Result<(), ExtractError> {
+    let mut segments: Vec<&str> = ex.path.split('/').filter(|s| !s.is_empty()).collect();
+    let value_field = match ex.value.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) => v.to_string(),
+        None => match segments.pop() {
+            Some(v) => v.to_string(),
+            None => return Ok(()),
+        },
+    };
+    let bucket = ex.name.clone().unwrap_or_else(|| "custom".to_string());
+    let mut nodes: Vec<(String, &Value)> = vec![(String::new(), resource)];
+    for seg in segments {
+        let mut next = Vec::new();
+        for (ptr, node) in nodes {
+            if seg == "*" {
+                match node {
+                    Value::Array(a) => {
+                        for (i, v) in a.iter().enumerate() {
+                            next.push((format!("{ptr}/{i}"), v));
+                        }
+                    }
+                    Value::Object(o) => {
+                        for (k, v) in o {
+                            next.push((format!("{ptr}/{}", escape(k)), v));
+                        }
+                    }
+                    _ => {}
+                }
+            } else if let Some(v) = node.get(seg) {
+                next.push((format!("{ptr}/{}", escape(seg)), v));
+            }
+        }
+        nodes = next;
+    }
+    for (ptr, node) in nodes {
+        let Some(image) = node.get(&value_field).and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if out.len() >= limits::MAX_IMAGES_PER_RESOURCE {
+            return Err(ExtractError::TooMany);
+        }
+        let pointer = format!("{ptr}/{}", escape(&value_field));
+        let key = match ex.key.as_deref() {
+            Some(k) => node.get(k).and_then(Value::as_str).unwrap_or("").to_string(),
+            None => pointer.clone(),
+        };
+        out.push(ExtractedImage {
+            bucket: bucket.clone(),
+            key,
+            pointer,
+            value: image.to_string(),
+            info: ImageInfo::parse(image, opts),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! cosign key-based signature verification of one signature layer.
+
+use super::rekor::{self, ExpectedEntry, RekorError, VerifiedEntry};
+use super::simple_signing::{PayloadError, SimpleSigning};
+use super::trusted_root::LogKey;
+use super::{ANNOTATION_BUNDLE, ANNOTATION_SIGNATURE};
+use crate::crypto::{CryptoError, HashAlgorithm, PublicKey};
+use crate::digest::Digest;
+use base64::Engine as _;
+use std::collections::BTreeMap;
+
+/// Why one signature layer did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No `dev.cosignproject.cosign/signature` annotation.
+    #[error("signature annotation {ANNOTATION_SIGNATURE} is missing")]
+    MissingSignature,
+    /// The annotation is not base64.
+    #[error("signature annotation is not base64")]
+    SignatureEncoding,
+    /// Crypto failure.
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+    /// Payload failure.
+    #[error("{0}")]
+    Payload(#[from] PayloadError),
+    /// The payload signs another image.
+    #[error("signature payload is for image digest {signed}, not {image}")]
+    DigestMismatch {
+        /// Digest in the payload.
+        signed: String,
+        /// Image digest.
+        image: String,
+    },
+    /// Transparency log failure.
+    #[error("{0}")]
+    Rekor(#[from] RekorError),
+}
+
+/// Inputs to verify one signature layer with a public key.
+pub struct KeyCheck<'a> {
+    /// Verifying key.
+    pub key: &'a PublicKey,
+    /// Policy hash.
+    pub hash: HashAlgorithm,
+    /// Trusted log keys; `None` when the tlog is ignored.
+    pub tlog_keys: Option<&'a [LogKey]>,
+}
+
+/// A layer that verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedSignature {
+    /// The payload.
+    pub payload: SimpleSigning,
+    /// The Rekor entry, when the tlog was checked.
+    pub tlog: Option<VerifiedEntry>,
+}
+
+/// Verifies one simple-signing layer: signature over the exact payload bytes,
+/// payload bound to `image_digest`, and (unless ignored) the Rekor SET.
+pub fn verify_layer(
+    payload: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    check: &KeyCheck,
+) -> Result<VerifiedSignature, SignatureError> {
+    let sig_b64 = annotations.get(ANNOTATION_SIGNATURE).ok_or(SignatureError::MissingSignature)?;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(sig_b64.trim())
+        .map_err(|_| SignatureError::SignatureEncoding)?;
+    check.key.verify_cosign(check.hash, payload, &sig)?;
+    let parsed = SimpleSigning::parse(payload)?;
+    if &parsed.manifest_digest != image_digest {
+        return Err(SignatureError::DigestMismatch {
+            signed: parsed.manifest_digest.to_string(),
+            image: image_digest.to_string(),
+        });
+    }
+    let tlog = match check.tlog_keys {
+        None => None,
+        Some(keys) => {
+            let bundle = annotations.get(ANNOTATION_BUNDLE).ok_or(RekorError::Missing)?;
+            Some(rekor::verify_bundle(
+                bundle,
+                keys,
+                &ExpectedEntry {
+                    payload,
+                    signature: &sig,
+                    key: Some(check.key),
+                },
+            )?)
+        }
+    };
+    Ok(VerifiedSignature { payload: parsed, tlog })
+}

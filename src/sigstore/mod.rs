@@ -1,0 +1,17 @@
+//! Sigstore formats: cosign simple-signing payloads and signature layers,
+//! Rekor signed entry timestamps, and the trusted root.
+pub mod cosign;
+pub mod rekor;
+pub mod simple_signing;
+pub mod trusted_root;
+
+/// Layer annotation holding the base64 signature.
+pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
+/// Layer annotation holding the Rekor bundle (SET).
+pub const ANNOTATION_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+/// Layer annotation holding the signing certificate.
+pub const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+/// Layer annotation holding the certificate chain.
+pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
+/// Media type of a simple-signing payload layer.
+pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
