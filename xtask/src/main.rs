@@ -1,1 +1,217 @@
-fn main(){}
+//! Project tasks. `cargo xtask <task>`:
+//! - `setup`: install what a fresh machine lacks (rustup target, wasm-bindgen-cli at the exact crate version)
+//! - `wasm`: build the artifacts listed in `wasm-pack.toml`
+//! - `fixtures`: regenerate the signed example images in `policies/images`
+//! - `demo`: run every example policy on its example workloads and print the verdicts
+//! - `ci`: everything CI runs (setup, fmt, clippy, tests, wasm, JS tests, example suites)
+
+mod fixtures;
+
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+#[derive(Deserialize)]
+struct WasmPack {
+    artifact: Vec<Artifact>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Artifact {
+    name: String,
+    target: String,
+    #[serde(default)]
+    no_default_features: bool,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    wasm_bindgen: Option<String>,
+    out_dir: String,
+    #[serde(default)]
+    zero_imports: bool,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("+ {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock.
+fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen not found in Cargo.lock".into())
+}
+
+fn setup() -> Result<(), String> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| e.to_string())?;
+    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let want = locked_wasm_bindgen_version()?;
+    let have = Command::new("wasm-bindgen").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).to_string());
+    if !have.as_deref().is_some_and(|h| h.split_whitespace().nth(1) == Some(want.as_str())) {
+        // Without --locked: the crate's lockfile pins a yanked webpki-roots (see DESIGN notes).
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    Ok(())
+}
+
+fn wasm_import_count(bytes: &[u8]) -> Result<usize, String> {
+    fn leb(b: &[u8], i: &mut usize) -> Result<u64, String> {
+        let (mut r, mut s) = (0u64, 0);
+        loop {
+            let x = *b.get(*i).ok_or("truncated")?;
+            *i += 1;
+            r |= u64::from(x & 0x7f) << s;
+            if x & 0x80 == 0 {
+                return Ok(r);
+            }
+            s += 7;
+        }
+    }
+    if bytes.get(..8) != Some(b"\0asm\x01\0\0\0") {
+        return Err("not a wasm module".into());
+    }
+    let mut i = 8;
+    while i < bytes.len() {
+        let id = bytes[i];
+        i += 1;
+        let size = leb(bytes, &mut i)? as usize;
+        if id == 2 {
+            let mut j = i;
+            return Ok(leb(bytes, &mut j)? as usize);
+        }
+        i += size;
+    }
+    Ok(0)
+}
+
+fn wasm() -> Result<(), String> {
+    let text = std::fs::read_to_string(root().join("wasm-pack.toml")).map_err(|e| e.to_string())?;
+    let spec: WasmPack = toml::from_str(&text).map_err(|e| e.to_string())?;
+    for a in &spec.artifact {
+        let mut c = cargo();
+        c.args(["build", "--release", "--lib", "-p", "imgverify", "--target", &a.target]);
+        if a.no_default_features {
+            c.arg("--no-default-features");
+        }
+        if !a.features.is_empty() {
+            c.args(["--features", &a.features.join(",")]);
+        }
+        let target_dir = root().join("target").join(format!("wasm-{}", a.name));
+        c.arg("--target-dir").arg(&target_dir);
+        run(&mut c)?;
+        let built = target_dir.join(&a.target).join("release").join("imgverify.wasm");
+        let out = root().join(&a.out_dir);
+        std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        match &a.wasm_bindgen {
+            Some(t) => run(Command::new("wasm-bindgen").args(["--target", t, "--out-dir"]).arg(&out).arg(&built))?,
+            None => {
+                std::fs::copy(&built, out.join("imgverify.wasm")).map_err(|e| e.to_string())?;
+            }
+        }
+        if a.zero_imports {
+            let bytes = std::fs::read(&built).map_err(|e| e.to_string())?;
+            let n = wasm_import_count(&bytes)?;
+            if n != 0 {
+                return Err(format!("artifact {} must have zero imports, has {n}", a.name));
+            }
+            eprintln!("artifact {}: {} bytes, 0 imports", a.name, bytes.len());
+        }
+    }
+    Ok(())
+}
+
+fn host_binary() -> Result<PathBuf, String> {
+    run(cargo().args(["build", "--release", "-p", "imgverify-host", "--quiet"]))?;
+    Ok(root().join("target/release/imgverify"))
+}
+
+fn scenarios() -> Result<Vec<PathBuf>, String> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("policies"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("policy.yaml").exists())
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn demo() -> Result<(), String> {
+    let bin = host_binary()?;
+    for s in scenarios()? {
+        let name = s.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        println!("\n=== {name} ===");
+        if let Ok(about) = std::fs::read_to_string(s.join("ABOUT")) {
+            println!("{}", about.trim());
+        }
+        let status = Command::new(&bin)
+            .current_dir(root())
+            .arg("apply")
+            .arg(s.join("policy.yaml"))
+            .arg("--resource")
+            .arg(s.join("resources.yaml"))
+            .args(["--oci-layout", "policies/images"])
+            .status()
+            .map_err(|e| e.to_string())?;
+        if status.code() == Some(2) {
+            return Err(format!("{name}: imgverify apply reported a usage or policy error"));
+        }
+    }
+    Ok(())
+}
+
+fn ci() -> Result<(), String> {
+    setup()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["clippy", "-p", "imgverify", "--lib", "--target", "wasm32-unknown-unknown", "--features", "js", "--", "-D", "warnings"]))?;
+    wasm()?;
+    run(cargo().args(["test", "--workspace"]))?;
+    run(cargo()
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .args(["test", "-p", "imgverify", "--target", "wasm32-unknown-unknown", "--features", "js", "--test", "js_api"]))?;
+    let bin = host_binary()?;
+    run(Command::new(&bin).current_dir(root()).args(["test", "policies", "--oci-layout", "policies/images"]))?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "setup" => setup(),
+        "wasm" => setup().and_then(|()| wasm()),
+        "fixtures" => fixtures::generate(&root()).map_err(|e| e.to_string()),
+        "demo" => setup().and_then(|()| demo()),
+        "ci" => ci(),
+        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|ci>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
