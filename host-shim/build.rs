@@ -16,7 +16,8 @@ fn main() {
         std::fs::copy(&prebuilt, &dest).unwrap_or_else(|e| panic!("copy {prebuilt}: {e}"));
         return;
     }
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("workspace root").to_path_buf();
     for p in ["src", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
@@ -25,11 +26,24 @@ fn main() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--release", "--lib", "-p", "imgverify", "--target", "wasm32-unknown-unknown", "--no-default-features"])
+        .args([
+            "build",
+            "--release",
+            "--lib",
+            "-p",
+            "imgverify",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     for (k, _) in std::env::vars() {
-        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k == "RUSTFLAGS" || k == "RUSTC_WRAPPER" || k == "RUSTC_WORKSPACE_WRAPPER" {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME"
+            || k == "RUSTFLAGS"
+            || k == "RUSTC_WRAPPER"
+            || k == "RUSTC_WORKSPACE_WRAPPER"
+        {
             cmd.env_remove(k);
         }
     }
@@ -39,6 +53,9 @@ fn main() {
             "building the wasm32 engine module failed; is the target installed? run `rustup target add wasm32-unknown-unknown` (cargo xtask setup does it)"
         );
     }
-    let built = target_dir.join("wasm32-unknown-unknown").join("release").join("imgverify.wasm");
+    let built = target_dir
+        .join("wasm32-unknown-unknown")
+        .join("release")
+        .join("imgverify.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
 }

@@ -75,7 +75,13 @@ pub struct Decision {
 impl Decision {
     /// Counts of results by status: pass, fail, warn, error, skip.
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
-        let mut m = BTreeMap::from([("pass", 0), ("fail", 0), ("warn", 0), ("error", 0), ("skip", 0)]);
+        let mut m = BTreeMap::from([
+            ("pass", 0),
+            ("fail", 0),
+            ("warn", 0),
+            ("error", 0),
+            ("skip", 0),
+        ]);
         for r in &self.results {
             let k = match r.result {
                 RuleStatus::Pass => "pass",
@@ -91,7 +97,12 @@ impl Decision {
 }
 
 /// Kyverno's `GetBlockedMessages` layout.
-pub fn blocked_message(kind: &str, namespace: &str, name: &str, failures: &BTreeMap<String, BTreeMap<String, String>>) -> String {
+pub fn blocked_message(
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    failures: &BTreeMap<String, BTreeMap<String, String>>,
+) -> String {
     let mut yaml = String::new();
     for (policy, rules) in failures {
         yaml.push_str(&format!("{}:\n", yaml_scalar(policy)));
@@ -99,7 +110,9 @@ pub fn blocked_message(kind: &str, namespace: &str, name: &str, failures: &BTree
             yaml.push_str(&format!("  {}: {}\n", yaml_scalar(rule), yaml_scalar(msg)));
         }
     }
-    format!("\n\nresource {kind}/{namespace}/{name} was blocked due to the following policies \n\n{yaml}")
+    format!(
+        "\n\nresource {kind}/{namespace}/{name} was blocked due to the following policies \n\n{yaml}"
+    )
 }
 
 /// A YAML scalar as Go's yaml.v2 writes it: plain when safe, else single-quoted.
@@ -111,7 +124,10 @@ fn yaml_scalar(s: &str) -> String {
         && !s.contains('\n')
         && !s.starts_with(|c: char| "!&*-?{}[],#|>@`\"'%: ".contains(c))
         && !s.ends_with(' ')
-        && !matches!(s, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+        && !matches!(
+            s,
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        )
         && s.parse::<f64>().is_err();
     if plain_ok {
         s.to_string()

@@ -73,7 +73,9 @@ impl Digest {
             _ => return Err(DigestError::UnsupportedAlgorithm(s.to_string())),
         };
         if hex.len() != algorithm.hex_len()
-            || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
             return Err(DigestError::InvalidHex(s.to_string()));
         }
@@ -148,7 +150,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 
 /// Decodes hex (either case); `None` on odd length or a non-hex character.
 pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |c: u8| match c {
@@ -171,7 +173,10 @@ mod tests {
     fn verify_detects_mismatch() {
         let d = Digest::sha256_of(b"hello");
         assert!(d.verify(b"hello").is_ok());
-        assert!(matches!(d.verify(b"hellO"), Err(DigestError::Mismatch { .. })));
+        assert!(matches!(
+            d.verify(b"hellO"),
+            Err(DigestError::Mismatch { .. })
+        ));
     }
 
     #[test]
@@ -187,7 +192,10 @@ mod tests {
 
     #[test]
     fn hex_round_trip() {
-        assert_eq!(hex_decode(&hex_encode(&[0, 255, 16])).unwrap(), vec![0, 255, 16]);
+        assert_eq!(
+            hex_decode(&hex_encode(&[0, 255, 16])).unwrap(),
+            vec![0, 255, 16]
+        );
         assert!(hex_decode("0g").is_none());
     }
 }

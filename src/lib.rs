@@ -6,16 +6,16 @@
 //! runs natively, in wasmtime (C ABI) and in the browser (wasm-bindgen).
 
 pub mod crypto;
-pub mod digest;
-pub mod limits;
-pub mod reference;
-pub mod wildcard;
-pub mod policy;
-pub mod oci;
-pub mod sigstore;
 pub mod decision;
+pub mod digest;
 pub mod engine;
+pub mod limits;
+pub mod oci;
+pub mod policy;
+pub mod reference;
 pub mod resource;
+pub mod sigstore;
+pub mod wildcard;
 
 pub use engine::{Engine, Outcome, Request, Session};
 pub mod abi;

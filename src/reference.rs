@@ -324,7 +324,9 @@ mod tests {
         let o = NormalizeOptions::default();
         assert!(ImageInfo::parse("++", &o).is_err());
         assert_eq!(
-            ImageInfo::parse("localhost/netd:v0.4.4-gke.0", &o).unwrap().to_string(),
+            ImageInfo::parse("localhost/netd:v0.4.4-gke.0", &o)
+                .unwrap()
+                .to_string(),
             "localhost/netd:v0.4.4-gke.0"
         );
         assert_eq!(

@@ -37,9 +37,12 @@ const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralCon
 pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "Pod" => Some(&["spec"]),
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "ReplicationController" | "Job" => {
-            Some(&["spec", "template", "spec"])
-        }
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some(&["spec", "template", "spec"]),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
@@ -82,13 +85,21 @@ pub fn extract_images(
             continue;
         };
         for (i, c) in items.iter().enumerate() {
-            let Some(image) = c.get("image").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+            let Some(image) = c
+                .get("image")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            else {
                 continue;
             };
             if out.len() >= limits::MAX_IMAGES_PER_RESOURCE {
                 return Err(ExtractError::TooMany);
             }
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             out.push(ExtractedImage {
                 bucket: list.to_string(),
                 key: name,
@@ -141,7 +152,11 @@ fn custom(
         nodes = next;
     }
     for (ptr, node) in nodes {
-        let Some(image) = node.get(&value_field).and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        let Some(image) = node
+            .get(&value_field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
             continue;
         };
         if out.len() >= limits::MAX_IMAGES_PER_RESOURCE {
@@ -149,7 +164,11 @@ fn custom(
         }
         let pointer = format!("{ptr}/{}", escape(&value_field));
         let key = match ex.key.as_deref() {
-            Some(k) => node.get(k).and_then(Value::as_str).unwrap_or("").to_string(),
+            Some(k) => node
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             None => pointer.clone(),
         };
         out.push(ExtractedImage {

@@ -24,11 +24,15 @@ struct SigFile {
 /// containers/image storage form: `0x00 "sigstore-json\n"` then JSON.
 fn read_sig(rel: &str) -> SigFile {
     let b = common::bytes(rel);
-    let json = b.strip_prefix(b"\x00sigstore-json\n").expect("sigstore-json prefix");
+    let json = b
+        .strip_prefix(b"\x00sigstore-json\n")
+        .expect("sigstore-json prefix");
     let v: Value = serde_json::from_slice(json).unwrap();
     SigFile {
         mime: v["mimeType"].as_str().unwrap().into(),
-        payload: base64::engine::general_purpose::STANDARD.decode(v["payload"].as_str().unwrap()).unwrap(),
+        payload: base64::engine::general_purpose::STANDARD
+            .decode(v["payload"].as_str().unwrap())
+            .unwrap(),
         annotations: serde_json::from_value(v["annotations"].clone()).unwrap_or_default(),
     }
 }
@@ -43,10 +47,14 @@ fn apply_mutation(sig: &mut SigFile, m: &str) {
     } else if let Some(rest) = m.strip_prefix("set annotation ") {
         let (k, v) = rest.split_once(" to ").unwrap();
         sig.annotations.insert(k.into(), v.trim_matches('"').into());
-    } else if let Some(rest) = m.strip_prefix("copy the dev.sigstore.cosign/bundle annotation of ") {
+    } else if let Some(rest) = m.strip_prefix("copy the dev.sigstore.cosign/bundle annotation of ")
+    {
         let path = rest.strip_suffix(" onto this signature").unwrap();
         let other = read_sig(path);
-        sig.annotations.insert(ANNOTATION_BUNDLE.into(), other.annotations[ANNOTATION_BUNDLE].clone());
+        sig.annotations.insert(
+            ANNOTATION_BUNDLE.into(),
+            other.annotations[ANNOTATION_BUNDLE].clone(),
+        );
     } else if m.starts_with("replace annotations with only dev.cosignproject.cosign/signature") {
         sig.annotations = BTreeMap::from([(
             ANNOTATION_SIGNATURE.to_string(),
@@ -82,13 +90,20 @@ enum Outcome {
 
 fn run_case(c: &Value) -> Outcome {
     let kr = &c["key_or_roots"];
-    let keys: Vec<PublicKey> = kr["keys"].as_array().into_iter().flatten().map(|k| key(k.as_str().unwrap())).collect();
+    let keys: Vec<PublicKey> = kr["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| key(k.as_str().unwrap()))
+        .collect();
     if keys.is_empty() {
         return Outcome::Fail("invalid policy: no key configured".into());
     }
-    let rekor_keys: Option<Vec<LogKey>> = kr["rekor_keys"]
-        .as_array()
-        .map(|a| a.iter().map(|k| LogKey::from_key(Arc::new(key(k.as_str().unwrap()))).unwrap()).collect());
+    let rekor_keys: Option<Vec<LogKey>> = kr["rekor_keys"].as_array().map(|a| {
+        a.iter()
+            .map(|k| LogKey::from_key(Arc::new(key(k.as_str().unwrap()))).unwrap())
+            .collect()
+    });
     let Some(manifest_rel) = c["manifest"].as_str() else {
         return Outcome::Fail("no manifest: image digest unknown".into());
     };
@@ -130,11 +145,18 @@ fn run_case(c: &Value) -> Outcome {
         let _ = layer_ok;
     }
     if verified.is_empty() {
-        return Outcome::Fail(if errors.is_empty() { "no signatures".into() } else { errors.join("; ") });
+        return Outcome::Fail(if errors.is_empty() {
+            "no signatures".into()
+        } else {
+            errors.join("; ")
+        });
     }
     let id = &c["signed_identity"];
     let kind = id["type"].as_str().unwrap();
-    if verified.iter().any(|v| identity_ok(kind, id["dockerReference"].as_str(), image_ref, &v.payload)) {
+    if verified
+        .iter()
+        .any(|v| identity_ok(kind, id["dockerReference"].as_str(), image_ref, &v.payload))
+    {
         Outcome::Pass
     } else {
         Outcome::Fail("signed identity does not match".into())
@@ -144,8 +166,11 @@ fn run_case(c: &Value) -> Outcome {
 /// Words each failing case's reason must contain (the stated cause).
 fn expected_reason(case: &str) -> &'static str {
     match case {
-        "key-valid-reference-mismatch" | "key-valid-identity-this-does-not-match" | "key-valid-matchExact-cosign-created"
-        | "key-valid-2-reference-mismatch" | "key-valid-with-tag-other-tag" => "signed identity",
+        "key-valid-reference-mismatch"
+        | "key-valid-identity-this-does-not-match"
+        | "key-valid-matchExact-cosign-created"
+        | "key-valid-2-reference-mismatch"
+        | "key-valid-with-tag-other-tag" => "signed identity",
         "key-unknown-key" => "invalid signature",
         "key-bad-signature" => "malformed signature",
         "key-modified-manifest" => "signature payload is for image digest",
@@ -177,7 +202,10 @@ fn containers_image_key_cases() {
             ("pass", Outcome::Pass) => {}
             ("fail", Outcome::Fail(reason)) => {
                 let want = expected_reason(name.split(' ').next().unwrap());
-                assert!(reason.contains(want), "{name}: failed for {reason:?}, expected {want:?}");
+                assert!(
+                    reason.contains(want),
+                    "{name}: failed for {reason:?}, expected {want:?}"
+                );
             }
             (e, o) => panic!("{name}: expected {e}, got {o:?}"),
         }
@@ -189,45 +217,88 @@ fn containers_image_key_cases() {
 #[test]
 fn rekor_set_unit() {
     let v = common::json("containers-image/cases.json");
-    let unit = v["unit_cases"].as_array().unwrap().iter().find(|c| c["case"] == "rekor-set-unit").unwrap();
+    let unit = v["unit_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"] == "rekor-set-unit")
+        .unwrap();
     let set = String::from_utf8(common::bytes(unit["set"].as_str().unwrap())).unwrap();
     let payload = common::bytes(unit["payload"].as_str().unwrap());
-    let sig_b64 = String::from_utf8(common::bytes(unit["signature_b64"].as_str().unwrap())).unwrap();
-    let sig = base64::engine::general_purpose::STANDARD.decode(sig_b64.trim()).unwrap();
+    let sig_b64 =
+        String::from_utf8(common::bytes(unit["signature_b64"].as_str().unwrap())).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(sig_b64.trim())
+        .unwrap();
     let rekor_key = Arc::new(key(unit["rekor_key"].as_str().unwrap()));
     let keys = vec![LogKey::from_key(rekor_key).unwrap()];
-    let expected = ExpectedEntry { payload: &payload, signature: &sig, key: None };
+    let expected = ExpectedEntry {
+        payload: &payload,
+        signature: &sig,
+        key: None,
+    };
     let entry = rekor::verify_bundle(&set, &keys, &expected).expect("SET verifies");
-    assert_eq!(entry.integrated_time, unit["expected_integrated_time_unix"].as_i64().unwrap());
+    assert_eq!(
+        entry.integrated_time,
+        unit["expected_integrated_time_unix"].as_i64().unwrap()
+    );
     // Any other key, an empty SET, or garbage fail.
-    let other = vec![LogKey::from_key(Arc::new(key("containers-image/fixtures/cosign.pub"))).unwrap()];
-    assert!(matches!(rekor::verify_bundle(&set, &other, &expected), Err(RekorError::UnknownLog(_))));
-    assert!(matches!(rekor::verify_bundle("", &keys, &expected), Err(RekorError::Invalid(_))));
-    assert!(matches!(rekor::verify_bundle("invalid signature", &keys, &expected), Err(RekorError::Invalid(_))));
+    let other =
+        vec![LogKey::from_key(Arc::new(key("containers-image/fixtures/cosign.pub"))).unwrap()];
+    assert!(matches!(
+        rekor::verify_bundle(&set, &other, &expected),
+        Err(RekorError::UnknownLog(_))
+    ));
+    assert!(matches!(
+        rekor::verify_bundle("", &keys, &expected),
+        Err(RekorError::Invalid(_))
+    ));
+    assert!(matches!(
+        rekor::verify_bundle("invalid signature", &keys, &expected),
+        Err(RekorError::Invalid(_))
+    ));
     // The same SET re-signed by nobody: flip a byte of the SET signature.
     let mut tampered: Value = serde_json::from_str(&set).unwrap();
-    let s = tampered["SignedEntryTimestamp"].as_str().unwrap().to_string();
-    let mut raw = base64::engine::general_purpose::STANDARD.decode(&s).unwrap();
+    let s = tampered["SignedEntryTimestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut raw = base64::engine::general_purpose::STANDARD
+        .decode(&s)
+        .unwrap();
     let n = raw.len();
     raw[n - 2] ^= 1;
-    tampered["SignedEntryTimestamp"] = Value::String(base64::engine::general_purpose::STANDARD.encode(raw));
+    tampered["SignedEntryTimestamp"] =
+        Value::String(base64::engine::general_purpose::STANDARD.encode(raw));
     assert!(rekor::verify_bundle(&tampered.to_string(), &keys, &expected).is_err());
 }
 
 #[test]
 fn rsa_key_refused_as_rekor_key() {
-    let rsa = String::from_utf8(common::bytes("containers-image/fixtures/some-rsa-key.pub")).unwrap();
+    let rsa =
+        String::from_utf8(common::bytes("containers-image/fixtures/some-rsa-key.pub")).unwrap();
     let cosign = String::from_utf8(common::bytes("containers-image/fixtures/cosign.pub")).unwrap();
-    let ind = |s: &str, n: usize| s.lines().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
+    let ind = |s: &str, n: usize| {
+        s.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(n)))
+            .collect::<String>()
+    };
     let policy = format!(
         "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: p\nspec:\n  rules:\n  - name: r\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    verifyImages:\n    - failureAction: Enforce\n      imageReferences: ['*']\n      attestors:\n      - entries:\n        - keys:\n            publicKeys: |-\n{}            rekor:\n              pubkey: |-\n{}",
         ind(&cosign, 14),
         ind(&rsa, 16)
     );
-    let err = imgverify::Engine::compile("rsa-rekor.yaml", &policy).expect_err("RSA Rekor key must be refused");
+    let err = imgverify::Engine::compile("rsa-rekor.yaml", &policy)
+        .expect_err("RSA Rekor key must be refused");
     let msg = err.to_string();
-    assert!(msg.contains("a Rekor key must be ECDSA or Ed25519, not RSA"), "{msg}");
-    assert!(msg.contains("spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.rekor.pubkey"), "{msg}");
+    assert!(
+        msg.contains("a Rekor key must be ECDSA or Ed25519, not RSA"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.rekor.pubkey"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -237,12 +308,24 @@ fn sigstore_rs_simple_signing() {
     let mut ran = 0;
     for c in v["simple_signing_vectors"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
-        let key_pem = keys[c["key"].as_str().unwrap()].as_str().or_else(|| keys[c["key"].as_str().unwrap()]["pem"].as_str()).unwrap();
+        let key_pem = keys[c["key"].as_str().unwrap()]
+            .as_str()
+            .or_else(|| keys[c["key"].as_str().unwrap()]["pem"].as_str())
+            .unwrap();
         let k = PublicKey::from_pem(key_pem).unwrap_or_else(|e| panic!("{id}: {e}"));
         let payload = c["payload"].as_str().unwrap().as_bytes();
-        let digest = SimpleSigning::parse(payload).map(|p| p.manifest_digest).unwrap_or_else(|_| Digest::sha256_of(b"unused"));
-        let annotations = BTreeMap::from([(ANNOTATION_SIGNATURE.to_string(), c["signature_b64"].as_str().unwrap().to_string())]);
-        let check = KeyCheck { key: &k, hash: HashAlgorithm::Sha256, tlog_keys: None };
+        let digest = SimpleSigning::parse(payload)
+            .map(|p| p.manifest_digest)
+            .unwrap_or_else(|_| Digest::sha256_of(b"unused"));
+        let annotations = BTreeMap::from([(
+            ANNOTATION_SIGNATURE.to_string(),
+            c["signature_b64"].as_str().unwrap().to_string(),
+        )]);
+        let check = KeyCheck {
+            key: &k,
+            hash: HashAlgorithm::Sha256,
+            tlog_keys: None,
+        };
         let r = verify_layer(payload, &annotations, &digest, &check);
         match c["expect"].as_str().unwrap() {
             "pass" => {
@@ -253,7 +336,10 @@ fn sigstore_rs_simple_signing() {
             }
             _ => {
                 let e = r.expect_err(id);
-                let want_b64 = c["expected_error"].as_str().unwrap_or("").starts_with("Base64");
+                let want_b64 = c["expected_error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("Base64");
                 if want_b64 {
                     assert_eq!(e, SignatureError::SignatureEncoding, "{id}");
                 } else {

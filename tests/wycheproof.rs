@@ -37,7 +37,11 @@ fn run(file: &str, scheme: Scheme) -> (usize, usize, usize) {
             Err(e) => {
                 // A key the loader refuses can only be right if every test in the group is invalid.
                 for t in g["tests"].as_array().unwrap() {
-                    assert_ne!(t["result"], "valid", "{file} tc {}: key refused ({e}) but test valid", t["tcId"]);
+                    assert_ne!(
+                        t["result"], "valid",
+                        "{file} tc {}: key refused ({e}) but test valid",
+                        t["tcId"]
+                    );
                 }
                 continue;
             }
@@ -52,51 +56,85 @@ fn run(file: &str, scheme: Scheme) -> (usize, usize, usize) {
                 Scheme::RsaPkcs1 => key.verify_rsa_pkcs1v15(h.unwrap(), &msg, &sig),
                 Scheme::RsaPss => {
                     assert_eq!(g["mgfSha"], g["sha"], "{file}: MGF hash differs");
-                    key.verify_rsa_pss(h.unwrap(), Some(g["sLen"].as_u64().unwrap() as usize), &msg, &sig)
+                    key.verify_rsa_pss(
+                        h.unwrap(),
+                        Some(g["sLen"].as_u64().unwrap() as usize),
+                        &msg,
+                        &sig,
+                    )
                 }
                 Scheme::Ed25519 => key.verify_ed25519(&msg, &sig),
             };
             let id = &t["tcId"];
             match t["result"].as_str().unwrap() {
                 "valid" => {
-                    assert!(r.is_ok(), "{file} tc {id} ({}) must verify: {r:?}", t["comment"]);
+                    assert!(
+                        r.is_ok(),
+                        "{file} tc {id} ({}) must verify: {r:?}",
+                        t["comment"]
+                    );
                     valid += 1;
                 }
                 "invalid" => {
-                    assert!(r.is_err(), "{file} tc {id} ({}) must be rejected", t["comment"]);
+                    assert!(
+                        r.is_err(),
+                        "{file} tc {id} ({}) must be rejected",
+                        t["comment"]
+                    );
                     invalid += 1;
                 }
                 "acceptable" => {
-                    assert!(r.is_err(), "{file} tc {id} ({}) acceptable: strict verifier rejects", t["comment"]);
+                    assert!(
+                        r.is_err(),
+                        "{file} tc {id} ({}) acceptable: strict verifier rejects",
+                        t["comment"]
+                    );
                     acceptable += 1;
                 }
                 other => panic!("result {other}"),
             }
         }
     }
-    eprintln!("{file}: {valid} valid verified, {invalid} invalid rejected, {acceptable} acceptable rejected");
+    eprintln!(
+        "{file}: {valid} valid verified, {invalid} invalid rejected, {acceptable} acceptable rejected"
+    );
     (valid, invalid, acceptable)
 }
 
 #[test]
 fn ecdsa_p256_der() {
-    assert_eq!(run("ecdsa_secp256r1_sha256_test.json", Scheme::EcdsaDer), (174, 310, 0));
+    assert_eq!(
+        run("ecdsa_secp256r1_sha256_test.json", Scheme::EcdsaDer),
+        (174, 310, 0)
+    );
 }
 #[test]
 fn ecdsa_p384_der() {
-    assert_eq!(run("ecdsa_secp384r1_sha384_test.json", Scheme::EcdsaDer), (194, 310, 0));
+    assert_eq!(
+        run("ecdsa_secp384r1_sha384_test.json", Scheme::EcdsaDer),
+        (194, 310, 0)
+    );
 }
 #[test]
 fn ecdsa_p521_der() {
-    assert_eq!(run("ecdsa_secp521r1_sha512_test.json", Scheme::EcdsaDer), (232, 310, 0));
+    assert_eq!(
+        run("ecdsa_secp521r1_sha512_test.json", Scheme::EcdsaDer),
+        (232, 310, 0)
+    );
 }
 #[test]
 fn ecdsa_p256_p1363() {
-    assert_eq!(run("ecdsa_secp256r1_sha256_p1363_test.json", Scheme::EcdsaP1363), (173, 89, 0));
+    assert_eq!(
+        run("ecdsa_secp256r1_sha256_p1363_test.json", Scheme::EcdsaP1363),
+        (173, 89, 0)
+    );
 }
 #[test]
 fn ecdsa_p384_p1363() {
-    assert_eq!(run("ecdsa_secp384r1_sha384_p1363_test.json", Scheme::EcdsaP1363), (193, 87, 0));
+    assert_eq!(
+        run("ecdsa_secp384r1_sha384_p1363_test.json", Scheme::EcdsaP1363),
+        (193, 87, 0)
+    );
 }
 #[test]
 fn ed25519() {
@@ -104,16 +142,34 @@ fn ed25519() {
 }
 #[test]
 fn rsa_pkcs1_2048() {
-    assert_eq!(run("rsa_signature_2048_sha256_test.json", Scheme::RsaPkcs1), (9, 249, 1));
+    assert_eq!(
+        run("rsa_signature_2048_sha256_test.json", Scheme::RsaPkcs1),
+        (9, 249, 1)
+    );
 }
 #[test]
 fn rsa_pkcs1_4096() {
-    assert_eq!(run("rsa_signature_4096_sha256_test.json", Scheme::RsaPkcs1), (7, 250, 1));
+    assert_eq!(
+        run("rsa_signature_4096_sha256_test.json", Scheme::RsaPkcs1),
+        (7, 250, 1)
+    );
 }
 #[test]
 fn rsa_pss() {
-    assert_eq!(run("rsa_pss_2048_sha256_mgf1_32_test.json", Scheme::RsaPss), (63, 45, 0));
-    assert_eq!(run("rsa_pss_3072_sha256_mgf1_32_test.json", Scheme::RsaPss), (63, 45, 0));
-    assert_eq!(run("rsa_pss_2048_sha384_mgf1_48_test.json", Scheme::RsaPss), (95, 46, 0));
-    assert_eq!(run("rsa_pss_4096_sha384_mgf1_48_test.json", Scheme::RsaPss), (95, 46, 0));
+    assert_eq!(
+        run("rsa_pss_2048_sha256_mgf1_32_test.json", Scheme::RsaPss),
+        (63, 45, 0)
+    );
+    assert_eq!(
+        run("rsa_pss_3072_sha256_mgf1_32_test.json", Scheme::RsaPss),
+        (63, 45, 0)
+    );
+    assert_eq!(
+        run("rsa_pss_2048_sha384_mgf1_48_test.json", Scheme::RsaPss),
+        (95, 46, 0)
+    );
+    assert_eq!(
+        run("rsa_pss_4096_sha384_mgf1_48_test.json", Scheme::RsaPss),
+        (95, 46, 0)
+    );
 }

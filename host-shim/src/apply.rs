@@ -60,15 +60,27 @@ pub struct Loaded {
 /// Compiles the policies inside a fresh module instance.
 pub fn load_policies(runner: &ModuleRunner, policies: &[NamedText]) -> Result<Loaded, ApplyError> {
     let mut instance = runner.instantiate()?;
-    let sources: Vec<Value> = policies.iter().map(|p| json!({"name": p.name, "text": p.text})).collect();
+    let sources: Vec<Value> = policies
+        .iter()
+        .map(|p| json!({"name": p.name, "text": p.text}))
+        .collect();
     let input = serde_json::to_vec(&json!({"sources": sources})).unwrap_or_default();
     let (engine, lints) = instance.engine_new(&input)?;
-    Ok(Loaded { instance, engine, lints })
+    Ok(Loaded {
+        instance,
+        engine,
+        lints,
+    })
 }
 
 impl Loaded {
     /// Decides one resource.
-    pub fn decide(&mut self, object: &Value, now: Option<&str>, source: &dyn ArtifactSource) -> Result<Decision, RunnerError> {
+    pub fn decide(
+        &mut self,
+        object: &Value,
+        now: Option<&str>,
+        source: &dyn ArtifactSource,
+    ) -> Result<Decision, RunnerError> {
         let request = json!({"operation": "CREATE", "object": object, "now": now});
         let bytes = serde_json::to_vec(&request).unwrap_or_default();
         self.instance.decide(self.engine, &bytes, source)
@@ -76,12 +88,22 @@ impl Loaded {
 }
 
 /// Reads resources and decides each one.
-pub fn run(loaded: &mut Loaded, resources: &[NamedText], now: Option<&str>, source: &dyn ArtifactSource) -> Result<Vec<ResourceOutcome>, ApplyError> {
+pub fn run(
+    loaded: &mut Loaded,
+    resources: &[NamedText],
+    now: Option<&str>,
+    source: &dyn ArtifactSource,
+) -> Result<Vec<ResourceOutcome>, ApplyError> {
     let mut out = Vec::new();
     for r in resources {
         for doc in load::parse_documents(&r.name, &r.text, imgverify::limits::MAX_REQUEST_BYTES)? {
             let v = &doc.value;
-            let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+            let s = |p: &str| {
+                v.pointer(p)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             let d = loaded.decide(v, now, source)?;
             out.push(ResourceOutcome {
                 api_version: s("/apiVersion"),

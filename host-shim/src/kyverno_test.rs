@@ -72,12 +72,18 @@ impl Check {
 }
 
 fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             find_tests(&p, out)?;
-        } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| apply::TEST_FILE_NAMES.contains(&n)) {
+        } else if p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| apply::TEST_FILE_NAMES.contains(&n))
+        {
             out.push(p);
         }
     }
@@ -95,7 +101,12 @@ fn status_name(s: RuleStatus) -> &'static str {
 }
 
 /// Runs every test under `dir`; returns the checks, or an error string per broken test file.
-pub fn run(runner: &ModuleRunner, dir: &Path, now: Option<&str>, source: &dyn ArtifactSource) -> (Vec<Check>, Vec<String>) {
+pub fn run(
+    runner: &ModuleRunner,
+    dir: &Path,
+    now: Option<&str>,
+    source: &dyn ArtifactSource,
+) -> (Vec<Check>, Vec<String>) {
     let mut files = Vec::new();
     if let Err(e) = find_tests(dir, &mut files) {
         return (Vec::new(), vec![format!("{}: {e}", dir.display())]);
@@ -111,15 +122,27 @@ pub fn run(runner: &ModuleRunner, dir: &Path, now: Option<&str>, source: &dyn Ar
     (checks, errors)
 }
 
-fn run_one(runner: &ModuleRunner, file: &Path, now: Option<&str>, source: &dyn ArtifactSource) -> Result<Vec<Check>, String> {
+fn run_one(
+    runner: &ModuleRunner,
+    file: &Path,
+    now: Option<&str>,
+    source: &dyn ArtifactSource,
+) -> Result<Vec<Check>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let test: TestFile = serde_norway::from_str(&text).map_err(|e| e.to_string())?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let rel = |v: &[String]| v.iter().map(|p| base.join(p).display().to_string()).collect::<Vec<_>>();
-    let policies: Vec<NamedText> = inputs::read_all(&rel(&test.policies), apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let resources: Vec<NamedText> = inputs::read_all(&rel(&test.resources), apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let rel = |v: &[String]| {
+        v.iter()
+            .map(|p| base.join(p).display().to_string())
+            .collect::<Vec<_>>()
+    };
+    let policies: Vec<NamedText> = inputs::read_all(&rel(&test.policies), apply::TEST_FILE_NAMES)
+        .map_err(|e| e.to_string())?;
+    let resources: Vec<NamedText> = inputs::read_all(&rel(&test.resources), apply::TEST_FILE_NAMES)
+        .map_err(|e| e.to_string())?;
     let mut loaded = apply::load_policies(runner, &policies).map_err(|e| e.to_string())?;
-    let outcomes: Vec<ResourceOutcome> = apply::run(&mut loaded, &resources, now, source).map_err(|e| e.to_string())?;
+    let outcomes: Vec<ResourceOutcome> =
+        apply::run(&mut loaded, &resources, now, source).map_err(|e| e.to_string())?;
     let mut checks = Vec::new();
     for exp in &test.results {
         let mut names = exp.resources.clone();
@@ -136,7 +159,16 @@ fn run_one(runner: &ModuleRunner, file: &Path, now: Option<&str>, source: &dyn A
                 .unwrap_or_else(|| "(no result)".to_string());
             checks.push(Check {
                 file: file.display().to_string(),
-                what: format!("{}/{} {}{}", exp.policy, exp.rule, exp.kind.as_deref().map(|k| format!("{k}/")).unwrap_or_default(), name),
+                what: format!(
+                    "{}/{} {}{}",
+                    exp.policy,
+                    exp.rule,
+                    exp.kind
+                        .as_deref()
+                        .map(|k| format!("{k}/"))
+                        .unwrap_or_default(),
+                    name
+                ),
                 expected: exp.result.clone(),
                 actual,
             });

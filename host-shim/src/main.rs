@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "imgverify", version, about = "Verify container image signatures with Kyverno verifyImages policies, in a wasm sandbox")]
+#[command(
+    name = "imgverify",
+    version,
+    about = "Verify container image signatures with Kyverno verifyImages policies, in a wasm sandbox"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,10 @@ fn layouts(specs: &[String]) -> Result<source::OciLayouts, String> {
 
 fn check_now(now: &Option<String>) -> Result<(), String> {
     match now {
-        Some(n) if time::OffsetDateTime::parse(n, &time::format_description::well_known::Rfc3339).is_err() => {
+        Some(n)
+            if time::OffsetDateTime::parse(n, &time::format_description::well_known::Rfc3339)
+                .is_err() =>
+        {
             Err(format!("--now {n:?} is not an RFC 3339 time"))
         }
         _ => Ok(()),
@@ -74,14 +81,23 @@ fn check_now(now: &Option<String>) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Apply { policies, resources, oci_layouts, now, output } => {
+        Command::Apply {
+            policies,
+            resources,
+            oci_layouts,
+            now,
+            output,
+        } => {
             let run = || -> Result<ExitCode, String> {
                 check_now(&now)?;
                 let source = layouts(&oci_layouts)?;
                 let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-                let policy_texts = inputs::read_all(&policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-                let resource_texts = inputs::read_all(&resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-                let mut loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
+                let policy_texts = inputs::read_all(&policies, apply::TEST_FILE_NAMES)
+                    .map_err(|e| e.to_string())?;
+                let resource_texts = inputs::read_all(&resources, apply::TEST_FILE_NAMES)
+                    .map_err(|e| e.to_string())?;
+                let mut loaded =
+                    apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
                 for l in loaded.lints.as_array().into_iter().flatten() {
                     eprintln!(
                         "warning: {}: {}: {}",
@@ -90,11 +106,20 @@ fn main() -> ExitCode {
                         l.get("message").and_then(|v| v.as_str()).unwrap_or("")
                     );
                 }
-                let outcomes = apply::run(&mut loaded, &resource_texts, now.as_deref(), &source).map_err(|e| e.to_string())?;
+                let outcomes = apply::run(&mut loaded, &resource_texts, now.as_deref(), &source)
+                    .map_err(|e| e.to_string())?;
                 match output {
                     Format::Table => print!("{}", output::table(&outcomes)),
-                    Format::Json => println!("{}", serde_json::to_string_pretty(&output::json_document(&outcomes)).unwrap_or_default()),
-                    Format::Yaml => print!("{}", serde_norway::to_string(&output::json_document(&outcomes)).unwrap_or_default()),
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&output::json_document(&outcomes))
+                            .unwrap_or_default()
+                    ),
+                    Format::Yaml => print!(
+                        "{}",
+                        serde_norway::to_string(&output::json_document(&outcomes))
+                            .unwrap_or_default()
+                    ),
                     Format::Report => {
                         let ts = time::OffsetDateTime::now_utc().unix_timestamp();
                         for r in output::reports(&outcomes, ts) {
@@ -102,28 +127,52 @@ fn main() -> ExitCode {
                         }
                     }
                 }
-                Ok(if outcomes.iter().all(|o| o.allowed) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+                Ok(if outcomes.iter().all(|o| o.allowed) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             };
             run().unwrap_or_else(|e| {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
             })
         }
-        Command::Test { dir, oci_layouts, now } => {
+        Command::Test {
+            dir,
+            oci_layouts,
+            now,
+        } => {
             let run = || -> Result<ExitCode, String> {
                 check_now(&now)?;
                 let source = layouts(&oci_layouts)?;
                 let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-                let (checks, errors) = kyverno_test::run(&runner, std::path::Path::new(&dir), now.as_deref(), &source);
+                let (checks, errors) =
+                    kyverno_test::run(&runner, std::path::Path::new(&dir), now.as_deref(), &source);
                 for c in &checks {
-                    println!("{} {} (expected {}, got {}) [{}]", if c.passed() { "PASS" } else { "FAIL" }, c.what, c.expected, c.actual, c.file);
+                    println!(
+                        "{} {} (expected {}, got {}) [{}]",
+                        if c.passed() { "PASS" } else { "FAIL" },
+                        c.what,
+                        c.expected,
+                        c.actual,
+                        c.file
+                    );
                 }
                 for e in &errors {
                     println!("ERROR {e}");
                 }
                 let failed = checks.iter().filter(|c| !c.passed()).count() + errors.len();
-                println!("\n{} passed, {} failed", checks.len() - (failed - errors.len()), failed);
-                Ok(if failed == 0 && !checks.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+                println!(
+                    "\n{} passed, {} failed",
+                    checks.len() - (failed - errors.len()),
+                    failed
+                );
+                Ok(if failed == 0 && !checks.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             };
             run().unwrap_or_else(|e| {
                 eprintln!("error: {e}");

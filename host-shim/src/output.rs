@@ -7,7 +7,13 @@ use std::collections::BTreeMap;
 
 /// Counts results by status.
 pub fn summary(resources: &[ResourceOutcome]) -> BTreeMap<&'static str, usize> {
-    let mut m = BTreeMap::from([("pass", 0), ("fail", 0), ("warn", 0), ("error", 0), ("skip", 0)]);
+    let mut m = BTreeMap::from([
+        ("pass", 0),
+        ("fail", 0),
+        ("warn", 0),
+        ("error", 0),
+        ("skip", 0),
+    ]);
     for r in resources.iter().flat_map(|r| &r.results) {
         *m.entry(status_name(r.result)).or_default() += 1;
     }
@@ -33,8 +39,15 @@ pub fn json_document(resources: &[ResourceOutcome]) -> Value {
 pub fn table(resources: &[ResourceOutcome]) -> String {
     let mut s = String::new();
     for r in resources {
-        let id = if r.namespace.is_empty() { format!("{}/{}", r.kind, r.name) } else { format!("{}/{}/{}", r.kind, r.namespace, r.name) };
-        s.push_str(&format!("{} {id}\n", if r.allowed { "ALLOWED" } else { "BLOCKED" }));
+        let id = if r.namespace.is_empty() {
+            format!("{}/{}", r.kind, r.name)
+        } else {
+            format!("{}/{}/{}", r.kind, r.namespace, r.name)
+        };
+        s.push_str(&format!(
+            "{} {id}\n",
+            if r.allowed { "ALLOWED" } else { "BLOCKED" }
+        ));
         if r.results.is_empty() {
             s.push_str("  (no image rules apply)\n");
         }
@@ -48,7 +61,11 @@ pub fn table(resources: &[ResourceOutcome]) -> String {
                 res.message
             ));
         }
-        for p in r.patches.iter().filter(|p| p.get("op").and_then(Value::as_str) == Some("replace")) {
+        for p in r
+            .patches
+            .iter()
+            .filter(|p| p.get("op").and_then(Value::as_str) == Some("replace"))
+        {
             s.push_str(&format!(
                 "  patch {} -> {}\n",
                 p.get("path").and_then(Value::as_str).unwrap_or(""),

@@ -2,10 +2,12 @@
 //! limits, and the evaluate → fetch → put loop over an [`ArtifactSource`].
 
 use crate::source::{ArtifactSource, SourceAnswer};
-use imgverify::engine::{Fetch, Outcome};
 use imgverify::decision::Decision;
+use imgverify::engine::{Fetch, Outcome};
 use serde_json::Value;
-use wasmtime::{Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
+use wasmtime::{
+    Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
+};
 
 /// The engine module built for this binary.
 pub static MODULE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imgverify.wasm"));
@@ -78,7 +80,10 @@ impl ModuleRunner {
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(wasm)?;
         let module = Module::new(&engine, bytes).map_err(wasm)?;
-        let imports: Vec<String> = module.imports().map(|i| format!("{}::{}", i.module(), i.name())).collect();
+        let imports: Vec<String> = module
+            .imports()
+            .map(|i| format!("{}::{}", i.module(), i.name()))
+            .collect();
         if !imports.is_empty() {
             return Err(RunnerError::Imports(imports.join(", ")));
         }
@@ -92,7 +97,10 @@ impl ModuleRunner {
 
     /// Instantiates with memory and fuel limits.
     pub fn instantiate(&self) -> Result<Instance_, RunnerError> {
-        let limits = StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT_BYTES).instances(1).build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(MEMORY_LIMIT_BYTES)
+            .instances(1)
+            .build();
         let mut store = Store::new(&self.engine, Ctx { limits });
         store.limiter(|c| &mut c.limits);
         store.set_fuel(FUEL_PER_CALL).map_err(wasm)?;
@@ -127,9 +135,12 @@ impl Instance_ {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(u32, u32), RunnerError> {
-        let len = u32::try_from(bytes.len()).map_err(|_| RunnerError::Wasm("input over 4 GiB".into()))?;
+        let len =
+            u32::try_from(bytes.len()).map_err(|_| RunnerError::Wasm("input over 4 GiB".into()))?;
         let ptr = self.alloc.call(&mut self.store, len).map_err(wasm)?;
-        self.memory.write(&mut self.store, ptr as usize, bytes).map_err(wasm)?;
+        self.memory
+            .write(&mut self.store, ptr as usize, bytes)
+            .map_err(wasm)?;
         Ok((ptr, len))
     }
 
@@ -137,14 +148,19 @@ impl Instance_ {
         let ptr = (packed >> 32) as u32;
         let len = (packed & 0xffff_ffff) as u32;
         let mut buf = vec![0u8; len as usize];
-        self.memory.read(&self.store, ptr as usize, &mut buf).map_err(wasm)?;
+        self.memory
+            .read(&self.store, ptr as usize, &mut buf)
+            .map_err(wasm)?;
         self.free.call(&mut self.store, (ptr, len)).map_err(wasm)?;
         serde_json::from_slice(&buf).map_err(|e| RunnerError::Protocol(e.to_string()))
     }
 
     fn ok_field(v: &Value, field: &str) -> Result<u32, RunnerError> {
         if v.get("ok").and_then(Value::as_bool) != Some(true) {
-            let msg = v.get("error").and_then(Value::as_str).unwrap_or("unknown error");
+            let msg = v
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
             return Err(RunnerError::Engine(msg.to_string()));
         }
         v.get(field)
@@ -157,7 +173,10 @@ impl Instance_ {
     pub fn engine_new(&mut self, input_json: &[u8]) -> Result<(u32, Value), RunnerError> {
         self.refuel()?;
         let (p, l) = self.write(input_json)?;
-        let packed = self.engine_new.call(&mut self.store, (p, l)).map_err(wasm)?;
+        let packed = self
+            .engine_new
+            .call(&mut self.store, (p, l))
+            .map_err(wasm)?;
         self.free.call(&mut self.store, (p, l)).map_err(wasm)?;
         let v = self.read_result(packed)?;
         let h = Self::ok_field(&v, "engine")?;
@@ -165,10 +184,18 @@ impl Instance_ {
     }
 
     /// Runs a request to its decision, fetching from `source`.
-    pub fn decide(&mut self, engine: u32, request_json: &[u8], source: &dyn ArtifactSource) -> Result<Decision, RunnerError> {
+    pub fn decide(
+        &mut self,
+        engine: u32,
+        request_json: &[u8],
+        source: &dyn ArtifactSource,
+    ) -> Result<Decision, RunnerError> {
         self.refuel()?;
         let (p, l) = self.write(request_json)?;
-        let packed = self.session_new.call(&mut self.store, (engine, p, l)).map_err(wasm)?;
+        let packed = self
+            .session_new
+            .call(&mut self.store, (engine, p, l))
+            .map_err(wasm)?;
         self.free.call(&mut self.store, (p, l)).map_err(wasm)?;
         let v = self.read_result(packed)?;
         let session = Self::ok_field(&v, "session")?;
@@ -177,15 +204,28 @@ impl Instance_ {
         result
     }
 
-    fn drive(&mut self, session: u32, source: &dyn ArtifactSource) -> Result<Decision, RunnerError> {
+    fn drive(
+        &mut self,
+        session: u32,
+        source: &dyn ArtifactSource,
+    ) -> Result<Decision, RunnerError> {
         for _ in 0..MAX_ROUNDS {
             self.refuel()?;
-            let packed = self.session_evaluate.call(&mut self.store, session).map_err(wasm)?;
+            let packed = self
+                .session_evaluate
+                .call(&mut self.store, session)
+                .map_err(wasm)?;
             let v = self.read_result(packed)?;
             if v.get("ok").and_then(Value::as_bool) == Some(false) {
-                return Err(RunnerError::Engine(v.get("error").and_then(Value::as_str).unwrap_or("").to_string()));
+                return Err(RunnerError::Engine(
+                    v.get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ));
             }
-            let outcome: OutcomeWire = serde_json::from_value(v).map_err(|e| RunnerError::Protocol(e.to_string()))?;
+            let outcome: OutcomeWire =
+                serde_json::from_value(v).map_err(|e| RunnerError::Protocol(e.to_string()))?;
             match outcome {
                 OutcomeWire::Decision { decision } => return Ok(decision),
                 OutcomeWire::NeedArtifacts { fetches } => {
@@ -207,11 +247,15 @@ impl Instance_ {
             SourceAnswer::Error(m) => ("error", m, Vec::new()),
         };
         let header = serde_json::json!({"kind": f.kind.as_str(), "key": f.key, "status": status, "message": message});
-        let header = serde_json::to_vec(&header).map_err(|e| RunnerError::Protocol(e.to_string()))?;
+        let header =
+            serde_json::to_vec(&header).map_err(|e| RunnerError::Protocol(e.to_string()))?;
         self.refuel()?;
         let (hp, hl) = self.write(&header)?;
         let (bp, bl) = self.write(&bytes)?;
-        let packed = self.session_put.call(&mut self.store, (session, hp, hl, bp, bl)).map_err(wasm)?;
+        let packed = self
+            .session_put
+            .call(&mut self.store, (session, hp, hl, bp, bl))
+            .map_err(wasm)?;
         self.free.call(&mut self.store, (hp, hl)).map_err(wasm)?;
         self.free.call(&mut self.store, (bp, bl)).map_err(wasm)?;
         // A refused put (digest mismatch, oversize) is recorded in the session
@@ -229,8 +273,13 @@ enum OutcomeWire {
 }
 
 /// Evaluates natively (same engine code, no wasm) — for benchmarks and tests.
-pub fn decide_native(engine: &std::sync::Arc<imgverify::Engine>, request_json: &[u8], source: &dyn ArtifactSource) -> Result<Decision, RunnerError> {
-    let request = imgverify::Request::from_json(request_json).map_err(|e| RunnerError::Engine(e.to_string()))?;
+pub fn decide_native(
+    engine: &std::sync::Arc<imgverify::Engine>,
+    request_json: &[u8],
+    source: &dyn ArtifactSource,
+) -> Result<Decision, RunnerError> {
+    let request = imgverify::Request::from_json(request_json)
+        .map_err(|e| RunnerError::Engine(e.to_string()))?;
     let mut session = imgverify::Session::new(engine.clone(), request);
     for _ in 0..MAX_ROUNDS {
         match session.evaluate() {
@@ -239,9 +288,18 @@ pub fn decide_native(engine: &std::sync::Arc<imgverify::Engine>, request_json: &
                 for f in fetches {
                     let answer = match source.fetch(&f) {
                         SourceAnswer::Bytes(b) => imgverify::engine::Answer::Bytes(b),
-                        SourceAnswer::NotFound(m) => imgverify::engine::Answer::Failure(imgverify::engine::FailureStatus::NotFound, m),
-                        SourceAnswer::Unauthorized(m) => imgverify::engine::Answer::Failure(imgverify::engine::FailureStatus::Unauthorized, m),
-                        SourceAnswer::Error(m) => imgverify::engine::Answer::Failure(imgverify::engine::FailureStatus::Error, m),
+                        SourceAnswer::NotFound(m) => imgverify::engine::Answer::Failure(
+                            imgverify::engine::FailureStatus::NotFound,
+                            m,
+                        ),
+                        SourceAnswer::Unauthorized(m) => imgverify::engine::Answer::Failure(
+                            imgverify::engine::FailureStatus::Unauthorized,
+                            m,
+                        ),
+                        SourceAnswer::Error(m) => imgverify::engine::Answer::Failure(
+                            imgverify::engine::FailureStatus::Error,
+                            m,
+                        ),
                     };
                     let _ = session.put(f.kind, &f.key, answer);
                 }

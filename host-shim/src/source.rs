@@ -71,7 +71,9 @@ impl OciLayouts {
     /// Adds a layout from `DIR` or `REGISTRY/REPOSITORY=DIR`.
     pub fn add(&mut self, spec: &str) -> Result<(), LayoutError> {
         let (default_repo, dir) = match spec.split_once('=') {
-            Some((repo, dir)) if !repo.is_empty() && !dir.is_empty() => (Some(repo.to_string()), dir),
+            Some((repo, dir)) if !repo.is_empty() && !dir.is_empty() => {
+                (Some(repo.to_string()), dir)
+            }
             Some(_) => return Err(LayoutError::Spec(spec.to_string())),
             None => (None, spec),
         };
@@ -79,25 +81,35 @@ impl OciLayouts {
         let index_path = dir.join("index.json");
         let text = std::fs::read_to_string(&index_path)
             .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
-        let index: Index = serde_json::from_str(&text).map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
+        let index: Index = serde_json::from_str(&text)
+            .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
         let refs = index
             .manifests
             .into_iter()
             .filter_map(|m| m.annotations.get(REF_NAME).cloned().map(|r| (r, m.digest)))
             .collect();
-        self.layouts.push(Layout { dir, default_repo, refs });
+        self.layouts.push(Layout {
+            dir,
+            default_repo,
+            refs,
+        });
         Ok(())
     }
 
     fn read_blob(dir: &Path, digest: &str, max: usize) -> Option<Result<Vec<u8>, String>> {
         let (alg, hex) = digest.split_once(':')?;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) || !alg.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+            || !alg.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return None;
         }
         let path = dir.join("blobs").join(alg).join(hex);
         let meta = std::fs::metadata(&path).ok()?;
         if meta.len() > max as u64 {
-            return Some(Err(format!("{digest}: {} bytes is over the limit of {max}", meta.len())));
+            return Some(Err(format!(
+                "{digest}: {} bytes is over the limit of {max}",
+                meta.len()
+            )));
         }
         Some(std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display())))
     }
@@ -131,7 +143,11 @@ impl ArtifactSource for OciLayouts {
                             return match Self::read_blob(&l.dir, digest, max) {
                                 Some(Ok(b)) => SourceAnswer::Bytes(b),
                                 Some(Err(e)) => SourceAnswer::Error(e),
-                                None => SourceAnswer::Error(format!("{}: blob {digest} missing from layout {}", f.key, l.dir.display())),
+                                None => SourceAnswer::Error(format!(
+                                    "{}: blob {digest} missing from layout {}",
+                                    f.key,
+                                    l.dir.display()
+                                )),
                             };
                         }
                     }
@@ -149,7 +165,9 @@ impl ArtifactSource for OciLayouts {
                 }
                 SourceAnswer::NotFound(format!("{}: blob unknown", f.key))
             }
-            FetchKind::Referrers => SourceAnswer::NotFound(format!("{}: no referrers in OCI layouts", f.key)),
+            FetchKind::Referrers => {
+                SourceAnswer::NotFound(format!("{}: no referrers in OCI layouts", f.key))
+            }
         }
     }
 }

@@ -6,8 +6,8 @@
 //! handles (indices into tables), so a bad handle is an error, not UB.
 
 use super::protocol::{self, PutHeader};
-use crate::engine::{Request, Session};
 use crate::Engine;
+use crate::engine::{Request, Session};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -151,7 +151,9 @@ pub unsafe extern "C" fn imgverify_session_put(
 #[unsafe(no_mangle)]
 pub extern "C" fn imgverify_session_evaluate(session: u32) -> u64 {
     out(with_tables(|t| match t.sessions.get(&session) {
-        Some(s) => serde_json::to_string(&s.evaluate()).unwrap_or_else(|e| protocol::error_json(&e)),
+        Some(s) => {
+            serde_json::to_string(&s.evaluate()).unwrap_or_else(|e| protocol::error_json(&e))
+        }
         None => protocol::error_json(&format!("unknown session handle {session}")),
     }))
 }

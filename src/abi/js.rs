@@ -22,8 +22,11 @@ impl Engine {
             Some(o) => serde_json::from_str(&o).map_err(|e| JsError::new(&e.to_string()))?,
             None => EngineOptions::default(),
         };
-        let inner = crate::Engine::compile_with(&[("policies", policies)], &options).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(Engine { inner: Arc::new(inner) })
+        let inner = crate::Engine::compile_with(&[("policies", policies)], &options)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Engine {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Compile warnings as a JSON array.
@@ -61,7 +64,13 @@ impl Session {
 
     /// Records a failed fetch (`not_found`, `unauthorized`, `error`).
     #[wasm_bindgen(js_name = putFailure)]
-    pub fn put_failure(&mut self, kind: &str, key: &str, status: &str, message: &str) -> Result<(), JsError> {
+    pub fn put_failure(
+        &mut self,
+        kind: &str,
+        key: &str,
+        status: &str,
+        message: &str,
+    ) -> Result<(), JsError> {
         let header = PutHeader {
             kind: kind.to_string(),
             key: key.to_string(),

@@ -1,6 +1,8 @@
 //! JSON shapes shared by both ABIs.
 
-use crate::engine::{Answer, EngineError, EngineOptions, FailureStatus, FetchKind, PutError, Session};
+use crate::engine::{
+    Answer, EngineError, EngineOptions, FailureStatus, FetchKind, PutError, Session,
+};
 use serde::{Deserialize, Serialize};
 
 /// Input of `engine_new`: named policy sources plus options.
@@ -56,14 +58,20 @@ pub enum ProtocolError {
 
 /// Builds an engine from [`EngineInput`] JSON.
 pub fn engine_from_json(bytes: &[u8]) -> Result<crate::Engine, ProtocolError> {
-    let input: EngineInput = serde_json::from_slice(bytes).map_err(|e| ProtocolError::Input(e.to_string()))?;
-    let sources: Vec<(&str, &str)> = input.sources.iter().map(|s| (s.name.as_str(), s.text.as_str())).collect();
+    let input: EngineInput =
+        serde_json::from_slice(bytes).map_err(|e| ProtocolError::Input(e.to_string()))?;
+    let sources: Vec<(&str, &str)> = input
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.text.as_str()))
+        .collect();
     Ok(crate::Engine::compile_with(&sources, &input.options)?)
 }
 
 /// Applies a put to a session.
 pub fn put(session: &mut Session, header: &PutHeader, bytes: &[u8]) -> Result<(), ProtocolError> {
-    let kind = FetchKind::parse(&header.kind).ok_or_else(|| PutError::UnknownKind(header.kind.clone()))?;
+    let kind =
+        FetchKind::parse(&header.kind).ok_or_else(|| PutError::UnknownKind(header.kind.clone()))?;
     let msg = || header.message.clone().unwrap_or_default();
     let answer = match header.status.as_deref() {
         None | Some("ok") => Answer::Bytes(bytes.to_vec()),

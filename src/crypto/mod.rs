@@ -95,7 +95,8 @@ const OID_P521: &str = "1.3.132.0.35";
 impl PublicKey {
     /// Loads one `-----BEGIN PUBLIC KEY-----` PEM block.
     pub fn from_pem(pem_text: &str) -> Result<Self, CryptoError> {
-        let blocks = pem::parse_blocks(pem_text).map_err(|e| CryptoError::KeyFormat(e.to_string()))?;
+        let blocks =
+            pem::parse_blocks(pem_text).map_err(|e| CryptoError::KeyFormat(e.to_string()))?;
         match blocks.as_slice() {
             [b] if b.label == "PUBLIC KEY" => Self::from_spki_der(&b.der),
             [b] => Err(CryptoError::KeyFormat(format!(
@@ -103,7 +104,9 @@ impl PublicKey {
                 b.label
             ))),
             [] => Err(CryptoError::KeyFormat("no PEM block found".into())),
-            _ => Err(CryptoError::KeyFormat("expected exactly one PEM block".into())),
+            _ => Err(CryptoError::KeyFormat(
+                "expected exactly one PEM block".into(),
+            )),
         }
     }
 
@@ -180,16 +183,31 @@ impl PublicKey {
     }
 
     /// ECDSA with an ASN.1 DER signature over `hash(msg)`.
-    pub fn verify_ecdsa_der(&self, hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    pub fn verify_ecdsa_der(
+        &self,
+        hash: HashAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
         self.verify_ecdsa_prehash(&hash.digest(msg), sig, SigEncoding::Der)
     }
 
     /// ECDSA with a raw `r‖s` (IEEE P1363) signature over `hash(msg)`.
-    pub fn verify_ecdsa_p1363(&self, hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    pub fn verify_ecdsa_p1363(
+        &self,
+        hash: HashAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
         self.verify_ecdsa_prehash(&hash.digest(msg), sig, SigEncoding::P1363)
     }
 
-    fn verify_ecdsa_prehash(&self, prehash: &[u8], sig: &[u8], enc: SigEncoding) -> Result<(), CryptoError> {
+    fn verify_ecdsa_prehash(
+        &self,
+        prehash: &[u8],
+        sig: &[u8],
+        enc: SigEncoding,
+    ) -> Result<(), CryptoError> {
         let sf = |e: ecdsa::Error| CryptoError::SignatureFormat(e.to_string());
         let inv = |_| CryptoError::Invalid;
         match self {
@@ -222,7 +240,12 @@ impl PublicKey {
     }
 
     /// RSASSA-PKCS1-v1_5 over `hash(msg)`.
-    pub fn verify_rsa_pkcs1v15(&self, hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    pub fn verify_rsa_pkcs1v15(
+        &self,
+        hash: HashAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
         let Self::Rsa(k) = self else {
             return Err(CryptoError::SchemeMismatch {
                 key: self.type_name(),
@@ -235,7 +258,8 @@ impl PublicKey {
             HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
             HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
         };
-        k.verify(scheme, &hash.digest(msg), sig).map_err(|_| CryptoError::Invalid)
+        k.verify(scheme, &hash.digest(msg), sig)
+            .map_err(|_| CryptoError::Invalid)
     }
 
     /// RSASSA-PSS with MGF1 of the same hash; `salt_len` `None` detects it.
@@ -260,7 +284,8 @@ impl PublicKey {
         ) -> Result<(), CryptoError> {
             let mut scheme = rsa::Pss::<D>::new();
             scheme.salt_len = salt;
-            k.verify(scheme, hashed, sig).map_err(|_| CryptoError::Invalid)
+            k.verify(scheme, hashed, sig)
+                .map_err(|_| CryptoError::Invalid)
         }
         let hashed = hash.digest(msg);
         match hash {
@@ -282,10 +307,14 @@ impl PublicKey {
         let (k, s) = self.ed25519_parts(sig)?;
         let mut h = sha2::Sha512::new();
         h.update(msg);
-        k.verify_prehashed_strict(h, None, &s).map_err(|_| CryptoError::Invalid)
+        k.verify_prehashed_strict(h, None, &s)
+            .map_err(|_| CryptoError::Invalid)
     }
 
-    fn ed25519_parts(&self, sig: &[u8]) -> Result<(&ed25519_dalek::VerifyingKey, ed25519_dalek::Signature), CryptoError> {
+    fn ed25519_parts(
+        &self,
+        sig: &[u8],
+    ) -> Result<(&ed25519_dalek::VerifyingKey, ed25519_dalek::Signature), CryptoError> {
         let Self::Ed25519(k) = self else {
             return Err(CryptoError::SchemeMismatch {
                 key: self.type_name(),
@@ -300,13 +329,20 @@ impl PublicKey {
     /// Verifies a signature the way sigstore's `LoadVerifier` does for a
     /// cosign public key: ECDSA DER with the policy hash or the curve's own
     /// hash; RSA PKCS#1 v1.5, then PSS; Ed25519 pure, then Ed25519ph.
-    pub fn verify_cosign(&self, policy_hash: HashAlgorithm, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    pub fn verify_cosign(
+        &self,
+        policy_hash: HashAlgorithm,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
         match self {
             Self::P256(_) | Self::P384(_) | Self::P521(_) => {
                 let first = self.verify_ecdsa_der(policy_hash, msg, sig);
                 match (first, self.curve_hash()) {
                     (Ok(()), _) => Ok(()),
-                    (Err(e), Some(h)) if h != policy_hash => self.verify_ecdsa_der(h, msg, sig).map_err(|_| e),
+                    (Err(e), Some(h)) if h != policy_hash => {
+                        self.verify_ecdsa_der(h, msg, sig).map_err(|_| e)
+                    }
                     (Err(e), _) => Err(e),
                 }
             }

@@ -5,7 +5,9 @@ use super::verify::{self, Fetcher, Verdict, VerifyCtx};
 use super::{Engine, Outcome, Request};
 use crate::decision::{self, Decision, ImageResult, RuleResult, RuleStatus};
 use crate::digest::Digest;
-use crate::policy::compiled::{Action, CompiledPolicy, CompiledRule, FailurePolicy, RuleBody, Verification};
+use crate::policy::compiled::{
+    Action, CompiledPolicy, CompiledRule, FailurePolicy, RuleBody, Verification,
+};
 use crate::policy::matching::{self, MatchTarget};
 use crate::reference::ImageInfo;
 use crate::resource::{self, ExtractedImage};
@@ -45,7 +47,12 @@ fn meta_of(obj: &Value) -> Meta {
         None => (String::new(), api.to_string()),
     };
     let md = obj.get("metadata");
-    let s = |k: &str| md.and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |k: &str| {
+        md.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let name = match s("name") {
         n if n.is_empty() => s("generateName"),
         n => n,
@@ -53,7 +60,11 @@ fn meta_of(obj: &Value) -> Meta {
     Meta {
         group,
         version,
-        kind: obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string(),
+        kind: obj
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         name,
         namespace: s("namespace"),
         labels: string_map(md.and_then(|m| m.get("labels"))),
@@ -97,11 +108,18 @@ impl RuleAcc {
             }
             return Some((RuleStatus::Pass, uniq.join("; ")));
         }
-        self.images.first().map(|r| (RuleStatus::Skip, r.message.clone()))
+        self.images
+            .first()
+            .map(|r| (RuleStatus::Skip, r.message.clone()))
     }
 }
 
-fn rule_action(policy: &CompiledPolicy, vs: &[Verification], meta: &Meta, ns_labels: Option<&BTreeMap<String, String>>) -> Action {
+fn rule_action(
+    policy: &CompiledPolicy,
+    vs: &[Verification],
+    meta: &Meta,
+    ns_labels: Option<&BTreeMap<String, String>>,
+) -> Action {
     if vs.iter().any(|v| v.failure_action == Some(Action::Enforce)) {
         return Action::Enforce;
     }
@@ -109,7 +127,10 @@ fn rule_action(policy: &CompiledPolicy, vs: &[Verification], meta: &Meta, ns_lab
         return a;
     }
     for o in &policy.overrides {
-        let ns_ok = o.namespaces.as_ref().is_none_or(|n| wildcard::matches_any(n, &meta.namespace));
+        let ns_ok = o
+            .namespaces
+            .as_ref()
+            .is_none_or(|n| wildcard::matches_any(n, &meta.namespace));
         let sel_ok = o
             .namespace_selector
             .as_ref()
@@ -195,19 +216,35 @@ fn evaluate_rule(
     if !matching::matches_block(&rule.match_resources, &target) {
         return false;
     }
-    if rule.exclude.as_ref().is_some_and(|e| matching::excluded_by(e, &target)) {
+    if rule
+        .exclude
+        .as_ref()
+        .is_some_and(|e| matching::excluded_by(e, &target))
+    {
         return false;
     }
     let policy_name = policy.report_name();
-    let push_result = |c: &mut Collected, result: RuleStatus, message: String, images: Vec<ImageResult>, action: Action| {
-        let shown = if result == RuleStatus::Fail && !policy.scored { RuleStatus::Warn } else { result };
+    let push_result = |c: &mut Collected,
+                       result: RuleStatus,
+                       message: String,
+                       images: Vec<ImageResult>,
+                       action: Action| {
+        let shown = if result == RuleStatus::Fail && !policy.scored {
+            RuleStatus::Warn
+        } else {
+            result
+        };
         let message = report_message(rule, shown, message);
         let blocks = (result == RuleStatus::Fail && action == Action::Enforce)
             || (result == RuleStatus::Error && policy.failure_policy == FailurePolicy::Fail);
         if blocks {
-            c.blocked.entry(policy_name.clone()).or_default().insert(rule.name.clone(), message.clone());
+            c.blocked
+                .entry(policy_name.clone())
+                .or_default()
+                .insert(rule.name.clone(), message.clone());
         } else if matches!(result, RuleStatus::Fail | RuleStatus::Error) || policy.emit_warning {
-            c.warnings.push(format!("policy {policy_name}.{}: {message}", rule.name));
+            c.warnings
+                .push(format!("policy {policy_name}.{}: {message}", rule.name));
         }
         c.results.push(RuleResult {
             policy: policy_name.clone(),
@@ -226,7 +263,9 @@ fn evaluate_rule(
             push_result(
                 c,
                 RuleStatus::Skip,
-                format!("{t} rules are not evaluated by imgverify, which enforces verifyImages rules only; skipped"),
+                format!(
+                    "{t} rules are not evaluated by imgverify, which enforces verifyImages rules only; skipped"
+                ),
                 Vec::new(),
                 policy.action,
             );
@@ -235,7 +274,12 @@ fn evaluate_rule(
         RuleBody::VerifyImages(vs) => vs,
     };
     let action = rule_action(policy, vs, meta, req.namespace_labels.as_ref());
-    let images = match resource::extract_images(&req.object, &meta.kind, rule.image_extractors.as_ref(), &engine.normalize) {
+    let images = match resource::extract_images(
+        &req.object,
+        &meta.kind,
+        rule.image_extractors.as_ref(),
+        &engine.normalize,
+    ) {
         Ok(i) => i,
         Err(e) => {
             push_result(c, RuleStatus::Error, e.to_string(), Vec::new(), action);
@@ -248,13 +292,22 @@ fn evaluate_rule(
         match &img.info {
             Ok(info) => {
                 let canon = info.to_string();
-                if vs.iter().any(|v| wildcard::matches_any(&v.image_references, &canon)) {
+                if vs
+                    .iter()
+                    .any(|v| wildcard::matches_any(&v.image_references, &canon))
+                {
                     collected.push((img, info));
                 }
             }
             Err(e) => {
                 // An image that cannot be parsed cannot be checked: error, naming it.
-                push_result(c, RuleStatus::Error, format!("invalid image '{}' ({e})", img.value), Vec::new(), action);
+                push_result(
+                    c,
+                    RuleStatus::Error,
+                    format!("invalid image '{}' ({e})", img.value),
+                    Vec::new(),
+                    action,
+                );
                 return true;
             }
         }
@@ -281,11 +334,21 @@ fn evaluate_rule(
         for (img, info) in &collected {
             let canon = info.to_string();
             if !wildcard::matches_any(&v.image_references, &canon) {
-                acc.push(&canon, RuleStatus::Skip, format!("skipping image reference image {canon}, policy {policy_name} ruleName {}", rule.name));
+                acc.push(
+                    &canon,
+                    RuleStatus::Skip,
+                    format!(
+                        "skipping image reference image {canon}, policy {policy_name} ruleName {}",
+                        rule.name
+                    ),
+                );
                 continue;
             }
             if v.has_checks() && wildcard::matches_any(&v.skip_image_references, &canon) {
-                let m = format!("skipping image reference image {canon}, policy {policy_name} ruleName {}", rule.name);
+                let m = format!(
+                    "skipping image reference image {canon}, policy {policy_name} ruleName {}",
+                    rule.name
+                );
                 c.warnings.push(m.clone());
                 acc.push(&canon, RuleStatus::Skip, m);
                 record(c, policy, rule, &canon, RuleStatus::Skip);
@@ -320,11 +383,31 @@ fn evaluate_rule(
                     c.pending = true;
                     continue;
                 }
-                Verdict::Ok(d) if v.has_checks() => (RuleStatus::Pass, format!("verified image signatures for {canon}"), Some(d)),
-                Verdict::Ok(d) => (RuleStatus::Pass, "mutated image digest".to_string(), Some(d)),
-                Verdict::Fail(m) if v.has_checks() => (RuleStatus::Fail, format!("failed to verify image {canon}: {m}"), None),
-                Verdict::Error(m) if v.has_checks() => (RuleStatus::Error, format!("failed to verify image {canon}: {m}"), None),
-                Verdict::Fail(m) | Verdict::Error(m) => (RuleStatus::Error, format!("failed to update digest: {m}"), None),
+                Verdict::Ok(d) if v.has_checks() => (
+                    RuleStatus::Pass,
+                    format!("verified image signatures for {canon}"),
+                    Some(d),
+                ),
+                Verdict::Ok(d) => (
+                    RuleStatus::Pass,
+                    "mutated image digest".to_string(),
+                    Some(d),
+                ),
+                Verdict::Fail(m) if v.has_checks() => (
+                    RuleStatus::Fail,
+                    format!("failed to verify image {canon}: {m}"),
+                    None,
+                ),
+                Verdict::Error(m) if v.has_checks() => (
+                    RuleStatus::Error,
+                    format!("failed to verify image {canon}: {m}"),
+                    None,
+                ),
+                Verdict::Fail(m) | Verdict::Error(m) => (
+                    RuleStatus::Error,
+                    format!("failed to update digest: {m}"),
+                    None,
+                ),
             };
             // Digest mutation and the post-mutation canonical name.
             let mut final_canon = canon.clone();
@@ -333,13 +416,16 @@ fn evaluate_rule(
                 && v.mutate_digest
                 && info.digest.is_empty()
             {
-                c.digest_patches.insert(img.pointer.clone(), format!("{}@{d}", info.reference_with_tag()));
+                c.digest_patches.insert(
+                    img.pointer.clone(),
+                    format!("{}@{d}", info.reference_with_tag()),
+                );
                 final_canon = format!("{}@{d}", info.repository_reference());
                 has_digest = true;
             }
-            if !v.has_checks() && !(v.mutate_digest && info.digest.is_empty()) && status == RuleStatus::Pass {
-                // Nothing verified and nothing mutated: validate phase only.
-            } else {
+            // Without checks or a mutation, only the validate phase speaks.
+            let mutated = v.mutate_digest && info.digest.is_empty();
+            if v.has_checks() || mutated || status != RuleStatus::Pass {
                 acc.push(&final_canon, status, message.clone());
             }
             if v.has_checks() {
@@ -348,9 +434,17 @@ fn evaluate_rule(
             // Validate phase (required / verifyDigest), on this evaluation's own results.
             if status == RuleStatus::Pass || status == RuleStatus::Skip {
                 if v.verify_digest && !has_digest {
-                    acc.push(&final_canon, RuleStatus::Fail, format!("missing digest for {final_canon}"));
+                    acc.push(
+                        &final_canon,
+                        RuleStatus::Fail,
+                        format!("missing digest for {final_canon}"),
+                    );
                 } else if v.required && !v.has_checks() {
-                    acc.push(&final_canon, RuleStatus::Fail, format!("unverified image {final_canon}"));
+                    acc.push(
+                        &final_canon,
+                        RuleStatus::Fail,
+                        format!("unverified image {final_canon}"),
+                    );
                 } else if !v.has_checks() {
                     acc.push(&final_canon, RuleStatus::Pass, "image verified".to_string());
                 }
@@ -365,7 +459,13 @@ fn evaluate_rule(
     }
 }
 
-fn record(c: &mut Collected, policy: &CompiledPolicy, rule: &CompiledRule, image: &str, status: RuleStatus) {
+fn record(
+    c: &mut Collected,
+    policy: &CompiledPolicy,
+    rule: &CompiledRule,
+    image: &str,
+    status: RuleStatus,
+) {
     let w = status_word(status).to_string();
     c.flat.insert(image.to_string(), w.clone());
     c.scoped
@@ -405,12 +505,16 @@ fn finish(req: &Request, meta: &Meta, c: Collected) -> Decision {
     let mut patches = Vec::new();
     if allowed {
         if !c.flat.is_empty() {
-            let has_annotations = req.object.pointer("/metadata/annotations").is_some_and(Value::is_object);
+            let has_annotations = req
+                .object
+                .pointer("/metadata/annotations")
+                .is_some_and(Value::is_object);
             if !has_annotations {
                 patches.push(json!({"op": "add", "path": "/metadata/annotations", "value": {}}));
             }
             let flat = serde_json::to_string(&c.flat).unwrap_or_default();
-            let scoped = serde_json::to_string(&json!({"version": 1, "policies": c.scoped})).unwrap_or_default();
+            let scoped = serde_json::to_string(&json!({"version": 1, "policies": c.scoped}))
+                .unwrap_or_default();
             patches.push(json!({"op": "add", "path": format!("/metadata/annotations/{}", escape_pointer(VERIFY_IMAGES_ANNOTATION)), "value": flat}));
             patches.push(json!({"op": "add", "path": format!("/metadata/annotations/{}", escape_pointer(VERIFY_IMAGES_SCOPED_ANNOTATION)), "value": scoped}));
         }

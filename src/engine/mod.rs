@@ -66,7 +66,10 @@ impl Engine {
     }
 
     /// Compiles several sources with options.
-    pub fn compile_with(sources: &[(&str, &str)], options: &EngineOptions) -> Result<Self, EngineError> {
+    pub fn compile_with(
+        sources: &[(&str, &str)],
+        options: &EngineOptions,
+    ) -> Result<Self, EngineError> {
         let mut docs: Vec<Document> = Vec::new();
         let mut total = 0usize;
         for (name, text) in sources {
@@ -92,7 +95,10 @@ impl Engine {
             lints: out.lints,
             tlog_keys: root.tlogs,
             normalize: NormalizeOptions {
-                default_registry: options.default_registry.clone().unwrap_or(defaults.default_registry),
+                default_registry: options
+                    .default_registry
+                    .clone()
+                    .unwrap_or(defaults.default_registry),
                 enable_default_registry_mutation: options
                     .enable_default_registry_mutation
                     .unwrap_or(defaults.enable_default_registry_mutation),
@@ -158,7 +164,8 @@ impl Request {
         if bytes.len() > limits::MAX_REQUEST_BYTES {
             return Err(RequestError::TooLarge(bytes.len()));
         }
-        let r: Request = serde_json::from_slice(bytes).map_err(|e| RequestError::Invalid(e.to_string()))?;
+        let r: Request =
+            serde_json::from_slice(bytes).map_err(|e| RequestError::Invalid(e.to_string()))?;
         if let Some(now) = &r.now
             && crate::sigstore::trusted_root::parse_rfc3339(now).is_none()
         {

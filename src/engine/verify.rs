@@ -5,11 +5,13 @@ use super::store::{Answer, FailureStatus, Fetch, FetchKind, Store};
 use crate::digest::Digest;
 use crate::limits;
 use crate::oci::Manifest;
-use crate::policy::compiled::{AttestorEntry, AttestorKind, AttestorSet, KeyAttestor, Verification};
+use crate::policy::compiled::{
+    AttestorEntry, AttestorKind, AttestorSet, KeyAttestor, Verification,
+};
 use crate::reference::{ImageInfo, ParsedReference};
+use crate::sigstore::SIMPLE_SIGNING_MEDIA_TYPE;
 use crate::sigstore::cosign::{self, KeyCheck};
 use crate::sigstore::trusted_root::LogKey;
-use crate::sigstore::SIMPLE_SIGNING_MEDIA_TYPE;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
@@ -66,11 +68,21 @@ pub(super) fn resolve_digest(f: &Fetcher, info: &ImageInfo) -> Verdict<Digest> {
     if let Some(d) = info.parsed_digest() {
         return Verdict::Ok(d);
     }
-    match f.get(Fetch::manifest_by_tag(&info.registry, &info.path, &info.tag)) {
+    match f.get(Fetch::manifest_by_tag(
+        &info.registry,
+        &info.path,
+        &info.tag,
+    )) {
         Got::Bytes(b) => Verdict::Ok(Digest::sha256_of(b)),
         Got::Pending => Verdict::Pending,
-        Got::Failed(FailureStatus::Error, m) => Verdict::Error(format!("failed to resolve digest of {}: {m}", info.reference_with_tag())),
-        Got::Failed(_, m) => Verdict::Fail(format!("failed to resolve digest of {}: {m}", info.reference_with_tag())),
+        Got::Failed(FailureStatus::Error, m) => Verdict::Error(format!(
+            "failed to resolve digest of {}: {m}",
+            info.reference_with_tag()
+        )),
+        Got::Failed(_, m) => Verdict::Fail(format!(
+            "failed to resolve digest of {}: {m}",
+            info.reference_with_tag()
+        )),
     }
 }
 
@@ -123,7 +135,11 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
         return Verdict::Pending;
     }
     let msg = errors.join("; ");
-    if any_error { Verdict::Error(msg) } else { Verdict::Fail(msg) }
+    if any_error {
+        Verdict::Error(msg)
+    } else {
+        Verdict::Fail(msg)
+    }
 }
 
 fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
@@ -132,19 +148,34 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
         AttestorKind::KeyUnavailable(what) => Verdict::Error(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
         )),
-        AttestorKind::Certificates(_) => Verdict::Error("certificate attestors are not supported by this engine version".into()),
-        AttestorKind::Keyless(_) => Verdict::Error("keyless attestors are not supported by this engine version".into()),
-        AttestorKind::Nested(set) => eval_set(ctx, set, &format!("{path}")),
+        AttestorKind::Certificates(_) => {
+            Verdict::Error("certificate attestors are not supported by this engine version".into())
+        }
+        AttestorKind::Keyless(_) => {
+            Verdict::Error("keyless attestors are not supported by this engine version".into())
+        }
+        AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
 }
 
 /// The registry and repository holding signatures for this entry.
-fn signature_repository(ctx: &VerifyCtx, entry: &AttestorEntry) -> Result<(String, String), String> {
-    match entry.repository.as_deref().or(ctx.verification.repository.as_deref()) {
+fn signature_repository(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+) -> Result<(String, String), String> {
+    match entry
+        .repository
+        .as_deref()
+        .or(ctx.verification.repository.as_deref())
+    {
         None => Ok((ctx.image.registry.clone(), ctx.image.path.clone())),
         Some(repo) => {
-            let parsed = ParsedReference::parse(repo).map_err(|e| format!("invalid signature repository {repo:?}: {e}"))?;
-            Ok((parsed.domain.unwrap_or_else(|| ctx.image.registry.clone()), parsed.path))
+            let parsed = ParsedReference::parse(repo)
+                .map_err(|e| format!("invalid signature repository {repo:?}: {e}"))?;
+            Ok((
+                parsed.domain.unwrap_or_else(|| ctx.image.registry.clone()),
+                parsed.path,
+            ))
         }
     }
 }
@@ -155,20 +186,33 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         Err(m) => return Verdict::Fail(m),
     };
     let tag = format!("{}.sig", ctx.digest.tag_stem());
-    let manifest_bytes = match ctx.fetcher.get(Fetch::manifest_by_tag(&registry, &repository, &tag)) {
+    let manifest_bytes = match ctx
+        .fetcher
+        .get(Fetch::manifest_by_tag(&registry, &repository, &tag))
+    {
         Got::Bytes(b) => b,
         Got::Pending => return Verdict::Pending,
-        Got::Failed(FailureStatus::NotFound, _) => return Verdict::Fail("no signatures found".into()),
+        Got::Failed(FailureStatus::NotFound, _) => {
+            return Verdict::Fail("no signatures found".into());
+        }
         Got::Failed(FailureStatus::Unauthorized, m) => {
-            return Verdict::Fail(format!("fetching signatures {registry}/{repository}:{tag}: unauthorized: {m}"));
+            return Verdict::Fail(format!(
+                "fetching signatures {registry}/{repository}:{tag}: unauthorized: {m}"
+            ));
         }
         Got::Failed(FailureStatus::Error, m) => {
-            return Verdict::Error(format!("fetching signatures {registry}/{repository}:{tag}: {m}"));
+            return Verdict::Error(format!(
+                "fetching signatures {registry}/{repository}:{tag}: {m}"
+            ));
         }
     };
     let manifest = match Manifest::parse(manifest_bytes) {
         Ok(m) => m,
-        Err(e) => return Verdict::Fail(format!("signature manifest {registry}/{repository}:{tag}: {e}")),
+        Err(e) => {
+            return Verdict::Fail(format!(
+                "signature manifest {registry}/{repository}:{tag}: {e}"
+            ));
+        }
     };
     if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
         return Verdict::Fail(format!(
@@ -181,7 +225,10 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         None
     } else {
         Some(match &k.tlog.keys {
-            Some(keys) => keys.iter().filter_map(|key| LogKey::from_key(key.clone())).collect(),
+            Some(keys) => keys
+                .iter()
+                .filter_map(|key| LogKey::from_key(key.clone()))
+                .collect(),
             None => ctx.engine_tlog_keys.to_vec(),
         })
     };
@@ -194,7 +241,11 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
     let mut seen_layers = 0usize;
     let mut verified = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    for layer in manifest.layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE) {
+    for layer in manifest
+        .layers
+        .iter()
+        .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
+    {
         seen_layers += 1;
         let digest = match layer.parsed_digest() {
             Ok(d) => d,
@@ -203,13 +254,20 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
                 continue;
             }
         };
-        match ctx.fetcher.get(Fetch::by_digest(FetchKind::Blob, &registry, &repository, &digest)) {
+        match ctx.fetcher.get(Fetch::by_digest(
+            FetchKind::Blob,
+            &registry,
+            &repository,
+            &digest,
+        )) {
             Got::Pending => pending = true,
             Got::Failed(_, m) => errors.push(format!("layer {digest}: {m}")),
-            Got::Bytes(payload) => match cosign::verify_layer(payload, &layer.annotations, ctx.digest, &check) {
-                Ok(v) => verified.push(v),
-                Err(e) => errors.push(e.to_string()),
-            },
+            Got::Bytes(payload) => {
+                match cosign::verify_layer(payload, &layer.annotations, ctx.digest, &check) {
+                    Ok(v) => verified.push(v),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
         }
     }
     if pending {
@@ -222,7 +280,11 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         errors.dedup();
         return Verdict::Fail(format!("no matching signatures: {}", errors.join("; ")));
     }
-    if !entry.annotations.is_empty() && !verified.iter().any(|v| v.payload.has_annotations(&entry.annotations)) {
+    if !entry.annotations.is_empty()
+        && !verified
+            .iter()
+            .any(|v| v.payload.has_annotations(&entry.annotations))
+    {
         return Verdict::Fail(format!(
             "no signature matched the required annotations: {}",
             entry

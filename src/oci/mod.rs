@@ -95,7 +95,8 @@ impl Manifest {
         if bytes.len() > limits::MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge(bytes.len()));
         }
-        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| ManifestError::Invalid(e.to_string()))?;
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| ManifestError::Invalid(e.to_string()))?;
         if m.schema_version != 2 {
             return Err(ManifestError::Schema(m.schema_version));
         }
@@ -104,7 +105,9 @@ impl Manifest {
 
     /// Whether this is an index / manifest list.
     pub fn is_index(&self) -> bool {
-        matches!(self.media_type.as_deref(), Some(OCI_INDEX | DOCKER_MANIFEST_LIST))
-            || (self.media_type.is_none() && !self.manifests.is_empty())
+        matches!(
+            self.media_type.as_deref(),
+            Some(OCI_INDEX | DOCKER_MANIFEST_LIST)
+        ) || (self.media_type.is_none() && !self.manifests.is_empty())
     }
 }

@@ -72,14 +72,21 @@ pub fn eligible(rules: &[CompiledRule], raw_has_generate_or_json6902: bool) -> b
         let blocks = std::iter::once(&r.match_resources).chain(r.exclude.iter());
         for m in blocks {
             for d in descriptions(m) {
-                if d.name.is_some() || d.names.is_some() || d.selector.is_some() || d.annotations.is_some() {
+                if d.name.is_some()
+                    || d.names.is_some()
+                    || d.selector.is_some()
+                    || d.annotations.is_some()
+                {
                     return false;
                 }
                 let kinds: Vec<&str> = d.kinds.iter().flatten().map(|k| kind_name(k)).collect();
                 if kinds.contains(&"Pod") && kinds.len() > 1 {
                     return false;
                 }
-                if kinds.iter().any(|k| *k == "Pod" || POD_CONTROLLERS.contains(k)) {
+                if kinds
+                    .iter()
+                    .any(|k| *k == "Pod" || POD_CONTROLLERS.contains(k))
+                {
                     mentions_pod_or_controller = true;
                 }
             }
@@ -112,12 +119,23 @@ fn truncate63(s: String) -> String {
 
 /// Computes the rules after autogen: existing `autogen-` rules are dropped,
 /// originals kept, generated rules appended in rule order.
-pub fn compute_rules(rules: Vec<CompiledRule>, controllers: &[String], allowed: bool) -> Vec<CompiledRule> {
-    let originals: Vec<CompiledRule> = rules.into_iter().filter(|r| !r.name.starts_with("autogen-")).collect();
+pub fn compute_rules(
+    rules: Vec<CompiledRule>,
+    controllers: &[String],
+    allowed: bool,
+) -> Vec<CompiledRule> {
+    let originals: Vec<CompiledRule> = rules
+        .into_iter()
+        .filter(|r| !r.name.starts_with("autogen-"))
+        .collect();
     if !allowed || controllers.is_empty() {
         return originals;
     }
-    let mut sorted: Vec<String> = controllers.iter().filter(|c| *c != "CronJob").cloned().collect();
+    let mut sorted: Vec<String> = controllers
+        .iter()
+        .filter(|c| *c != "CronJob")
+        .cloned()
+        .collect();
     sorted.sort();
     let cronjob = controllers.iter().any(|c| c == "CronJob");
     let mut generated = Vec::new();
@@ -146,7 +164,10 @@ pub fn compute_rules(rules: Vec<CompiledRule>, controllers: &[String], allowed: 
             generated.push(make(format!("autogen-{}", r.name), &sorted));
         }
         if cronjob {
-            generated.push(make(format!("autogen-cronjob-{}", r.name), &["CronJob".to_string()]));
+            generated.push(make(
+                format!("autogen-cronjob-{}", r.name),
+                &["CronJob".to_string()],
+            ));
         }
     }
     let mut out = originals;

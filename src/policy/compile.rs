@@ -73,7 +73,11 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
     let mut errors = Vec::new();
     for d in docs {
         let kind = d.value.get("kind").and_then(Value::as_str).unwrap_or("");
-        let api = d.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api = d
+            .value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let name = d
             .value
             .pointer("/metadata/name")
@@ -115,10 +119,10 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
         let parsed: Result<PolicyDocument, _> = serde_path_to_error::deserialize(&d.value);
         match parsed {
             Ok(doc) => {
-                if let Some(p) = compile_policy(&mut ctx, &doc, &d.value, &d.origin) {
-                    if ctx.errors.is_empty() {
-                        out.policies.push(p);
-                    }
+                if let Some(p) = compile_policy(&mut ctx, &doc, &d.value, &d.origin)
+                    && ctx.errors.is_empty()
+                {
+                    out.policies.push(p);
                 }
             }
             Err(e) => ctx.err(e.path().to_string(), e.inner().to_string()),
@@ -133,19 +137,32 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
     }
 }
 
-fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, raw: &Value, origin: &str) -> Option<CompiledPolicy> {
+fn compile_policy(
+    ctx: &mut Ctx,
+    doc: &PolicyDocument,
+    raw: &Value,
+    origin: &str,
+) -> Option<CompiledPolicy> {
     let spec = &doc.spec;
     if doc.metadata.name.is_empty() {
         ctx.err("metadata.name", "a policy name is required");
     }
     let namespace = match doc.kind.as_str() {
-        "Policy" => Some(doc.metadata.namespace.clone().unwrap_or_else(|| "default".to_string())),
+        "Policy" => Some(
+            doc.metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
+        ),
         _ => None,
     };
     let action = match spec.validation_failure_action.as_deref() {
         None | Some("") => Action::Audit,
         Some(s) => Action::parse(s).unwrap_or_else(|| {
-            ctx.err("spec.validationFailureAction", format!("unsupported value {s:?}: must be Audit or Enforce"));
+            ctx.err(
+                "spec.validationFailureAction",
+                format!("unsupported value {s:?}: must be Audit or Enforce"),
+            );
             Action::Audit
         }),
     };
@@ -171,13 +188,23 @@ fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, raw: &Value, origin: &str
     }
     let wc = spec.webhook_configuration.clone().unwrap_or_default();
     if spec.failure_policy.is_some() && wc.failure_policy.is_some() {
-        ctx.err("spec.failurePolicy", "failurePolicy and webhookConfiguration.failurePolicy cannot both be set");
+        ctx.err(
+            "spec.failurePolicy",
+            "failurePolicy and webhookConfiguration.failurePolicy cannot both be set",
+        );
     }
-    let failure_policy = match wc.failure_policy.as_deref().or(spec.failure_policy.as_deref()) {
+    let failure_policy = match wc
+        .failure_policy
+        .as_deref()
+        .or(spec.failure_policy.as_deref())
+    {
         None | Some("Fail") => FailurePolicy::Fail,
         Some("Ignore") => FailurePolicy::Ignore,
         Some(s) => {
-            ctx.err("spec.webhookConfiguration.failurePolicy", format!("unsupported value {s:?}: must be Fail or Ignore"));
+            ctx.err(
+                "spec.webhookConfiguration.failurePolicy",
+                format!("unsupported value {s:?}: must be Fail or Ignore"),
+            );
             FailurePolicy::Fail
         }
     };
@@ -187,20 +214,32 @@ fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, raw: &Value, origin: &str
             "webhookTimeoutSeconds and webhookConfiguration.timeoutSeconds cannot both be set",
         );
     }
-    let timeout = wc.timeout_seconds.or(spec.webhook_timeout_seconds).unwrap_or(10);
+    let timeout = wc
+        .timeout_seconds
+        .or(spec.webhook_timeout_seconds)
+        .unwrap_or(10);
     if !(1..=30).contains(&timeout) {
-        ctx.err("spec.webhookConfiguration.timeoutSeconds", format!("the timeout value must be between 1 and 30 seconds, got {timeout}"));
+        ctx.err(
+            "spec.webhookConfiguration.timeoutSeconds",
+            format!("the timeout value must be between 1 and 30 seconds, got {timeout}"),
+        );
     }
     let apply_one = match spec.apply_rules.as_deref() {
         None | Some("All") => false,
         Some("One") => true,
         Some(s) => {
-            ctx.err("spec.applyRules", format!("unsupported value {s:?}: must be All or One"));
+            ctx.err(
+                "spec.applyRules",
+                format!("unsupported value {s:?}: must be All or One"),
+            );
             false
         }
     };
     if spec.rules.len() > limits::MAX_RULES_PER_POLICY {
-        ctx.err("spec.rules", format!("too many rules (limit {})", limits::MAX_RULES_PER_POLICY));
+        ctx.err(
+            "spec.rules",
+            format!("too many rules (limit {})", limits::MAX_RULES_PER_POLICY),
+        );
         return None;
     }
     let mut rules = Vec::new();
@@ -210,7 +249,11 @@ fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, raw: &Value, origin: &str
         if r.generate.is_some() {
             has_generate_or_json6902 = true;
         }
-        if r.mutate.as_ref().and_then(|m| m.get("patchesJson6902")).is_some() {
+        if r.mutate
+            .as_ref()
+            .and_then(|m| m.get("patchesJson6902"))
+            .is_some()
+        {
             has_generate_or_json6902 = true;
         }
         if let Some(rule) = compile_rule(ctx, &path, r, action) {
@@ -247,7 +290,10 @@ fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, raw: &Value, origin: &str
 }
 
 fn match_is_empty(m: &model::MatchResources) -> bool {
-    let desc_empty = |d: &Option<model::ResourceDescription>| d.as_ref().is_none_or(|d| *d == model::ResourceDescription::default());
+    let desc_empty = |d: &Option<model::ResourceDescription>| {
+        d.as_ref()
+            .is_none_or(|d| *d == model::ResourceDescription::default())
+    };
     m.any.as_ref().is_none_or(Vec::is_empty)
         && m.all.as_ref().is_none_or(Vec::is_empty)
         && desc_empty(&m.resources)
@@ -256,12 +302,20 @@ fn match_is_empty(m: &model::MatchResources) -> bool {
         && m.cluster_roles.as_ref().is_none_or(Vec::is_empty)
 }
 
-fn compile_rule(ctx: &mut Ctx, path: &str, r: &model::Rule, policy_action: Action) -> Option<CompiledRule> {
+fn compile_rule(
+    ctx: &mut Ctx,
+    path: &str,
+    r: &model::Rule,
+    policy_action: Action,
+) -> Option<CompiledRule> {
     if r.name.is_empty() {
         ctx.err(format!("{path}.name"), "a rule name is required");
     }
     if r.name.chars().count() > 63 {
-        ctx.err(format!("{path}.name"), "rule name must be at most 63 characters");
+        ctx.err(
+            format!("{path}.name"),
+            "rule name must be at most 63 characters",
+        );
     }
     if match_is_empty(&r.match_resources) {
         ctx.err(format!("{path}.match"), "match cannot be empty");
@@ -278,14 +332,19 @@ fn compile_rule(ctx: &mut Ctx, path: &str, r: &model::Rule, policy_action: Actio
             let mut out = Vec::new();
             for (j, e) in v.iter().enumerate() {
                 let p = format!("{path}.verifyImages[{j}]");
-                if let Some(c) = compile_verification(ctx, &p, j, e, policy_action, &mut unsupported) {
+                if let Some(c) =
+                    compile_verification(ctx, &p, j, e, policy_action, &mut unsupported)
+                {
                     out.push(c);
                 }
             }
             if let Some(ex) = &r.image_extractors {
                 for (kind, list) in ex {
                     if list.is_empty() {
-                        ctx.err(format!("{path}.imageExtractors.{kind}"), format!("no extractors found for {kind}"));
+                        ctx.err(
+                            format!("{path}.imageExtractors.{kind}"),
+                            format!("no extractors found for {kind}"),
+                        );
                     }
                     if list.iter().any(|x| x.jmes_path.is_some()) {
                         if out.iter().any(|v| v.mutate_digest) {
@@ -304,7 +363,10 @@ fn compile_rule(ctx: &mut Ctx, path: &str, r: &model::Rule, policy_action: Actio
         (None, None, Some(_), _) => RuleBody::Other("mutate"),
         (None, None, None, Some(_)) => RuleBody::Other("generate"),
         _ => {
-            ctx.err(path, "a rule must have one of verifyImages, validate, mutate or generate");
+            ctx.err(
+                path,
+                "a rule must have one of verifyImages, validate, mutate or generate",
+            );
             return None;
         }
     };
@@ -352,10 +414,12 @@ fn compile_verification(
                 annotations: e.annotations.clone(),
                 ..Default::default()
             };
-            e.attestors.get_or_insert_with(Vec::new).push(model::AttestorSet {
-                count: None,
-                entries: Some(vec![attestor]),
-            });
+            e.attestors
+                .get_or_insert_with(Vec::new)
+                .push(model::AttestorSet {
+                    count: None,
+                    entries: Some(vec![attestor]),
+                });
         } else if let Some(issuer) = e.issuer.take().filter(|s| !s.is_empty()) {
             let attestor = model::Attestor {
                 keyless: Some(model::KeylessAttestor {
@@ -367,25 +431,40 @@ fn compile_verification(
                 annotations: e.annotations.clone(),
                 ..Default::default()
             };
-            e.attestors.get_or_insert_with(Vec::new).push(model::AttestorSet {
-                count: None,
-                entries: Some(vec![attestor]),
-            });
+            e.attestors
+                .get_or_insert_with(Vec::new)
+                .push(model::AttestorSet {
+                    count: None,
+                    entries: Some(vec![attestor]),
+                });
         }
     }
     let refs = e.image_references.clone().unwrap_or_default();
     if refs.is_empty() {
-        ctx.err(format!("{path}.imageReferences"), "An image reference is required");
+        ctx.err(
+            format!("{path}.imageReferences"),
+            "An image reference is required",
+        );
     }
-    if refs.iter().chain(e.skip_image_references.iter().flatten()).any(|s| has_variable(s)) {
-        ctx.err(format!("{path}.imageReferences"), "variables are not allowed in image reference");
+    if refs
+        .iter()
+        .chain(e.skip_image_references.iter().flatten())
+        .any(|s| has_variable(s))
+    {
+        ctx.err(
+            format!("{path}.imageReferences"),
+            "variables are not allowed in image reference",
+        );
     }
     let verifier = match e.verifier_type.as_deref() {
         None | Some("") | Some("Cosign") => VerifierType::Cosign,
         Some("SigstoreBundle") => VerifierType::SigstoreBundle,
         Some("Notary") => VerifierType::Notary,
         Some(s) => {
-            ctx.err(format!("{path}.type"), format!("unsupported value {s:?}: must be Cosign, SigstoreBundle or Notary"));
+            ctx.err(
+                format!("{path}.type"),
+                format!("unsupported value {s:?}: must be Cosign, SigstoreBundle or Notary"),
+            );
             VerifierType::Cosign
         }
     };
@@ -394,14 +473,20 @@ fn compile_verification(
         Some(s) => match Action::parse(s) {
             Some(a) => Some(a),
             None => {
-                ctx.err(format!("{path}.failureAction"), format!("unsupported value {s:?}: must be Audit or Enforce"));
+                ctx.err(
+                    format!("{path}.failureAction"),
+                    format!("unsupported value {s:?}: must be Audit or Enforce"),
+                );
                 None
             }
         },
     };
     let mutate_digest = e.mutate_digest.unwrap_or(true);
     if failure_action.unwrap_or(policy_action) == Action::Audit && mutate_digest {
-        ctx.err(format!("{path}.mutateDigest"), "mutateDigest must be set to false for ‘Audit’ failure action");
+        ctx.err(
+            format!("{path}.mutateDigest"),
+            "mutateDigest must be set to false for ‘Audit’ failure action",
+        );
     }
     let mut attestors = Vec::new();
     for (i, set) in e.attestors.iter().flatten().enumerate() {
@@ -423,7 +508,8 @@ fn compile_verification(
             }
         }
         for (j, set) in a.attestors.iter().flatten().enumerate() {
-            let _ = compile_attestor_set(ctx, &format!("{p}.attestors[{j}]"), set, verifier, &None, 0);
+            let _ =
+                compile_attestor_set(ctx, &format!("{p}.attestors[{j}]"), set, verifier, &None, 0);
         }
     }
     if !attestations.is_empty() {
@@ -469,7 +555,13 @@ fn compile_attestor_set(
     depth: usize,
 ) -> Option<AttestorSet> {
     if depth > limits::MAX_ATTESTOR_DEPTH {
-        ctx.err(path, format!("attestors nested deeper than {}", limits::MAX_ATTESTOR_DEPTH));
+        ctx.err(
+            path,
+            format!(
+                "attestors nested deeper than {}",
+                limits::MAX_ATTESTOR_DEPTH
+            ),
+        );
         return None;
     }
     let raw_entries = set.entries.clone().unwrap_or_default();
@@ -482,27 +574,48 @@ fn compile_attestor_set(
         ctx.err(format!("{path}.count"), "count must be at least 1");
     }
     if count as usize > raw_entries.len() {
-        ctx.err(format!("{path}.count"), "Count cannot exceed length of entries");
+        ctx.err(
+            format!("{path}.count"),
+            "Count cannot exceed length of entries",
+        );
     }
     let mut entries = Vec::new();
     for (i, a) in raw_entries.iter().enumerate() {
         let p = format!("{path}.entries[{i}]");
-        let set_fields = [a.keys.is_some(), a.certificates.is_some(), a.keyless.is_some(), a.attestor.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let set_fields = [
+            a.keys.is_some(),
+            a.certificates.is_some(),
+            a.keyless.is_some(),
+            a.attestor.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if set_fields != 1 {
-            ctx.err(&p, "keys, certificates, keyless, or a nested attestor is required");
+            ctx.err(
+                &p,
+                "keys, certificates, keyless, or a nested attestor is required",
+            );
             continue;
         }
-        let annotations = a.annotations.clone().or_else(|| default_annotations.clone()).unwrap_or_default();
+        let annotations = a
+            .annotations
+            .clone()
+            .or_else(|| default_annotations.clone())
+            .unwrap_or_default();
         let repository = a.repository.clone().filter(|s| !s.is_empty());
         if verifier == VerifierType::Notary {
             if a.keyless.is_some() {
-                ctx.err(format!("{p}.keyless"), "Keyless field is not allowed for type notary");
+                ctx.err(
+                    format!("{p}.keyless"),
+                    "Keyless field is not allowed for type notary",
+                );
             }
             if a.keys.is_some() {
-                ctx.err(format!("{p}.keys"), "Keys field is not allowed for type notary");
+                ctx.err(
+                    format!("{p}.keys"),
+                    "Keys field is not allowed for type notary",
+                );
             }
         }
         let mut push = |kind: AttestorKind| {
@@ -517,14 +630,19 @@ fn compile_attestor_set(
                 push(kind);
             }
         } else if let Some(c) = &a.certificates {
-            if c.cert.as_deref().unwrap_or("").is_empty() && c.cert_chain.as_deref().unwrap_or("").is_empty() {
+            if c.cert.as_deref().unwrap_or("").is_empty()
+                && c.cert_chain.as_deref().unwrap_or("").is_empty()
+            {
                 ctx.err(format!("{p}.certificates"), "cert or certChain required");
             }
             push(AttestorKind::Certificates(Box::new(c.clone())));
         } else if let Some(k) = &a.keyless {
             let rekor_url = k.rekor.as_ref().map(|r| r.url.clone().unwrap_or_default());
             if k.rekor.is_none() && k.roots.as_deref().unwrap_or("").is_empty() {
-                ctx.err(format!("{p}.keyless"), "Either Rekor URL or roots are required");
+                ctx.err(
+                    format!("{p}.keyless"),
+                    "Either Rekor URL or roots are required",
+                );
             }
             if rekor_url.is_some_and(|u| u.is_empty()) {
                 ctx.err(format!("{p}.keyless.rekor.url"), "An URL is required");
@@ -534,7 +652,14 @@ fn compile_attestor_set(
             let parsed: Result<model::AttestorSet, _> = serde_path_to_error::deserialize(nested);
             match parsed {
                 Ok(n) => {
-                    if let Some(s) = compile_attestor_set(ctx, &format!("{p}.attestor"), &n, verifier, default_annotations, depth + 1) {
+                    if let Some(s) = compile_attestor_set(
+                        ctx,
+                        &format!("{p}.attestor"),
+                        &n,
+                        verifier,
+                        default_annotations,
+                        depth + 1,
+                    ) {
                         push(AttestorKind::Nested(Box::new(s)));
                     }
                 }
@@ -542,7 +667,11 @@ fn compile_attestor_set(
             }
         }
     }
-    let required = if count > 0 { count as usize } else { entries.len() };
+    let required = if count > 0 {
+        count as usize
+    } else {
+        entries.len()
+    };
     Some(AttestorSet { required, entries })
 }
 
@@ -553,9 +682,15 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
         ctx.err(path, "A public key, kms key or secret is required");
         return Vec::new();
     }
-    let alg = k.signature_algorithm.clone().unwrap_or_else(|| "sha256".to_string());
+    let alg = k
+        .signature_algorithm
+        .clone()
+        .unwrap_or_else(|| "sha256".to_string());
     let Some(hash) = HashAlgorithm::from_policy(&alg) else {
-        ctx.err(format!("{path}.signatureAlgorithm"), "Invalid signature algorithm provided");
+        ctx.err(
+            format!("{path}.signatureAlgorithm"),
+            "Invalid signature algorithm provided",
+        );
         return Vec::new();
     };
     let tlog = compile_tlog(ctx, &format!("{path}.rekor"), k.rekor.as_ref());
@@ -563,19 +698,32 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
         return vec![AttestorKind::KeyUnavailable(format!("KMS key {kms}"))];
     }
     if k.secret.is_some() && public_keys.is_empty() {
-        return vec![AttestorKind::KeyUnavailable("a key from a Kubernetes Secret".to_string())];
+        return vec![AttestorKind::KeyUnavailable(
+            "a key from a Kubernetes Secret".to_string(),
+        )];
     }
     let trimmed = public_keys.trim();
     if trimmed.starts_with("k8s://") || has_variable(trimmed) {
-        return vec![AttestorKind::KeyUnavailable(format!("public key {trimmed:?}"))];
+        return vec![AttestorKind::KeyUnavailable(format!(
+            "public key {trimmed:?}"
+        ))];
     }
     if !trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
-        ctx.err(format!("{path}.publicKeys"), "failed to load public key from PEM: expected -----BEGIN PUBLIC KEY-----");
+        ctx.err(
+            format!("{path}.publicKeys"),
+            "failed to load public key from PEM: expected -----BEGIN PUBLIC KEY-----",
+        );
         return Vec::new();
     }
     let pems = pem::split_public_keys(trimmed);
     if pems.len() > limits::MAX_KEYS_PER_ENTRY {
-        ctx.err(format!("{path}.publicKeys"), format!("too many public keys (limit {})", limits::MAX_KEYS_PER_ENTRY));
+        ctx.err(
+            format!("{path}.publicKeys"),
+            format!(
+                "too many public keys (limit {})",
+                limits::MAX_KEYS_PER_ENTRY
+            ),
+        );
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -586,7 +734,10 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
                 hash,
                 tlog: tlog.clone(),
             }))),
-            Err(e) => ctx.err(format!("{path}.publicKeys"), format!("failed to load public key from PEM (key {}): {e}", i + 1)),
+            Err(e) => ctx.err(
+                format!("{path}.publicKeys"),
+                format!("failed to load public key from PEM (key {}): {e}", i + 1),
+            ),
         }
     }
     out
@@ -594,7 +745,10 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
 
 fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPolicy {
     let Some(r) = r else {
-        return TlogPolicy { ignore: false, keys: None };
+        return TlogPolicy {
+            ignore: false,
+            keys: None,
+        };
     };
     let ignore = r.ignore_tlog.unwrap_or(false);
     let keys = match r.pubkey.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -603,11 +757,23 @@ fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPoli
             let mut keys = Vec::new();
             for p in pem::split_public_keys(text) {
                 match PublicKey::from_pem(&p) {
-                    Ok(k @ (PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) | PublicKey::Ed25519(_))) => {
-                        keys.push(Arc::new(k))
-                    }
-                    Ok(other) => ctx.err(format!("{path}.pubkey"), format!("a Rekor key must be ECDSA or Ed25519, not {}", other.type_name())),
-                    Err(e) => ctx.err(format!("{path}.pubkey"), format!("failed to load Rekor public key: {e}")),
+                    Ok(
+                        k @ (PublicKey::P256(_)
+                        | PublicKey::P384(_)
+                        | PublicKey::P521(_)
+                        | PublicKey::Ed25519(_)),
+                    ) => keys.push(Arc::new(k)),
+                    Ok(other) => ctx.err(
+                        format!("{path}.pubkey"),
+                        format!(
+                            "a Rekor key must be ECDSA or Ed25519, not {}",
+                            other.type_name()
+                        ),
+                    ),
+                    Err(e) => ctx.err(
+                        format!("{path}.pubkey"),
+                        format!("failed to load Rekor public key: {e}"),
+                    ),
                 }
             }
             if keys.is_empty() {

@@ -39,7 +39,11 @@ pub struct Document {
 
 /// Parses every document in `text` (YAML stream or JSON), expanding `List`s
 /// and skipping empty documents.
-pub fn parse_documents(source_name: &str, text: &str, limit: usize) -> Result<Vec<Document>, LoadError> {
+pub fn parse_documents(
+    source_name: &str,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<Document>, LoadError> {
     if text.len() > limit {
         return Err(LoadError::TooLarge {
             what: "document set",
@@ -79,7 +83,10 @@ fn push_expanded(out: &mut Vec<Document>, origin: String, v: Value) {
     if v.is_null() {
         return;
     }
-    let is_list = v.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List"))
+    let is_list = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
         && v.get("items").is_some_and(Value::is_array);
     if is_list {
         if let Some(Value::Array(items)) = v.get("items") {

@@ -68,7 +68,14 @@ pub fn excluded_by(m: &MatchResources, t: &MatchTarget) -> bool {
         return all.iter().all(|f| filter_matches(f, t));
     }
     let f = flat_filter(m);
-    if f == ResourceFilter::default() || f.resources.as_ref().is_some_and(|r| *r == ResourceDescription::default()) && f.subjects.is_none() && f.roles.is_none() && f.cluster_roles.is_none() {
+    if f == ResourceFilter::default()
+        || f.resources
+            .as_ref()
+            .is_some_and(|r| *r == ResourceDescription::default())
+            && f.subjects.is_none()
+            && f.roles.is_none()
+            && f.cluster_roles.is_none()
+    {
         return false;
     }
     filter_matches(&f, t)
@@ -113,7 +120,11 @@ fn filter_matches(f: &ResourceFilter, t: &MatchTarget) -> bool {
 fn subject_matches(s: &Subject, u: &UserInfo) -> bool {
     match s.kind.as_str() {
         "ServiceAccount" => {
-            let want = format!("system:serviceaccount:{}:{}", s.namespace.as_deref().unwrap_or(""), s.name);
+            let want = format!(
+                "system:serviceaccount:{}:{}",
+                s.namespace.as_deref().unwrap_or(""),
+                s.name
+            );
             wildcard::matches(&want, &u.username)
         }
         "Group" => u.groups.iter().any(|g| wildcard::matches(&s.name, g)),
@@ -135,7 +146,11 @@ fn description_matches(d: &ResourceDescription, t: &MatchTarget) -> bool {
         return false;
     }
     if let Some(ns) = d.namespaces.as_ref().filter(|n| !n.is_empty()) {
-        let subject = if t.kind == "Namespace" { t.name } else { t.namespace };
+        let subject = if t.kind == "Namespace" {
+            t.name
+        } else {
+            t.namespace
+        };
         if !ns.iter().any(|p| wildcard::matches(p, subject)) {
             return false;
         }
@@ -178,19 +193,30 @@ fn kind_matches(sel: &str, t: &MatchTarget) -> bool {
     let parts: Vec<&str> = sel.split('/').collect();
     let (group, version, kind) = match parts.as_slice() {
         [k] => ("*", "*", *k),
-        [a, _sub] if a.starts_with(|c: char| c.is_ascii_uppercase()) || *a == "*" && parts.len() == 2 && !_sub.starts_with(|c: char| c.is_ascii_uppercase()) => {
+        [a, _sub]
+            if a.starts_with(|c: char| c.is_ascii_uppercase())
+                || *a == "*"
+                    && parts.len() == 2
+                    && !_sub.starts_with(|c: char| c.is_ascii_uppercase()) =>
+        {
             return false;
         }
         [v, k] => ("*", *v, *k),
         [g, v, k] => (*g, *v, *k),
         _ => return false,
     };
-    wildcard::matches(group, t.group) && wildcard::matches(version, t.version) && wildcard::matches(kind, t.kind)
+    wildcard::matches(group, t.group)
+        && wildcard::matches(version, t.version)
+        && wildcard::matches(kind, t.kind)
 }
 
 /// Label selector semantics; `wildcard_values` allows wildcards in
 /// `matchLabels` values (Kyverno's resource selector).
-pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>, wildcard_values: bool) -> bool {
+pub fn selector_matches(
+    sel: &LabelSelector,
+    labels: &BTreeMap<String, String>,
+    wildcard_values: bool,
+) -> bool {
     for (k, v) in sel.match_labels.iter().flatten() {
         let ok = match labels.get(k) {
             Some(actual) if wildcard_values => wildcard::matches(v, actual),

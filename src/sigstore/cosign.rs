@@ -64,7 +64,9 @@ pub fn verify_layer(
     image_digest: &Digest,
     check: &KeyCheck,
 ) -> Result<VerifiedSignature, SignatureError> {
-    let sig_b64 = annotations.get(ANNOTATION_SIGNATURE).ok_or(SignatureError::MissingSignature)?;
+    let sig_b64 = annotations
+        .get(ANNOTATION_SIGNATURE)
+        .ok_or(SignatureError::MissingSignature)?;
     let sig = base64::engine::general_purpose::STANDARD
         .decode(sig_b64.trim())
         .map_err(|_| SignatureError::SignatureEncoding)?;
@@ -79,7 +81,9 @@ pub fn verify_layer(
     let tlog = match check.tlog_keys {
         None => None,
         Some(keys) => {
-            let bundle = annotations.get(ANNOTATION_BUNDLE).ok_or(RekorError::Missing)?;
+            let bundle = annotations
+                .get(ANNOTATION_BUNDLE)
+                .ok_or(RekorError::Missing)?;
             Some(rekor::verify_bundle(
                 bundle,
                 keys,
@@ -91,5 +95,8 @@ pub fn verify_layer(
             )?)
         }
     };
-    Ok(VerifiedSignature { payload: parsed, tlog })
+    Ok(VerifiedSignature {
+        payload: parsed,
+        tlog,
+    })
 }

@@ -14,7 +14,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RekorError {
     /// The annotation is absent but the policy requires the transparency log.
-    #[error("no Rekor bundle (dev.sigstore.cosign/bundle) on the signature, and the transparency log is required")]
+    #[error(
+        "no Rekor bundle (dev.sigstore.cosign/bundle) on the signature, and the transparency log is required"
+    )]
     Missing,
     /// Not JSON of the expected shape.
     #[error("invalid Rekor bundle: {0}")]
@@ -80,11 +82,16 @@ pub struct ExpectedEntry<'a> {
 
 /// Verifies a cosign bundle annotation against the trusted log keys and the
 /// signature it accompanies.
-pub fn verify_bundle(json: &str, keys: &[LogKey], expected: &ExpectedEntry) -> Result<VerifiedEntry, RekorError> {
+pub fn verify_bundle(
+    json: &str,
+    keys: &[LogKey],
+    expected: &ExpectedEntry,
+) -> Result<VerifiedEntry, RekorError> {
     if json.len() > limits::MAX_REKOR_BUNDLE_BYTES {
         return Err(RekorError::Invalid("bundle too large".into()));
     }
-    let raw: RawBundle = serde_json::from_str(json).map_err(|e| RekorError::Invalid(e.to_string()))?;
+    let raw: RawBundle =
+        serde_json::from_str(json).map_err(|e| RekorError::Invalid(e.to_string()))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let set = b64
         .decode(raw.set.trim())
@@ -96,7 +103,8 @@ pub fn verify_bundle(json: &str, keys: &[LogKey], expected: &ExpectedEntry) -> R
         "logID": raw.payload.log_id,
         "logIndex": raw.payload.log_index,
     });
-    let canonical = serde_json::to_vec(&canonical).map_err(|e| RekorError::Invalid(e.to_string()))?;
+    let canonical =
+        serde_json::to_vec(&canonical).map_err(|e| RekorError::Invalid(e.to_string()))?;
     let log_id = raw.payload.log_id.to_ascii_lowercase();
     let candidates: Vec<&LogKey> = keys.iter().filter(|k| k.log_id == log_id).collect();
     if candidates.is_empty() {
@@ -107,7 +115,11 @@ pub fn verify_bundle(json: &str, keys: &[LogKey], expected: &ExpectedEntry) -> R
         let ok = match k.key.as_ref() {
             PublicKey::Ed25519(_) => k.key.verify_ed25519(&canonical, &set).is_ok(),
             other => other
-                .verify_ecdsa_der(other.curve_hash().unwrap_or(HashAlgorithm::Sha256), &canonical, &set)
+                .verify_ecdsa_der(
+                    other.curve_hash().unwrap_or(HashAlgorithm::Sha256),
+                    &canonical,
+                    &set,
+                )
                 .is_ok(),
         };
         if ok {
@@ -136,10 +148,13 @@ pub fn verify_bundle(json: &str, keys: &[LogKey], expected: &ExpectedEntry) -> R
 }
 
 fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| RekorError::Invalid(format!("body: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| RekorError::Invalid(format!("body: {e}")))?;
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != "hashedrekord" && kind != "rekord" {
-        return Err(RekorError::BodyMismatch(format!("unsupported Rekor entry kind {kind:?} for a signature")));
+        return Err(RekorError::BodyMismatch(format!(
+            "unsupported Rekor entry kind {kind:?} for a signature"
+        )));
     }
     let b64 = base64::engine::general_purpose::STANDARD;
     let sig_b64 = v
@@ -150,36 +165,55 @@ fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
         .decode(sig_b64)
         .map_err(|e| RekorError::Invalid(format!("body signature: {e}")))?;
     if sig != expected.signature {
-        return Err(RekorError::BodyMismatch("signature in Rekor SET does not match".into()));
+        return Err(RekorError::BodyMismatch(
+            "signature in Rekor SET does not match".into(),
+        ));
     }
     let hash = match kind {
         "hashedrekord" => v
             .pointer("/spec/data/hash/value")
             .and_then(Value::as_str)
             .map(str::to_string),
-        _ => v.pointer("/spec/data/hash/value").and_then(Value::as_str).map(str::to_string),
+        _ => v
+            .pointer("/spec/data/hash/value")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     };
-    let algorithm = v.pointer("/spec/data/hash/algorithm").and_then(Value::as_str).unwrap_or("sha256");
+    let algorithm = v
+        .pointer("/spec/data/hash/algorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("sha256");
     let want = match algorithm {
         "sha256" => Digest::sha256_of(expected.payload).hex().to_string(),
-        other => return Err(RekorError::BodyMismatch(format!("unsupported Rekor data hash {other}"))),
+        other => {
+            return Err(RekorError::BodyMismatch(format!(
+                "unsupported Rekor data hash {other}"
+            )));
+        }
     };
     if hash.as_deref() != Some(want.as_str()) {
-        return Err(RekorError::BodyMismatch("payload hash in Rekor SET does not match".into()));
+        return Err(RekorError::BodyMismatch(
+            "payload hash in Rekor SET does not match".into(),
+        ));
     }
     if let Some(key) = expected.key {
         let key_b64 = v
             .pointer("/spec/signature/publicKey/content")
             .and_then(Value::as_str)
-            .ok_or_else(|| RekorError::Invalid("body has no spec.signature.publicKey.content".into()))?;
+            .ok_or_else(|| {
+                RekorError::Invalid("body has no spec.signature.publicKey.content".into())
+            })?;
         let pem_bytes = b64
             .decode(key_b64)
             .map_err(|e| RekorError::Invalid(format!("body public key: {e}")))?;
         let pem_text = String::from_utf8_lossy(&pem_bytes);
-        let body_key = PublicKey::from_pem(&pem_text).map_err(|e| RekorError::BodyMismatch(format!("public key in Rekor SET: {e}")))?;
+        let body_key = PublicKey::from_pem(&pem_text)
+            .map_err(|e| RekorError::BodyMismatch(format!("public key in Rekor SET: {e}")))?;
         let same = matches!((body_key.to_spki_der(), key.to_spki_der()), (Ok(a), Ok(b)) if a == b);
         if !same {
-            return Err(RekorError::BodyMismatch("public key in Rekor SET does not match".into()));
+            return Err(RekorError::BodyMismatch(
+                "public key in Rekor SET does not match".into(),
+            ));
         }
     }
     Ok(())

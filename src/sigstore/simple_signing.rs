@@ -64,7 +64,8 @@ struct Image {
 impl SimpleSigning {
     /// Parses the exact signed payload bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, PayloadError> {
-        let raw: Raw = serde_json::from_slice(bytes).map_err(|e| PayloadError::Invalid(e.to_string()))?;
+        let raw: Raw =
+            serde_json::from_slice(bytes).map_err(|e| PayloadError::Invalid(e.to_string()))?;
         if raw.critical.kind != COSIGN_SIGNATURE_TYPE {
             return Err(PayloadError::Type(raw.critical.kind));
         }
@@ -91,6 +92,8 @@ impl SimpleSigning {
 
     /// Whether every required annotation appears in `optional` with an equal value.
     pub fn has_annotations(&self, required: &BTreeMap<String, String>) -> bool {
-        required.iter().all(|(k, v)| self.optional.get(k) == Some(v))
+        required
+            .iter()
+            .all(|(k, v)| self.optional.get(k) == Some(v))
     }
 }

@@ -103,7 +103,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 impl TrustedRoot {
     /// Parses a `trusted_root.json`.
     pub fn parse(json: &str) -> Result<Self, TrustedRootError> {
-        let raw: RawRoot = serde_json::from_str(json).map_err(|e| TrustedRootError::Invalid(e.to_string()))?;
+        let raw: RawRoot =
+            serde_json::from_str(json).map_err(|e| TrustedRootError::Invalid(e.to_string()))?;
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut tlogs = Vec::new();
         for (i, l) in raw.tlogs.into_iter().enumerate() {
@@ -118,9 +119,9 @@ impl TrustedRoot {
             let time = |s: &Option<String>| -> Result<Option<i64>, TrustedRootError> {
                 match s {
                     None => Ok(None),
-                    Some(s) => parse_rfc3339(s)
-                        .map(Some)
-                        .ok_or_else(|| TrustedRootError::Invalid(format!("tlogs[{i}]: bad time {s:?}"))),
+                    Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
+                        TrustedRootError::Invalid(format!("tlogs[{i}]: bad time {s:?}"))
+                    }),
                 }
             };
             let (valid_from, valid_until) = match &l.public_key.valid_for {

@@ -16,8 +16,11 @@ pub const REGISTRY: &str = "registry.example.com";
 const INTEGRATED_TIME: i64 = 1_767_225_600;
 
 fn demo_key(label: &str) -> SigningKey {
-    let seed = Sha256::digest(format!("imgverify DEMO key {label} - for examples only, never trust").as_bytes());
-    SigningKey::from_slice(&seed).expect("a sha256 output is a valid P-256 scalar with overwhelming probability")
+    let seed = Sha256::digest(
+        format!("imgverify DEMO key {label} - for examples only, never trust").as_bytes(),
+    );
+    SigningKey::from_slice(&seed)
+        .expect("a sha256 output is a valid P-256 scalar with overwhelming probability")
 }
 
 fn hex(b: &[u8]) -> String {
@@ -29,7 +32,9 @@ fn b64(b: &[u8]) -> String {
 }
 
 fn pub_pem(k: &SigningKey) -> String {
-    k.verifying_key().to_public_key_pem(LineEnding::LF).expect("encode public key")
+    k.verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .expect("encode public key")
 }
 
 struct Layout {
@@ -67,7 +72,13 @@ impl Layout {
     }
 
     /// Writes a `.sig` manifest with one layer per (key, optional annotations, signed digest).
-    fn sign(&mut self, repo: &str, image_digest: &str, signers: &[(&SigningKey, BTreeMap<&str, &str>, &str)], rekor: Option<&SigningKey>) {
+    fn sign(
+        &mut self,
+        repo: &str,
+        image_digest: &str,
+        signers: &[(&SigningKey, BTreeMap<&str, &str>, &str)],
+        rekor: Option<&SigningKey>,
+    ) {
         let (cd, cn) = self.add_blob(b"{}".to_vec());
         let mut layers = Vec::new();
         for (i, (key, optional, signed_digest)) in signers.iter().enumerate() {
@@ -83,9 +94,15 @@ impl Layout {
             let sig: Signature = key.sign(&payload);
             let sig_der = sig.to_der();
             let mut annotations = BTreeMap::new();
-            annotations.insert("dev.cosignproject.cosign/signature".to_string(), b64(sig_der.as_bytes()));
+            annotations.insert(
+                "dev.cosignproject.cosign/signature".to_string(),
+                b64(sig_der.as_bytes()),
+            );
             if let Some(rk) = rekor {
-                annotations.insert("dev.sigstore.cosign/bundle".to_string(), rekor_bundle(rk, key, &payload, sig_der.as_bytes(), i as i64));
+                annotations.insert(
+                    "dev.sigstore.cosign/bundle".to_string(),
+                    rekor_bundle(rk, key, &payload, sig_der.as_bytes(), i as i64),
+                );
             }
             let (pd, pn) = self.add_blob(payload);
             layers.push(json!({
@@ -104,7 +121,13 @@ impl Layout {
     }
 }
 
-fn rekor_bundle(rekor: &SigningKey, signer: &SigningKey, payload: &[u8], sig: &[u8], index: i64) -> String {
+fn rekor_bundle(
+    rekor: &SigningKey,
+    signer: &SigningKey,
+    payload: &[u8],
+    sig: &[u8],
+    index: i64,
+) -> String {
     let body = json!({
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
@@ -138,18 +161,41 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     std::fs::write(keys_dir.join("demo-b.pub"), pub_pem(&b))?;
     std::fs::write(keys_dir.join("demo-rekor.pub"), pub_pem(&rekor))?;
 
-    let mut l = Layout { blobs: BTreeMap::new(), refs: Vec::new() };
+    let mut l = Layout {
+        blobs: BTreeMap::new(),
+        refs: Vec::new(),
+    };
     let no = BTreeMap::new;
     let signed = l.image("demo/signed", "v1");
-    l.sign("demo/signed", &signed, &[(&a, BTreeMap::from([("team", "payments")]), &signed)], Some(&rekor));
+    l.sign(
+        "demo/signed",
+        &signed,
+        &[(&a, BTreeMap::from([("team", "payments")]), &signed)],
+        Some(&rekor),
+    );
     let by_b = l.image("demo/signed-by-b", "v1");
-    l.sign("demo/signed-by-b", &by_b, &[(&b, BTreeMap::from([("team", "search")]), &by_b)], Some(&rekor));
+    l.sign(
+        "demo/signed-by-b",
+        &by_b,
+        &[(&b, BTreeMap::from([("team", "search")]), &by_b)],
+        Some(&rekor),
+    );
     let multi = l.image("demo/multi", "v1");
-    l.sign("demo/multi", &multi, &[(&a, no(), &multi), (&b, no(), &multi)], Some(&rekor));
+    l.sign(
+        "demo/multi",
+        &multi,
+        &[(&a, no(), &multi), (&b, no(), &multi)],
+        Some(&rekor),
+    );
     l.image("demo/unsigned", "v1");
     let tampered = l.image("demo/tampered", "v1");
     // A valid signature by key A, but over another image's digest.
-    l.sign("demo/tampered", &tampered, &[(&a, no(), &signed)], Some(&rekor));
+    l.sign(
+        "demo/tampered",
+        &tampered,
+        &[(&a, no(), &signed)],
+        Some(&rekor),
+    );
     let no_tlog = l.image("demo/no-tlog", "v1");
     l.sign("demo/no-tlog", &no_tlog, &[(&a, no(), &no_tlog)], None);
 
@@ -158,9 +204,16 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(dir.join("blobs/sha256"))?;
-    std::fs::write(dir.join("oci-layout"), b"{\"imageLayoutVersion\":\"1.0.0\"}")?;
+    std::fs::write(
+        dir.join("oci-layout"),
+        b"{\"imageLayoutVersion\":\"1.0.0\"}",
+    )?;
     for (d, bytes) in &l.blobs {
-        std::fs::write(dir.join("blobs/sha256").join(d.trim_start_matches("sha256:")), bytes)?;
+        std::fs::write(
+            dir.join("blobs/sha256")
+                .join(d.trim_start_matches("sha256:")),
+            bytes,
+        )?;
     }
     let manifests: Vec<Value> = l
         .refs
@@ -168,8 +221,12 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
         .map(|(r, d, n)| json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": n, "annotations": {"org.opencontainers.image.ref.name": r}}))
         .collect();
     let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
-    std::fs::write(dir.join("index.json"), serde_json::to_string_pretty(&index).expect("json") + "\n")?;
-    let mut digests = String::from("# Digests of the example images (generated by `cargo xtask fixtures`)\n");
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_string_pretty(&index).expect("json") + "\n",
+    )?;
+    let mut digests =
+        String::from("# Digests of the example images (generated by `cargo xtask fixtures`)\n");
     for (r, d, _) in &l.refs {
         if !r.contains(".sig") {
             digests.push_str(&format!("{r} {d}\n"));

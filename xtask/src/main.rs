@@ -33,13 +33,20 @@ struct Artifact {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("+ {cmd:?}");
     let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
 }
 
 fn cargo() -> Command {
@@ -53,23 +60,33 @@ fn locked_wasm_bindgen_version() -> Result<String, String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
-        if l == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        if l == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     Err("wasm-bindgen not found in Cargo.lock".into())
 }
 
 fn setup() -> Result<(), String> {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| e.to_string())?;
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| e.to_string())?;
     if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     let want = locked_wasm_bindgen_version()?;
-    let have = Command::new("wasm-bindgen").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).to_string());
-    if !have.as_deref().is_some_and(|h| h.split_whitespace().nth(1) == Some(want.as_str())) {
+    let have = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string());
+    if have
+        .as_deref()
+        .is_none_or(|h| h.split_whitespace().nth(1) != Some(want.as_str()))
+    {
         // Without --locked: the crate's lockfile pins a yanked webpki-roots (see DESIGN notes).
         run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
     }
@@ -111,7 +128,15 @@ fn wasm() -> Result<(), String> {
     let spec: WasmPack = toml::from_str(&text).map_err(|e| e.to_string())?;
     for a in &spec.artifact {
         let mut c = cargo();
-        c.args(["build", "--release", "--lib", "-p", "imgverify", "--target", &a.target]);
+        c.args([
+            "build",
+            "--release",
+            "--lib",
+            "-p",
+            "imgverify",
+            "--target",
+            &a.target,
+        ]);
         if a.no_default_features {
             c.arg("--no-default-features");
         }
@@ -121,11 +146,17 @@ fn wasm() -> Result<(), String> {
         let target_dir = root().join("target").join(format!("wasm-{}", a.name));
         c.arg("--target-dir").arg(&target_dir);
         run(&mut c)?;
-        let built = target_dir.join(&a.target).join("release").join("imgverify.wasm");
+        let built = target_dir
+            .join(&a.target)
+            .join("release")
+            .join("imgverify.wasm");
         let out = root().join(&a.out_dir);
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
         match &a.wasm_bindgen {
-            Some(t) => run(Command::new("wasm-bindgen").args(["--target", t, "--out-dir"]).arg(&out).arg(&built))?,
+            Some(t) => run(Command::new("wasm-bindgen")
+                .args(["--target", t, "--out-dir"])
+                .arg(&out)
+                .arg(&built))?,
             None => {
                 std::fs::copy(&built, out.join("imgverify.wasm")).map_err(|e| e.to_string())?;
             }
@@ -134,7 +165,10 @@ fn wasm() -> Result<(), String> {
             let bytes = std::fs::read(&built).map_err(|e| e.to_string())?;
             let n = wasm_import_count(&bytes)?;
             if n != 0 {
-                return Err(format!("artifact {} must have zero imports, has {n}", a.name));
+                return Err(format!(
+                    "artifact {} must have zero imports, has {n}",
+                    a.name
+                ));
             }
             eprintln!("artifact {}: {} bytes, 0 imports", a.name, bytes.len());
         }
@@ -160,7 +194,11 @@ fn scenarios() -> Result<Vec<PathBuf>, String> {
 fn demo() -> Result<(), String> {
     let bin = host_binary()?;
     for s in scenarios()? {
-        let name = s.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = s
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         println!("\n=== {name} ===");
         if let Ok(about) = std::fs::read_to_string(s.join("ABOUT")) {
             println!("{}", about.trim());
@@ -175,7 +213,9 @@ fn demo() -> Result<(), String> {
             .status()
             .map_err(|e| e.to_string())?;
         if status.code() == Some(2) {
-            return Err(format!("{name}: imgverify apply reported a usage or policy error"));
+            return Err(format!(
+                "{name}: imgverify apply reported a usage or policy error"
+            ));
         }
     }
     Ok(())
@@ -184,15 +224,52 @@ fn demo() -> Result<(), String> {
 fn ci() -> Result<(), String> {
     setup()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo().args(["clippy", "-p", "imgverify", "--lib", "--target", "wasm32-unknown-unknown", "--features", "js", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "imgverify",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--features",
+        "js",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     wasm()?;
     run(cargo().args(["test", "--workspace"]))?;
     run(cargo()
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .args(["test", "-p", "imgverify", "--target", "wasm32-unknown-unknown", "--features", "js", "--test", "js_api"]))?;
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .args([
+            "test",
+            "-p",
+            "imgverify",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--features",
+            "js",
+            "--test",
+            "js_api",
+        ]))?;
     let bin = host_binary()?;
-    run(Command::new(&bin).current_dir(root()).args(["test", "policies", "--oci-layout", "policies/images"]))?;
+    run(Command::new(&bin).current_dir(root()).args([
+        "test",
+        "policies",
+        "--oci-layout",
+        "policies/images",
+    ]))?;
     Ok(())
 }
 
@@ -214,4 +291,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -1,0 +1,149 @@
+//! The engine module in wasmtime: zero imports, the example policies end to
+//! end, and hostile answers (bytes that do not match their digest).
+
+use imgverify::decision::RuleStatus;
+use imgverify::engine::{Fetch, FetchKind};
+use imgverify_host::apply;
+use imgverify_host::inputs;
+use imgverify_host::runner::{MODULE_BYTES, ModuleRunner};
+use imgverify_host::source::{ArtifactSource, OciLayouts, SourceAnswer};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn layouts() -> OciLayouts {
+    let mut l = OciLayouts::default();
+    l.add(root().join("policies/images").to_str().unwrap())
+        .unwrap();
+    l
+}
+
+#[test]
+fn module_has_zero_imports() {
+    let runner = ModuleRunner::from_bytes(MODULE_BYTES).expect("module loads");
+    assert_eq!(runner.import_count(), 0);
+}
+
+#[test]
+fn module_with_imports_is_refused() {
+    // (module (import "env" "f" (func)))
+    let wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x02\x09\x01\x03env\x01f\0\0";
+    let err = ModuleRunner::from_bytes(wasm).err().expect("refused");
+    assert!(err.to_string().contains("env::f"), "{err}");
+}
+
+fn decide(policy: &str, source: &dyn ArtifactSource) -> Vec<apply::ResourceOutcome> {
+    let runner = ModuleRunner::new().unwrap();
+    let dir = root().join("policies").join(policy);
+    let pol = inputs::read_all(&[dir.join("policy.yaml").display().to_string()], &[]).unwrap();
+    let res = inputs::read_all(&[dir.join("resources.yaml").display().to_string()], &[]).unwrap();
+    let mut loaded = apply::load_policies(&runner, &pol).unwrap();
+    apply::run(&mut loaded, &res, None, source).unwrap()
+}
+
+#[test]
+fn keyed_signature_end_to_end_in_wasmtime() {
+    let out = decide("keyed-signature", &layouts());
+    let by = |n: &str| out.iter().find(|o| o.name == n).unwrap();
+    let signed = by("signed");
+    assert!(signed.allowed);
+    assert_eq!(signed.results[0].result, RuleStatus::Pass);
+    // Annotations first, then the digest patch.
+    let ops: Vec<&str> = signed
+        .patches
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "/metadata/annotations",
+            "/metadata/annotations/kyverno.io~1verify-images",
+            "/metadata/annotations/kyverno.io~1verify-images-scoped",
+            "/spec/containers/0/image"
+        ]
+    );
+    let digests = std::fs::read_to_string(root().join("policies/images/DIGESTS.txt")).unwrap();
+    let d = digests
+        .lines()
+        .find(|l| l.starts_with("registry.example.com/demo/signed:v1 "))
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        signed.patches[3]["value"],
+        format!("registry.example.com/demo/signed:v1@{d}")
+    );
+    let unsigned = by("unsigned");
+    assert!(!unsigned.allowed);
+    assert!(
+        unsigned
+            .message
+            .contains("resource Pod/default/unsigned was blocked due to the following policies"),
+        "{}",
+        unsigned.message
+    );
+    assert!(
+        unsigned.message.contains("no signatures found"),
+        "{}",
+        unsigned.message
+    );
+    assert!(unsigned.patches.is_empty());
+    assert!(by("other-registry").results.is_empty());
+}
+
+/// Serves the example layout, but corrupts one blob.
+struct Corrupting(OciLayouts);
+
+impl ArtifactSource for Corrupting {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        match (f.kind, self.0.fetch(f)) {
+            (FetchKind::Blob, SourceAnswer::Bytes(mut b)) => {
+                b[0] ^= 1;
+                SourceAnswer::Bytes(b)
+            }
+            (_, a) => a,
+        }
+    }
+}
+
+#[test]
+fn blob_not_matching_its_digest_fails_closed() {
+    let out = decide("keyed-signature", &Corrupting(layouts()));
+    let signed = out.iter().find(|o| o.name == "signed").unwrap();
+    assert!(
+        !signed.allowed,
+        "tampered signature payload must not verify"
+    );
+    // The corrupted payload is refused by the module's hash check, so no signature verifies.
+    assert_eq!(signed.results[0].result, RuleStatus::Fail);
+    assert!(
+        signed.results[0].message.contains("digest mismatch"),
+        "{}",
+        signed.results[0].message
+    );
+}
+
+/// A registry that is down: every fetch errors.
+struct Down;
+
+impl ArtifactSource for Down {
+    fn fetch(&self, _: &Fetch) -> SourceAnswer {
+        SourceAnswer::Error("connection refused".into())
+    }
+}
+
+#[test]
+fn registry_down_is_an_error_under_failure_policy_fail() {
+    let out = decide("keyed-signature", &Down);
+    let signed = out.iter().find(|o| o.name == "signed").unwrap();
+    assert!(!signed.allowed);
+    assert_eq!(signed.results[0].result, RuleStatus::Error);
+    assert!(signed.results[0].message.contains("connection refused"));
+}
