@@ -21,6 +21,36 @@ pub enum RuleStatus {
     Skip,
 }
 
+impl RuleStatus {
+    /// The lowercase name used in reports (`pass`, `fail`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Pass => "pass",
+            RuleStatus::Fail => "fail",
+            RuleStatus::Warn => "warn",
+            RuleStatus::Error => "error",
+            RuleStatus::Skip => "skip",
+        }
+    }
+}
+
+/// Counts results by status (every status present, zero when absent).
+pub fn summarize<'a>(
+    results: impl IntoIterator<Item = &'a RuleResult>,
+) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::from([
+        ("pass", 0),
+        ("fail", 0),
+        ("warn", 0),
+        ("error", 0),
+        ("skip", 0),
+    ]);
+    for r in results {
+        *m.entry(r.result.as_str()).or_default() += 1;
+    }
+    m
+}
+
 /// Per-image detail of a rule result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageResult {
@@ -75,24 +105,7 @@ pub struct Decision {
 impl Decision {
     /// Counts of results by status: pass, fail, warn, error, skip.
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
-        let mut m = BTreeMap::from([
-            ("pass", 0),
-            ("fail", 0),
-            ("warn", 0),
-            ("error", 0),
-            ("skip", 0),
-        ]);
-        for r in &self.results {
-            let k = match r.result {
-                RuleStatus::Pass => "pass",
-                RuleStatus::Fail => "fail",
-                RuleStatus::Warn => "warn",
-                RuleStatus::Error => "error",
-                RuleStatus::Skip => "skip",
-            };
-            *m.entry(k).or_default() += 1;
-        }
-        m
+        summarize(&self.results)
     }
 }
 

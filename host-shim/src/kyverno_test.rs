@@ -4,7 +4,6 @@ use crate::apply::{self, ResourceOutcome};
 use crate::inputs::{self, NamedText};
 use crate::runner::ModuleRunner;
 use crate::source::ArtifactSource;
-use imgverify::decision::RuleStatus;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -90,16 +89,6 @@ fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn status_name(s: RuleStatus) -> &'static str {
-    match s {
-        RuleStatus::Pass => "pass",
-        RuleStatus::Fail => "fail",
-        RuleStatus::Warn => "warn",
-        RuleStatus::Error => "error",
-        RuleStatus::Skip => "skip",
-    }
-}
-
 /// Runs every test under `dir`; returns the checks, or an error string per broken test file.
 pub fn run(
     runner: &ModuleRunner,
@@ -155,7 +144,7 @@ fn run_one(
                 .filter(|o| exp.namespace.as_deref().is_none_or(|n| n == o.namespace))
                 .flat_map(|o| o.results.iter())
                 .find(|r| r.policy == exp.policy && r.rule == exp.rule)
-                .map(|r| status_name(r.result).to_string())
+                .map(|r| r.result.as_str().to_string())
                 .unwrap_or_else(|| "(no result)".to_string());
             checks.push(Check {
                 file: file.display().to_string(),

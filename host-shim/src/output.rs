@@ -7,27 +7,11 @@ use std::collections::BTreeMap;
 
 /// Counts results by status.
 pub fn summary(resources: &[ResourceOutcome]) -> BTreeMap<&'static str, usize> {
-    let mut m = BTreeMap::from([
-        ("pass", 0),
-        ("fail", 0),
-        ("warn", 0),
-        ("error", 0),
-        ("skip", 0),
-    ]);
-    for r in resources.iter().flat_map(|r| &r.results) {
-        *m.entry(status_name(r.result)).or_default() += 1;
-    }
-    m
+    imgverify::decision::summarize(resources.iter().flat_map(|r| &r.results))
 }
 
 fn status_name(s: RuleStatus) -> &'static str {
-    match s {
-        RuleStatus::Pass => "pass",
-        RuleStatus::Fail => "fail",
-        RuleStatus::Warn => "warn",
-        RuleStatus::Error => "error",
-        RuleStatus::Skip => "skip",
-    }
+    s.as_str()
 }
 
 /// The `-o json` document.
