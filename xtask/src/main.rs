@@ -143,7 +143,15 @@ fn wasm() -> Result<(), String> {
         if !a.features.is_empty() {
             c.args(["--features", &a.features.join(",")]);
         }
-        let target_dir = root().join("target").join(format!("wasm-{}", a.name));
+        // Artifacts with the same flags share a target dir; the C-ABI one is the
+        // same build the host's build.rs embeds (target/wasm-module).
+        let target_dir = if a.no_default_features && a.features.is_empty() {
+            root().join("target").join("wasm-module")
+        } else {
+            root()
+                .join("target")
+                .join(format!("wasm-{}", a.features.join("-")))
+        };
         c.arg("--target-dir").arg(&target_dir);
         run(&mut c)?;
         let built = target_dir

@@ -1,0 +1,182 @@
+//! The `imgverify` binary: exit codes, output formats, stdin, forged
+//! annotations, policy errors.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn imgverify(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imgverify"))
+        .current_dir(root())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+const POLICY: &str = "policies/keyed-signature/policy.yaml";
+
+#[test]
+fn json_output_shape_and_exit_code_1_when_blocked() {
+    let out = imgverify(
+        &[
+            "apply",
+            POLICY,
+            "-r",
+            "policies/keyed-signature/resources.yaml",
+            "--oci-layout",
+            "policies/images",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resources = v["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 6);
+    let r = &resources[0];
+    for k in [
+        "apiVersion",
+        "kind",
+        "namespace",
+        "name",
+        "allowed",
+        "message",
+        "patches",
+        "warnings",
+        "results",
+    ] {
+        assert!(r.get(k).is_some(), "missing {k}");
+    }
+    for k in ["policy", "rule", "result", "message", "images"] {
+        assert!(r["results"][0].get(k).is_some(), "missing results[].{k}");
+    }
+    assert_eq!(v["summary"]["pass"], 1);
+    assert_eq!(v["summary"]["fail"], 4);
+}
+
+#[test]
+fn exit_0_when_nothing_blocked_and_stdin_input() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers:\n  - {name: a, image: registry.example.com/demo/signed:v1}\n";
+    let out = imgverify(
+        &[
+            "apply",
+            POLICY,
+            "-r",
+            "-",
+            "--oci-layout",
+            "policies/images",
+        ],
+        Some(pod),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ALLOWED Pod/default/p"));
+}
+
+#[test]
+fn forged_verification_annotation_is_not_trusted() {
+    let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"forged","namespace":"default","annotations":{
+      "kyverno.io/verify-images":"{\"registry.example.com/demo/unsigned:v1\":\"pass\"}",
+      "kyverno.io/verify-images-scoped":"{\"version\":1,\"policies\":{\"/check-signature\":{\"signed-by-team-a\":{\"registry.example.com/demo/unsigned:v1\":\"pass\"}}}}"}},
+      "spec":{"containers":[{"name":"a","image":"registry.example.com/demo/unsigned:v1"}]}}"#;
+    let out = imgverify(
+        &[
+            "apply",
+            POLICY,
+            "-r",
+            "-",
+            "--oci-layout",
+            "policies/images",
+            "-o",
+            "json",
+        ],
+        Some(pod),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["resources"][0]["allowed"], false);
+}
+
+#[test]
+fn policy_report_output() {
+    let out = imgverify(
+        &[
+            "apply",
+            "policies/audit-report/policy.yaml",
+            "-r",
+            "policies/audit-report/resources.yaml",
+            "--oci-layout",
+            "policies/images",
+            "-o",
+            "report",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "Audit never blocks");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<Value> = text
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_norway::from_str(d).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    for d in &docs {
+        assert_eq!(d["apiVersion"], "wgpolicyk8s.io/v1alpha2");
+        assert_eq!(d["kind"], "PolicyReport");
+        assert_eq!(d["results"][0]["source"], "kyverno");
+        assert_eq!(d["results"][0]["policy"], "audit-signatures");
+    }
+    let unsigned = docs
+        .iter()
+        .find(|d| d["scope"]["name"] == "unsigned")
+        .unwrap();
+    assert_eq!(unsigned["results"][0]["result"], "fail");
+    assert_eq!(unsigned["summary"]["fail"], 1);
+}
+
+#[test]
+fn policy_errors_exit_2_naming_the_field() {
+    let bad = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: bad}\nspec:\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages:\n    - failureAction: Enforce\n      imageReferences: ['*']\n      attestors: [{count: 3, entries: [{keys: {publicKeys: 'k8s://ns/key'}}]}]\n";
+    let dir = std::env::temp_dir().join(format!("imgverify-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.yaml");
+    std::fs::write(&p, bad).unwrap();
+    let out = imgverify(
+        &[
+            "apply",
+            p.to_str().unwrap(),
+            "-r",
+            "policies/keyed-signature/resources.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ClusterPolicy/bad: spec.rules[0].verifyImages[0].attestors[0].count: Count cannot exceed length of entries"), "{err}");
+}
