@@ -68,14 +68,12 @@ pub fn excluded_by(m: &MatchResources, t: &MatchTarget) -> bool {
         return all.iter().all(|f| filter_matches(f, t));
     }
     let f = flat_filter(m);
-    if f == ResourceFilter::default()
-        || f.resources
-            .as_ref()
-            .is_some_and(|r| *r == ResourceDescription::default())
-            && f.subjects.is_none()
-            && f.roles.is_none()
-            && f.cluster_roles.is_none()
-    {
+    let empty_resources = f
+        .resources
+        .as_ref()
+        .is_none_or(|r| *r == ResourceDescription::default());
+    if empty_resources && f.subjects.is_none() && f.roles.is_none() && f.cluster_roles.is_none() {
+        // An empty exclude block excludes nothing.
         return false;
     }
     filter_matches(&f, t)
@@ -193,14 +191,8 @@ fn kind_matches(sel: &str, t: &MatchTarget) -> bool {
     let parts: Vec<&str> = sel.split('/').collect();
     let (group, version, kind) = match parts.as_slice() {
         [k] => ("*", "*", *k),
-        [a, _sub]
-            if a.starts_with(|c: char| c.is_ascii_uppercase())
-                || *a == "*"
-                    && parts.len() == 2
-                    && !_sub.starts_with(|c: char| c.is_ascii_uppercase()) =>
-        {
-            return false;
-        }
+        // `Kind/subresource`: only subresource requests, never a whole object.
+        [k, _] if k.starts_with(|c: char| c.is_ascii_uppercase()) => return false,
         [v, k] => ("*", *v, *k),
         [g, v, k] => (*g, *v, *k),
         _ => return false,
@@ -241,4 +233,105 @@ pub fn selector_matches(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target<'a>(
+        kind: &'a str,
+        group: &'a str,
+        ns: &'a str,
+        labels: &'a BTreeMap<String, String>,
+        empty: &'a BTreeMap<String, String>,
+    ) -> MatchTarget<'a> {
+        MatchTarget {
+            group,
+            version: "v1",
+            kind,
+            name: "web-1",
+            namespace: ns,
+            labels,
+            annotations: empty,
+            operation: "CREATE",
+            namespace_labels: None,
+            user: None,
+        }
+    }
+
+    fn block(yaml: &str) -> MatchResources {
+        serde_norway::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn kind_forms() {
+        let (l, e) = (
+            BTreeMap::from([("app".to_string(), "web".to_string())]),
+            BTreeMap::new(),
+        );
+        let t = target("Deployment", "apps", "prod", &l, &e);
+        for (sel, want) in [
+            ("Deployment", true),
+            ("apps/v1/Deployment", true),
+            ("v1/Deployment", true),
+            ("Deploy*", true),
+            ("Pod", false),
+            ("batch/v1/Deployment", false),
+            ("Deployment/scale", false),
+        ] {
+            assert_eq!(kind_matches(sel, &t), want, "{sel}");
+        }
+    }
+
+    #[test]
+    fn any_all_exclude_and_selectors() {
+        let (l, e) = (
+            BTreeMap::from([("app".to_string(), "web".to_string())]),
+            BTreeMap::new(),
+        );
+        let t = target("Pod", "", "prod", &l, &e);
+        assert!(matches_block(
+            &block("any: [{resources: {kinds: [Pod], namespaces: ['pr*']}}]"),
+            &t
+        ));
+        assert!(!matches_block(
+            &block("all: [{resources: {kinds: [Pod]}}, {resources: {names: ['db*']}}]"),
+            &t
+        ));
+        assert!(matches_block(
+            &block("resources: {kinds: [Pod], selector: {matchLabels: {app: 'w*'}}}"),
+            &t
+        ));
+        assert!(!matches_block(
+            &block(
+                "resources: {kinds: [Pod], selector: {matchExpressions: [{key: app, operator: NotIn, values: [web]}]}}"
+            ),
+            &t
+        ));
+        // namespaceSelector needs namespace labels, which this request lacks.
+        assert!(!matches_block(
+            &block("resources: {kinds: [Pod], namespaceSelector: {matchLabels: {team: a}}}"),
+            &t
+        ));
+        assert!(excluded_by(
+            &block(
+                "any: [{resources: {namespaces: [kube-system]}}, {resources: {names: ['web-*']}}]"
+            ),
+            &t
+        ));
+        assert!(!excluded_by(
+            &block(
+                "all: [{resources: {namespaces: [kube-system]}}, {resources: {names: ['web-*']}}]"
+            ),
+            &t
+        ));
+        assert!(!excluded_by(&MatchResources::default(), &t));
+        let ns = target("Namespace", "", "", &l, &e);
+        let ns = MatchTarget { name: "prod", ..ns };
+        assert!(matches_block(
+            &block("resources: {kinds: [Namespace], namespaces: [prod]}"),
+            &ns
+        ));
+    }
 }
