@@ -6,8 +6,11 @@
 //! [`kyverno_test`] (Kyverno CLI test suites).
 
 pub mod apply;
+pub mod cache;
 pub mod inputs;
 pub mod kyverno_test;
+pub mod metrics;
 pub mod output;
+pub mod registry;
 pub mod runner;
 pub mod source;

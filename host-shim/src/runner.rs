@@ -190,6 +190,17 @@ impl Instance_ {
         request_json: &[u8],
         source: &dyn ArtifactSource,
     ) -> Result<Decision, RunnerError> {
+        self.decide_until(engine, request_json, source, None)
+    }
+
+    /// Like [`Self::decide`], with every fetch round bounded by `deadline`.
+    pub fn decide_until(
+        &mut self,
+        engine: u32,
+        request_json: &[u8],
+        source: &dyn ArtifactSource,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Decision, RunnerError> {
         self.refuel()?;
         let (p, l) = self.write(request_json)?;
         let packed = self
@@ -199,7 +210,7 @@ impl Instance_ {
         self.free.call(&mut self.store, (p, l)).map_err(wasm)?;
         let v = self.read_result(packed)?;
         let session = Self::ok_field(&v, "session")?;
-        let result = self.drive(session, source);
+        let result = self.drive(session, source, deadline);
         let _ = self.session_free.call(&mut self.store, session);
         result
     }
@@ -208,6 +219,7 @@ impl Instance_ {
         &mut self,
         session: u32,
         source: &dyn ArtifactSource,
+        deadline: Option<std::time::Instant>,
     ) -> Result<Decision, RunnerError> {
         for _ in 0..MAX_ROUNDS {
             self.refuel()?;
@@ -229,9 +241,9 @@ impl Instance_ {
             match outcome {
                 OutcomeWire::Decision { decision } => return Ok(decision),
                 OutcomeWire::NeedArtifacts { fetches } => {
-                    for f in fetches {
-                        let answer = source.fetch(&f);
-                        self.put(session, &f, answer)?;
+                    let answers = source.fetch_all(&fetches, deadline);
+                    for (f, answer) in fetches.iter().zip(answers) {
+                        self.put(session, f, answer)?;
                     }
                 }
             }
@@ -285,8 +297,9 @@ pub fn decide_native(
         match session.evaluate() {
             Outcome::Decision { decision } => return Ok(decision),
             Outcome::NeedArtifacts { fetches } => {
-                for f in fetches {
-                    let answer = match source.fetch(&f) {
+                let answers = source.fetch_all(&fetches, None);
+                for (f, answer) in fetches.into_iter().zip(answers) {
+                    let answer = match answer {
                         SourceAnswer::Bytes(b) => imgverify::engine::Answer::Bytes(b),
                         SourceAnswer::NotFound(m) => imgverify::engine::Answer::Failure(
                             imgverify::engine::FailureStatus::NotFound,

@@ -23,6 +23,24 @@ pub enum SourceAnswer {
 pub trait ArtifactSource: Send + Sync {
     /// Answers one fetch.
     fn fetch(&self, f: &Fetch) -> SourceAnswer;
+
+    /// Answers a round of fetches (in order), before `deadline` when given.
+    /// The default answers them one by one; network sources run them in parallel.
+    fn fetch_all(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<SourceAnswer> {
+        fetches
+            .iter()
+            .map(|f| match deadline {
+                Some(d) if std::time::Instant::now() >= d => {
+                    SourceAnswer::Error("deadline exceeded".into())
+                }
+                _ => self.fetch(f),
+            })
+            .collect()
+    }
 }
 
 /// Why a layout could not be opened.

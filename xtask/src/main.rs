@@ -1,5 +1,6 @@
 //! Project tasks. `cargo xtask <task>`:
-//! - `setup`: install what a fresh machine lacks (rustup target, wasm-bindgen-cli at the exact crate version)
+//! - `setup`: install what a fresh machine lacks (rustup target, wasm-bindgen-cli at the exact
+//!   crate version, Debian's docker-registry for the registry tests)
 //! - `wasm`: build the artifacts listed in `wasm-pack.toml`
 //! - `fixtures`: regenerate the signed example images in `policies/images`
 //! - `demo`: run every example policy on its example workloads and print the verdicts
@@ -76,6 +77,13 @@ fn setup() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    // Debian's distribution registry, for the tests that need a real registry.
+    if !std::path::Path::new("/usr/bin/docker-registry").exists() {
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "docker-registry"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     let want = locked_wasm_bindgen_version()?;
     let have = Command::new("wasm-bindgen")

@@ -1,0 +1,462 @@
+//! OCI distribution v2 client: manifests by tag and digest, blobs, OCI 1.1
+//! referrers with the `sha256-<hex>` tag fallback; bearer-token and basic
+//! auth; TLS with system roots plus extra CAs (rustls); plain HTTP only for
+//! loopback or listed registries; bounded concurrency; retries with backoff
+//! honouring `Retry-After`; size limits enforced while streaming.
+
+pub mod auth;
+pub mod config;
+
+use crate::metrics::Metrics;
+use crate::source::SourceAnswer;
+use auth::{Challenge, Credentials};
+use config::{Credential, RegistryConfig};
+use imgverify::engine::{Fetch, FetchKind};
+use imgverify::limits;
+use reqwest::StatusCode;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// The `Accept` list for manifests: OCI and Docker manifests and indexes.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// An OCI registry client.
+pub struct RegistryClient {
+    http: reqwest::Client,
+    config: RegistryConfig,
+    credentials: Credentials,
+    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    permits: Semaphore,
+    metrics: Metrics,
+}
+
+/// Whether a registry host is on the loopback interface.
+pub fn is_loopback(registry: &str) -> bool {
+    let host = if let Some(rest) = registry.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        registry
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(registry)
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Maps `docker.io` to its API host and adds `library/` to official images.
+pub fn api_location(registry: &str, repository: &str) -> (String, String) {
+    match registry {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => {
+            let repo = if repository.contains('/') {
+                repository.to_string()
+            } else {
+                format!("library/{repository}")
+            };
+            ("registry-1.docker.io".to_string(), repo)
+        }
+        r => (r.to_string(), repository.to_string()),
+    }
+}
+
+enum Outcome {
+    Done(SourceAnswer),
+    Retry(Option<Duration>, String),
+}
+
+impl RegistryClient {
+    /// Builds a client; CA files and credential files are read now.
+    pub fn new(config: RegistryConfig, metrics: Metrics) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .timeout(Duration::from_secs(config.request_timeout_seconds.max(1)))
+            .connect_timeout(Duration::from_secs(
+                config.request_timeout_seconds.clamp(1, 10),
+            ))
+            .user_agent(concat!("imgverify/", env!("CARGO_PKG_VERSION")))
+            .use_rustls_tls();
+        for path in &config.ca_files {
+            let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("{path}: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("{path}: no certificate found"));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(|e| e.to_string())?;
+        let credentials = Credentials::load(&config)?;
+        Ok(RegistryClient {
+            http,
+            permits: Semaphore::new(config.concurrency.max(1)),
+            credentials,
+            tokens: Mutex::new(HashMap::new()),
+            config,
+            metrics,
+        })
+    }
+
+    fn scheme(&self, registry: &str) -> &'static str {
+        if is_loopback(registry) || self.config.insecure.iter().any(|r| r == registry) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    /// Answers one fetch from the registry.
+    pub async fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        match f.kind {
+            FetchKind::ManifestByTag => {
+                let tag = f.tag.as_deref().unwrap_or("latest");
+                self.get_manifest(f.kind, &f.registry, &f.repository, tag)
+                    .await
+            }
+            FetchKind::Manifest => {
+                let d = f.digest.as_deref().unwrap_or("");
+                self.get_manifest(f.kind, &f.registry, &f.repository, d)
+                    .await
+            }
+            FetchKind::Blob => {
+                let d = f.digest.as_deref().unwrap_or("");
+                let (host, repo) = api_location(&f.registry, &f.repository);
+                let url = format!("{}://{host}/v2/{repo}/blobs/{d}", self.scheme(&f.registry));
+                self.get(
+                    f.kind,
+                    &f.registry,
+                    &repo,
+                    &url,
+                    None,
+                    limits::MAX_BLOB_BYTES,
+                )
+                .await
+            }
+            FetchKind::Referrers => {
+                let d = f.digest.as_deref().unwrap_or("");
+                let (host, repo) = api_location(&f.registry, &f.repository);
+                let mut url = format!(
+                    "{}://{host}/v2/{repo}/referrers/{d}",
+                    self.scheme(&f.registry)
+                );
+                if let Some(t) = &f.artifact_type {
+                    url.push_str(&format!("?artifactType={}", urlencode(t)));
+                }
+                let index = "application/vnd.oci.image.index.v1+json";
+                match self
+                    .get(
+                        f.kind,
+                        &f.registry,
+                        &repo,
+                        &url,
+                        Some(index),
+                        limits::MAX_MANIFEST_BYTES,
+                    )
+                    .await
+                {
+                    // No referrers API: the tag schema `sha256-<hex>`.
+                    SourceAnswer::NotFound(_) => {
+                        let tag = d.replacen(':', "-", 1);
+                        self.get_manifest(f.kind, &f.registry, &f.repository, &tag)
+                            .await
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    async fn get_manifest(
+        &self,
+        kind: FetchKind,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> SourceAnswer {
+        let (host, repo) = api_location(registry, repository);
+        let url = format!(
+            "{}://{host}/v2/{repo}/manifests/{reference}",
+            self.scheme(registry)
+        );
+        self.get(
+            kind,
+            registry,
+            &repo,
+            &url,
+            Some(MANIFEST_ACCEPT),
+            limits::MAX_MANIFEST_BYTES,
+        )
+        .await
+    }
+
+    /// GET with auth, retries and a streaming size limit.
+    async fn get(
+        &self,
+        kind: FetchKind,
+        registry: &str,
+        repo: &str,
+        url: &str,
+        accept: Option<&str>,
+        max: usize,
+    ) -> SourceAnswer {
+        let _permit = match self.permits.acquire().await {
+            Ok(p) => p,
+            Err(_) => return SourceAnswer::Error("registry client is shutting down".into()),
+        };
+        let mut last_error = String::new();
+        for attempt in 0..=self.config.retries {
+            match self.attempt(kind, registry, repo, url, accept, max).await {
+                Outcome::Done(a) => return a,
+                Outcome::Retry(after, msg) => {
+                    last_error = msg;
+                    if attempt == self.config.retries {
+                        break;
+                    }
+                    let backoff = Duration::from_millis(100 * (1 << attempt.min(6)));
+                    tokio::time::sleep(after.unwrap_or(backoff).min(MAX_RETRY_AFTER)).await;
+                }
+            }
+        }
+        SourceAnswer::Error(format!(
+            "{url}: {last_error} (after {} attempts)",
+            self.config.retries + 1
+        ))
+    }
+
+    async fn attempt(
+        &self,
+        kind: FetchKind,
+        registry: &str,
+        repo: &str,
+        url: &str,
+        accept: Option<&str>,
+        max: usize,
+    ) -> Outcome {
+        let mut auth_header = self.cached_token(registry, repo);
+        let mut challenged = false;
+        loop {
+            let mut req = self.http.get(url);
+            if let Some(a) = accept {
+                req = req.header(ACCEPT, a);
+            }
+            if let Some(h) = &auth_header {
+                req = req.header(AUTHORIZATION, h);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.metrics.request(kind.as_str(), "error");
+                    return Outcome::Retry(None, error_chain(&e));
+                }
+            };
+            let status = resp.status();
+            self.metrics.request(kind.as_str(), status.as_str());
+            if status == StatusCode::UNAUTHORIZED && !challenged {
+                challenged = true;
+                let challenge = resp
+                    .headers()
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(auth::parse_challenge);
+                match self.authorize(registry, repo, challenge).await {
+                    Ok(Some(h)) => {
+                        auth_header = Some(h);
+                        continue;
+                    }
+                    Ok(None) => {
+                        return Outcome::Done(SourceAnswer::Unauthorized(format!(
+                            "{url}: 401 Unauthorized and no credentials"
+                        )));
+                    }
+                    Err(e) => {
+                        return Outcome::Done(SourceAnswer::Unauthorized(format!("{url}: {e}")));
+                    }
+                }
+            }
+            return match status {
+                s if s.is_success() => match read_limited(resp, max).await {
+                    Ok(bytes) => Outcome::Done(SourceAnswer::Bytes(bytes)),
+                    Err(e) => Outcome::Done(SourceAnswer::Error(format!("{url}: {e}"))),
+                },
+                StatusCode::NOT_FOUND => Outcome::Done(SourceAnswer::NotFound(format!(
+                    "{url}: {}",
+                    body_snippet(resp).await
+                ))),
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                    Outcome::Done(SourceAnswer::Unauthorized(format!(
+                        "{url}: {status}: {}",
+                        body_snippet(resp).await
+                    )))
+                }
+                s if s == StatusCode::TOO_MANY_REQUESTS
+                    || s.is_server_error()
+                    || s == StatusCode::REQUEST_TIMEOUT =>
+                {
+                    let after = retry_after(resp.headers());
+                    Outcome::Retry(after, format!("{status}"))
+                }
+                s => Outcome::Done(SourceAnswer::Error(format!(
+                    "{url}: {s}: {}",
+                    body_snippet(resp).await
+                ))),
+            };
+        }
+    }
+
+    fn cached_token(&self, registry: &str, repo: &str) -> Option<String> {
+        let tokens = self.tokens.lock().ok()?;
+        let (t, exp) = tokens.get(&(registry.to_string(), repo.to_string()))?;
+        (Instant::now() < *exp).then(|| t.clone())
+    }
+
+    /// Answers a challenge: basic credentials, or a bearer token from the realm.
+    async fn authorize(
+        &self,
+        registry: &str,
+        repo: &str,
+        challenge: Option<Challenge>,
+    ) -> Result<Option<String>, String> {
+        let cred = self.credentials.lookup(registry);
+        let Some(ch) = challenge else {
+            return Ok(cred.map(|c| basic(&c)));
+        };
+        match ch.scheme.as_str() {
+            "basic" => Ok(cred.map(|c| basic(&c))),
+            "bearer" => {
+                let realm = ch
+                    .params
+                    .get("realm")
+                    .ok_or("bearer challenge without realm")?;
+                let mut req = self.http.get(realm);
+                let mut query: Vec<(&str, String)> =
+                    vec![("scope", format!("repository:{repo}:pull"))];
+                if let Some(s) = ch.params.get("service") {
+                    query.push(("service", s.clone()));
+                }
+                req = req.query(&query);
+                if let Some(c) = &cred {
+                    req = req.basic_auth(&c.username, Some(&c.password));
+                }
+                let resp = req.send().await.map_err(|e| {
+                    self.metrics.request("token", "error");
+                    format!("token request to {realm}: {}", error_chain(&e))
+                })?;
+                self.metrics.request("token", resp.status().as_str());
+                if !resp.status().is_success() {
+                    return Err(format!("token request to {realm}: {}", resp.status()));
+                }
+                let body = read_limited(resp, 1024 * 1024).await?;
+                #[derive(serde::Deserialize)]
+                struct Token {
+                    #[serde(default)]
+                    token: Option<String>,
+                    #[serde(default)]
+                    access_token: Option<String>,
+                    #[serde(default)]
+                    expires_in: Option<u64>,
+                }
+                let t: Token =
+                    serde_json::from_slice(&body).map_err(|e| format!("token response: {e}"))?;
+                let token = t
+                    .token
+                    .or(t.access_token)
+                    .ok_or("token response without token")?;
+                let header = format!("Bearer {token}");
+                let ttl = Duration::from_secs(t.expires_in.unwrap_or(60).clamp(10, 3600) - 5);
+                if let Ok(mut m) = self.tokens.lock() {
+                    m.insert(
+                        (registry.to_string(), repo.to_string()),
+                        (header.clone(), Instant::now() + ttl),
+                    );
+                }
+                Ok(Some(header))
+            }
+            other => Err(format!("unsupported auth scheme {other}")),
+        }
+    }
+}
+
+fn basic(c: &Credential) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.username, c.password))
+    )
+}
+
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    h.get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn body_snippet(resp: reqwest::Response) -> String {
+    match read_limited(resp, 4096).await {
+        Ok(b) => String::from_utf8_lossy(&b)
+            .trim()
+            .chars()
+            .take(300)
+            .collect(),
+        Err(e) => e,
+    }
+}
+
+/// Reads a body, refusing more than `max` bytes (checked while streaming).
+async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+    if let Some(len) = resp
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > max as u64
+    {
+        return Err(format!(
+            "response of {len} bytes is over the limit of {max}"
+        ));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+        if out.len() + chunk.len() > max {
+            return Err(format!("response is over the limit of {max} bytes"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

@@ -1,0 +1,167 @@
+//! The registry client and cache against a real `docker-registry`.
+
+mod support;
+
+use imgverify_host::cache::CachingSource;
+use imgverify_host::metrics::Metrics;
+use imgverify_host::registry::RegistryClient;
+use imgverify_host::registry::config::{Credential, RegistryConfig};
+use imgverify_host::runner::decide_native;
+use std::sync::Arc;
+use support::{Auth, TestRegistry, keyed_policy, pod_request};
+
+fn source(config: RegistryConfig, rt: &tokio::runtime::Runtime) -> (Arc<CachingSource>, Metrics) {
+    let metrics = Metrics::new();
+    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
+    (
+        Arc::new(
+            CachingSource::new(client, &config.cache, metrics.clone(), rt.handle().clone())
+                .unwrap(),
+        ),
+        metrics,
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn keyed_verification_against_a_real_registry() {
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let (src, _) = source(RegistryConfig::default(), &rt);
+    let host = reg.host();
+    let signed = decide_native(
+        &engine,
+        &pod_request("a", &format!("{host}/demo/signed:v1")),
+        src.as_ref(),
+    )
+    .unwrap();
+    assert!(signed.allowed, "{:?}", signed.results);
+    let unsigned = decide_native(
+        &engine,
+        &pod_request("b", &format!("{host}/demo/unsigned:v1")),
+        src.as_ref(),
+    )
+    .unwrap();
+    assert!(!unsigned.allowed);
+    assert!(
+        unsigned.results[0].message.contains("no signatures found"),
+        "{}",
+        unsigned.results[0].message
+    );
+    let missing = decide_native(
+        &engine,
+        &pod_request("c", &format!("{host}/demo/nope:v1")),
+        src.as_ref(),
+    )
+    .unwrap();
+    assert!(!missing.allowed);
+    assert!(
+        missing.results[0]
+            .message
+            .contains("failed to resolve digest"),
+        "{}",
+        missing.results[0].message
+    );
+}
+
+#[test]
+fn htpasswd_basic_auth() {
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::Basic {
+        user: "alice".into(),
+        password: "s3cret".into(),
+    });
+    rt.block_on(reg.push_examples());
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let image = format!("{}/demo/signed:v1", reg.host());
+    let (anon, _) = source(RegistryConfig::default(), &rt);
+    let d = decide_native(&engine, &pod_request("a", &image), anon.as_ref()).unwrap();
+    assert!(!d.allowed);
+    assert!(
+        d.results[0].message.contains("401"),
+        "{}",
+        d.results[0].message
+    );
+    let mut config = RegistryConfig::default();
+    config.credentials.insert(
+        reg.host(),
+        Credential {
+            username: "alice".into(),
+            password: "s3cret".into(),
+        },
+    );
+    let (authed, _) = source(config, &rt);
+    let d = decide_native(&engine, &pod_request("a", &image), authed.as_ref()).unwrap();
+    assert!(d.allowed, "{:?}", d.results);
+}
+
+#[test]
+fn burst_of_50_admissions_makes_one_request_per_artifact() {
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let before = reg.get_counts();
+    assert!(before.is_empty(), "{before:?}");
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let (src, metrics) = source(RegistryConfig::default(), &rt);
+    let image = format!("{}/demo/signed:v1", reg.host());
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let (engine, src, image) = (engine.clone(), src.clone(), image.clone());
+                s.spawn(move || {
+                    decide_native(
+                        &engine,
+                        &pod_request(&format!("p{i}"), &image),
+                        src.as_ref(),
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert!(h.join().unwrap().allowed);
+        }
+    });
+    let counts = reg.get_counts();
+    // Tag manifest, .sig manifest, signature payload: one GET each.
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert!(
+        metrics.singleflight_joins.get()
+            + metrics
+                .cache_hits
+                .get_or_create(&imgverify_host::metrics::KindLabel {
+                    kind: "blob".into()
+                })
+                .get()
+            > 0
+    );
+    // A digest-pinned repeat admission: no registry request at all.
+    let digest = std::fs::read_to_string(support::root().join("policies/images/DIGESTS.txt"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("registry.example.com/demo/signed:v1 "))
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let pinned = format!("{}/demo/signed@{digest}", reg.host());
+    let d = decide_native(&engine, &pod_request("pinned", &pinned), src.as_ref()).unwrap();
+    assert!(d.allowed);
+    assert_eq!(
+        reg.get_counts(),
+        counts,
+        "a digest-pinned repeat must be served from cache"
+    );
+}
