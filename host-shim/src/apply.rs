@@ -74,6 +74,17 @@ pub fn load_policies(runner: &ModuleRunner, policies: &[NamedText]) -> Result<Lo
 }
 
 impl Loaded {
+    /// Decides one engine request (JSON), with fetches bounded by `deadline`.
+    pub fn decide_bytes(
+        &mut self,
+        request: &[u8],
+        source: &dyn ArtifactSource,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Decision, RunnerError> {
+        self.instance
+            .decide_until(self.engine, request, source, deadline)
+    }
+
     /// Decides one resource.
     pub fn decide(
         &mut self,

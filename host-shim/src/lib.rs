@@ -6,6 +6,7 @@
 //! [`kyverno_test`] (Kyverno CLI test suites).
 
 pub mod apply;
+pub mod bundle;
 pub mod cache;
 pub mod inputs;
 pub mod kyverno_test;
@@ -13,4 +14,5 @@ pub mod metrics;
 pub mod output;
 pub mod registry;
 pub mod runner;
+pub mod serve;
 pub mod source;

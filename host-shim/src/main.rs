@@ -1,10 +1,15 @@
 //! `imgverify`: image-trust admission control for Kyverno `verifyImages`
 //! policies, with the verification engine sandboxed in wasmtime.
 
-use imgverify_host::{apply, inputs, kyverno_test, output, runner, source};
-
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use imgverify_host::cache::CachingSource;
+use imgverify_host::metrics::Metrics;
+use imgverify_host::registry::RegistryClient;
+use imgverify_host::registry::config::RegistryConfig;
+use imgverify_host::source::{ArtifactSource, OciLayouts};
+use imgverify_host::{apply, bundle, inputs, kyverno_test, output, runner, serve};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +30,47 @@ enum Format {
     Report,
 }
 
+/// Where artifacts come from: a bundle, OCI layouts, or registries (default).
+#[derive(Args, Clone, Default)]
+struct SourceArgs {
+    /// OCI image layout serving artifacts: DIR, or REGISTRY/REPOSITORY=DIR for bare tags.
+    #[arg(long = "oci-layout")]
+    oci_layouts: Vec<String>,
+    /// Replay a bundle recorded by `imgverify fetch` (no network).
+    #[arg(long)]
+    bundle: Option<String>,
+    /// Registry client settings (YAML/JSON): credentials, CAs, insecure registries, cache.
+    #[arg(long = "registry-config")]
+    registry_config: Option<String>,
+}
+
+impl SourceArgs {
+    fn build(&self, rt: &tokio::runtime::Runtime) -> Result<Box<dyn ArtifactSource>, String> {
+        if let Some(b) = &self.bundle {
+            return Ok(Box::new(bundle::Replay::load(b)?));
+        }
+        if !self.oci_layouts.is_empty() {
+            let mut l = OciLayouts::default();
+            for s in &self.oci_layouts {
+                l.add(s).map_err(|e| e.to_string())?;
+            }
+            return Ok(Box::new(l));
+        }
+        let config = match &self.registry_config {
+            Some(p) => RegistryConfig::load(p)?,
+            None => RegistryConfig::default(),
+        };
+        let metrics = Metrics::new();
+        let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone())?);
+        Ok(Box::new(CachingSource::new(
+            client,
+            &config.cache,
+            metrics,
+            rt.handle().clone(),
+        )?))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate policies against resources (files, folders, `-` for stdin).
@@ -35,9 +81,8 @@ enum Command {
         /// Resource files or folders.
         #[arg(long = "resource", short = 'r', required = true)]
         resources: Vec<String>,
-        /// OCI image layout serving artifacts: DIR, or REGISTRY/REPOSITORY=DIR for bare tags.
-        #[arg(long = "oci-layout")]
-        oci_layouts: Vec<String>,
+        #[command(flatten)]
+        source: SourceArgs,
         /// Evaluation time (RFC 3339).
         #[arg(long)]
         now: Option<String>,
@@ -45,25 +90,32 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
         output: Format,
     },
+    /// Record every artifact the decisions need into a bundle, for offline replay.
+    Fetch {
+        /// Policy files or folders.
+        #[arg(long = "policy", short = 'p', required = true)]
+        policies: Vec<String>,
+        /// Resource files or folders.
+        #[arg(long = "resource", short = 'r', required = true)]
+        resources: Vec<String>,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Bundle file to write.
+        #[arg(short = 'o', long = "output", required = true)]
+        out: String,
+    },
     /// Run Kyverno CLI test suites (kyverno-test.yaml) under a folder.
     Test {
         /// Folder to search.
         dir: String,
-        /// OCI image layouts serving artifacts.
-        #[arg(long = "oci-layout")]
-        oci_layouts: Vec<String>,
+        #[command(flatten)]
+        source: SourceArgs,
         /// Evaluation time (RFC 3339).
         #[arg(long)]
         now: Option<String>,
     },
-}
-
-fn layouts(specs: &[String]) -> Result<source::OciLayouts, String> {
-    let mut l = source::OciLayouts::default();
-    for s in specs {
-        l.add(s).map_err(|e| e.to_string())?;
-    }
-    Ok(l)
+    /// Serve the admission webhook (HTTPS): /mutate, /validate, /healthz, /readyz, /metrics.
+    Serve(serve::ServeArgs),
 }
 
 fn check_now(now: &Option<String>) -> Result<(), String> {
@@ -78,106 +130,160 @@ fn check_now(now: &Option<String>) -> Result<(), String> {
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn print_lints(lints: &serde_json::Value) {
+    for l in lints.as_array().into_iter().flatten() {
+        let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        eprintln!(
+            "warning: {}: {}: {}",
+            s("document"),
+            s("path"),
+            s("message")
+        );
+    }
+}
+
+fn apply_cmd(
+    policies: &[String],
+    resources: &[String],
+    source: &SourceArgs,
+    now: Option<String>,
+    output: Format,
+) -> Result<ExitCode, String> {
+    check_now(&now)?;
+    let rt = runtime()?;
+    let source = source.build(&rt)?;
+    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
+    let policy_texts =
+        inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let resource_texts =
+        inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let mut loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
+    print_lints(&loaded.lints);
+    let outcomes = apply::run(
+        &mut loaded,
+        &resource_texts,
+        now.as_deref(),
+        source.as_ref(),
+    )
+    .map_err(|e| e.to_string())?;
+    match output {
+        Format::Table => print!("{}", output::table(&outcomes)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&output::json_document(&outcomes)).unwrap_or_default()
+        ),
+        Format::Yaml => print!(
+            "{}",
+            serde_norway::to_string(&output::json_document(&outcomes)).unwrap_or_default()
+        ),
+        Format::Report => {
+            let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+            for r in output::reports(&outcomes, ts) {
+                print!("---\n{}", serde_norway::to_string(&r).unwrap_or_default());
+            }
+        }
+    }
+    Ok(if outcomes.iter().all(|o| o.allowed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn fetch_cmd(
+    policies: &[String],
+    resources: &[String],
+    source: &SourceArgs,
+    out: &str,
+) -> Result<ExitCode, String> {
+    let rt = runtime()?;
+    let inner = source.build(&rt)?;
+    let recording = bundle::Recording::new(inner.as_ref());
+    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
+    let policy_texts =
+        inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let resource_texts =
+        inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let mut loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
+    print_lints(&loaded.lints);
+    let outcomes =
+        apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
+    let b = recording.bundle();
+    let text = serde_json::to_string_pretty(&b).map_err(|e| e.to_string())?;
+    std::fs::write(out, text + "\n").map_err(|e| format!("{out}: {e}"))?;
+    eprintln!(
+        "recorded {} artifacts for {} resources into {out}",
+        b.artifacts.len(),
+        outcomes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test_cmd(dir: &str, source: &SourceArgs, now: Option<String>) -> Result<ExitCode, String> {
+    check_now(&now)?;
+    let rt = runtime()?;
+    let source = source.build(&rt)?;
+    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
+    let (checks, errors) = kyverno_test::run(
+        &runner,
+        std::path::Path::new(dir),
+        now.as_deref(),
+        source.as_ref(),
+    );
+    for c in &checks {
+        println!(
+            "{} {} (expected {}, got {}) [{}]",
+            if c.passed() { "PASS" } else { "FAIL" },
+            c.what,
+            c.expected,
+            c.actual,
+            c.file
+        );
+    }
+    for e in &errors {
+        println!("ERROR {e}");
+    }
+    let failed = checks.iter().filter(|c| !c.passed()).count() + errors.len();
+    println!(
+        "\n{} passed, {} failed",
+        checks.len() - (failed - errors.len()),
+        failed
+    );
+    Ok(if failed == 0 && !checks.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Apply {
             policies,
             resources,
-            oci_layouts,
+            source,
             now,
             output,
-        } => {
-            let run = || -> Result<ExitCode, String> {
-                check_now(&now)?;
-                let source = layouts(&oci_layouts)?;
-                let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-                let policy_texts = inputs::read_all(&policies, apply::TEST_FILE_NAMES)
-                    .map_err(|e| e.to_string())?;
-                let resource_texts = inputs::read_all(&resources, apply::TEST_FILE_NAMES)
-                    .map_err(|e| e.to_string())?;
-                let mut loaded =
-                    apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
-                for l in loaded.lints.as_array().into_iter().flatten() {
-                    eprintln!(
-                        "warning: {}: {}: {}",
-                        l.get("document").and_then(|v| v.as_str()).unwrap_or(""),
-                        l.get("path").and_then(|v| v.as_str()).unwrap_or(""),
-                        l.get("message").and_then(|v| v.as_str()).unwrap_or("")
-                    );
-                }
-                let outcomes = apply::run(&mut loaded, &resource_texts, now.as_deref(), &source)
-                    .map_err(|e| e.to_string())?;
-                match output {
-                    Format::Table => print!("{}", output::table(&outcomes)),
-                    Format::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&output::json_document(&outcomes))
-                            .unwrap_or_default()
-                    ),
-                    Format::Yaml => print!(
-                        "{}",
-                        serde_norway::to_string(&output::json_document(&outcomes))
-                            .unwrap_or_default()
-                    ),
-                    Format::Report => {
-                        let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-                        for r in output::reports(&outcomes, ts) {
-                            print!("---\n{}", serde_norway::to_string(&r).unwrap_or_default());
-                        }
-                    }
-                }
-                Ok(if outcomes.iter().all(|o| o.allowed) {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            };
-            run().unwrap_or_else(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            })
-        }
-        Command::Test {
-            dir,
-            oci_layouts,
-            now,
-        } => {
-            let run = || -> Result<ExitCode, String> {
-                check_now(&now)?;
-                let source = layouts(&oci_layouts)?;
-                let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-                let (checks, errors) =
-                    kyverno_test::run(&runner, std::path::Path::new(&dir), now.as_deref(), &source);
-                for c in &checks {
-                    println!(
-                        "{} {} (expected {}, got {}) [{}]",
-                        if c.passed() { "PASS" } else { "FAIL" },
-                        c.what,
-                        c.expected,
-                        c.actual,
-                        c.file
-                    );
-                }
-                for e in &errors {
-                    println!("ERROR {e}");
-                }
-                let failed = checks.iter().filter(|c| !c.passed()).count() + errors.len();
-                println!(
-                    "\n{} passed, {} failed",
-                    checks.len() - (failed - errors.len()),
-                    failed
-                );
-                Ok(if failed == 0 && !checks.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            };
-            run().unwrap_or_else(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            })
-        }
-    }
+        } => apply_cmd(&policies, &resources, &source, now, output),
+        Command::Fetch {
+            policies,
+            resources,
+            source,
+            out,
+        } => fetch_cmd(&policies, &resources, &source, &out),
+        Command::Test { dir, source, now } => test_cmd(&dir, &source, now),
+        Command::Serve(args) => serve::run(args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
 }

@@ -1,0 +1,340 @@
+//! The admission webhook over real HTTPS: AdmissionReview for Pods and
+//! Deployments, patches, denials, Audit warnings, health, metrics, policy
+//! reload, and a registry that is down or too slow.
+
+mod support;
+
+use base64::Engine as _;
+use imgverify_host::serve::{ServeArgs, serve};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+use support::tempdir::Dir;
+
+struct Server {
+    url: String,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+    _dir: Dir,
+}
+
+fn certs(dir: &Path) -> (String, String, String) {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&c, cert.cert.pem()).unwrap();
+    std::fs::write(&k, cert.signing_key.serialize_pem()).unwrap();
+    (
+        c.display().to_string(),
+        k.display().to_string(),
+        cert.cert.pem(),
+    )
+}
+
+async fn start(policies: Vec<String>, source: (&[String], Option<String>)) -> Server {
+    let dir = Dir::new("webhook");
+    let (cert, key, pem) = certs(&dir.0);
+    let port = support::free_port();
+    let args = ServeArgs {
+        policies,
+        listen: format!("127.0.0.1:{port}"),
+        tls_cert: cert,
+        tls_key: key,
+        registry_config: source.1,
+        oci_layouts: source.0.to_vec(),
+        reload_interval: 1,
+        deadline_margin_ms: 500,
+        log_format: "text".into(),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(args, async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .use_rustls_tls()
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}");
+    for _ in 0..200 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Server {
+        url,
+        client,
+        stop: Some(tx),
+        task,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    async fn review(&self, path: &str, uid: &str, object: Value) -> Value {
+        let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": uid, "operation": "CREATE", "object": object,
+            "userInfo": {"username": "alice", "groups": ["dev"]}}});
+        let r = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+fn pod(name: &str, image: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+        "spec": {"containers": [{"name": "app", "image": image}]}})
+}
+
+fn layout() -> Vec<String> {
+    vec![
+        support::root()
+            .join("policies/images")
+            .display()
+            .to_string(),
+    ]
+}
+
+fn policy(name: &str) -> String {
+    support::root()
+        .join("policies")
+        .join(name)
+        .join("policy.yaml")
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_reviews_over_https() {
+    let s = start(
+        vec![policy("keyed-signature"), policy("audit-report")],
+        (&layout(), None),
+    )
+    .await;
+    // Allowed and patched, uid echoed.
+    let r = s
+        .review(
+            "/mutate",
+            "uid-1",
+            pod("ok", "registry.example.com/demo/signed:v1"),
+        )
+        .await;
+    let resp = &r["response"];
+    assert_eq!(r["kind"], "AdmissionReview");
+    assert_eq!(resp["uid"], "uid-1");
+    assert_eq!(resp["allowed"], true);
+    assert_eq!(resp["patchType"], "JSONPatch");
+    let patch: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(resp["patch"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let last = patch.as_array().unwrap().last().unwrap();
+    assert_eq!(last["path"], "/spec/containers/0/image");
+    assert!(
+        last["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("registry.example.com/demo/signed:v1@sha256:")
+    );
+    // /validate never patches.
+    let r = s
+        .review(
+            "/validate",
+            "uid-2",
+            pod("ok", "registry.example.com/demo/signed:v1"),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], true);
+    assert!(r["response"].get("patch").is_none());
+    // Denied with Kyverno's message.
+    let r = s
+        .review(
+            "/mutate",
+            "uid-3",
+            pod("bad", "registry.example.com/demo/unsigned:v1"),
+        )
+        .await;
+    let resp = &r["response"];
+    assert_eq!(resp["uid"], "uid-3");
+    assert_eq!(resp["allowed"], false);
+    let msg = resp["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("resource Pod/default/bad was blocked due to the following policies"),
+        "{msg}"
+    );
+    assert!(msg.contains("check-signature"), "{msg}");
+    // Audit failures surface as warnings (the audit policy) even when allowed.
+    let r = s
+        .review(
+            "/mutate",
+            "uid-4",
+            pod("audited", "registry.example.com/demo/signed-by-b:v1"),
+        )
+        .await;
+    let warnings = r["response"]["warnings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("audit-signatures.audit-signed")),
+        "{warnings:?}"
+    );
+    // A Deployment is checked through autogen.
+    let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "default"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example.com/demo/unsigned:v1"}]}}}});
+    let r = s.review("/mutate", "uid-5", deploy).await;
+    assert_eq!(r["response"]["allowed"], false);
+    assert!(
+        r["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("autogen-signed-by-team-a")
+    );
+    // Health, readiness, metrics.
+    assert_eq!(
+        s.client
+            .get(format!("{}/healthz", s.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        s.client
+            .get(format!("{}/readyz", s.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let m = s
+        .client
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("imgverify_admissions_total{path=\"/mutate\",decision=\"denied\"} 3"),
+        "{m}"
+    );
+    assert!(
+        m.contains("imgverify_admission_duration_seconds_count"),
+        "{m}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_reload_without_dropping_requests() {
+    let dir = Dir::new("reload");
+    let p = dir.0.join("policy.yaml");
+    std::fs::copy(policy("keyed-signature"), &p).unwrap();
+    let s = start(vec![p.display().to_string()], (&layout(), None)).await;
+    let r = s
+        .review(
+            "/mutate",
+            "a",
+            pod("x", "registry.example.com/demo/signed-by-b:v1"),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], false);
+    // Swap in the policy that accepts key A or B.
+    std::fs::copy(policy("multi-key-count"), &p).unwrap();
+    let mut allowed = false;
+    for _ in 0..100 {
+        let r = s
+            .review(
+                "/mutate",
+                "b",
+                pod("x", "registry.example.com/demo/signed-by-b:v1"),
+            )
+            .await;
+        assert!(
+            r["response"]["allowed"].is_boolean(),
+            "every request answered during reload"
+        );
+        if r["response"]["allowed"] == true {
+            allowed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(allowed, "reloaded policy took effect");
+    // A broken policy file keeps the previous policies.
+    std::fs::write(&p, "kind: ClusterPolicy\napiVersion: kyverno.io/v1\nmetadata: {name: broken}\nspec: {rules: [{name: r}]}\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let r = s
+        .review(
+            "/mutate",
+            "c",
+            pod("x", "registry.example.com/demo/signed-by-b:v1"),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], true);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_down_gets_the_failure_policy() {
+    // Nothing listens on this port: every fetch fails fast.
+    let port = support::free_port();
+    let policy_text = support::keyed_policy();
+    let dir = Dir::new("down");
+    let p = dir.0.join("policy.yaml");
+    std::fs::write(&p, &policy_text).unwrap();
+    let cfg = dir.0.join("registry.yaml");
+    std::fs::write(&cfg, "retries: 1\nrequestTimeoutSeconds: 2\n").unwrap();
+    let s = start(
+        vec![p.display().to_string()],
+        (&[], Some(cfg.display().to_string())),
+    )
+    .await;
+    let r = s
+        .review(
+            "/mutate",
+            "down",
+            pod("x", &format!("127.0.0.1:{port}/demo/signed:v1")),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], false);
+    let msg = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("failed to verify image") || msg.contains("failed to resolve digest"),
+        "{msg}"
+    );
+    // The server keeps serving.
+    assert_eq!(
+        s.client
+            .get(format!("{}/healthz", s.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    s.stop().await;
+}
