@@ -2,6 +2,8 @@
 //! loopback port, and pushing the example OCI layout into it over the HTTP API.
 #![allow(dead_code)]
 
+pub mod fake;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
