@@ -165,3 +165,111 @@ fn burst_of_50_admissions_makes_one_request_per_artifact() {
         "a digest-pinned repeat must be served from cache"
     );
 }
+
+#[test]
+fn token_auth_with_a_test_issuer() {
+    let rt = runtime();
+    let dir = support::tempdir::Dir::new("token");
+    let root_cert = dir.0.join("issuer.pem");
+    let issuer = support::token::Issuer::new(&root_cert, "bob", "hunter2");
+    let realm = rt.block_on(support::token::serve(issuer.clone()));
+    let mut reg = TestRegistry::start(Auth::Token {
+        realm,
+        service: support::token::SERVICE.into(),
+        issuer: support::token::ISSUER.into(),
+        root_cert,
+    });
+    let repos = TestRegistry::example_repos();
+    let grants: Vec<(&str, &[&str])> = repos
+        .iter()
+        .map(|r| (r.as_str(), &["pull", "push"][..]))
+        .collect();
+    reg.push_auth = Some(format!("Bearer {}", issuer.token(&grants)));
+    rt.block_on(reg.push_examples());
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let image = format!("{}/demo/signed:v1", reg.host());
+    // Without credentials the issuer refuses a token.
+    let (anon, _) = source(RegistryConfig::default(), &rt);
+    let d = decide_native(&engine, &pod_request("a", &image), anon.as_ref()).unwrap();
+    assert!(!d.allowed);
+    assert!(
+        d.results[0].message.contains("token request"),
+        "{}",
+        d.results[0].message
+    );
+    // With them: bearer tokens per repository, cached.
+    let mut config = RegistryConfig::default();
+    config.credentials.insert(
+        reg.host(),
+        Credential {
+            username: "bob".into(),
+            password: "hunter2".into(),
+        },
+    );
+    let before = issuer.issued.load(std::sync::atomic::Ordering::SeqCst);
+    let (authed, _) = source(config, &rt);
+    let d = decide_native(&engine, &pod_request("a", &image), authed.as_ref()).unwrap();
+    assert!(d.allowed, "{:?}", d.results);
+    let issued = issuer.issued.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert_eq!(
+        issued, 1,
+        "one token for the one repository, reused for the tag, .sig and payload"
+    );
+}
+
+#[test]
+fn fetch_records_a_bundle_that_replays_identically_offline() {
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let dir = support::tempdir::Dir::new("bundle");
+    let policy = dir.0.join("policy.yaml");
+    std::fs::write(&policy, keyed_policy()).unwrap();
+    let host = reg.host();
+    let resources: Vec<String> = ["signed", "unsigned", "signed-by-b", "tampered"]
+        .iter()
+        .map(|r| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {r}, namespace: default}}\nspec:\n  containers:\n  - {{name: a, image: {host}/demo/{r}:v1}}\n")
+        })
+        .collect();
+    let res = dir.0.join("pods.yaml");
+    std::fs::write(&res, resources.join("---\n")).unwrap();
+    let bundle = dir.0.join("bundle.json");
+    let bin = env!("CARGO_BIN_EXE_imgverify");
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    let (p, r, b) = (
+        policy.to_str().unwrap(),
+        res.to_str().unwrap(),
+        bundle.to_str().unwrap(),
+    );
+    let live = run(&["apply", p, "-r", r, "-o", "json"]);
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let fetched = run(&["fetch", "-p", p, "-r", r, "-o", b]);
+    assert_eq!(
+        fetched.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    drop(reg); // the registry is gone: replay must not need it
+    let replay = run(&["apply", p, "-r", r, "--bundle", b, "-o", "json"]);
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&live.stdout),
+        String::from_utf8_lossy(&replay.stdout),
+        "identical decisions"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(v["summary"]["pass"], 1);
+    assert_eq!(v["summary"]["fail"], 3);
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod token;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ pub struct TestRegistry {
     pub dir: tempdir::Dir,
     child: Child,
     pub basic: Option<(String, String)>,
+    /// A ready `Authorization` header for pushes (token auth).
+    pub push_auth: Option<String>,
 }
 
 pub mod tempdir {
@@ -122,6 +125,7 @@ impl TestRegistry {
             dir,
             child,
             basic,
+            push_auth: None,
         };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -159,6 +163,9 @@ impl TestRegistry {
     }
 
     fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(h) = &self.push_auth {
+            return req.header("authorization", h);
+        }
         match &self.basic {
             Some((u, p)) => req.basic_auth(u, Some(p)),
             None => req,
@@ -224,6 +231,32 @@ impl TestRegistry {
             "push manifest {repo}:{reference}: {}",
             r.text().await.unwrap_or_default()
         );
+    }
+
+    /// Repositories of the example layout.
+    pub fn example_repos() -> Vec<String> {
+        let index: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("policies/images/index.json")).unwrap(),
+        )
+        .unwrap();
+        let mut repos: Vec<String> = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let n = m["annotations"]["org.opencontainers.image.ref.name"]
+                    .as_str()
+                    .unwrap();
+                n.trim_start_matches("registry.example.com/")
+                    .rsplit_once(':')
+                    .unwrap()
+                    .0
+                    .to_string()
+            })
+            .collect();
+        repos.sort();
+        repos.dedup();
+        repos
     }
 
     /// Pushes every tagged manifest of the example layout (with its blobs),
