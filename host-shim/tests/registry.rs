@@ -273,3 +273,36 @@ fn fetch_records_a_bundle_that_replays_identically_offline() {
     assert_eq!(v["summary"]["pass"], 1);
     assert_eq!(v["summary"]["fail"], 3);
 }
+
+#[test]
+fn tls_registry_with_an_extra_ca() {
+    let rt = runtime();
+    let dir = support::tempdir::Dir::new("tls");
+    let ca =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert, key) = (dir.0.join("reg.crt"), dir.0.join("reg.key"));
+    std::fs::write(&cert, ca.cert.pem()).unwrap();
+    std::fs::write(&key, ca.signing_key.serialize_pem()).unwrap();
+    let reg = TestRegistry::start_with(Auth::None, Some((cert.clone(), key)));
+    rt.block_on(reg.push_examples());
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let image = format!("{}/demo/signed:v1", reg.host());
+    // Without the CA: the TLS handshake fails, so nothing verifies.
+    let (untrusting, _) = source(
+        RegistryConfig {
+            retries: 0,
+            ..Default::default()
+        },
+        &rt,
+    );
+    let d = decide_native(&engine, &pod_request("a", &image), untrusting.as_ref()).unwrap();
+    assert!(!d.allowed);
+    // With it: verified over HTTPS.
+    let config = RegistryConfig {
+        ca_files: vec![cert.display().to_string()],
+        ..Default::default()
+    };
+    let (trusting, _) = source(config, &rt);
+    let d = decide_native(&engine, &pod_request("a", &image), trusting.as_ref()).unwrap();
+    assert!(d.allowed, "{:?}", d.results);
+}

@@ -34,6 +34,7 @@ pub struct RegistryClient {
     config: RegistryConfig,
     credentials: Credentials,
     tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    schemes: Mutex<HashMap<String, &'static str>>,
     permits: Semaphore,
     metrics: Metrics,
 }
@@ -103,17 +104,38 @@ impl RegistryClient {
             permits: Semaphore::new(config.concurrency.max(1)),
             credentials,
             tokens: Mutex::new(HashMap::new()),
+            schemes: Mutex::new(HashMap::new()),
             config,
             metrics,
         })
     }
 
-    fn scheme(&self, registry: &str) -> &'static str {
-        if is_loopback(registry) || self.config.insecure.iter().any(|r| r == registry) {
-            "http"
-        } else {
-            "https"
+    /// `https`, except for loopback and listed-insecure registries that do
+    /// not speak TLS (probed once, like docker does for localhost).
+    async fn scheme(&self, registry: &str) -> &'static str {
+        if !(is_loopback(registry) || self.config.insecure.iter().any(|r| r == registry)) {
+            return "https";
         }
+        if let Some(s) = self
+            .schemes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(registry).copied())
+        {
+            return s;
+        }
+        let (host, _) = api_location(registry, "");
+        let probe = self
+            .http
+            .get(format!("https://{host}/v2/"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        let scheme = if probe.is_ok() { "https" } else { "http" };
+        if let Ok(mut m) = self.schemes.lock() {
+            m.insert(registry.to_string(), scheme);
+        }
+        scheme
     }
 
     /// Answers one fetch from the registry.
@@ -132,7 +154,10 @@ impl RegistryClient {
             FetchKind::Blob => {
                 let d = f.digest.as_deref().unwrap_or("");
                 let (host, repo) = api_location(&f.registry, &f.repository);
-                let url = format!("{}://{host}/v2/{repo}/blobs/{d}", self.scheme(&f.registry));
+                let url = format!(
+                    "{}://{host}/v2/{repo}/blobs/{d}",
+                    self.scheme(&f.registry).await
+                );
                 self.get(
                     f.kind,
                     &f.registry,
@@ -148,7 +173,7 @@ impl RegistryClient {
                 let (host, repo) = api_location(&f.registry, &f.repository);
                 let mut url = format!(
                     "{}://{host}/v2/{repo}/referrers/{d}",
-                    self.scheme(&f.registry)
+                    self.scheme(&f.registry).await
                 );
                 if let Some(t) = &f.artifact_type {
                     url.push_str(&format!("?artifactType={}", urlencode(t)));
@@ -187,7 +212,7 @@ impl RegistryClient {
         let (host, repo) = api_location(registry, repository);
         let url = format!(
             "{}://{host}/v2/{repo}/manifests/{reference}",
-            self.scheme(registry)
+            self.scheme(registry).await
         );
         self.get(
             kind,

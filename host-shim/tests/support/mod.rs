@@ -42,6 +42,8 @@ pub struct TestRegistry {
     pub basic: Option<(String, String)>,
     /// A ready `Authorization` header for pushes (token auth).
     pub push_auth: Option<String>,
+    /// The CA to trust when the registry serves TLS.
+    pub ca_pem: Option<String>,
 }
 
 pub mod tempdir {
@@ -76,6 +78,11 @@ pub fn free_port() -> u16 {
 
 impl TestRegistry {
     pub fn start(auth: Auth) -> Self {
+        Self::start_with(auth, None)
+    }
+
+    /// Starts with TLS: `(certificate PEM, key PEM)` files.
+    pub fn start_with(auth: Auth, tls: Option<(PathBuf, PathBuf)>) -> Self {
         let bin = "/usr/bin/docker-registry";
         assert!(
             Path::new(bin).exists(),
@@ -107,8 +114,16 @@ impl TestRegistry {
             ),
         };
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth_yaml}",
-            dir.0.join("data").display()
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{}{auth_yaml}",
+            dir.0.join("data").display(),
+            match &tls {
+                Some((c, k)) => format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    c.display(),
+                    k.display()
+                ),
+                None => String::new(),
+            }
         );
         let config_path = dir.0.join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -126,6 +141,9 @@ impl TestRegistry {
             child,
             basic,
             push_auth: None,
+            ca_pem: tls
+                .as_ref()
+                .map(|(c, _)| std::fs::read_to_string(c).unwrap()),
         };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -137,6 +155,24 @@ impl TestRegistry {
             std::thread::sleep(Duration::from_millis(50));
         }
         reg
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// A client for pushing (trusting the test CA when TLS is on).
+    pub fn client(&self) -> reqwest::Client {
+        let mut b = reqwest::Client::builder().use_rustls_tls();
+        if let Some(pem) = &self.ca_pem {
+            b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+        }
+        b.build().unwrap()
     }
 
     pub fn host(&self) -> String {
@@ -174,7 +210,11 @@ impl TestRegistry {
 
     pub async fn push_blob(&self, client: &reqwest::Client, repo: &str, bytes: &[u8]) -> String {
         let digest = imgverify::digest::Digest::sha256_of(bytes).to_string();
-        let url = format!("http://{}/v2/{repo}/blobs/uploads/", self.host());
+        let url = format!(
+            "{}://{}/v2/{repo}/blobs/uploads/",
+            self.scheme(),
+            self.host()
+        );
         let r = self.auth(client.post(&url)).send().await.unwrap();
         assert_eq!(
             r.status().as_u16(),
@@ -217,7 +257,11 @@ impl TestRegistry {
             .as_str()
             .unwrap_or("application/vnd.oci.image.manifest.v1+json")
             .to_string();
-        let url = format!("http://{}/v2/{repo}/manifests/{reference}", self.host());
+        let url = format!(
+            "{}://{}/v2/{repo}/manifests/{reference}",
+            self.scheme(),
+            self.host()
+        );
         let r = self
             .auth(client.put(url))
             .header("content-type", mt)
@@ -262,7 +306,7 @@ impl TestRegistry {
     /// Pushes every tagged manifest of the example layout (with its blobs),
     /// dropping the `registry.example.com/` prefix of the ref names.
     pub async fn push_examples(&self) {
-        let client = reqwest::Client::new();
+        let client = self.client();
         let layout = root().join("policies/images");
         let index: Value =
             serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap())
