@@ -57,7 +57,7 @@ pub struct ServeArgs {
     /// Time kept back from the webhook timeout for the response, milliseconds.
     #[arg(long = "deadline-margin-ms", default_value_t = 500)]
     pub deadline_margin_ms: u64,
-    /// Log format.
+    /// Log format: `json`, `text` or `none`.
     #[arg(long = "log-format", default_value = "json")]
     pub log_format: String,
 }
@@ -420,10 +420,10 @@ fn init_logs(format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+    let _ = match format {
+        "none" => Ok(()),
+        "json" => builder.json().try_init(),
+        _ => builder.try_init(),
     };
 }
 
