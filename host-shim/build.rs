@@ -28,7 +28,8 @@ fn main() {
     cmd.current_dir(&root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "wasm-release",
             "--lib",
             "-p",
             "imgverify",
@@ -55,7 +56,7 @@ fn main() {
     }
     let built = target_dir
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join("wasm-release")
         .join("imgverify.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
 }

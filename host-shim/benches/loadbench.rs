@@ -6,7 +6,6 @@
 //! `cargo bench -p imgverify-host --bench loadbench [-- ADMISSIONS CONCURRENCY]`
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use imgverify_host::serve::{ServeArgs, serve};

@@ -138,7 +138,8 @@ fn wasm() -> Result<(), String> {
         let mut c = cargo();
         c.args([
             "build",
-            "--release",
+            "--profile",
+            "wasm-release",
             "--lib",
             "-p",
             "imgverify",
@@ -164,7 +165,7 @@ fn wasm() -> Result<(), String> {
         run(&mut c)?;
         let built = target_dir
             .join(&a.target)
-            .join("release")
+            .join("wasm-release")
             .join("imgverify.wasm");
         let out = root().join(&a.out_dir);
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
