@@ -121,3 +121,75 @@ fn slow_registry_hits_the_deadline() {
         "answered at the deadline, took {took:?}"
     );
 }
+
+#[test]
+fn cache_budget_evicts_and_disk_cache_is_rehashed() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (port, state) = rt.block_on(fake::start(Fault::Slow(Duration::ZERO)));
+    let dir = support::tempdir::Dir::new("disk-cache");
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &support::keyed_policy()).unwrap());
+    let request = support::pod_request("p", &format!("127.0.0.1:{port}/demo/signed:v1"));
+    let requests = || state.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let make = |memory_bytes: usize| {
+        let mut config = RegistryConfig::default();
+        config.cache.memory_bytes = memory_bytes;
+        config.cache.dir = Some(dir.0.display().to_string());
+        let metrics = Metrics::new();
+        let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
+        (
+            CachingSource::new(client, &config.cache, metrics.clone(), rt.handle().clone())
+                .unwrap(),
+            metrics,
+        )
+    };
+    // A 1-byte memory budget keeps nothing in memory: every blob is an eviction candidate.
+    let (tiny, m) = make(1);
+    assert!(decide_native(&engine, &request, &tiny).unwrap().allowed);
+    assert_eq!(m.cache_bytes.get(), 0);
+    let first = requests();
+    assert_eq!(first, 3);
+    // A new process with the same disk cache: the payload blob comes from disk, re-hashed.
+    let (fresh, _) = make(1 << 20);
+    assert!(decide_native(&engine, &request, &fresh).unwrap().allowed);
+    assert_eq!(
+        requests() - first,
+        2,
+        "tag and .sig manifests again; the blob from disk"
+    );
+    // A corrupted disk entry is detected by its hash and fetched again.
+    let blobs: Vec<_> = std::fs::read_dir(dir.0.join("sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(blobs.len(), 1);
+    std::fs::write(&blobs[0], b"tampered").unwrap();
+    let (again, _) = make(1 << 20);
+    let before = requests();
+    assert!(decide_native(&engine, &request, &again).unwrap().allowed);
+    assert_eq!(requests() - before, 3, "tampered disk entry refetched");
+    // An LRU with room for one payload evicts when a second image's payload arrives.
+    let images = ["signed", "signed-by-b"];
+    let size_of = |img: &str| {
+        let (src, m) = make(1 << 20);
+        let r = support::pod_request("p", &format!("127.0.0.1:{port}/demo/{img}:v1"));
+        let _ = decide_native(&engine, &r, &src).unwrap();
+        m.cache_bytes.get()
+    };
+    let budget = images.iter().map(|i| size_of(i)).max().unwrap() as usize;
+    let (small, m) = make(budget);
+    for img in images {
+        let r = support::pod_request("p", &format!("127.0.0.1:{port}/demo/{img}:v1"));
+        assert!(
+            decide_native(&engine, &r, &small).unwrap().results[0]
+                .images
+                .len()
+                == 1
+        );
+    }
+    assert_eq!(m.cache_evictions.get(), 1);
+    assert!(m.cache_bytes.get() as usize <= budget);
+}
