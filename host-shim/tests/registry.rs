@@ -306,3 +306,40 @@ fn tls_registry_with_an_extra_ca() {
     let d = decide_native(&engine, &pod_request("a", &image), trusting.as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
 }
+
+#[test]
+fn policy_image_registry_credentials_select_the_pull_secret() {
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::Basic {
+        user: "ci".into(),
+        password: "right".into(),
+    });
+    rt.block_on(reg.push_examples());
+    let dir = support::tempdir::Dir::new("creds");
+    let secret = |name: &str, password: &str| {
+        let cfg =
+            serde_json::json!({"auths": {reg.host(): {"username": "ci", "password": password}}})
+                .to_string();
+        let path = dir.0.join(format!("{name}.yaml"));
+        std::fs::write(&path, format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: apps}}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{cfg}'\n")).unwrap();
+        path.display().to_string()
+    };
+    // The last secret loaded is also the default credential: the wrong one.
+    let config = RegistryConfig {
+        pull_secrets: vec![secret("regcred", "right"), secret("stale", "wrong")],
+        ..Default::default()
+    };
+    let (src, _) = source(config, &rt);
+    let image = format!("{}/demo/signed:v1", reg.host());
+    let plain = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
+    let d = decide_native(&plain, &pod_request("a", &image), src.as_ref()).unwrap();
+    assert!(!d.allowed, "default credentials are wrong");
+    let with_secret = keyed_policy().replace(
+        "        - failureAction: Enforce\n",
+        "        - failureAction: Enforce\n          imageRegistryCredentials:\n            secrets: [apps/regcred]\n",
+    );
+    assert!(with_secret.contains("imageRegistryCredentials"));
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &with_secret).unwrap());
+    let d = decide_native(&engine, &pod_request("b", &image), src.as_ref()).unwrap();
+    assert!(d.allowed, "{:?}", d.results);
+}

@@ -357,7 +357,7 @@ fn evaluate_rule(
             // Digest: given, or resolved from the tag.
             let key = (v.index, canon.clone());
             if !memo.contains_key(&key) {
-                let resolved = verify::resolve_digest(fetcher, info);
+                let resolved = verify::resolve_digest(fetcher, info, &v.access);
                 let verdict = match &resolved {
                     Verdict::Ok(d) if v.has_checks() => verify::verify_attestors(&VerifyCtx {
                         fetcher,

@@ -6,7 +6,7 @@ mod evaluate;
 pub mod store;
 mod verify;
 
-pub use store::{Answer, FailureStatus, Fetch, FetchKind, PutError, Store};
+pub use store::{Access, Answer, FailureStatus, Fetch, FetchKind, PutError, Store};
 
 use crate::decision::Decision;
 use crate::limits;

@@ -48,6 +48,28 @@ impl FetchKind {
     }
 }
 
+/// Registry access hints from a policy's `imageRegistryCredentials`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Access {
+    /// Pull secrets to use (`name` or `namespace/name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+    /// Credential providers (`default`, `google`, `azure`, `amazon`, `github`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<String>,
+    /// Plain HTTP allowed for this registry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_insecure: bool,
+}
+
+impl Access {
+    /// Whether no hint is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Access::default()
+    }
+}
+
 /// One artifact the engine asks the host for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Fetch {
@@ -68,6 +90,9 @@ pub struct Fetch {
     /// Referrers filter.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub artifact_type: Option<String>,
+    /// Credentials hints of the policy entry that needs this.
+    #[serde(skip_serializing_if = "Access::is_empty", default)]
+    pub access: Access,
 }
 
 fn repo_ref(registry: &str, repository: &str) -> String {
@@ -79,6 +104,12 @@ fn repo_ref(registry: &str, repository: &str) -> String {
 }
 
 impl Fetch {
+    /// The same fetch with the policy's access hints.
+    pub fn with_access(mut self, access: &Access) -> Self {
+        self.access = access.clone();
+        self
+    }
+
     /// A manifest by tag.
     pub fn manifest_by_tag(registry: &str, repository: &str, tag: &str) -> Self {
         Fetch {
@@ -89,6 +120,7 @@ impl Fetch {
             tag: Some(tag.to_string()),
             digest: None,
             artifact_type: None,
+            access: Access::default(),
         }
     }
     /// A digest-addressed manifest or blob.
@@ -101,6 +133,7 @@ impl Fetch {
             tag: None,
             digest: Some(digest.to_string()),
             artifact_type: None,
+            access: Access::default(),
         }
     }
 }

@@ -64,15 +64,15 @@ pub(super) enum Verdict<T> {
 }
 
 /// Resolves the digest of a tagged image from its manifest bytes.
-pub(super) fn resolve_digest(f: &Fetcher, info: &ImageInfo) -> Verdict<Digest> {
+pub(super) fn resolve_digest(
+    f: &Fetcher,
+    info: &ImageInfo,
+    access: &crate::engine::store::Access,
+) -> Verdict<Digest> {
     if let Some(d) = info.parsed_digest() {
         return Verdict::Ok(d);
     }
-    match f.get(Fetch::manifest_by_tag(
-        &info.registry,
-        &info.path,
-        &info.tag,
-    )) {
+    match f.get(Fetch::manifest_by_tag(&info.registry, &info.path, &info.tag).with_access(access)) {
         Got::Bytes(b) => Verdict::Ok(Digest::sha256_of(b)),
         Got::Pending => Verdict::Pending,
         Got::Failed(FailureStatus::Error, m) => Verdict::Error(format!(
@@ -186,10 +186,9 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         Err(m) => return Verdict::Fail(m),
     };
     let tag = format!("{}.sig", ctx.digest.tag_stem());
-    let manifest_bytes = match ctx
-        .fetcher
-        .get(Fetch::manifest_by_tag(&registry, &repository, &tag))
-    {
+    let manifest_bytes = match ctx.fetcher.get(
+        Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access),
+    ) {
         Got::Bytes(b) => b,
         Got::Pending => return Verdict::Pending,
         Got::Failed(FailureStatus::NotFound, _) => {
@@ -254,12 +253,10 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
                 continue;
             }
         };
-        match ctx.fetcher.get(Fetch::by_digest(
-            FetchKind::Blob,
-            &registry,
-            &repository,
-            &digest,
-        )) {
+        match ctx.fetcher.get(
+            Fetch::by_digest(FetchKind::Blob, &registry, &repository, &digest)
+                .with_access(&ctx.verification.access),
+        ) {
             Got::Pending => pending = true,
             Got::Failed(_, m) => errors.push(format!("layer {digest}: {m}")),
             Got::Bytes(payload) => {

@@ -536,6 +536,7 @@ fn compile_verification(
         use_cache: e.use_cache.unwrap_or(true),
         cosign_oci11: e.cosign_oci11.unwrap_or(false),
         validate: e.validate.clone(),
+        access: registry_access(e.image_registry_credentials.as_ref()),
     };
     if !v.has_checks() {
         ctx.lint(
@@ -544,6 +545,28 @@ fn compile_verification(
         );
     }
     Some(v)
+}
+
+/// `imageRegistryCredentials` → the fetch hints hosts use.
+fn registry_access(v: Option<&Value>) -> crate::engine::store::Access {
+    let list = |k: &str| -> Vec<String> {
+        v.and_then(|v| v.get(k))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    crate::engine::store::Access {
+        secrets: list("secrets"),
+        providers: list("providers"),
+        allow_insecure: v
+            .and_then(|v| v.get("allowInsecureRegistry"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
 }
 
 fn compile_attestor_set(

@@ -166,6 +166,8 @@ pub struct Verification {
     pub cosign_oci11: bool,
     /// Post-verification deny block.
     pub validate: Option<Value>,
+    /// `imageRegistryCredentials`: passed to the host with every fetch.
+    pub access: crate::engine::store::Access,
 }
 
 impl Verification {

@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     explicit: BTreeMap<String, Credential>,
+    /// Pull secrets by `name` and `namespace/name`, each a host → credential map.
+    named: BTreeMap<String, BTreeMap<String, Credential>>,
     auths: BTreeMap<String, Credential>,
     helpers: BTreeMap<String, String>,
     store: Option<String>,
@@ -121,6 +123,21 @@ impl Credentials {
     /// bare `.dockerconfigjson` document.
     pub fn add_pull_secret(&mut self, text: &str) -> Result<(), String> {
         let v: serde_json::Value = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+        // Also keep the secret's own credentials under its name, for policies'
+        // imageRegistryCredentials.secrets.
+        if let Some(name) = v.pointer("/metadata/name").and_then(|n| n.as_str()) {
+            let mut own = Credentials::default();
+            own.add_pull_secret_data(&v)?;
+            let ns = v.pointer("/metadata/namespace").and_then(|n| n.as_str());
+            if let Some(ns) = ns {
+                self.named.insert(format!("{ns}/{name}"), own.auths.clone());
+            }
+            self.named.insert(name.to_string(), own.auths);
+        }
+        self.add_pull_secret_data(&v)
+    }
+
+    fn add_pull_secret_data(&mut self, v: &serde_json::Value) -> Result<(), String> {
         if let Some(data) = v
             .pointer("/data/.dockerconfigjson")
             .and_then(|d| d.as_str())
@@ -140,6 +157,16 @@ impl Credentials {
             return self.add_docker_config(&v.to_string());
         }
         Err("not a dockerconfigjson Secret (no data/.dockerconfigjson)".into())
+    }
+
+    /// Credentials for `registry`, trying the named pull secrets first
+    /// (a policy's `imageRegistryCredentials.secrets`), then [`Self::lookup`].
+    pub fn lookup_with(&self, registry: &str, secrets: &[String]) -> Option<Credential> {
+        let host = config_host(registry);
+        secrets
+            .iter()
+            .find_map(|s| self.named.get(s).and_then(|m| m.get(&host)).cloned())
+            .or_else(|| self.lookup(registry))
     }
 
     /// Credentials for `registry`: explicit, then `auths`, then a credential helper.
@@ -275,5 +302,20 @@ mod tests {
             }
         );
         assert!(c.lookup("quay.io").is_none());
+        // Named secrets win for policies that list them.
+        let named = "apiVersion: v1\nkind: Secret\nmetadata: {name: team-a, namespace: apps}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"ghcr.io\":{\"username\":\"team\",\"password\":\"a\"}}}'\n";
+        c.add_pull_secret(named).unwrap();
+        assert_eq!(
+            c.lookup_with("ghcr.io", &["apps/team-a".into()])
+                .unwrap()
+                .username,
+            "team"
+        );
+        assert_eq!(
+            c.lookup_with("ghcr.io", &["team-a".into()])
+                .unwrap()
+                .username,
+            "team"
+        );
     }
 }

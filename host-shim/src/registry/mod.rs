@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 use crate::source::SourceAnswer;
 use auth::{Challenge, Credentials};
 use config::{Credential, RegistryConfig};
-use imgverify::engine::{Fetch, FetchKind};
+use imgverify::engine::{Access, Fetch, FetchKind};
 use imgverify::limits;
 use reqwest::StatusCode;
 use reqwest::header::{
@@ -33,7 +33,7 @@ pub struct RegistryClient {
     http: reqwest::Client,
     config: RegistryConfig,
     credentials: Credentials,
-    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<(String, String, Vec<String>), (String, Instant)>>,
     schemes: Mutex<HashMap<String, &'static str>>,
     permits: Semaphore,
     metrics: Metrics,
@@ -112,8 +112,11 @@ impl RegistryClient {
 
     /// `https`, except for loopback and listed-insecure registries that do
     /// not speak TLS (probed once, like docker does for localhost).
-    async fn scheme(&self, registry: &str) -> &'static str {
-        if !(is_loopback(registry) || self.config.insecure.iter().any(|r| r == registry)) {
+    async fn scheme(&self, registry: &str, access: &Access) -> &'static str {
+        if !(is_loopback(registry)
+            || access.allow_insecure
+            || self.config.insecure.iter().any(|r| r == registry))
+        {
             return "https";
         }
         if let Some(s) = self
@@ -143,12 +146,12 @@ impl RegistryClient {
         match f.kind {
             FetchKind::ManifestByTag => {
                 let tag = f.tag.as_deref().unwrap_or("latest");
-                self.get_manifest(f.kind, &f.registry, &f.repository, tag)
+                self.get_manifest(f.kind, &f.registry, &f.repository, tag, &f.access)
                     .await
             }
             FetchKind::Manifest => {
                 let d = f.digest.as_deref().unwrap_or("");
-                self.get_manifest(f.kind, &f.registry, &f.repository, d)
+                self.get_manifest(f.kind, &f.registry, &f.repository, d, &f.access)
                     .await
             }
             FetchKind::Blob => {
@@ -156,7 +159,7 @@ impl RegistryClient {
                 let (host, repo) = api_location(&f.registry, &f.repository);
                 let url = format!(
                     "{}://{host}/v2/{repo}/blobs/{d}",
-                    self.scheme(&f.registry).await
+                    self.scheme(&f.registry, &f.access).await
                 );
                 self.get(
                     f.kind,
@@ -165,6 +168,7 @@ impl RegistryClient {
                     &url,
                     None,
                     limits::MAX_BLOB_BYTES,
+                    &f.access,
                 )
                 .await
             }
@@ -173,7 +177,7 @@ impl RegistryClient {
                 let (host, repo) = api_location(&f.registry, &f.repository);
                 let mut url = format!(
                     "{}://{host}/v2/{repo}/referrers/{d}",
-                    self.scheme(&f.registry).await
+                    self.scheme(&f.registry, &f.access).await
                 );
                 if let Some(t) = &f.artifact_type {
                     url.push_str(&format!("?artifactType={}", urlencode(t)));
@@ -187,13 +191,14 @@ impl RegistryClient {
                         &url,
                         Some(index),
                         limits::MAX_MANIFEST_BYTES,
+                        &f.access,
                     )
                     .await
                 {
                     // No referrers API: the tag schema `sha256-<hex>`.
                     SourceAnswer::NotFound(_) => {
                         let tag = d.replacen(':', "-", 1);
-                        self.get_manifest(f.kind, &f.registry, &f.repository, &tag)
+                        self.get_manifest(f.kind, &f.registry, &f.repository, &tag, &f.access)
                             .await
                     }
                     other => other,
@@ -208,11 +213,12 @@ impl RegistryClient {
         registry: &str,
         repository: &str,
         reference: &str,
+        access: &Access,
     ) -> SourceAnswer {
         let (host, repo) = api_location(registry, repository);
         let url = format!(
             "{}://{host}/v2/{repo}/manifests/{reference}",
-            self.scheme(registry).await
+            self.scheme(registry, access).await
         );
         self.get(
             kind,
@@ -221,6 +227,7 @@ impl RegistryClient {
             &url,
             Some(MANIFEST_ACCEPT),
             limits::MAX_MANIFEST_BYTES,
+            access,
         )
         .await
     }
@@ -234,6 +241,7 @@ impl RegistryClient {
         url: &str,
         accept: Option<&str>,
         max: usize,
+        access: &Access,
     ) -> SourceAnswer {
         let _permit = match self.permits.acquire().await {
             Ok(p) => p,
@@ -241,7 +249,10 @@ impl RegistryClient {
         };
         let mut last_error = String::new();
         for attempt in 0..=self.config.retries {
-            match self.attempt(kind, registry, repo, url, accept, max).await {
+            match self
+                .attempt(kind, registry, repo, url, accept, max, access)
+                .await
+            {
                 Outcome::Done(a) => return a,
                 Outcome::Retry(after, msg) => {
                     last_error = msg;
@@ -267,8 +278,9 @@ impl RegistryClient {
         url: &str,
         accept: Option<&str>,
         max: usize,
+        access: &Access,
     ) -> Outcome {
-        let mut auth_header = self.cached_token(registry, repo);
+        let mut auth_header = self.cached_token(registry, repo, access);
         let mut challenged = false;
         loop {
             let mut req = self.http.get(url);
@@ -294,7 +306,7 @@ impl RegistryClient {
                     .get(WWW_AUTHENTICATE)
                     .and_then(|v| v.to_str().ok())
                     .and_then(auth::parse_challenge);
-                match self.authorize(registry, repo, challenge).await {
+                match self.authorize(registry, repo, challenge, access).await {
                     Ok(Some(h)) => {
                         auth_header = Some(h);
                         continue;
@@ -339,9 +351,9 @@ impl RegistryClient {
         }
     }
 
-    fn cached_token(&self, registry: &str, repo: &str) -> Option<String> {
+    fn cached_token(&self, registry: &str, repo: &str, access: &Access) -> Option<String> {
         let tokens = self.tokens.lock().ok()?;
-        let (t, exp) = tokens.get(&(registry.to_string(), repo.to_string()))?;
+        let (t, exp) = tokens.get(&token_key(registry, repo, access))?;
         (Instant::now() < *exp).then(|| t.clone())
     }
 
@@ -351,8 +363,9 @@ impl RegistryClient {
         registry: &str,
         repo: &str,
         challenge: Option<Challenge>,
+        access: &Access,
     ) -> Result<Option<String>, String> {
-        let cred = self.credentials.lookup(registry);
+        let cred = self.credentials.lookup_with(registry, &access.secrets);
         let Some(ch) = challenge else {
             return Ok(cred.map(|c| basic(&c)));
         };
@@ -401,7 +414,7 @@ impl RegistryClient {
                 let ttl = Duration::from_secs(t.expires_in.unwrap_or(60).clamp(10, 3600) - 5);
                 if let Ok(mut m) = self.tokens.lock() {
                     m.insert(
-                        (registry.to_string(), repo.to_string()),
+                        token_key(registry, repo, access),
                         (header.clone(), Instant::now() + ttl),
                     );
                 }
@@ -410,6 +423,15 @@ impl RegistryClient {
             other => Err(format!("unsupported auth scheme {other}")),
         }
     }
+}
+
+/// Tokens are per registry, repository and the credentials that obtained them.
+fn token_key(registry: &str, repo: &str, access: &Access) -> (String, String, Vec<String>) {
+    (
+        registry.to_string(),
+        repo.to_string(),
+        access.secrets.clone(),
+    )
 }
 
 fn basic(c: &Credential) -> String {
