@@ -33,7 +33,7 @@ pub struct RegistryClient {
     http: reqwest::Client,
     config: RegistryConfig,
     credentials: Credentials,
-    tokens: Mutex<HashMap<(String, String, Vec<String>), (String, Instant)>>,
+    tokens: Mutex<TokenCache>,
     schemes: Mutex<HashMap<String, &'static str>>,
     permits: Semaphore,
     metrics: Metrics,
@@ -69,6 +69,21 @@ pub fn api_location(registry: &str, repository: &str) -> (String, String) {
         r => (r.to_string(), repository.to_string()),
     }
 }
+
+/// One GET's parameters.
+#[derive(Clone, Copy)]
+struct Get<'a> {
+    kind: FetchKind,
+    registry: &'a str,
+    repo: &'a str,
+    url: &'a str,
+    accept: Option<&'a str>,
+    max: usize,
+    access: &'a Access,
+}
+
+/// Bearer tokens by (registry, repository, secrets that obtained them), with expiry.
+type TokenCache = HashMap<(String, String, Vec<String>), (String, Instant)>;
 
 enum Outcome {
     Done(SourceAnswer),
@@ -233,6 +248,7 @@ impl RegistryClient {
     }
 
     /// GET with auth, retries and a streaming size limit.
+    #[allow(clippy::too_many_arguments)]
     async fn get(
         &self,
         kind: FetchKind,
@@ -243,16 +259,22 @@ impl RegistryClient {
         max: usize,
         access: &Access,
     ) -> SourceAnswer {
+        let req = Get {
+            kind,
+            registry,
+            repo,
+            url,
+            accept,
+            max,
+            access,
+        };
         let _permit = match self.permits.acquire().await {
             Ok(p) => p,
             Err(_) => return SourceAnswer::Error("registry client is shutting down".into()),
         };
         let mut last_error = String::new();
         for attempt in 0..=self.config.retries {
-            match self
-                .attempt(kind, registry, repo, url, accept, max, access)
-                .await
-            {
+            match self.attempt(&req).await {
                 Outcome::Done(a) => return a,
                 Outcome::Retry(after, msg) => {
                     last_error = msg;
@@ -270,16 +292,16 @@ impl RegistryClient {
         ))
     }
 
-    async fn attempt(
-        &self,
-        kind: FetchKind,
-        registry: &str,
-        repo: &str,
-        url: &str,
-        accept: Option<&str>,
-        max: usize,
-        access: &Access,
-    ) -> Outcome {
+    async fn attempt(&self, r: &Get<'_>) -> Outcome {
+        let Get {
+            kind,
+            registry,
+            repo,
+            url,
+            accept,
+            max,
+            access,
+        } = *r;
         let mut auth_header = self.cached_token(registry, repo, access);
         let mut challenged = false;
         loop {
