@@ -149,6 +149,21 @@ fn print_lints(lints: &serde_json::Value) {
     }
 }
 
+/// Reads policies and resources and compiles the policies in a module instance.
+fn load(
+    policies: &[String],
+    resources: &[String],
+) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
+    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
+    let policy_texts =
+        inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let resource_texts =
+        inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+    let loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
+    print_lints(&loaded.lints);
+    Ok((loaded, resource_texts))
+}
+
 fn apply_cmd(
     policies: &[String],
     resources: &[String],
@@ -159,13 +174,7 @@ fn apply_cmd(
     check_now(&now)?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
-    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-    let policy_texts =
-        inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let resource_texts =
-        inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let mut loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
-    print_lints(&loaded.lints);
+    let (mut loaded, resource_texts) = load(policies, resources)?;
     let outcomes = apply::run(
         &mut loaded,
         &resource_texts,
@@ -206,13 +215,7 @@ fn fetch_cmd(
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-    let policy_texts =
-        inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let resource_texts =
-        inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let mut loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
-    print_lints(&loaded.lints);
+    let (mut loaded, resource_texts) = load(policies, resources)?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();

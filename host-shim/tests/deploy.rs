@@ -1,0 +1,58 @@
+//! The Kubernetes manifests in deploy/ parse and keep their hardening.
+
+use serde_json::Value;
+
+fn docs() -> Vec<Value> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|x| x.to_str()) == Some("yaml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for d in
+                imgverify::policy::load::parse_documents(&p.display().to_string(), &text, 1 << 20)
+                    .unwrap()
+            {
+                out.push(d.value);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn manifests_parse_and_are_hardened() {
+    let docs = docs();
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    for k in [
+        "Namespace",
+        "Deployment",
+        "Service",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "PodDisruptionBudget",
+    ] {
+        assert!(kinds.contains(&k), "deploy/ lacks a {k}");
+    }
+    let d = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert!(
+        c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            && c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    );
+    assert!(c["resources"]["limits"]["memory"].is_string());
+    for w in docs.iter().filter(|d| {
+        d["kind"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("WebhookConfiguration")
+    }) {
+        let hook = &w["webhooks"][0];
+        assert_eq!(hook["admissionReviewVersions"][0], "v1");
+        assert!(hook["timeoutSeconds"].as_i64().unwrap() <= 30);
+    }
+}
