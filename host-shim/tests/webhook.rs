@@ -338,3 +338,76 @@ async fn registry_down_gets_the_failure_policy() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_of_50_admissions_through_the_webhook() {
+    let reg = support::TestRegistry::start(support::Auth::None);
+    reg.push_examples().await;
+    let dir = Dir::new("burst");
+    let p = dir.0.join("policy.yaml");
+    std::fs::write(&p, support::keyed_policy()).unwrap();
+    let s = start(vec![p.display().to_string()], (&[], None)).await;
+    let image = format!("{}/demo/signed:v1", reg.host());
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (client, url, image) = (s.client.clone(), s.url.clone(), image.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+                "uid": format!("b{i}"), "operation": "CREATE", "object": pod(&format!("p{i}"), &image)}});
+            let r = client.post(format!("{url}/mutate")).header("content-type", "application/json").body(body.to_string()).send().await.unwrap();
+            let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+            assert_eq!(v["response"]["uid"], format!("b{i}"));
+            v["response"]["allowed"].as_bool().unwrap()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap());
+    }
+    let counts = reg.get_counts();
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "one registry request per distinct artifact: {counts:?}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_certificate_is_reloaded() {
+    let s = start(vec![policy("keyed-signature")], (&layout(), None)).await;
+    // A new certificate appears on disk (as a rotated Secret would).
+    let fresh = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(s._dir.0.join("tls.key"), fresh.signing_key.serialize_pem()).unwrap();
+    std::fs::write(s._dir.0.join("tls.crt"), fresh.cert.pem()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(fresh.cert.pem().as_bytes()).unwrap())
+        .use_rustls_tls()
+        .build()
+        .unwrap();
+    let mut ok = false;
+    for _ in 0..60 {
+        if client
+            .get(format!("{}/healthz", s.url))
+            .send()
+            .await
+            .is_ok()
+        {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        ok,
+        "the server presents the new certificate without a restart"
+    );
+    // Clients that trusted only the old certificate are now refused.
+    assert!(
+        s.client
+            .get(format!("{}/healthz", s.url))
+            .send()
+            .await
+            .is_err()
+    );
+    s.stop().await;
+}
