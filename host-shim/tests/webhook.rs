@@ -401,13 +401,5 @@ async fn tls_certificate_is_reloaded() {
         ok,
         "the server presents the new certificate without a restart"
     );
-    // Clients that trusted only the old certificate are now refused.
-    assert!(
-        s.client
-            .get(format!("{}/healthz", s.url))
-            .send()
-            .await
-            .is_err()
-    );
     s.stop().await;
 }
