@@ -343,3 +343,72 @@ fn policy_image_registry_credentials_select_the_pull_secret() {
     let d = decide_native(&engine, &pod_request("b", &image), src.as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
 }
+
+#[test]
+fn docker_credential_helper_from_config_json() {
+    use std::os::unix::fs::PermissionsExt;
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::Basic {
+        user: "helper-user".into(),
+        password: "from-helper".into(),
+    });
+    rt.block_on(reg.push_examples());
+    let dir = support::tempdir::Dir::new("cred-helper");
+    // A credential helper executable, found on PATH as docker-credential-<name>.
+    let bin = dir.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-imgverifytest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread host\n[ \"$1\" = get ] && [ \"$host\" = \"{}\" ] || exit 1\necho '{{\"Username\":\"helper-user\",\"Secret\":\"from-helper\"}}'\n", reg.host()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker_config = dir.0.join("config.json");
+    std::fs::write(
+        &docker_config,
+        serde_json::json!({"credHelpers": {reg.host(): "imgverifytest"}}).to_string(),
+    )
+    .unwrap();
+    let registry_config = dir.0.join("registry.yaml");
+    std::fs::write(
+        &registry_config,
+        format!("dockerConfig: {}\n", docker_config.display()),
+    )
+    .unwrap();
+    let policy = dir.0.join("policy.yaml");
+    std::fs::write(&policy, keyed_policy()).unwrap();
+    let pod = dir.0.join("pod.yaml");
+    std::fs::write(
+        &pod,
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: default}}\nspec:\n  containers:\n  - {{name: a, image: {}/demo/signed:v1}}\n", reg.host()),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |cfg: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"));
+        c.env("PATH", &path)
+            .arg("apply")
+            .arg(&policy)
+            .arg("-r")
+            .arg(&pod);
+        if let Some(cfg) = cfg {
+            c.arg("--registry-config").arg(cfg);
+        }
+        c.output().unwrap()
+    };
+    let without = run(None);
+    assert_eq!(without.status.code(), Some(1), "no credentials: blocked");
+    let with = run(Some(&registry_config));
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&with.stdout),
+        String::from_utf8_lossy(&with.stderr)
+    );
+}
