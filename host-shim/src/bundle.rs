@@ -44,19 +44,16 @@ pub struct Bundle {
 }
 
 fn to_entry(f: &Fetch, a: &SourceAnswer) -> Entry {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let (status, data, message) = match a {
-        SourceAnswer::Bytes(b) => ("ok", Some(b64.encode(b)), None),
-        SourceAnswer::NotFound(m) => ("not_found", None, Some(m.clone())),
-        SourceAnswer::Unauthorized(m) => ("unauthorized", None, Some(m.clone())),
-        SourceAnswer::Error(m) => ("error", None, Some(m.clone())),
+    let data = match a {
+        SourceAnswer::Bytes(b) => Some(base64::engine::general_purpose::STANDARD.encode(b)),
+        _ => None,
     };
     Entry {
         kind: f.kind,
         key: f.key.clone(),
-        status: status.into(),
+        status: a.status().into(),
         data,
-        message,
+        message: a.message().map(str::to_string),
     }
 }
 

@@ -252,11 +252,10 @@ impl Instance_ {
     }
 
     fn put(&mut self, session: u32, f: &Fetch, answer: SourceAnswer) -> Result<(), RunnerError> {
-        let (status, message, bytes) = match answer {
-            SourceAnswer::Bytes(b) => ("ok", String::new(), b),
-            SourceAnswer::NotFound(m) => ("not_found", m, Vec::new()),
-            SourceAnswer::Unauthorized(m) => ("unauthorized", m, Vec::new()),
-            SourceAnswer::Error(m) => ("error", m, Vec::new()),
+        let (status, message) = (answer.status(), answer.message().unwrap_or("").to_string());
+        let bytes = match answer {
+            SourceAnswer::Bytes(b) => b,
+            _ => Vec::new(),
         };
         let header = serde_json::json!({"kind": f.kind.as_str(), "key": f.key, "status": status, "message": message});
         let header =
@@ -299,22 +298,7 @@ pub fn decide_native(
             Outcome::NeedArtifacts { fetches } => {
                 let answers = source.fetch_all(&fetches, None);
                 for (f, answer) in fetches.into_iter().zip(answers) {
-                    let answer = match answer {
-                        SourceAnswer::Bytes(b) => imgverify::engine::Answer::Bytes(b),
-                        SourceAnswer::NotFound(m) => imgverify::engine::Answer::Failure(
-                            imgverify::engine::FailureStatus::NotFound,
-                            m,
-                        ),
-                        SourceAnswer::Unauthorized(m) => imgverify::engine::Answer::Failure(
-                            imgverify::engine::FailureStatus::Unauthorized,
-                            m,
-                        ),
-                        SourceAnswer::Error(m) => imgverify::engine::Answer::Failure(
-                            imgverify::engine::FailureStatus::Error,
-                            m,
-                        ),
-                    };
-                    let _ = session.put(f.kind, &f.key, answer);
+                    let _ = session.put(f.kind, &f.key, answer.into());
                 }
             }
         }

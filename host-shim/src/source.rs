@@ -19,6 +19,40 @@ pub enum SourceAnswer {
     Error(String),
 }
 
+impl SourceAnswer {
+    /// The protocol status (`ok`, `not_found`, `unauthorized`, `error`).
+    pub fn status(&self) -> &'static str {
+        match self {
+            SourceAnswer::Bytes(_) => "ok",
+            SourceAnswer::NotFound(_) => "not_found",
+            SourceAnswer::Unauthorized(_) => "unauthorized",
+            SourceAnswer::Error(_) => "error",
+        }
+    }
+
+    /// The failure message (`None` for bytes).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            SourceAnswer::Bytes(_) => None,
+            SourceAnswer::NotFound(m) | SourceAnswer::Unauthorized(m) | SourceAnswer::Error(m) => {
+                Some(m)
+            }
+        }
+    }
+}
+
+impl From<SourceAnswer> for imgverify::engine::Answer {
+    fn from(a: SourceAnswer) -> Self {
+        use imgverify::engine::FailureStatus;
+        match a {
+            SourceAnswer::Bytes(b) => Self::Bytes(b),
+            SourceAnswer::NotFound(m) => Self::Failure(FailureStatus::NotFound, m),
+            SourceAnswer::Unauthorized(m) => Self::Failure(FailureStatus::Unauthorized, m),
+            SourceAnswer::Error(m) => Self::Failure(FailureStatus::Error, m),
+        }
+    }
+}
+
 /// Serves fetches. Implementations must be safe to share across threads.
 pub trait ArtifactSource: Send + Sync {
     /// Answers one fetch.

@@ -329,55 +329,42 @@ fn evaluate_rule(
         return true;
     }
     let mut acc = RuleAcc { images: Vec::new() };
-    let mut memo: BTreeMap<(usize, String), (Verdict<Digest>, Option<Digest>)> = BTreeMap::new();
+    // One verification per (entry, image), however many containers use the image.
+    let mut memo: BTreeMap<(usize, String), Verdict<Digest>> = BTreeMap::new();
     for v in vs {
         for (img, info) in &collected {
             let canon = info.to_string();
+            let skip_message = || {
+                format!(
+                    "skipping image reference image {canon}, policy {policy_name} ruleName {}",
+                    rule.name
+                )
+            };
             if !wildcard::matches_any(&v.image_references, &canon) {
-                acc.push(
-                    &canon,
-                    RuleStatus::Skip,
-                    format!(
-                        "skipping image reference image {canon}, policy {policy_name} ruleName {}",
-                        rule.name
-                    ),
-                );
+                acc.push(&canon, RuleStatus::Skip, skip_message());
                 continue;
             }
             if v.has_checks() && wildcard::matches_any(&v.skip_image_references, &canon) {
-                let m = format!(
-                    "skipping image reference image {canon}, policy {policy_name} ruleName {}",
-                    rule.name
-                );
+                let m = skip_message();
                 c.warnings.push(m.clone());
                 acc.push(&canon, RuleStatus::Skip, m);
                 record(c, policy, rule, &canon, RuleStatus::Skip);
                 continue;
             }
             // Digest: given, or resolved from the tag.
-            let key = (v.index, canon.clone());
-            if !memo.contains_key(&key) {
-                let resolved = verify::resolve_digest(fetcher, info, &v.access);
-                let verdict = match &resolved {
+            let verdict = memo
+                .entry((v.index, canon.clone()))
+                .or_insert_with(|| match verify::resolve_digest(fetcher, info, &v.access) {
                     Verdict::Ok(d) if v.has_checks() => verify::verify_attestors(&VerifyCtx {
                         fetcher,
                         image: info,
-                        digest: d,
+                        digest: &d,
                         verification: v,
                         engine_tlog_keys: &engine.tlog_keys,
                     }),
-                    Verdict::Ok(d) => Verdict::Ok(d.clone()),
-                    Verdict::Fail(m) => Verdict::Fail(m.clone()),
-                    Verdict::Error(m) => Verdict::Error(m.clone()),
-                    Verdict::Pending => Verdict::Pending,
-                };
-                let resolved = match resolved {
-                    Verdict::Ok(d) => Some(d),
-                    _ => None,
-                };
-                memo.insert(key.clone(), (verdict, resolved));
-            }
-            let (verdict, _resolved) = memo.get(&key).cloned().unwrap_or((Verdict::Pending, None));
+                    other => other,
+                })
+                .clone();
             let (status, message, digest) = match verdict {
                 Verdict::Pending => {
                     c.pending = true;

@@ -119,7 +119,7 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
         let parsed: Result<PolicyDocument, _> = serde_path_to_error::deserialize(&d.value);
         match parsed {
             Ok(doc) => {
-                if let Some(p) = compile_policy(&mut ctx, &doc, &d.value, &d.origin)
+                if let Some(p) = compile_policy(&mut ctx, &doc, &d.origin)
                     && ctx.errors.is_empty()
                 {
                     out.policies.push(p);
@@ -137,12 +137,7 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
     }
 }
 
-fn compile_policy(
-    ctx: &mut Ctx,
-    doc: &PolicyDocument,
-    raw: &Value,
-    origin: &str,
-) -> Option<CompiledPolicy> {
+fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, origin: &str) -> Option<CompiledPolicy> {
     let spec = &doc.spec;
     if doc.metadata.name.is_empty() {
         ctx.err("metadata.name", "a policy name is required");
@@ -270,7 +265,6 @@ fn compile_policy(
     let controllers = autogen::controllers(&doc.metadata.annotations);
     let rules = autogen::compute_rules(rules, &controllers, allowed);
     let ann = &doc.metadata.annotations;
-    let _ = raw;
     Some(CompiledPolicy {
         name: doc.metadata.name.clone(),
         namespace,

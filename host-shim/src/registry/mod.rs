@@ -176,15 +176,15 @@ impl RegistryClient {
                     "{}://{host}/v2/{repo}/blobs/{d}",
                     self.scheme(&f.registry, &f.access).await
                 );
-                self.get(
-                    f.kind,
-                    &f.registry,
-                    &repo,
-                    &url,
-                    None,
-                    limits::MAX_BLOB_BYTES,
-                    &f.access,
-                )
+                self.get(Get {
+                    kind: f.kind,
+                    registry: &f.registry,
+                    repo: &repo,
+                    url: &url,
+                    accept: None,
+                    max: limits::MAX_BLOB_BYTES,
+                    access: &f.access,
+                })
                 .await
             }
             FetchKind::Referrers => {
@@ -199,15 +199,15 @@ impl RegistryClient {
                 }
                 let index = "application/vnd.oci.image.index.v1+json";
                 match self
-                    .get(
-                        f.kind,
-                        &f.registry,
-                        &repo,
-                        &url,
-                        Some(index),
-                        limits::MAX_MANIFEST_BYTES,
-                        &f.access,
-                    )
+                    .get(Get {
+                        kind: f.kind,
+                        registry: &f.registry,
+                        repo: &repo,
+                        url: &url,
+                        accept: Some(index),
+                        max: limits::MAX_MANIFEST_BYTES,
+                        access: &f.access,
+                    })
                     .await
                 {
                     // No referrers API: the tag schema `sha256-<hex>`.
@@ -235,39 +235,21 @@ impl RegistryClient {
             "{}://{host}/v2/{repo}/manifests/{reference}",
             self.scheme(registry, access).await
         );
-        self.get(
+        self.get(Get {
             kind,
             registry,
-            &repo,
-            &url,
-            Some(MANIFEST_ACCEPT),
-            limits::MAX_MANIFEST_BYTES,
+            repo: &repo,
+            url: &url,
+            accept: Some(MANIFEST_ACCEPT),
+            max: limits::MAX_MANIFEST_BYTES,
             access,
-        )
+        })
         .await
     }
 
     /// GET with auth, retries and a streaming size limit.
-    #[allow(clippy::too_many_arguments)]
-    async fn get(
-        &self,
-        kind: FetchKind,
-        registry: &str,
-        repo: &str,
-        url: &str,
-        accept: Option<&str>,
-        max: usize,
-        access: &Access,
-    ) -> SourceAnswer {
-        let req = Get {
-            kind,
-            registry,
-            repo,
-            url,
-            accept,
-            max,
-            access,
-        };
+    async fn get(&self, req: Get<'_>) -> SourceAnswer {
+        let url = req.url;
         let _permit = match self.permits.acquire().await {
             Ok(p) => p,
             Err(_) => return SourceAnswer::Error("registry client is shutting down".into()),

@@ -226,7 +226,7 @@ impl TestRegistry {
         let loc = if loc.starts_with("http") {
             loc
         } else {
-            format!("http://{}{loc}", self.host())
+            format!("{}://{}{loc}", self.scheme(), self.host())
         };
         let sep = if loc.contains('?') { '&' } else { '?' };
         let r = self
