@@ -11,12 +11,23 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 /// Largest blob the engine will read (signature payloads, attestations).
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
-/// Total bytes a session store may hold.
-pub const MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
-/// Most artifacts a session store may hold.
+/// Total bytes a session store may hold; artifacts past it fail verification.
+pub const MAX_STORE_BYTES: usize = 128 * 1024 * 1024;
+/// Most artifacts one session may fetch; artifacts past it fail verification.
 pub const MAX_STORE_ENTRIES: usize = 4096;
-/// Most signature layers considered in one signature manifest.
+/// Most signature layers considered in one signature manifest (signatures per image).
 pub const MAX_SIGNATURE_LAYERS: usize = 64;
+/// Largest cosign simple-signing payload (bytes); real ones are under 1 KiB.
+pub const MAX_SIGNATURE_PAYLOAD_BYTES: usize = 64 * 1024;
+/// Most signature-verification work in one admission (one session), in P-256
+/// verification equivalents, across every policy, rule, image and attestor
+/// (each distinct check counted once: results are remembered). A P-256 check
+/// costs 1, P-384/P-521 4 (8 when the policy hash is not the curve's),
+/// RSA-2048 2, RSA-4096 4, Ed25519 2 (see `PublicKey::cosign_check_cost`).
+/// Past it the image fails verification: a hostile registry cannot make an
+/// admission run long enough to reach its deadline, which `failurePolicy:
+/// Ignore` would forgive.
+pub const MAX_VERIFICATION_COST: u32 = 512;
 /// Most images extracted from one resource.
 pub const MAX_IMAGES_PER_RESOURCE: usize = 256;
 /// Most public keys after splitting multi-PEM `publicKeys` strings.

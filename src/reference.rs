@@ -94,7 +94,7 @@ impl ImageInfo {
         if digest.is_empty() && tag.is_empty() {
             tag = "latest".to_string();
         }
-        let mut registry = parsed.domain.unwrap_or_default();
+        let mut registry = canonical_registry(&parsed.domain.unwrap_or_default());
         if full != image && !opts.enable_default_registry_mutation {
             registry.clear();
         }
@@ -124,6 +124,60 @@ impl ImageInfo {
     /// The parsed digest, if any.
     pub fn parsed_digest(&self) -> Option<Digest> {
         Digest::parse(&self.digest).ok()
+    }
+
+    /// Every canonical spelling of this image that policy patterns are
+    /// matched against: [`ImageInfo::to_string`], and for a Docker Hub
+    /// official image also the other form of its name (`docker.io/nginx` and
+    /// `docker.io/library/nginx` name the same repository). A pattern written
+    /// either way matches the image whichever way the workload spells it.
+    pub fn match_names(&self) -> Vec<String> {
+        let canonical = self.to_string();
+        let alternative = if self.registry == DOCKER_HUB {
+            match self.path.strip_prefix("library/") {
+                Some(rest) if !rest.contains('/') => Some(rest.to_string()),
+                Some(_) => None,
+                None if !self.path.contains('/') => Some(format!("library/{}", self.path)),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let mut out = vec![canonical];
+        if let Some(path) = alternative {
+            out.push(
+                ImageInfo {
+                    path,
+                    ..self.clone()
+                }
+                .to_string(),
+            );
+        }
+        out
+    }
+}
+
+/// Docker Hub's canonical registry name.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// Names that reach Docker Hub's registry besides `docker.io`.
+const DOCKER_HUB_ALIASES: &[&str] = &[
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
+
+/// The canonical spelling of a registry host, so that no spelling of the same
+/// registry escapes a policy: host names lower-cased (DNS is
+/// case-insensitive), the HTTPS default port `:443` dropped, and Docker Hub's
+/// aliases folded into `docker.io`. Kyverno does none of this.
+pub fn canonical_registry(registry: &str) -> String {
+    let lower = registry.to_ascii_lowercase();
+    let host = lower.strip_suffix(":443").unwrap_or(&lower);
+    if DOCKER_HUB_ALIASES.contains(&host) {
+        DOCKER_HUB.to_string()
+    } else {
+        host.to_string()
     }
 }
 
@@ -338,5 +392,43 @@ mod tests {
             Err(ReferenceError::NameContainsUppercase)
         ));
         assert!(ImageInfo::parse("a/b@sha256:dead", &o).is_err());
+    }
+
+    #[test]
+    fn registry_spellings_are_canonical() {
+        let o = NormalizeOptions::default();
+        for (input, want) in [
+            ("index.docker.io/acme/app:1", "docker.io/acme/app:1"),
+            ("registry-1.docker.io/acme/app:1", "docker.io/acme/app:1"),
+            ("registry.hub.docker.com/acme/app:1", "docker.io/acme/app:1"),
+            ("docker.io:443/acme/app:1", "docker.io/acme/app:1"),
+            ("GHCR.IO/acme/app:1", "ghcr.io/acme/app:1"),
+            ("ghcr.io:443/acme/app:1", "ghcr.io/acme/app:1"),
+            (
+                "registry.example.com:5000/app",
+                "registry.example.com:5000/app:latest",
+            ),
+            ("[::1]:443/app", "[::1]/app:latest"),
+        ] {
+            assert_eq!(
+                ImageInfo::parse(input, &o).unwrap().to_string(),
+                want,
+                "{input}"
+            );
+        }
+        assert!(matches!(
+            ImageInfo::parse("ghcr.io/Acme/app:1", &o),
+            Err(ReferenceError::NameContainsUppercase)
+        ));
+        let names = ImageInfo::parse("index.docker.io/library/nginx:1", &o)
+            .unwrap()
+            .match_names();
+        assert_eq!(names, ["docker.io/library/nginx:1", "docker.io/nginx:1"]);
+        let names = ImageInfo::parse("nginx:1", &o).unwrap().match_names();
+        assert_eq!(names, ["docker.io/nginx:1", "docker.io/library/nginx:1"]);
+        let names = ImageInfo::parse("ghcr.io/nginx:1", &o)
+            .unwrap()
+            .match_names();
+        assert_eq!(names, ["ghcr.io/nginx:1"]);
     }
 }

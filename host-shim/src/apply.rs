@@ -33,6 +33,10 @@ pub struct ResourceOutcome {
     pub warnings: Vec<String>,
     /// Rule results.
     pub results: Vec<imgverify::decision::RuleResult>,
+    /// Why no decision could be computed (a sandbox limit hit on this
+    /// resource's content); the resource is then blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Why apply failed before deciding.
@@ -51,25 +55,32 @@ pub enum ApplyError {
 
 /// A loaded engine inside a module instance.
 pub struct Loaded {
+    runner: ModuleRunner,
+    input: Vec<u8>,
     instance: Instance_,
     engine: u32,
     /// Compile warnings.
     pub lints: Value,
+    /// Per-policy settings and the fields needing cluster context.
+    pub summary: Value,
 }
 
 /// Compiles the policies inside a fresh module instance.
 pub fn load_policies(runner: &ModuleRunner, policies: &[NamedText]) -> Result<Loaded, ApplyError> {
-    let mut instance = runner.instantiate()?;
     let sources: Vec<Value> = policies
         .iter()
         .map(|p| json!({"name": p.name, "text": p.text}))
         .collect();
     let input = serde_json::to_vec(&json!({"sources": sources})).unwrap_or_default();
-    let (engine, lints) = instance.engine_new(&input)?;
+    let mut instance = runner.instantiate()?;
+    let compiled = instance.engine_new(&input)?;
     Ok(Loaded {
+        runner: runner.clone(),
+        input,
         instance,
-        engine,
-        lints,
+        engine: compiled.engine,
+        lints: compiled.lints,
+        summary: compiled.summary,
     })
 }
 
@@ -85,6 +96,21 @@ impl Loaded {
             .decide_until(self.engine, request, source, deadline)
     }
 
+    /// The instance running the engine (fuel and memory readings).
+    pub fn instance(&mut self) -> &mut Instance_ {
+        &mut self.instance
+    }
+
+    /// Replaces the instance by a fresh one holding the same policies (after
+    /// a trap, whose instance must not be reused).
+    pub fn reset(&mut self) -> Result<(), RunnerError> {
+        let mut instance = self.runner.instantiate()?;
+        let compiled = instance.engine_new(&self.input)?;
+        self.instance = instance;
+        self.engine = compiled.engine;
+        Ok(())
+    }
+
     /// Decides one resource.
     pub fn decide(
         &mut self,
@@ -92,18 +118,75 @@ impl Loaded {
         now: Option<&str>,
         source: &dyn ArtifactSource,
     ) -> Result<Decision, RunnerError> {
-        let request = json!({"operation": "CREATE", "object": object, "now": now});
-        let bytes = serde_json::to_vec(&request).unwrap_or_default();
+        self.decide_request(
+            &json!({"operation": "CREATE", "object": object, "now": now}),
+            source,
+        )
+    }
+
+    /// Decides one engine request.
+    pub fn decide_request(
+        &mut self,
+        request: &Value,
+        source: &dyn ArtifactSource,
+    ) -> Result<Decision, RunnerError> {
+        let bytes = serde_json::to_vec(request).unwrap_or_default();
         self.instance.decide(self.engine, &bytes, source)
     }
 }
 
-/// Reads resources and decides each one.
+/// What the CLI knows of the cluster: namespace labels and the user.
+#[derive(Debug, Clone, Default)]
+pub struct AdmissionContext {
+    /// Labels by namespace name.
+    pub namespace_labels:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// The requesting user (`--userinfo`), if given.
+    pub user_info: Option<Value>,
+    /// The operation (`CREATE` unless a values file says otherwise).
+    pub operation: Option<String>,
+}
+
+impl AdmissionContext {
+    /// The engine request for one resource.
+    pub fn request(&self, object: &Value, now: Option<&str>) -> Value {
+        let ns = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let mut r = json!({
+            "operation": self.operation.as_deref().unwrap_or("CREATE"),
+            "object": object,
+            "now": now,
+        });
+        if let Some(labels) = self.namespace_labels.get(ns) {
+            r["namespaceLabels"] = json!(labels);
+        }
+        if let Some(u) = &self.user_info {
+            r["userInfo"] = u.clone();
+        }
+        r
+    }
+}
+
+/// Reads resources and decides each one. A resource whose evaluation hits a
+/// sandbox limit is blocked with the limit named; the others are still decided.
 pub fn run(
     loaded: &mut Loaded,
     resources: &[NamedText],
     now: Option<&str>,
     source: &dyn ArtifactSource,
+) -> Result<Vec<ResourceOutcome>, ApplyError> {
+    run_with(loaded, resources, now, source, &AdmissionContext::default())
+}
+
+/// [`run`] with namespace labels and user info.
+pub fn run_with(
+    loaded: &mut Loaded,
+    resources: &[NamedText],
+    now: Option<&str>,
+    source: &dyn ArtifactSource,
+    context: &AdmissionContext,
 ) -> Result<Vec<ResourceOutcome>, ApplyError> {
     let mut out = Vec::new();
     for r in resources {
@@ -115,18 +198,33 @@ pub fn run(
                     .unwrap_or("")
                     .to_string()
             };
-            let d = loaded.decide(v, now, source)?;
-            out.push(ResourceOutcome {
+            let mut outcome = ResourceOutcome {
                 api_version: s("/apiVersion"),
                 kind: s("/kind"),
                 namespace: s("/metadata/namespace"),
                 name: s("/metadata/name"),
-                allowed: d.allowed,
-                message: d.message,
-                patches: d.patches,
-                warnings: d.warnings,
-                results: d.results,
-            });
+                allowed: false,
+                message: String::new(),
+                patches: Vec::new(),
+                warnings: Vec::new(),
+                results: Vec::new(),
+                error: None,
+            };
+            match loaded.decide_request(&context.request(v, now), source) {
+                Ok(d) => {
+                    outcome.allowed = d.allowed;
+                    outcome.message = d.message;
+                    outcome.patches = d.patches;
+                    outcome.warnings = d.warnings;
+                    outcome.results = d.results;
+                }
+                Err(e) => {
+                    outcome.message = format!("{}: {e}", doc.origin);
+                    outcome.error = Some(e.to_string());
+                    loaded.reset()?;
+                }
+            }
+            out.push(outcome);
         }
     }
     Ok(out)

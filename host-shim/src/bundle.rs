@@ -135,10 +135,8 @@ impl Replay {
                     b64.decode(e.data.as_deref().unwrap_or(""))
                         .map_err(|err| format!("{path}: {}: {err}", e.key))?,
                 ),
-                "not_found" => SourceAnswer::NotFound(msg),
-                "unauthorized" => SourceAnswer::Unauthorized(msg),
-                "error" => SourceAnswer::Error(msg),
-                other => return Err(format!("{path}: {}: unknown status {other}", e.key)),
+                other => SourceAnswer::failure(other, msg)
+                    .ok_or_else(|| format!("{path}: {}: unknown status {other}", e.key))?,
             };
             entries.insert((e.kind, e.key), a);
         }

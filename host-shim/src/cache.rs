@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 
 type Key = (FetchKind, String);
 
@@ -28,7 +28,23 @@ struct DigestCache {
 struct TagCache {
     lru: LruCache<Key, (Instant, SourceAnswer)>,
     ttl: Duration,
+    /// Bytes held (answer bytes or message, plus the key).
+    bytes: usize,
+    budget: usize,
+    entries: usize,
 }
+
+/// What a tag-cache entry costs against its byte budget.
+fn tag_entry_cost(key: &Key, a: &SourceAnswer) -> usize {
+    let body = match a {
+        SourceAnswer::Bytes(b) => b.len(),
+        other => other.message().map_or(0, str::len),
+    };
+    key.1.len() + body + 64
+}
+
+/// The answer of an in-flight fetch, shared with the callers that join it.
+type Shared = watch::Receiver<Option<SourceAnswer>>;
 
 /// A cached, single-flight registry source.
 pub struct CachingSource {
@@ -36,9 +52,30 @@ pub struct CachingSource {
     digests: Mutex<DigestCache>,
     tags: Mutex<TagCache>,
     disk: Option<PathBuf>,
-    inflight: Mutex<HashMap<Key, Arc<OnceCell<SourceAnswer>>>>,
+    inflight: Mutex<HashMap<Key, (u64, Shared)>>,
+    next_flight: std::sync::atomic::AtomicU64,
     metrics: Metrics,
     runtime: Handle,
+}
+
+/// Removes a leader's in-flight entry however the leader ends: answered,
+/// failed, or cancelled by its admission's deadline. When it is cancelled its
+/// sender drops, so joined callers get an error rather than a pinned answer,
+/// and the next caller fetches again.
+struct FlightGuard<'a> {
+    inflight: &'a Mutex<HashMap<Key, (u64, Shared)>>,
+    key: Key,
+    id: u64,
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.inflight.lock()
+            && m.get(&self.key).is_some_and(|(id, _)| *id == self.id)
+        {
+            m.remove(&self.key);
+        }
+    }
 }
 
 fn digest_addressed(kind: FetchKind) -> bool {
@@ -69,14 +106,15 @@ impl CachingSource {
                 budget: config.memory_bytes,
             }),
             tags: Mutex::new(TagCache {
-                lru: LruCache::new(
-                    std::num::NonZeroUsize::new(config.tag_entries.max(1))
-                        .unwrap_or(std::num::NonZeroUsize::MIN),
-                ),
+                lru: LruCache::unbounded(),
                 ttl: Duration::from_secs(config.tag_ttl_seconds),
+                bytes: 0,
+                budget: config.tag_bytes,
+                entries: config.tag_entries.max(1),
             }),
             disk,
             inflight: Mutex::new(HashMap::new()),
+            next_flight: std::sync::atomic::AtomicU64::new(0),
             metrics,
             runtime,
         })
@@ -101,7 +139,11 @@ impl CachingSource {
             }
             // Disk entries are re-hashed before use; a bad one is ignored.
             let path = self.disk_path(f)?;
-            let bytes = std::fs::read(&path).ok()?;
+            let limit = match f.kind {
+                FetchKind::Blob => imgverify::limits::MAX_BLOB_BYTES,
+                _ => imgverify::limits::MAX_MANIFEST_BYTES,
+            };
+            let bytes = crate::safe_fs::read_regular(&path, limit).ok()?;
             let d = Digest::parse(f.digest.as_deref()?).ok()?;
             if d.verify(&bytes).is_ok() {
                 self.store_digest(key, bytes.clone());
@@ -115,7 +157,9 @@ impl CachingSource {
             match tags.lru.get(&key) {
                 Some((at, a)) if at.elapsed() < ttl => Some(a.clone()),
                 Some(_) => {
-                    tags.lru.pop(&key);
+                    if let Some((k, (_, a))) = tags.lru.pop_entry(&key) {
+                        tags.bytes -= tag_entry_cost(&k, &a);
+                    }
                     None
                 }
                 None => None,
@@ -168,11 +212,25 @@ impl CachingSource {
         } else if matches!(a, SourceAnswer::Bytes(_) | SourceAnswer::NotFound(_))
             && let Ok(mut tags) = self.tags.lock()
         {
-            // Errors and auth failures are not cached.
-            if tags.lru.len() == tags.lru.cap().get() {
-                self.metrics.cache_evictions.inc();
+            // Errors and auth failures are not cached. Bounded by bytes and
+            // by entries: a registry answering 4 MiB per tag cannot grow it.
+            let cost = tag_entry_cost(&key, a);
+            if cost > tags.budget {
+                return;
             }
-            tags.lru.put(key, (Instant::now(), a.clone()));
+            tags.bytes += cost;
+            if let Some((_, old)) = tags.lru.put(key.clone(), (Instant::now(), a.clone())) {
+                tags.bytes -= tag_entry_cost(&key, &old);
+            }
+            while tags.bytes > tags.budget || tags.lru.len() > tags.entries {
+                match tags.lru.pop_lru() {
+                    Some((k, (_, old))) => {
+                        tags.bytes -= tag_entry_cost(&k, &old);
+                        self.metrics.cache_evictions.inc();
+                    }
+                    None => break,
+                }
+            }
         }
     }
 
@@ -190,34 +248,54 @@ impl CachingSource {
             .get_or_create(&Self::label(f.kind))
             .inc();
         let key = (f.kind, f.key.clone());
-        let (cell, leader) = {
+        let joined = {
             let Ok(mut m) = self.inflight.lock() else {
                 return SourceAnswer::Error("cache lock poisoned".into());
             };
             match m.get(&key) {
-                Some(c) => (c.clone(), false),
+                Some((_, rx)) => Err(rx.clone()),
                 None => {
-                    let c = Arc::new(OnceCell::new());
-                    m.insert(key.clone(), c.clone());
-                    (c, true)
+                    // A leader may have stored its answer since the lookup above.
+                    if let Some(a) = self.lookup(f) {
+                        return a;
+                    }
+                    let id = self
+                        .next_flight
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let (tx, rx) = watch::channel(None);
+                    m.insert(key.clone(), (id, rx));
+                    Ok((tx, id))
                 }
             }
         };
-        if !leader {
-            self.metrics.singleflight_joins.inc();
-        }
-        let answer = cell
-            .get_or_init(|| async {
+        match joined {
+            Ok((tx, id)) => {
+                let _guard = FlightGuard {
+                    inflight: &self.inflight,
+                    key,
+                    id,
+                };
                 let a = self.client.fetch(f).await;
                 self.store(f, &a);
+                let _ = tx.send(Some(a.clone()));
                 a
-            })
-            .await
-            .clone();
-        if leader && let Ok(mut m) = self.inflight.lock() {
-            m.remove(&key);
+            }
+            Err(mut rx) => {
+                self.metrics.singleflight_joins.inc();
+                match rx.wait_for(Option::is_some).await {
+                    Ok(a) => a.clone().unwrap_or_else(|| {
+                        SourceAnswer::Error(format!(
+                            "{}: shared fetch ended without an answer",
+                            f.key
+                        ))
+                    }),
+                    Err(_) => SourceAnswer::Error(format!(
+                        "{}: the shared fetch was cancelled when the admission that started it hit its deadline",
+                        f.key
+                    )),
+                }
+            }
         }
-        answer
     }
 
     /// Fetches a round in parallel, bounded by `deadline`.

@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod output;
 pub mod registry;
 pub mod runner;
+pub mod safe_fs;
 pub mod serve;
 pub mod source;

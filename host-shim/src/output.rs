@@ -32,7 +32,9 @@ pub fn table(resources: &[ResourceOutcome]) -> String {
             "{} {id}\n",
             if r.allowed { "ALLOWED" } else { "BLOCKED" }
         ));
-        if r.results.is_empty() {
+        if let Some(e) = &r.error {
+            s.push_str(&format!("  ERROR {e}\n"));
+        } else if r.results.is_empty() {
             s.push_str("  (no image rules apply)\n");
         }
         for res in &r.results {

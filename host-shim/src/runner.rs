@@ -5,17 +5,21 @@ use crate::source::{ArtifactSource, SourceAnswer};
 use imgverify::decision::Decision;
 use imgverify::engine::{Fetch, Outcome};
 use serde_json::Value;
-use wasmtime::{
-    Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
-};
+use std::time::{Duration, Instant};
+use wasmtime::{Config, Engine, Instance, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 /// The engine module built for this binary.
 pub static MODULE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imgverify.wasm"));
 
 /// Memory a module instance may grow to.
 pub const MEMORY_LIMIT_BYTES: usize = 512 * 1024 * 1024;
-/// Fuel per host call (about instructions); bounds any one call's CPU.
+/// Fuel per host call (about instructions); bounds any one call's CPU. Sized
+/// so that an evaluation within the engine's documented bounds (see
+/// `imgverify::limits`) always finishes: running out is a limit hit on
+/// content, reported as such, never a silent allow.
 pub const FUEL_PER_CALL: u64 = 20_000_000_000;
+/// How often the epoch advances (the granularity of wall-clock deadlines).
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Most evaluate rounds per request.
 pub const MAX_ROUNDS: usize = imgverify::limits::MAX_ROUNDS;
 
@@ -37,10 +41,59 @@ pub enum RunnerError {
     /// The loop did not finish.
     #[error("no decision after {0} rounds")]
     TooManyRounds(usize),
+    /// The wall-clock deadline passed while the module ran (epoch interruption).
+    #[error("image verification did not finish before the admission deadline")]
+    Deadline,
+    /// A sandbox limit was hit on this request's content.
+    #[error("verification stopped: {0}")]
+    Limit(String),
+    /// The module trapped for another reason.
+    #[error("verification stopped: the engine module trapped ({0})")]
+    Trap(String),
+}
+
+impl RunnerError {
+    /// Whether `failurePolicy: Ignore` may forgive this: only deadlines
+    /// (transport failures reach the engine as fetch failures and come back
+    /// as `error` results in the decision). Everything else the request or
+    /// its artifacts caused, and must fail closed.
+    pub fn is_deadline(&self) -> bool {
+        matches!(self, RunnerError::Deadline)
+    }
 }
 
 fn wasm<E: std::fmt::Display>(e: E) -> RunnerError {
     RunnerError::Wasm(format!("{e:#}"))
+}
+
+/// Memory bound of one instance, remembering whether it was hit.
+struct ModuleLimits {
+    memory_bytes: usize,
+    memory_hit: bool,
+}
+
+impl ResourceLimiter for ModuleLimits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_hit = true;
+            wasmtime::bail!("memory limit of {} bytes", self.memory_bytes);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
 }
 
 /// A compiled module, shareable across instances.
@@ -51,7 +104,17 @@ pub struct ModuleRunner {
 }
 
 struct Ctx {
-    limits: StoreLimits,
+    limits: ModuleLimits,
+}
+
+/// What `engine_new` returns.
+pub struct Compiled {
+    /// The engine handle inside the instance.
+    pub engine: u32,
+    /// Compile warnings (JSON array).
+    pub lints: Value,
+    /// Per-policy webhook settings and context needs (JSON).
+    pub summary: Value,
 }
 
 /// An instantiated module with its exports.
@@ -66,6 +129,10 @@ pub struct Instance_ {
     session_evaluate: TypedFunc<u32, u64>,
     session_free: TypedFunc<u32, ()>,
     _instance: Instance,
+    /// The wall-clock deadline of the current request, if any.
+    deadline: Option<Instant>,
+    /// Most fuel one call used since the last [`Instance_::take_peak_fuel`].
+    peak_fuel: u64,
 }
 
 impl ModuleRunner {
@@ -78,7 +145,9 @@ impl ModuleRunner {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RunnerError> {
         let mut config = Config::new();
         config.consume_fuel(true);
+        config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(wasm)?;
+        spawn_epoch_ticker(&engine);
         let module = Module::new(&engine, bytes).map_err(wasm)?;
         let imports: Vec<String> = module
             .imports()
@@ -97,13 +166,15 @@ impl ModuleRunner {
 
     /// Instantiates with memory and fuel limits.
     pub fn instantiate(&self) -> Result<Instance_, RunnerError> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MEMORY_LIMIT_BYTES)
-            .instances(1)
-            .build();
+        let limits = ModuleLimits {
+            memory_bytes: MEMORY_LIMIT_BYTES,
+            memory_hit: false,
+        };
         let mut store = Store::new(&self.engine, Ctx { limits });
         store.limiter(|c| &mut c.limits);
         store.set_fuel(FUEL_PER_CALL).map_err(wasm)?;
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(NO_DEADLINE_TICKS);
         let linker: Linker<Ctx> = Linker::new(&self.engine);
         let instance = linker.instantiate(&mut store, &self.module).map_err(wasm)?;
         let memory = instance
@@ -125,22 +196,92 @@ impl ModuleRunner {
             memory,
             store,
             _instance: instance,
+            deadline: None,
+            peak_fuel: 0,
         })
     }
 }
 
+/// Epoch ticks standing in for "no deadline" (about ten years of ticks).
+const NO_DEADLINE_TICKS: u64 = 1 << 35;
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let _ = std::thread::Builder::new()
+        .name("imgverify-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+}
+
 impl Instance_ {
+    /// Fresh fuel, and an epoch deadline, before each call into the module.
     fn refuel(&mut self) -> Result<(), RunnerError> {
-        self.store.set_fuel(FUEL_PER_CALL).map_err(wasm)
+        let used = FUEL_PER_CALL.saturating_sub(self.store.get_fuel().unwrap_or(FUEL_PER_CALL));
+        self.peak_fuel = self.peak_fuel.max(used);
+        self.store.set_fuel(FUEL_PER_CALL).map_err(wasm)?;
+        let ticks = match self.deadline {
+            None => NO_DEADLINE_TICKS,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                (left.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+            }
+        };
+        self.store.set_epoch_deadline(ticks);
+        Ok(())
+    }
+
+    /// Maps a call's error: traps become the limit or deadline they were.
+    fn trapped(&self, e: wasmtime::Error) -> RunnerError {
+        if self.store.data().limits.memory_hit {
+            return RunnerError::Limit(format!(
+                "the engine needed more than its memory limit of {} MiB for this request",
+                MEMORY_LIMIT_BYTES >> 20
+            ));
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => RunnerError::Limit(format!(
+                "the engine used its whole CPU budget ({FUEL_PER_CALL} fuel) on this request"
+            )),
+            Some(Trap::Interrupt) => RunnerError::Deadline,
+            Some(t) => RunnerError::Trap(t.to_string()),
+            None => RunnerError::Trap(
+                e.to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("unknown")
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// The most fuel any one call used since the last time this was asked
+    /// (for benchmarks and the tests that size [`FUEL_PER_CALL`]).
+    pub fn take_peak_fuel(&mut self) -> u64 {
+        let used = FUEL_PER_CALL.saturating_sub(self.store.get_fuel().unwrap_or(FUEL_PER_CALL));
+        std::mem::take(&mut self.peak_fuel).max(used)
+    }
+
+    /// Memory the instance has grown to (bytes).
+    pub fn memory_size(&self) -> usize {
+        self.memory.data_size(&self.store)
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(u32, u32), RunnerError> {
         let len =
             u32::try_from(bytes.len()).map_err(|_| RunnerError::Wasm("input over 4 GiB".into()))?;
-        let ptr = self.alloc.call(&mut self.store, len).map_err(wasm)?;
+        let ptr = self
+            .alloc
+            .call(&mut self.store, len)
+            .map_err(|e| self.trapped(e))?;
         self.memory
             .write(&mut self.store, ptr as usize, bytes)
-            .map_err(wasm)?;
+            .map_err(|e| RunnerError::Protocol(e.to_string()))?;
         Ok((ptr, len))
     }
 
@@ -150,8 +291,10 @@ impl Instance_ {
         let mut buf = vec![0u8; len as usize];
         self.memory
             .read(&self.store, ptr as usize, &mut buf)
-            .map_err(wasm)?;
-        self.free.call(&mut self.store, (ptr, len)).map_err(wasm)?;
+            .map_err(|e| RunnerError::Protocol(e.to_string()))?;
+        self.free
+            .call(&mut self.store, (ptr, len))
+            .map_err(|e| self.trapped(e))?;
         serde_json::from_slice(&buf).map_err(|e| RunnerError::Protocol(e.to_string()))
     }
 
@@ -169,18 +312,24 @@ impl Instance_ {
             .ok_or_else(|| RunnerError::Protocol(format!("missing {field}")))
     }
 
-    /// Compiles policies; returns the engine handle and lints.
-    pub fn engine_new(&mut self, input_json: &[u8]) -> Result<(u32, Value), RunnerError> {
+    /// Compiles policies; returns the engine handle, lints and summary.
+    pub fn engine_new(&mut self, input_json: &[u8]) -> Result<Compiled, RunnerError> {
         self.refuel()?;
         let (p, l) = self.write(input_json)?;
         let packed = self
             .engine_new
             .call(&mut self.store, (p, l))
-            .map_err(wasm)?;
-        self.free.call(&mut self.store, (p, l)).map_err(wasm)?;
+            .map_err(|e| self.trapped(e))?;
+        self.free
+            .call(&mut self.store, (p, l))
+            .map_err(|e| self.trapped(e))?;
         let v = self.read_result(packed)?;
-        let h = Self::ok_field(&v, "engine")?;
-        Ok((h, v.get("lints").cloned().unwrap_or(Value::Null)))
+        let engine = Self::ok_field(&v, "engine")?;
+        Ok(Compiled {
+            engine,
+            lints: v.get("lints").cloned().unwrap_or(Value::Null),
+            summary: v.get("summary").cloned().unwrap_or(Value::Null),
+        })
     }
 
     /// Runs a request to its decision, fetching from `source`.
@@ -201,13 +350,16 @@ impl Instance_ {
         source: &dyn ArtifactSource,
         deadline: Option<std::time::Instant>,
     ) -> Result<Decision, RunnerError> {
+        self.deadline = deadline;
         self.refuel()?;
         let (p, l) = self.write(request_json)?;
         let packed = self
             .session_new
             .call(&mut self.store, (engine, p, l))
-            .map_err(wasm)?;
-        self.free.call(&mut self.store, (p, l)).map_err(wasm)?;
+            .map_err(|e| self.trapped(e))?;
+        self.free
+            .call(&mut self.store, (p, l))
+            .map_err(|e| self.trapped(e))?;
         let v = self.read_result(packed)?;
         let session = Self::ok_field(&v, "session")?;
         let result = self.drive(session, source, deadline);
@@ -226,7 +378,7 @@ impl Instance_ {
             let packed = self
                 .session_evaluate
                 .call(&mut self.store, session)
-                .map_err(wasm)?;
+                .map_err(|e| self.trapped(e))?;
             let v = self.read_result(packed)?;
             if v.get("ok").and_then(Value::as_bool) == Some(false) {
                 return Err(RunnerError::Engine(
@@ -266,9 +418,13 @@ impl Instance_ {
         let packed = self
             .session_put
             .call(&mut self.store, (session, hp, hl, bp, bl))
-            .map_err(wasm)?;
-        self.free.call(&mut self.store, (hp, hl)).map_err(wasm)?;
-        self.free.call(&mut self.store, (bp, bl)).map_err(wasm)?;
+            .map_err(|e| self.trapped(e))?;
+        self.free
+            .call(&mut self.store, (hp, hl))
+            .map_err(|e| self.trapped(e))?;
+        self.free
+            .call(&mut self.store, (bp, bl))
+            .map_err(|e| self.trapped(e))?;
         // A refused put (digest mismatch, oversize) is recorded in the session
         // as a failure; the decision reports it, so it is not an error here.
         let _ = self.read_result(packed)?;

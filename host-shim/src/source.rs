@@ -1,6 +1,7 @@
 //! Where artifacts come from: the [`ArtifactSource`] trait and local OCI
 //! image layouts (one layout may hold many repositories).
 
+use crate::safe_fs::{self, SafeReadError};
 use imgverify::engine::{Fetch, FetchKind};
 use imgverify::limits;
 use serde::Deserialize;
@@ -15,8 +16,12 @@ pub enum SourceAnswer {
     NotFound(String),
     /// Credentials refused.
     Unauthorized(String),
-    /// Anything else.
+    /// A transport failure (network, 5xx after retries, deadline): the only
+    /// answer `failurePolicy: Ignore` may forgive.
     Error(String),
+    /// Bytes that cannot be used (over a size limit, not a regular file):
+    /// a verification failure.
+    Invalid(String),
 }
 
 impl SourceAnswer {
@@ -27,6 +32,18 @@ impl SourceAnswer {
             SourceAnswer::NotFound(_) => "not_found",
             SourceAnswer::Unauthorized(_) => "unauthorized",
             SourceAnswer::Error(_) => "error",
+            SourceAnswer::Invalid(_) => "invalid",
+        }
+    }
+
+    /// A failure from its protocol status; `None` for `ok` or an unknown status.
+    pub fn failure(status: &str, message: String) -> Option<Self> {
+        match status {
+            "not_found" => Some(SourceAnswer::NotFound(message)),
+            "unauthorized" => Some(SourceAnswer::Unauthorized(message)),
+            "error" => Some(SourceAnswer::Error(message)),
+            "invalid" => Some(SourceAnswer::Invalid(message)),
+            _ => None,
         }
     }
 
@@ -34,9 +51,10 @@ impl SourceAnswer {
     pub fn message(&self) -> Option<&str> {
         match self {
             SourceAnswer::Bytes(_) => None,
-            SourceAnswer::NotFound(m) | SourceAnswer::Unauthorized(m) | SourceAnswer::Error(m) => {
-                Some(m)
-            }
+            SourceAnswer::NotFound(m)
+            | SourceAnswer::Unauthorized(m)
+            | SourceAnswer::Error(m)
+            | SourceAnswer::Invalid(m) => Some(m),
         }
     }
 }
@@ -49,6 +67,7 @@ impl From<SourceAnswer> for imgverify::engine::Answer {
             SourceAnswer::NotFound(m) => Self::Failure(FailureStatus::NotFound, m),
             SourceAnswer::Unauthorized(m) => Self::Failure(FailureStatus::Unauthorized, m),
             SourceAnswer::Error(m) => Self::Failure(FailureStatus::Error, m),
+            SourceAnswer::Invalid(m) => Self::Failure(FailureStatus::Invalid, m),
         }
     }
 }
@@ -131,9 +150,9 @@ impl OciLayouts {
         };
         let dir = PathBuf::from(dir);
         let index_path = dir.join("index.json");
-        let text = std::fs::read_to_string(&index_path)
+        let text = safe_fs::read_regular(&index_path, limits::MAX_MANIFEST_BYTES)
             .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
-        let index: Index = serde_json::from_str(&text)
+        let index: Index = serde_json::from_slice(&text)
             .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
         let refs = index
             .manifests
@@ -148,22 +167,42 @@ impl OciLayouts {
         Ok(())
     }
 
-    fn read_blob(dir: &Path, digest: &str, max: usize) -> Option<Result<Vec<u8>, String>> {
+    /// Reads `blobs/<alg>/<hex>`: `None` when the layout has no such blob;
+    /// otherwise the bytes, or why they cannot be used. Only regular files
+    /// inside the layout count: no symlinks (a symlinked blob could copy a
+    /// file from outside the layout into a bundle), FIFOs or devices, and
+    /// never more than `max` bytes.
+    fn read_blob(dir: &Path, digest: &str, max: usize) -> Option<SourceAnswer> {
         let (alg, hex) = digest.split_once(':')?;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+        if hex.is_empty()
+            || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+            || alg.is_empty()
             || !alg.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             return None;
         }
-        let path = dir.join("blobs").join(alg).join(hex);
-        let meta = std::fs::metadata(&path).ok()?;
-        if meta.len() > max as u64 {
-            return Some(Err(format!(
-                "{digest}: {} bytes is over the limit of {max}",
-                meta.len()
-            )));
+        let blobs = dir.join("blobs");
+        let alg_dir = blobs.join(alg);
+        for d in [&blobs, &alg_dir] {
+            match std::fs::symlink_metadata(d) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+                Ok(m) if m.file_type().is_dir() => {}
+                _ => {
+                    return Some(SourceAnswer::Invalid(format!(
+                        "{}: not a directory inside the layout (symlinks are refused)",
+                        d.display()
+                    )));
+                }
+            }
         }
-        Some(std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display())))
+        match safe_fs::read_regular(&alg_dir.join(hex), max) {
+            Ok(b) => Some(SourceAnswer::Bytes(b)),
+            Err(SafeReadError::NotFound(_)) => None,
+            Err(e @ (SafeReadError::NotRegular(_) | SafeReadError::TooLarge { .. })) => {
+                Some(SourceAnswer::Invalid(format!("{digest}: {e}")))
+            }
+            Err(e) => Some(SourceAnswer::Error(e.to_string())),
+        }
     }
 }
 
@@ -175,10 +214,11 @@ fn split_reference(key: &str) -> Option<(&str, &str)> {
 
 impl ArtifactSource for OciLayouts {
     fn fetch(&self, f: &Fetch) -> SourceAnswer {
-        let max = match f.kind {
+        let kind_max = match f.kind {
             FetchKind::Blob => limits::MAX_BLOB_BYTES,
             _ => limits::MAX_MANIFEST_BYTES,
         };
+        let max = f.max_bytes.map_or(kind_max, |m| m.min(kind_max));
         match f.kind {
             FetchKind::ManifestByTag => {
                 let Some((repo, tag)) = split_reference(&f.key) else {
@@ -193,8 +233,7 @@ impl ArtifactSource for OciLayouts {
                         };
                         if full {
                             return match Self::read_blob(&l.dir, digest, max) {
-                                Some(Ok(b)) => SourceAnswer::Bytes(b),
-                                Some(Err(e)) => SourceAnswer::Error(e),
+                                Some(a) => a,
                                 None => SourceAnswer::Error(format!(
                                     "{}: blob {digest} missing from layout {}",
                                     f.key,
@@ -209,10 +248,8 @@ impl ArtifactSource for OciLayouts {
             FetchKind::Manifest | FetchKind::Blob => {
                 let digest = f.digest.as_deref().unwrap_or("");
                 for l in &self.layouts {
-                    match Self::read_blob(&l.dir, digest, max) {
-                        Some(Ok(b)) => return SourceAnswer::Bytes(b),
-                        Some(Err(e)) => return SourceAnswer::Error(e),
-                        None => {}
+                    if let Some(a) = Self::read_blob(&l.dir, digest, max) {
+                        return a;
                     }
                 }
                 SourceAnswer::NotFound(format!("{}: blob unknown", f.key))

@@ -69,7 +69,8 @@ pub unsafe extern "C" fn imgverify_free(ptr: *mut u8, len: usize) {
 }
 
 /// Compiles an engine from `{"sources":[{"name","text"}],"options":{}}`.
-/// Returns `{"ok":true,"engine":H,"lints":[…]}` or `{"ok":false,"error":…}`.
+/// Returns `{"ok":true,"engine":H,"lints":[…],"summary":{…}}` or
+/// `{"ok":false,"error":…}`.
 ///
 /// # Safety
 /// `ptr`/`len` must describe a buffer from `imgverify_alloc`.
@@ -79,13 +80,15 @@ pub unsafe extern "C" fn imgverify_engine_new(ptr: *const u8, len: usize) -> u64
     out(match protocol::engine_from_json(bytes) {
         Ok(engine) => {
             let lints = serde_json::to_value(engine.lints()).unwrap_or_default();
+            let summary = serde_json::to_value(engine.summary()).unwrap_or_default();
             let h = with_tables(|t| {
                 let h = t.next;
                 t.next = t.next.wrapping_add(1).max(1);
                 t.engines.insert(h, Arc::new(engine));
                 h
             });
-            serde_json::json!({"ok": true, "engine": h, "lints": lints}).to_string()
+            serde_json::json!({"ok": true, "engine": h, "lints": lints, "summary": summary})
+                .to_string()
         }
         Err(e) => protocol::error_json(&e),
     })

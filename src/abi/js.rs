@@ -34,6 +34,11 @@ impl Engine {
         serde_json::to_string(self.inner.lints()).unwrap_or_default()
     }
 
+    /// Per-policy webhook settings and the fields needing cluster context (JSON).
+    pub fn summary(&self) -> String {
+        serde_json::to_string(&self.inner.summary()).unwrap_or_default()
+    }
+
     /// Starts a session for a request (JSON text).
     pub fn session(&self, request: &str) -> Result<Session, JsError> {
         let r = Request::from_json(request.as_bytes()).map_err(|e| JsError::new(&e.to_string()))?;

@@ -31,7 +31,8 @@ pub struct PutHeader {
     pub kind: String,
     /// Fetch key.
     pub key: String,
-    /// Absent or `ok` for bytes; `not_found`, `unauthorized`, `error` otherwise.
+    /// Absent or `ok` for bytes; `not_found`, `unauthorized`, `error` (transport)
+    /// or `invalid` (unusable bytes) otherwise.
     #[serde(default)]
     pub status: Option<String>,
     /// Failure message.
@@ -46,7 +47,7 @@ pub enum ProtocolError {
     #[error("invalid input: {0}")]
     Input(String),
     /// Unknown status.
-    #[error("unknown status {0:?}: expected ok, not_found, unauthorized or error")]
+    #[error("unknown status {0:?}: expected ok, not_found, unauthorized, error or invalid")]
     Status(String),
     /// Engine construction failed.
     #[error("{0}")]
@@ -75,10 +76,10 @@ pub fn put(session: &mut Session, header: &PutHeader, bytes: &[u8]) -> Result<()
     let msg = || header.message.clone().unwrap_or_default();
     let answer = match header.status.as_deref() {
         None | Some("ok") => Answer::Bytes(bytes.to_vec()),
-        Some("not_found") => Answer::Failure(FailureStatus::NotFound, msg()),
-        Some("unauthorized") => Answer::Failure(FailureStatus::Unauthorized, msg()),
-        Some("error") => Answer::Failure(FailureStatus::Error, msg()),
-        Some(other) => return Err(ProtocolError::Status(other.to_string())),
+        Some(other) => match FailureStatus::parse(other) {
+            Some(status) => Answer::Failure(status, msg()),
+            None => return Err(ProtocolError::Status(other.to_string())),
+        },
     };
     Ok(session.put(kind, &header.key, answer)?)
 }

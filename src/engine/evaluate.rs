@@ -162,8 +162,13 @@ struct Collected {
     pending: bool,
 }
 
-pub(super) fn evaluate(engine: &Engine, req: &Request, store: &super::Store) -> Outcome {
-    let fetcher = Fetcher::new(store);
+pub(super) fn evaluate(
+    engine: &Engine,
+    req: &Request,
+    store: &super::Store,
+    work: &super::work::Work,
+) -> Outcome {
+    let fetcher = Fetcher::new(store, work);
     let meta = meta_of(&req.object);
     let mut c = Collected::default();
     if req.operation != "DELETE" {
@@ -282,7 +287,8 @@ fn evaluate_rule(
     ) {
         Ok(i) => i,
         Err(e) => {
-            push_result(c, RuleStatus::Error, e.to_string(), Vec::new(), action);
+            // The resource caused it: a verification failure, never forgiven by failurePolicy.
+            push_result(c, RuleStatus::Fail, e.to_string(), Vec::new(), action);
             return true;
         }
     };
@@ -291,19 +297,15 @@ fn evaluate_rule(
     for img in &images {
         match &img.info {
             Ok(info) => {
-                let canon = info.to_string();
-                if vs
-                    .iter()
-                    .any(|v| wildcard::matches_any(&v.image_references, &canon))
-                {
+                if vs.iter().any(|v| matches_image(&v.image_references, info)) {
                     collected.push((img, info));
                 }
             }
             Err(e) => {
-                // An image that cannot be parsed cannot be checked: error, naming it.
+                // An image that cannot be parsed cannot be checked: it fails, named.
                 push_result(
                     c,
-                    RuleStatus::Error,
+                    RuleStatus::Fail,
                     format!("invalid image '{}' ({e})", img.value),
                     Vec::new(),
                     action,
@@ -316,9 +318,10 @@ fn evaluate_rule(
         return false;
     }
     if !rule.unsupported.is_empty() {
+        // Not a transport failure: failurePolicy Ignore must not wave it through.
         push_result(
             c,
-            RuleStatus::Error,
+            RuleStatus::Fail,
             format!(
                 "rule uses {}, which this imgverify version does not evaluate; failing closed",
                 rule.unsupported.join(", ")
@@ -340,11 +343,11 @@ fn evaluate_rule(
                     rule.name
                 )
             };
-            if !wildcard::matches_any(&v.image_references, &canon) {
+            if !matches_image(&v.image_references, info) {
                 acc.push(&canon, RuleStatus::Skip, skip_message());
                 continue;
             }
-            if v.has_checks() && wildcard::matches_any(&v.skip_image_references, &canon) {
+            if v.has_checks() && matches_image(&v.skip_image_references, info) {
                 let m = skip_message();
                 c.warnings.push(m.clone());
                 acc.push(&canon, RuleStatus::Skip, m);
@@ -390,7 +393,12 @@ fn evaluate_rule(
                     format!("failed to verify image {canon}: {m}"),
                     None,
                 ),
-                Verdict::Fail(m) | Verdict::Error(m) => (
+                Verdict::Fail(m) => (
+                    RuleStatus::Fail,
+                    format!("failed to update digest: {m}"),
+                    None,
+                ),
+                Verdict::Error(m) => (
                     RuleStatus::Error,
                     format!("failed to update digest: {m}"),
                     None,
@@ -399,9 +407,13 @@ fn evaluate_rule(
             // Digest mutation and the post-mutation canonical name.
             let mut final_canon = canon.clone();
             let mut has_digest = !info.digest.is_empty();
+            // The validating webhook sees the object after mutation: a digest
+            // it lacks there was never patched in.
+            let mutates = req.phase != super::Phase::Validate;
             if let Some(d) = &digest
                 && v.mutate_digest
                 && info.digest.is_empty()
+                && mutates
             {
                 c.digest_patches.insert(
                     img.pointer.clone(),
@@ -411,7 +423,7 @@ fn evaluate_rule(
                 has_digest = true;
             }
             // Without checks or a mutation, only the validate phase speaks.
-            let mutated = v.mutate_digest && info.digest.is_empty();
+            let mutated = v.mutate_digest && info.digest.is_empty() && mutates;
             if v.has_checks() || mutated || status != RuleStatus::Pass {
                 acc.push(&final_canon, status, message.clone());
             }
@@ -444,6 +456,13 @@ fn evaluate_rule(
     } else {
         false
     }
+}
+
+/// Whether any pattern matches any canonical spelling of the image.
+fn matches_image(patterns: &[String], info: &ImageInfo) -> bool {
+    info.match_names()
+        .iter()
+        .any(|name| wildcard::matches_any(patterns, name))
 }
 
 fn record(

@@ -5,6 +5,7 @@
 mod evaluate;
 pub mod store;
 mod verify;
+pub mod work;
 
 pub use store::{Access, Answer, FailureStatus, Fetch, FetchKind, PutError, Store};
 
@@ -115,10 +116,69 @@ impl Engine {
     pub fn lints(&self) -> &[Lint] {
         &self.lints
     }
+
+    /// What a host needs to know about the compiled policies to serve them.
+    pub fn summary(&self) -> EngineSummary {
+        EngineSummary {
+            policies: self
+                .policies
+                .iter()
+                .map(|p| PolicySummary {
+                    name: p.report_name(),
+                    timeout_seconds: p.timeout_seconds,
+                    failure_policy: p.failure_policy,
+                })
+                .collect(),
+            context_needs: self
+                .policies
+                .iter()
+                .flat_map(CompiledPolicy::context_needs)
+                .collect(),
+        }
+    }
+}
+
+/// Webhook settings of one compiled policy.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicySummary {
+    /// Report name (`ns/name` for a namespaced Policy).
+    pub name: String,
+    /// `webhookConfiguration.timeoutSeconds` (default 10).
+    pub timeout_seconds: u32,
+    /// `failurePolicy` (default Fail).
+    pub failure_policy: crate::policy::compiled::FailurePolicy,
+}
+
+/// What the engine tells its host after compiling: per-policy webhook
+/// settings and the fields that need cluster context.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineSummary {
+    /// The policies.
+    pub policies: Vec<PolicySummary>,
+    /// Fields that need namespace labels or user roles from the cluster.
+    pub context_needs: Vec<crate::policy::compiled::ContextNeed>,
 }
 
 fn default_operation() -> String {
     "CREATE".to_string()
+}
+
+/// Which admission phase a request comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Phase {
+    /// Both phases at once (the CLI, background scans): the decision reports
+    /// the resource as the mutating webhook would patch it.
+    #[default]
+    Admission,
+    /// The mutating webhook: digest patches and annotations are planned here.
+    Mutate,
+    /// The validating webhook: it sees the object after mutation, so a planned
+    /// digest patch supplies nothing; `verifyDigest` needs the digest in the
+    /// image itself.
+    Validate,
 }
 
 /// An admission-like request to evaluate.
@@ -142,6 +202,9 @@ pub struct Request {
     /// Evaluation time, RFC 3339 (certificate validity; not used by key checks).
     #[serde(default)]
     pub now: Option<String>,
+    /// The admission phase (default: both).
+    #[serde(default)]
+    pub phase: Phase,
 }
 
 /// Why a request was refused.
@@ -200,6 +263,9 @@ pub struct Session {
     engine: Arc<Engine>,
     request: Request,
     store: Store,
+    work: work::Work,
+    /// Size bounds of the fetches asked for, checked when they are put.
+    expected: std::cell::RefCell<BTreeMap<(FetchKind, String), usize>>,
 }
 
 impl Session {
@@ -209,17 +275,39 @@ impl Session {
             engine,
             request,
             store: Store::default(),
+            work: work::Work::default(),
+            expected: Default::default(),
         }
     }
 
-    /// Adds an answer to a fetch.
+    /// Adds an answer to a fetch; bytes over the size the fetch asked for
+    /// are refused before they are hashed.
     pub fn put(&mut self, kind: FetchKind, key: &str, answer: Answer) -> Result<(), PutError> {
-        self.store.put(kind, key, answer)
+        let max = self
+            .expected
+            .borrow()
+            .get(&(kind, key.to_string()))
+            .copied();
+        self.store.put_limited(kind, key, answer, max)
     }
 
     /// Evaluates with what is stored so far.
     pub fn evaluate(&self) -> Outcome {
-        evaluate::evaluate(&self.engine, &self.request, &self.store)
+        let outcome = evaluate::evaluate(&self.engine, &self.request, &self.store, &self.work);
+        if let Outcome::NeedArtifacts { fetches } = &outcome {
+            let mut expected = self.expected.borrow_mut();
+            for f in fetches {
+                if let Some(max) = f.max_bytes {
+                    expected.insert((f.kind, f.key.clone()), max);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Verification cost spent so far (P-256 equivalents).
+    pub fn verification_cost(&self) -> u32 {
+        self.work.spent()
     }
 
     /// The request.

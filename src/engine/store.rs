@@ -3,7 +3,9 @@
 
 use crate::digest::{Digest, DigestError};
 use crate::limits;
+use crate::oci::{Manifest, ManifestError};
 use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 /// Kinds of fetch a host serves.
@@ -93,6 +95,11 @@ pub struct Fetch {
     /// Credentials hints of the policy entry that needs this.
     #[serde(skip_serializing_if = "Access::is_empty", default)]
     pub access: Access,
+    /// The most bytes the answer may have (a descriptor's size); hosts may
+    /// stop reading past it and answer `invalid`. The store refuses larger
+    /// answers without hashing them.
+    #[serde(rename = "maxBytes", skip_serializing_if = "Option::is_none", default)]
+    pub max_bytes: Option<usize>,
 }
 
 fn repo_ref(registry: &str, repository: &str) -> String {
@@ -110,6 +117,12 @@ impl Fetch {
         self
     }
 
+    /// The same fetch, bounded to `max` bytes.
+    pub fn with_max_bytes(mut self, max: usize) -> Self {
+        self.max_bytes = Some(max);
+        self
+    }
+
     /// A manifest by tag.
     pub fn manifest_by_tag(registry: &str, repository: &str, tag: &str) -> Self {
         Fetch {
@@ -121,6 +134,7 @@ impl Fetch {
             digest: None,
             artifact_type: None,
             access: Access::default(),
+            max_bytes: None,
         }
     }
     /// A digest-addressed manifest or blob.
@@ -134,6 +148,7 @@ impl Fetch {
             digest: Some(digest.to_string()),
             artifact_type: None,
             access: Access::default(),
+            max_bytes: None,
         }
     }
 }
@@ -146,8 +161,26 @@ pub enum FailureStatus {
     NotFound,
     /// 401 / 403.
     Unauthorized,
-    /// Anything else (network, 5xx, timeouts).
+    /// A transport failure: network, 5xx after retries, a deadline. The only
+    /// failure a policy's `failurePolicy: Ignore` may forgive.
     Error,
+    /// The artifact's bytes are unusable: they do not hash to their digest,
+    /// exceed a size limit, or are malformed. A verification failure, never
+    /// forgiven by `failurePolicy`.
+    Invalid,
+}
+
+impl FailureStatus {
+    /// Parses the protocol name (`not_found`, `unauthorized`, `error`, `invalid`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "not_found" => Some(Self::NotFound),
+            "unauthorized" => Some(Self::Unauthorized),
+            "error" => Some(Self::Error),
+            "invalid" => Some(Self::Invalid),
+            _ => None,
+        }
+    }
 }
 
 /// A stored answer.
@@ -194,80 +227,106 @@ pub enum PutError {
         kind: &'static str,
     },
     /// The store is full.
-    #[error("artifact store is full ({0})")]
+    #[error("the admission's artifact store is full ({0})")]
     StoreFull(&'static str),
+}
+
+/// One stored answer with what the engine derives from it once.
+#[derive(Debug, Clone)]
+struct Entry {
+    answer: Answer,
+    /// The sha256 digest of a tag answer's bytes, computed once on `put`.
+    tag_digest: Option<Digest>,
+    /// The bytes parsed as a manifest, on first use.
+    manifest: OnceCell<Result<Manifest, ManifestError>>,
 }
 
 /// Content- and tag-addressed answers for one session.
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    entries: BTreeMap<(FetchKind, String), Answer>,
+    entries: BTreeMap<(FetchKind, String), Entry>,
     bytes: usize,
 }
 
 impl Store {
     /// Adds an answer; digest-addressed bytes are verified first. A mismatch
-    /// or oversize answer is stored as a failure (so evaluation reports it)
-    /// and also returned as an error.
+    /// or oversize answer is stored as an `invalid` failure (so evaluation
+    /// reports it as a verification failure) and also returned as an error.
     pub fn put(&mut self, kind: FetchKind, key: &str, answer: Answer) -> Result<(), PutError> {
-        if self.entries.len() >= limits::MAX_STORE_ENTRIES {
+        self.put_limited(kind, key, answer, None)
+    }
+
+    /// [`Store::put`] with the size the engine expects (a descriptor's): a
+    /// larger answer is refused before it is hashed.
+    pub fn put_limited(
+        &mut self,
+        kind: FetchKind,
+        key: &str,
+        answer: Answer,
+        expected_max: Option<usize>,
+    ) -> Result<(), PutError> {
+        if self.entries.len() >= limits::MAX_STORE_ENTRIES
+            && !self.entries.contains_key(&(kind, key.to_string()))
+        {
             return Err(PutError::StoreFull("too many entries"));
         }
         let mut result = Ok(());
+        let mut refuse = |e: PutError| {
+            let a = Answer::Failure(FailureStatus::Invalid, e.to_string());
+            result = Err(e);
+            a
+        };
+        let limit = expected_max.map_or(kind.max_bytes(), |m| m.min(kind.max_bytes()));
         let answer = match answer {
-            Answer::Bytes(bytes) => {
-                let size = bytes.len();
-                if size > kind.max_bytes() {
-                    let e = PutError::TooLarge {
+            Answer::Bytes(bytes) if bytes.len() > limit => refuse(PutError::TooLarge {
+                key: key.to_string(),
+                size: bytes.len(),
+                limit,
+                kind: kind.as_str(),
+            }),
+            Answer::Bytes(bytes) if self.bytes + bytes.len() > limits::MAX_STORE_BYTES => {
+                refuse(PutError::StoreFull("byte budget exhausted"))
+            }
+            Answer::Bytes(bytes) if matches!(kind, FetchKind::Manifest | FetchKind::Blob) => {
+                let digest = key
+                    .rsplit_once('@')
+                    .map(|(_, d)| d)
+                    .ok_or_else(|| PutError::BadKey {
                         key: key.to_string(),
-                        size,
-                        limit: kind.max_bytes(),
-                        kind: kind.as_str(),
-                    };
-                    let a = Answer::Failure(FailureStatus::Error, e.to_string());
-                    result = Err(e);
-                    a
-                } else if matches!(kind, FetchKind::Manifest | FetchKind::Blob) {
-                    let digest = key
-                        .rsplit_once('@')
-                        .map(|(_, d)| d)
-                        .ok_or_else(|| PutError::BadKey {
+                        error: DigestError::Format(key.to_string()),
+                    })
+                    .and_then(|d| {
+                        Digest::parse(d).map_err(|error| PutError::BadKey {
                             key: key.to_string(),
-                            error: DigestError::Format(key.to_string()),
+                            error,
                         })
-                        .and_then(|d| {
-                            Digest::parse(d).map_err(|error| PutError::BadKey {
-                                key: key.to_string(),
-                                error,
-                            })
-                        })?;
-                    match digest.verify(&bytes) {
-                        Ok(()) => Answer::Bytes(bytes),
-                        Err(error) => {
-                            let a = Answer::Failure(FailureStatus::Error, error.to_string());
-                            result = Err(PutError::DigestMismatch {
-                                key: key.to_string(),
-                                error,
-                            });
-                            a
-                        }
-                    }
-                } else {
-                    Answer::Bytes(bytes)
+                    })?;
+                match digest.verify(&bytes) {
+                    Ok(()) => Answer::Bytes(bytes),
+                    Err(error) => refuse(PutError::DigestMismatch {
+                        key: key.to_string(),
+                        error,
+                    }),
                 }
             }
-            f => f,
+            other => other,
         };
         let add = match &answer {
             Answer::Bytes(b) => b.len(),
             Answer::Failure(_, m) => m.len(),
         };
-        if self.bytes + add > limits::MAX_STORE_BYTES {
-            return Err(PutError::StoreFull("byte budget exhausted"));
-        }
         self.bytes += add;
-        if let Some(old) = self.entries.insert((kind, key.to_string()), answer) {
-            self.bytes -= match old {
+        let tag_digest = match (&answer, kind) {
+            (Answer::Bytes(b), FetchKind::ManifestByTag) => Some(Digest::sha256_of(b)),
+            _ => None,
+        };
+        let entry = Entry {
+            answer,
+            tag_digest,
+            manifest: OnceCell::new(),
+        };
+        if let Some(old) = self.entries.insert((kind, key.to_string()), entry) {
+            self.bytes -= match old.answer {
                 Answer::Bytes(b) => b.len(),
                 Answer::Failure(_, m) => m.len(),
             };
@@ -277,7 +336,32 @@ impl Store {
 
     /// Looks an answer up.
     pub fn get(&self, kind: FetchKind, key: &str) -> Option<&Answer> {
+        self.entry(kind, key).map(|e| &e.answer)
+    }
+
+    fn entry(&self, kind: FetchKind, key: &str) -> Option<&Entry> {
         self.entries.get(&(kind, key.to_string()))
+    }
+
+    /// The sha256 digest of a `manifest_by_tag` answer's bytes (hashed once, on `put`).
+    pub fn tag_digest(&self, key: &str) -> Option<&Digest> {
+        self.entry(FetchKind::ManifestByTag, key)?
+            .tag_digest
+            .as_ref()
+    }
+
+    /// A stored answer's bytes parsed as a manifest (parsed once, on first use).
+    pub fn manifest(&self, kind: FetchKind, key: &str) -> Option<&Result<Manifest, ManifestError>> {
+        let e = self.entry(kind, key)?;
+        let Answer::Bytes(b) = &e.answer else {
+            return None;
+        };
+        Some(e.manifest.get_or_init(|| Manifest::parse(b)))
+    }
+
+    /// Bytes held (answers and failure messages).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Number of stored answers.

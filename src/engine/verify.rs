@@ -2,9 +2,10 @@
 //! attestors, and cosign key-based signatures fetched through the store.
 
 use super::store::{Answer, FailureStatus, Fetch, FetchKind, Store};
+use super::work::{CheckKey, Work};
 use crate::digest::Digest;
 use crate::limits;
-use crate::oci::Manifest;
+use crate::oci::{Manifest, ManifestError};
 use crate::policy::compiled::{
     AttestorEntry, AttestorKind, AttestorSet, KeyAttestor, Verification,
 };
@@ -15,35 +16,97 @@ use crate::sigstore::trusted_root::LogKey;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-/// Store lookups that record what is missing.
+/// Store lookups that record what is missing, and the session's verification work.
 pub(super) struct Fetcher<'a> {
     store: &'a Store,
+    pub(super) work: &'a Work,
     needs: RefCell<BTreeSet<Fetch>>,
 }
 
 /// A lookup result.
-pub(super) enum Got<'a> {
-    Bytes(&'a [u8]),
-    Failed(FailureStatus, &'a str),
+pub(super) enum Got<T> {
+    Bytes(T),
+    Failed(FailureStatus, String),
     Pending,
 }
 
 impl<'a> Fetcher<'a> {
-    pub(super) fn new(store: &'a Store) -> Self {
+    pub(super) fn new(store: &'a Store, work: &'a Work) -> Self {
         Fetcher {
             store,
+            work,
             needs: RefCell::new(BTreeSet::new()),
         }
     }
 
-    pub(super) fn get(&self, f: Fetch) -> Got<'a> {
+    /// The stored answer, or `Pending` (and the fetch recorded as needed).
+    /// Past the session's artifact budget (count or bytes) a new fetch fails
+    /// verification instead: the evaluation always ends in a decision.
+    pub(super) fn get(&self, f: Fetch) -> Got<&'a [u8]> {
         match self.store.get(f.kind, &f.key) {
             Some(Answer::Bytes(b)) => Got::Bytes(b),
-            Some(Answer::Failure(s, m)) => Got::Failed(*s, m),
+            Some(Answer::Failure(s, m)) => Got::Failed(*s, m.clone()),
             None => {
-                self.needs.borrow_mut().insert(f);
+                let mut needs = self.needs.borrow_mut();
+                if !needs.contains(&f) {
+                    if self.store.len() + needs.len() >= limits::MAX_STORE_ENTRIES {
+                        return Got::Failed(
+                            FailureStatus::Invalid,
+                            format!(
+                                "{}: this admission needs more than {} artifacts",
+                                f.key,
+                                limits::MAX_STORE_ENTRIES
+                            ),
+                        );
+                    }
+                    if self.store.bytes() >= limits::MAX_STORE_BYTES {
+                        return Got::Failed(
+                            FailureStatus::Invalid,
+                            format!(
+                                "{}: this admission's artifacts exceed {} MiB",
+                                f.key,
+                                limits::MAX_STORE_BYTES >> 20
+                            ),
+                        );
+                    }
+                }
+                needs.insert(f);
                 Got::Pending
             }
+        }
+    }
+
+    /// The digest of a tag's manifest bytes (hashed once when stored).
+    pub(super) fn tag_digest(&self, f: Fetch) -> Got<Digest> {
+        let key = f.key.clone();
+        match self.get(f) {
+            Got::Bytes(b) => Got::Bytes(
+                self.store
+                    .tag_digest(&key)
+                    .cloned()
+                    .unwrap_or_else(|| Digest::sha256_of(b)),
+            ),
+            Got::Failed(s, m) => Got::Failed(s, m),
+            Got::Pending => Got::Pending,
+        }
+    }
+
+    /// The digest of a stored tag answer, if it is stored.
+    pub(super) fn store_tag_digest(&self, key: &str) -> Option<&'a Digest> {
+        self.store.tag_digest(key)
+    }
+
+    /// A stored answer parsed as a manifest (parsed once per session).
+    pub(super) fn manifest(&self, f: Fetch) -> Got<Result<&'a Manifest, ManifestError>> {
+        let (kind, key) = (f.kind, f.key.clone());
+        match self.get(f) {
+            Got::Bytes(_) => match self.store.manifest(kind, &key) {
+                Some(Ok(m)) => Got::Bytes(Ok(m)),
+                Some(Err(e)) => Got::Bytes(Err(e.clone())),
+                None => Got::Failed(FailureStatus::Error, format!("{key}: not stored")),
+            },
+            Got::Failed(s, m) => Got::Failed(s, m),
+            Got::Pending => Got::Pending,
         }
     }
 
@@ -56,11 +119,24 @@ impl<'a> Fetcher<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Verdict<T> {
     Ok(T),
-    /// Verification failed (message).
+    /// Verification failed (message): anything the resource, the artifacts'
+    /// bytes or the policy's unsupported features caused.
     Fail(String),
-    /// Could not be evaluated: network or unsupported (message).
+    /// A transport failure or deadline (message): the only outcome a
+    /// `failurePolicy: Ignore` may forgive.
     Error(String),
     Pending,
+}
+
+/// Maps a failed fetch to a verdict: transport failures are errors, every
+/// other failure (not found, refused, unusable bytes) fails verification.
+fn failed<T>(status: FailureStatus, message: String) -> Verdict<T> {
+    match status {
+        FailureStatus::Error => Verdict::Error(message),
+        FailureStatus::NotFound | FailureStatus::Unauthorized | FailureStatus::Invalid => {
+            Verdict::Fail(message)
+        }
+    }
 }
 
 /// Resolves the digest of a tagged image from its manifest bytes.
@@ -72,17 +148,18 @@ pub(super) fn resolve_digest(
     if let Some(d) = info.parsed_digest() {
         return Verdict::Ok(d);
     }
-    match f.get(Fetch::manifest_by_tag(&info.registry, &info.path, &info.tag).with_access(access)) {
-        Got::Bytes(b) => Verdict::Ok(Digest::sha256_of(b)),
+    match f.tag_digest(
+        Fetch::manifest_by_tag(&info.registry, &info.path, &info.tag).with_access(access),
+    ) {
+        Got::Bytes(d) => Verdict::Ok(d),
         Got::Pending => Verdict::Pending,
-        Got::Failed(FailureStatus::Error, m) => Verdict::Error(format!(
-            "failed to resolve digest of {}: {m}",
-            info.reference_with_tag()
-        )),
-        Got::Failed(_, m) => Verdict::Fail(format!(
-            "failed to resolve digest of {}: {m}",
-            info.reference_with_tag()
-        )),
+        Got::Failed(s, m) => failed(
+            s,
+            format!(
+                "failed to resolve digest of {}: {m}",
+                info.reference_with_tag()
+            ),
+        ),
     }
 }
 
@@ -145,14 +222,14 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
 fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
     match &entry.kind {
         AttestorKind::Key(k) => verify_key(ctx, entry, k),
-        AttestorKind::KeyUnavailable(what) => Verdict::Error(format!(
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
         )),
         AttestorKind::Certificates(_) => {
-            Verdict::Error("certificate attestors are not supported by this engine version".into())
+            Verdict::Fail("certificate attestors are not supported by this engine version".into())
         }
         AttestorKind::Keyless(_) => {
-            Verdict::Error("keyless attestors are not supported by this engine version".into())
+            Verdict::Fail("keyless attestors are not supported by this engine version".into())
         }
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
@@ -173,7 +250,10 @@ fn signature_repository(
             let parsed = ParsedReference::parse(repo)
                 .map_err(|e| format!("invalid signature repository {repo:?}: {e}"))?;
             Ok((
-                parsed.domain.unwrap_or_else(|| ctx.image.registry.clone()),
+                parsed
+                    .domain
+                    .map(|d| crate::reference::canonical_registry(&d))
+                    .unwrap_or_else(|| ctx.image.registry.clone()),
                 parsed.path,
             ))
         }
@@ -186,10 +266,16 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         Err(m) => return Verdict::Fail(m),
     };
     let tag = format!("{}.sig", ctx.digest.tag_stem());
-    let manifest_bytes = match ctx.fetcher.get(
-        Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access),
-    ) {
-        Got::Bytes(b) => b,
+    let sig_fetch =
+        Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access);
+    let sig_key = sig_fetch.key.clone();
+    let manifest = match ctx.fetcher.manifest(sig_fetch) {
+        Got::Bytes(Ok(m)) => m,
+        Got::Bytes(Err(e)) => {
+            return Verdict::Fail(format!(
+                "signature manifest {registry}/{repository}:{tag}: {e}"
+            ));
+        }
         Got::Pending => return Verdict::Pending,
         Got::Failed(FailureStatus::NotFound, _) => {
             return Verdict::Fail("no signatures found".into());
@@ -199,18 +285,11 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
                 "fetching signatures {registry}/{repository}:{tag}: unauthorized: {m}"
             ));
         }
-        Got::Failed(FailureStatus::Error, m) => {
-            return Verdict::Error(format!(
-                "fetching signatures {registry}/{repository}:{tag}: {m}"
-            ));
-        }
-    };
-    let manifest = match Manifest::parse(manifest_bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            return Verdict::Fail(format!(
-                "signature manifest {registry}/{repository}:{tag}: {e}"
-            ));
+        Got::Failed(s, m) => {
+            return failed(
+                s,
+                format!("fetching signatures {registry}/{repository}:{tag}: {m}"),
+            );
         }
     };
     if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
@@ -236,15 +315,21 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         hash: k.hash,
         tlog_keys: tlog_keys.as_deref(),
     };
+    let manifest_digest = ctx
+        .fetcher
+        .store_tag_digest(&sig_key)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let cost = k.key.cosign_check_cost(k.hash);
     let mut pending = false;
+    let mut transport_error = false;
     let mut seen_layers = 0usize;
     let mut verified = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    for layer in manifest
-        .layers
-        .iter()
-        .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
-    {
+    for (index, layer) in manifest.layers.iter().enumerate() {
+        if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
+            continue;
+        }
         seen_layers += 1;
         let digest = match layer.parsed_digest() {
             Ok(d) => d,
@@ -253,16 +338,59 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
                 continue;
             }
         };
+        let Some(size) = usize::try_from(layer.size)
+            .ok()
+            .filter(|n| *n <= limits::MAX_SIGNATURE_PAYLOAD_BYTES)
+        else {
+            errors.push(format!(
+                "layer {digest}: signature payload of {} bytes is outside 0..={}",
+                layer.size,
+                limits::MAX_SIGNATURE_PAYLOAD_BYTES
+            ));
+            continue;
+        };
         match ctx.fetcher.get(
             Fetch::by_digest(FetchKind::Blob, &registry, &repository, &digest)
-                .with_access(&ctx.verification.access),
+                .with_access(&ctx.verification.access)
+                .with_max_bytes(size),
         ) {
             Got::Pending => pending = true,
-            Got::Failed(_, m) => errors.push(format!("layer {digest}: {m}")),
+            Got::Failed(s, m) => {
+                transport_error |= s == FailureStatus::Error;
+                errors.push(format!("layer {digest}: {m}"));
+            }
+            Got::Bytes(payload) if payload.len() != size => {
+                errors.push(format!(
+                    "layer {digest}: payload is {} bytes, its descriptor says {size}",
+                    payload.len()
+                ));
+            }
             Got::Bytes(payload) => {
-                match cosign::verify_layer(payload, &layer.annotations, ctx.digest, &check) {
-                    Ok(v) => verified.push(v),
-                    Err(e) => errors.push(e.to_string()),
+                let key = CheckKey {
+                    manifest: manifest_digest.clone(),
+                    layer: index,
+                    image: ctx.digest.to_string(),
+                    key: format!("{}/{:?}", k.fingerprint, k.hash),
+                    tlog: k.tlog.id.clone(),
+                };
+                let checked = ctx.fetcher.work.check(key, cost, || {
+                    cosign::verify_layer(payload, &layer.annotations, ctx.digest, &check)
+                });
+                match checked {
+                    Ok(Ok(v)) => {
+                        verified.push(v);
+                        // One good signature is enough unless annotations must match.
+                        if entry.annotations.is_empty() {
+                            break;
+                        }
+                    }
+                    Ok(Err(e)) => errors.push(e.to_string()),
+                    Err(_) => {
+                        return Verdict::Fail(format!(
+                            "verification work limit reached: this admission needs more than {} P-256-equivalent signature checks",
+                            limits::MAX_VERIFICATION_COST
+                        ));
+                    }
                 }
             }
         }
@@ -275,7 +403,13 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
     }
     if verified.is_empty() {
         errors.dedup();
-        return Verdict::Fail(format!("no matching signatures: {}", errors.join("; ")));
+        let message = format!("no matching signatures: {}", errors.join("; "));
+        // A signature that could not be fetched might have verified.
+        return if transport_error {
+            Verdict::Error(message)
+        } else {
+            Verdict::Fail(message)
+        };
     }
     if !entry.annotations.is_empty()
         && !verified

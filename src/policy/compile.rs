@@ -86,6 +86,16 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
         let label = format!("{} {kind}/{name}", d.origin);
         match (api, kind) {
             ("kyverno.io/v1" | "kyverno.io/v2beta1", "ClusterPolicy" | "Policy") => {}
+            (_, "ClusterPolicy" | "Policy") => {
+                out.lints.push(Lint {
+                    document: label,
+                    path: "apiVersion".into(),
+                    message: format!(
+                        "unknown apiVersion {api:?} for {kind}: expected kyverno.io/v1 or kyverno.io/v2beta1; this document is ignored and enforces nothing"
+                    ),
+                });
+                continue;
+            }
             (_, "ImageValidatingPolicy" | "ClusterImageValidatingPolicy") => {
                 out.lints.push(Lint {
                     document: label,
@@ -251,7 +261,7 @@ fn compile_policy(ctx: &mut Ctx, doc: &PolicyDocument, origin: &str) -> Option<C
         {
             has_generate_or_json6902 = true;
         }
-        if let Some(rule) = compile_rule(ctx, &path, r, action) {
+        if let Some(rule) = compile_rule(ctx, &path, r, action, spec.background.unwrap_or(true)) {
             rules.push(rule);
         }
     }
@@ -296,11 +306,80 @@ fn match_is_empty(m: &model::MatchResources) -> bool {
         && m.cluster_roles.as_ref().is_none_or(Vec::is_empty)
 }
 
+/// The filters of a match/exclude block with their field paths.
+fn filters_of(block: &str, m: &model::MatchResources) -> Vec<(String, model::ResourceFilter)> {
+    let list = |name: &str, v: &Option<Vec<model::ResourceFilter>>| {
+        v.iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, f)| (format!("{block}.{name}[{i}]"), f.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut out = list("any", &m.any);
+    out.extend(list("all", &m.all));
+    if out.is_empty() {
+        out.push((
+            block.to_string(),
+            model::ResourceFilter {
+                resources: m.resources.clone(),
+                subjects: m.subjects.clone(),
+                roles: m.roles.clone(),
+                cluster_roles: m.cluster_roles.clone(),
+            },
+        ));
+    }
+    out
+}
+
+/// Kyverno's checks on match/exclude filters, plus lints for filters that
+/// silently do nothing.
+fn check_filters(ctx: &mut Ctx, path: &str, r: &model::Rule, background: bool) {
+    for (p, f) in filters_of("match", &r.match_resources) {
+        if f.resources
+            .as_ref()
+            .is_none_or(crate::policy::matching::description_is_empty)
+        {
+            ctx.err(
+                format!("{path}.{p}.resources"),
+                "match resources not specified",
+            );
+        }
+        if background && crate::policy::matching::has_user_clauses(&f) {
+            ctx.lint(
+                format!("{path}.{p}"),
+                "subjects/roles/clusterRoles are ignored without admission user info (apply, test, background scans); Kyverno rejects them unless spec.background is false",
+            );
+        }
+    }
+    if let Some(ex) = &r.exclude {
+        let exclude_set = ex.any.is_some()
+            || ex.all.is_some()
+            || ex.resources.is_some()
+            || ex.subjects.is_some()
+            || ex.roles.is_some()
+            || ex.cluster_roles.is_some();
+        for (p, f) in filters_of("exclude", ex) {
+            if exclude_set && crate::policy::matching::filter_is_empty(&f) {
+                ctx.lint(
+                    format!("{path}.{p}"),
+                    "empty exclude filter excludes nothing; remove it or give it resources or subjects",
+                );
+            } else if background && crate::policy::matching::has_user_clauses(&f) {
+                ctx.lint(
+                    format!("{path}.{p}"),
+                    "subjects/roles/clusterRoles never exclude without admission user info (apply, test, background scans); Kyverno rejects them unless spec.background is false",
+                );
+            }
+        }
+    }
+}
+
 fn compile_rule(
     ctx: &mut Ctx,
     path: &str,
     r: &model::Rule,
     policy_action: Action,
+    background: bool,
 ) -> Option<CompiledRule> {
     if r.name.is_empty() {
         ctx.err(format!("{path}.name"), "a rule name is required");
@@ -313,6 +392,8 @@ fn compile_rule(
     }
     if match_is_empty(&r.match_resources) {
         ctx.err(format!("{path}.match"), "match cannot be empty");
+    } else {
+        check_filters(ctx, path, r, background);
     }
     let mut unsupported = Vec::new();
     if r.context.as_ref().is_some_and(|c| !c.is_null()) {
@@ -323,6 +404,12 @@ fn compile_rule(
     }
     let body = match (&r.verify_images, &r.validate, &r.mutate, &r.generate) {
         (Some(v), _, _, _) => {
+            if v.is_empty() {
+                ctx.lint(
+                    format!("{path}.verifyImages"),
+                    "verifyImages is empty: this rule verifies nothing",
+                );
+            }
             let mut out = Vec::new();
             for (j, e) in v.iter().enumerate() {
                 let p = format!("{path}.verifyImages[{j}]");
@@ -747,6 +834,7 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
     for (i, p) in pems.iter().enumerate() {
         match PublicKey::from_pem(p) {
             Ok(key) => out.push(AttestorKind::Key(Box::new(KeyAttestor {
+                fingerprint: key_fingerprint(&key),
                 key: Arc::new(key),
                 hash,
                 tlog: tlog.clone(),
@@ -760,11 +848,22 @@ fn compile_keys(ctx: &mut Ctx, path: &str, k: &model::StaticKeyAttestor) -> Vec<
     out
 }
 
+/// Hex SHA-256 of a key's SPKI DER.
+fn key_fingerprint(key: &PublicKey) -> String {
+    use sha2::Digest as _;
+    let der = key.to_spki_der().unwrap_or_default();
+    sha2::Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPolicy {
     let Some(r) = r else {
         return TlogPolicy {
             ignore: false,
             keys: None,
+            id: "root".into(),
         };
     };
     let ignore = r.ignore_tlog.unwrap_or(false);
@@ -799,5 +898,16 @@ fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPoli
             Some(keys)
         }
     };
-    TlogPolicy { ignore, keys }
+    let id = match (&keys, ignore) {
+        (_, true) => "ignore".to_string(),
+        (None, false) => "root".to_string(),
+        (Some(k), false) => format!(
+            "keys:{}",
+            k.iter()
+                .map(|k| key_fingerprint(k))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    TlogPolicy { ignore, keys, id }
 }

@@ -229,6 +229,8 @@ impl AttestorKind {
 pub struct KeyAttestor {
     /// The key.
     pub key: Arc<PublicKey>,
+    /// Hex SHA-256 of the key's SPKI (identifies it in the check memo).
+    pub fingerprint: String,
     /// Hash for ECDSA/RSA.
     pub hash: HashAlgorithm,
     /// Transparency log requirement.
@@ -242,4 +244,97 @@ pub struct TlogPolicy {
     pub ignore: bool,
     /// Keys from `rekor.pubkey`; `None` uses the engine's trusted root.
     pub keys: Option<Vec<Arc<PublicKey>>>,
+    /// Identifies the requirement in the check memo: `ignore`, `root`, or
+    /// `keys:` and the keys' SPKI fingerprints.
+    pub id: String,
+}
+
+/// Cluster context a policy needs that the admission request itself lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContextKind {
+    /// Labels of the resource's namespace (`namespaceSelector`).
+    NamespaceLabels,
+    /// The requesting user's roles and cluster roles (`roles`, `clusterRoles`).
+    UserRoles,
+}
+
+/// One field of a policy that needs cluster context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextNeed {
+    /// Policy (report name).
+    pub policy: String,
+    /// Rule, or empty for a policy-level field.
+    pub rule: String,
+    /// Field path within the rule or policy.
+    pub field: String,
+    /// What it needs.
+    pub kind: ContextKind,
+}
+
+impl CompiledPolicy {
+    /// Every field that needs namespace labels or user roles from the cluster.
+    pub fn context_needs(&self) -> Vec<ContextNeed> {
+        let mut out = Vec::new();
+        let mut need = |rule: &str, field: String, kind: ContextKind| {
+            out.push(ContextNeed {
+                policy: self.report_name(),
+                rule: rule.to_string(),
+                field,
+                kind,
+            })
+        };
+        for (i, o) in self.overrides.iter().enumerate() {
+            if o.namespace_selector.is_some() {
+                need(
+                    "",
+                    format!("spec.validationFailureActionOverrides[{i}].namespaceSelector"),
+                    ContextKind::NamespaceLabels,
+                );
+            }
+        }
+        for r in &self.rules {
+            let blocks = [
+                ("match", Some(&r.match_resources)),
+                ("exclude", r.exclude.as_ref()),
+            ];
+            for (name, block) in blocks {
+                let Some(m) = block else { continue };
+                let mut filters: Vec<(String, super::model::ResourceFilter)> = Vec::new();
+                for (list, v) in [("any", &m.any), ("all", &m.all)] {
+                    for (i, f) in v.iter().flatten().enumerate() {
+                        filters.push((format!("{name}.{list}[{i}]"), f.clone()));
+                    }
+                }
+                filters.push((
+                    name.to_string(),
+                    super::model::ResourceFilter {
+                        resources: m.resources.clone(),
+                        subjects: None,
+                        roles: m.roles.clone(),
+                        cluster_roles: m.cluster_roles.clone(),
+                    },
+                ));
+                for (path, f) in filters {
+                    if f.resources
+                        .as_ref()
+                        .is_some_and(|d| d.namespace_selector.is_some())
+                    {
+                        need(
+                            &r.name,
+                            format!("{path}.resources.namespaceSelector"),
+                            ContextKind::NamespaceLabels,
+                        );
+                    }
+                    for (field, v) in [("roles", &f.roles), ("clusterRoles", &f.cluster_roles)] {
+                        if v.as_ref().is_some_and(|v| !v.is_empty()) {
+                            need(&r.name, format!("{path}.{field}"), ContextKind::UserRoles);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
 }

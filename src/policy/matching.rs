@@ -50,33 +50,28 @@ pub struct MatchTarget<'a> {
 
 /// Whether a `match` block selects the target.
 pub fn matches_block(m: &MatchResources, t: &MatchTarget) -> bool {
-    if let Some(any) = m.any.as_ref().filter(|a| !a.is_empty()) {
-        return any.iter().any(|f| filter_matches(f, t));
-    }
-    if let Some(all) = m.all.as_ref().filter(|a| !a.is_empty()) {
-        return all.iter().all(|f| filter_matches(f, t));
-    }
-    filter_matches(&flat_filter(m), t)
+    any_all_or_flat(m, |f| filter_matches(f, t, Block::Match))
 }
 
 /// Whether an `exclude` block excludes the target.
 pub fn excluded_by(m: &MatchResources, t: &MatchTarget) -> bool {
+    any_all_or_flat(m, |f| filter_matches(f, t, Block::Exclude))
+}
+
+fn any_all_or_flat(m: &MatchResources, matches: impl Fn(&ResourceFilter) -> bool) -> bool {
     if let Some(any) = m.any.as_ref().filter(|a| !a.is_empty()) {
-        return any.iter().any(|f| filter_matches(f, t));
+        return any.iter().any(matches);
     }
     if let Some(all) = m.all.as_ref().filter(|a| !a.is_empty()) {
-        return all.iter().all(|f| filter_matches(f, t));
+        return all.iter().all(matches);
     }
-    let f = flat_filter(m);
-    let empty_resources = f
-        .resources
-        .as_ref()
-        .is_none_or(|r| *r == ResourceDescription::default());
-    if empty_resources && f.subjects.is_none() && f.roles.is_none() && f.cluster_roles.is_none() {
-        // An empty exclude block excludes nothing.
-        return false;
-    }
-    filter_matches(&f, t)
+    matches(&flat_filter(m))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Match,
+    Exclude,
 }
 
 fn flat_filter(m: &MatchResources) -> ResourceFilter {
@@ -88,14 +83,57 @@ fn flat_filter(m: &MatchResources) -> ResourceFilter {
     }
 }
 
-fn filter_matches(f: &ResourceFilter, t: &MatchTarget) -> bool {
-    if let Some(d) = &f.resources
+/// Whether a resource description constrains nothing (Kyverno's `IsEmpty`).
+pub fn description_is_empty(d: &ResourceDescription) -> bool {
+    d.kinds.as_ref().is_none_or(Vec::is_empty)
+        && d.name.as_deref().is_none_or(str::is_empty)
+        && d.names.as_ref().is_none_or(Vec::is_empty)
+        && d.namespaces.as_ref().is_none_or(Vec::is_empty)
+        && d.annotations.as_ref().is_none_or(BTreeMap::is_empty)
+        && d.selector.is_none()
+        && d.namespace_selector.is_none()
+        && d.operations.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Whether a filter names subjects, roles or cluster roles.
+pub fn has_user_clauses(f: &ResourceFilter) -> bool {
+    f.subjects.as_ref().is_some_and(|s| !s.is_empty())
+        || f.roles.as_ref().is_some_and(|r| !r.is_empty())
+        || f.cluster_roles.as_ref().is_some_and(|r| !r.is_empty())
+}
+
+/// Whether a filter constrains nothing at all.
+pub fn filter_is_empty(f: &ResourceFilter) -> bool {
+    f.resources.as_ref().is_none_or(description_is_empty) && !has_user_clauses(f)
+}
+
+/// One filter, as Kyverno evaluates it:
+/// - an empty filter matches nothing (`match cannot be empty`; an empty
+///   exclude excludes nothing);
+/// - without user info (`apply`, `test`, background scans) a `match` filter's
+///   subjects/roles are dropped, while an `exclude` filter's are checked
+///   against nobody and so never exclude;
+/// - roles, cluster roles and subjects are ANDed.
+fn filter_matches(f: &ResourceFilter, t: &MatchTarget, block: Block) -> bool {
+    static NOBODY: UserInfo = UserInfo {
+        username: String::new(),
+        groups: Vec::new(),
+        roles: Vec::new(),
+        cluster_roles: Vec::new(),
+    };
+    let user = t.user.filter(|u| **u != NOBODY);
+    let check_user = has_user_clauses(f) && (user.is_some() || block == Block::Exclude);
+    let resources = f.resources.as_ref().filter(|d| !description_is_empty(d));
+    if resources.is_none() && !check_user {
+        return false;
+    }
+    if let Some(d) = resources
         && !description_matches(d, t)
     {
         return false;
     }
-    // User info is only checked when the request carries it.
-    if let Some(u) = t.user {
+    if check_user {
+        let u = user.unwrap_or(&NOBODY);
         if let Some(roles) = f.roles.as_ref().filter(|r| !r.is_empty())
             && !roles.iter().any(|r| u.roles.contains(r))
         {

@@ -67,9 +67,10 @@ fn main() {
     let mut inst = runner.instantiate().expect("instantiate");
     let sources =
         serde_json::json!({"sources": [{"name": policy[0].name, "text": policy[0].text}]});
-    let (engine, _) = inst
+    let engine = inst
         .engine_new(&serde_json::to_vec(&sources).unwrap_or_default())
-        .expect("engine");
+        .expect("engine")
+        .engine;
     let check = inst.decide(engine, &request, &source).expect("decide");
     assert!(check.allowed, "bench image must verify");
     let t = Instant::now();

@@ -27,6 +27,8 @@ pub struct CacheConfig {
     pub tag_ttl_seconds: u64,
     /// Most tag and referrer answers kept.
     pub tag_entries: usize,
+    /// Byte budget of the tag and referrer answers kept.
+    pub tag_bytes: usize,
 }
 
 impl Default for CacheConfig {
@@ -36,6 +38,7 @@ impl Default for CacheConfig {
             dir: None,
             tag_ttl_seconds: 30,
             tag_entries: 10_000,
+            tag_bytes: 32 * 1024 * 1024,
         }
     }
 }

@@ -17,13 +17,38 @@ use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// The `Accept` list for manifests: OCI and Docker manifests and indexes.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Redirects are followed only to `http(s)`, never from `https` down to
+/// `http`, and at most [`MAX_REDIRECTS`] times.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let to = attempt.url().scheme().to_string();
+        let from = attempt
+            .previous()
+            .last()
+            .map(|u| u.scheme().to_string())
+            .unwrap_or_default();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if to != "https" && to != "http" {
+            attempt.error(format!("redirect to a {to}: URL refused"))
+        } else if from == "https" && to == "http" {
+            attempt.error("redirect from https to plain http refused")
+        } else {
+            attempt.follow()
+        }
+    })
+}
 
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
@@ -35,6 +60,8 @@ pub struct RegistryClient {
     credentials: Credentials,
     tokens: Mutex<TokenCache>,
     schemes: Mutex<HashMap<String, &'static str>>,
+    /// Registries known to take basic credentials: sent with the first request.
+    basic_registries: Mutex<HashSet<String>>,
     permits: Semaphore,
     metrics: Metrics,
 }
@@ -94,7 +121,7 @@ impl RegistryClient {
     /// Builds a client; CA files and credential files are read now.
     pub fn new(config: RegistryConfig, metrics: Metrics) -> Result<Self, String> {
         let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(redirect_policy())
             .timeout(Duration::from_secs(config.request_timeout_seconds.max(1)))
             .connect_timeout(Duration::from_secs(
                 config.request_timeout_seconds.clamp(1, 10),
@@ -120,6 +147,7 @@ impl RegistryClient {
             credentials,
             tokens: Mutex::new(HashMap::new()),
             schemes: Mutex::new(HashMap::new()),
+            basic_registries: Mutex::new(HashSet::new()),
             config,
             metrics,
         })
@@ -182,7 +210,9 @@ impl RegistryClient {
                     repo: &repo,
                     url: &url,
                     accept: None,
-                    max: limits::MAX_BLOB_BYTES,
+                    max: f
+                        .max_bytes
+                        .map_or(limits::MAX_BLOB_BYTES, |m| m.min(limits::MAX_BLOB_BYTES)),
                     access: &f.access,
                 })
                 .await
@@ -284,7 +314,9 @@ impl RegistryClient {
             max,
             access,
         } = *r;
-        let mut auth_header = self.cached_token(registry, repo, access);
+        let mut auth_header = self
+            .cached_token(registry, repo, access)
+            .or_else(|| self.preemptive_basic(registry, access));
         let mut challenged = false;
         loop {
             let mut req = self.http.get(url);
@@ -328,16 +360,19 @@ impl RegistryClient {
             return match status {
                 s if s.is_success() => match read_limited(resp, max).await {
                     Ok(bytes) => Outcome::Done(SourceAnswer::Bytes(bytes)),
-                    Err(e) => Outcome::Done(SourceAnswer::Error(format!("{url}: {e}"))),
+                    Err(ReadError::TooLarge(m)) => {
+                        Outcome::Done(SourceAnswer::Invalid(format!("{url}: {m}")))
+                    }
+                    Err(ReadError::Transport(m)) => Outcome::Retry(None, m),
                 },
                 StatusCode::NOT_FOUND => Outcome::Done(SourceAnswer::NotFound(format!(
-                    "{url}: {}",
-                    body_snippet(resp).await
+                    "{url}: {status}{}",
+                    oci_error_codes(resp).await
                 ))),
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     Outcome::Done(SourceAnswer::Unauthorized(format!(
-                        "{url}: {status}: {}",
-                        body_snippet(resp).await
+                        "{url}: {status}{}",
+                        oci_error_codes(resp).await
                     )))
                 }
                 s if s == StatusCode::TOO_MANY_REQUESTS
@@ -348,11 +383,22 @@ impl RegistryClient {
                     Outcome::Retry(after, format!("{status}"))
                 }
                 s => Outcome::Done(SourceAnswer::Error(format!(
-                    "{url}: {s}: {}",
-                    body_snippet(resp).await
+                    "{url}: {s}{}",
+                    oci_error_codes(resp).await
                 ))),
             };
         }
+    }
+
+    /// Basic credentials for a registry already known to want them, so a
+    /// repeat request costs no 401 round trip.
+    fn preemptive_basic(&self, registry: &str, access: &Access) -> Option<String> {
+        if !self.basic_registries.lock().ok()?.contains(registry) {
+            return None;
+        }
+        self.credentials
+            .lookup_with(registry, &access.secrets)
+            .map(|c| basic(&c))
     }
 
     fn cached_token(&self, registry: &str, repo: &str, access: &Access) -> Option<String> {
@@ -370,11 +416,21 @@ impl RegistryClient {
         access: &Access,
     ) -> Result<Option<String>, String> {
         let cred = self.credentials.lookup_with(registry, &access.secrets);
+        let remember_basic = || {
+            if let Ok(mut m) = self.basic_registries.lock() {
+                m.insert(registry.to_string());
+            }
+        };
         let Some(ch) = challenge else {
             return Ok(cred.map(|c| basic(&c)));
         };
         match ch.scheme.as_str() {
-            "basic" => Ok(cred.map(|c| basic(&c))),
+            "basic" => {
+                if cred.is_some() {
+                    remember_basic();
+                }
+                Ok(cred.map(|c| basic(&c)))
+            }
             "bearer" => {
                 let realm = ch
                     .params
@@ -398,7 +454,9 @@ impl RegistryClient {
                 if !resp.status().is_success() {
                     return Err(format!("token request to {realm}: {}", resp.status()));
                 }
-                let body = read_limited(resp, 1024 * 1024).await?;
+                let body = read_limited(resp, 1024 * 1024)
+                    .await
+                    .map_err(|e| format!("token response: {e}"))?;
                 #[derive(serde::Deserialize)]
                 struct Token {
                     #[serde(default)]
@@ -478,19 +536,59 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-async fn body_snippet(resp: reqwest::Response) -> String {
-    match read_limited(resp, 4096).await {
-        Ok(b) => String::from_utf8_lossy(&b)
-            .trim()
-            .chars()
-            .take(300)
-            .collect(),
-        Err(e) => e,
+/// ` (OCI error CODE, …)` from a registry's error body, or nothing. Only the
+/// error codes are kept (upper-case words): a registry's free text never
+/// reaches a denial message.
+async fn oci_error_codes(resp: reqwest::Response) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<ErrorEntry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorEntry {
+        #[serde(default)]
+        code: String,
+    }
+    let Ok(body) = read_limited(resp, 16 * 1024).await else {
+        return String::new();
+    };
+    let codes: Vec<String> = serde_json::from_slice::<Errors>(&body)
+        .map(|e| e.errors)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.code)
+        .filter(|c| {
+            !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        })
+        .take(4)
+        .collect();
+    if codes.is_empty() {
+        String::new()
+    } else {
+        format!(" (OCI error {})", codes.join(", "))
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+enum ReadError {
+    /// Over the limit: the registry's bytes are unusable.
+    TooLarge(String),
+    /// The connection failed while reading.
+    Transport(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge(m) | ReadError::Transport(m) => f.write_str(m),
+        }
     }
 }
 
 /// Reads a body, refusing more than `max` bytes (checked while streaming).
-async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, ReadError> {
     if let Some(len) = resp
         .headers()
         .get(CONTENT_LENGTH)
@@ -498,14 +596,20 @@ async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>
         .and_then(|v| v.parse::<u64>().ok())
         && len > max as u64
     {
-        return Err(format!(
+        return Err(ReadError::TooLarge(format!(
             "response of {len} bytes is over the limit of {max}"
-        ));
+        )));
     }
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ReadError::Transport(error_chain(&e)))?
+    {
         if out.len() + chunk.len() > max {
-            return Err(format!("response is over the limit of {max} bytes"));
+            return Err(ReadError::TooLarge(format!(
+                "response is over the limit of {max} bytes"
+            )));
         }
         out.extend_from_slice(&chunk);
     }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod forge;
 pub mod token;
 
 use serde_json::Value;

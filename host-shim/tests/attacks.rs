@@ -1,0 +1,241 @@
+//! Attacks on the engine as a hostile Pod or registry would make them, each
+//! run through the wasm module (fuel and memory limits as in production).
+//! Nothing the resource or an artifact's bytes cause may be forgiven by
+//! `failurePolicy: Ignore`: each attack must end in a denial naming its cause.
+
+mod support;
+
+use imgverify::decision::{Decision, RuleStatus};
+use imgverify_host::apply::{self, Loaded};
+use imgverify_host::inputs::NamedText;
+use imgverify_host::runner::{FUEL_PER_CALL, ModuleRunner, RunnerError};
+use imgverify_host::source::ArtifactSource;
+use serde_json::Value;
+use std::sync::OnceLock;
+use support::forge::*;
+
+const IGNORE: &str = "  webhookConfiguration: {failurePolicy: Ignore}";
+const REPO: &str = "reg.example/app";
+
+fn runner() -> &'static ModuleRunner {
+    static R: OnceLock<ModuleRunner> = OnceLock::new();
+    R.get_or_init(|| ModuleRunner::new().unwrap())
+}
+
+fn load(policy: String) -> Loaded {
+    apply::load_policies(
+        runner(),
+        &[NamedText {
+            name: "policy.yaml".into(),
+            text: policy,
+        }],
+    )
+    .unwrap()
+}
+
+fn decide(loaded: &mut Loaded, pod: &Value, source: &dyn ArtifactSource) -> Decision {
+    loaded.decide(pod, None, source).unwrap()
+}
+
+/// A forge with one image signed by `signer`; returns it with the image digest.
+fn signed_image(signer: &str) -> (Forge, String) {
+    let forge = Forge::default();
+    let d = forge.image(REPO, "v1");
+    let k = key(signer);
+    forge.sign(REPO, &d, &[Layer::new(&k, &d)]);
+    (forge, d)
+}
+
+fn assert_denied_for(d: &Decision, cause: &str) {
+    assert!(!d.allowed, "must be denied ({cause}): {d:#?}");
+    assert!(
+        d.message.contains(cause),
+        "denial must name the cause {cause:?}: {}",
+        d.message
+    );
+    assert!(
+        d.results.iter().any(|r| r.result == RuleStatus::Fail),
+        "a verification failure, not an error: {d:#?}"
+    );
+}
+
+#[test]
+fn item2_signed_image_passes_under_ignore() {
+    let (forge, _) = signed_image("signer");
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    let d = decide(&mut l, &pod("ok", &["reg.example/app:v1"]), &forge);
+    assert!(d.allowed, "{d:#?}");
+}
+
+#[test]
+fn item2_too_many_images_is_denied_under_ignore() {
+    let (forge, _) = signed_image("signer");
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    let images = vec!["reg.example/app:v1"; 257];
+    let d = decide(&mut l, &pod("many", &images), &forge);
+    assert_denied_for(&d, "more than 256 images");
+}
+
+#[test]
+fn item2_unparsable_image_next_to_a_valid_one_is_denied_under_ignore() {
+    let (forge, _) = signed_image("signer");
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    let d = decide(
+        &mut l,
+        &pod("mixed", &["reg.example/app:v1", "reg.example/App:v1"]),
+        &forge,
+    );
+    assert_denied_for(&d, "invalid image 'reg.example/App:v1'");
+}
+
+#[test]
+fn item2_oversized_signature_payloads_are_denied_under_ignore() {
+    let forge = Forge::default();
+    let d = forge.image(REPO, "v1");
+    let wrong = key("wrong");
+    // 16 layers each declaring a 16 MiB payload: refused before any fetch.
+    let layers: Vec<Layer> = (0..16)
+        .map(|_| Layer {
+            padding: 16 << 20,
+            ..Layer::new(&wrong, &d)
+        })
+        .collect();
+    forge.sign(REPO, &d, &layers);
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    let before = forge.fetches.load(std::sync::atomic::Ordering::SeqCst);
+    let dec = decide(&mut l, &pod("big", &["reg.example/app:v1"]), &forge);
+    assert_denied_for(&dec, "signature payload of 16777");
+    let fetched = forge.fetches.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert_eq!(fetched, 2, "only the tag and the .sig manifest are fetched");
+}
+
+#[test]
+fn item2_payload_larger_than_its_descriptor_is_refused_unhashed() {
+    let forge = Forge::default();
+    let d = forge.image(REPO, "v1");
+    let wrong = key("wrong");
+    // Descriptors claim 200 bytes; the registry serves 8 MiB under that digest.
+    let layers: Vec<Layer> = (0..16)
+        .map(|_| Layer {
+            padding: 8 << 20,
+            claimed_size: Some(200),
+            ..Layer::new(&wrong, &d)
+        })
+        .collect();
+    forge.sign(REPO, &d, &layers);
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    l.instance().take_peak_fuel();
+    let dec = decide(&mut l, &pod("lying", &["reg.example/app:v1"]), &forge);
+    assert_denied_for(&dec, "over the limit of 200");
+    // Hashing 128 MiB would cost billions of fuel; refusing unhashed costs little.
+    let fuel = l.instance().take_peak_fuel();
+    assert!(fuel < 500_000_000, "fuel {fuel}");
+}
+
+#[test]
+fn item2_signature_manifest_over_4_mib_is_denied_under_ignore() {
+    let forge = Forge::default();
+    let d = forge.image(REPO, "v1");
+    let tag = format!("{REPO}:{}.sig", d.replace(':', "-"));
+    let mut big = br#"{"schemaVersion":2,"layers":[],"annotations":{"pad":""#.to_vec();
+    big.extend(std::iter::repeat_n(b'x', 5 << 20));
+    big.extend(br#""}}"#);
+    forge.raw_manifest(&tag, big);
+    let mut l = load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ));
+    let dec = decide(&mut l, &pod("bigsig", &["reg.example/app:v1"]), &forge);
+    assert_denied_for(&dec, "over the limit of 4194304");
+}
+
+fn wrong_key_signatures(n: usize) -> Forge {
+    let forge = Forge::default();
+    let d = forge.image(REPO, "v1");
+    let wrong = key("wrong");
+    let layers: Vec<Layer> = (0..n).map(|_| Layer::new(&wrong, &d)).collect();
+    forge.sign(REPO, &d, &layers);
+    forge
+}
+
+fn keys(n: usize) -> Vec<String> {
+    (0..n).map(|i| public_pem(&key(&format!("k{i}")))).collect()
+}
+
+#[test]
+fn item2_four_keys_by_64_wrong_signatures_finish_and_fail() {
+    let forge = wrong_key_signatures(64);
+    let mut l = load(key_policy("p", &["reg.example/*"], &keys(4), IGNORE));
+    l.instance().take_peak_fuel();
+    let dec = decide(&mut l, &pod("w", &["reg.example/app:v1"]), &forge);
+    assert_denied_for(&dec, "no matching signatures: invalid signature");
+    let fuel = l.instance().take_peak_fuel();
+    assert!(fuel < FUEL_PER_CALL / 2, "fuel {fuel} of {FUEL_PER_CALL}");
+}
+
+#[test]
+fn item2_past_the_work_budget_images_fail_not_trap() {
+    // 16 keys x 64 signatures = 1024 P-256 checks, twice the budget.
+    let forge = wrong_key_signatures(64);
+    let mut l = load(key_policy("p", &["reg.example/*"], &keys(16), IGNORE));
+    l.instance().take_peak_fuel();
+    let dec = decide(&mut l, &pod("w", &["reg.example/app:v1"]), &forge);
+    assert_denied_for(&dec, "verification work limit reached");
+    let fuel = l.instance().take_peak_fuel();
+    assert!(
+        fuel < FUEL_PER_CALL * 3 / 4,
+        "fuel {fuel} of {FUEL_PER_CALL}"
+    );
+}
+
+#[test]
+fn item14_a_wall_clock_deadline_interrupts_the_module() {
+    let forge = wrong_key_signatures(64);
+    let mut l = load(key_policy("p", &["reg.example/*"], &keys(8), IGNORE));
+    let request = serde_json::to_vec(&serde_json::json!({
+        "object": pod("slow", &["reg.example/app:v1"])
+    }))
+    .unwrap();
+    let start = std::time::Instant::now();
+    let r = l.decide_bytes(
+        &request,
+        &forge,
+        Some(start + std::time::Duration::from_millis(50)),
+    );
+    let e = r.expect_err("512 checks cannot finish in 50 ms");
+    assert!(matches!(e, RunnerError::Deadline), "{e}");
+    assert!(e.is_deadline());
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    // The instance is replaced and the next request is decided.
+    l.reset().unwrap();
+    let (ok, _) = signed_image("k0");
+    let d = decide(&mut l, &pod("next", &["reg.example/app:v1"]), &ok);
+    assert!(d.allowed, "{d:#?}");
+}
