@@ -239,3 +239,125 @@ fn item14_a_wall_clock_deadline_interrupts_the_module() {
     let d = decide(&mut l, &pod("next", &["reg.example/app:v1"]), &ok);
     assert!(d.allowed, "{d:#?}");
 }
+
+fn unsigned_forge() -> Forge {
+    let forge = Forge::default();
+    forge.image(REPO, "v1");
+    forge.image("docker.io/acme/app", "v1");
+    forge.image("docker.io/library/nginx", "1.27");
+    forge.image("docker.io/nginx", "1.27");
+    forge
+}
+
+#[test]
+fn item3_empty_exclude_filters_exclude_nothing_and_are_linted() {
+    let forge = unsigned_forge();
+    for exclude in [
+        "      exclude: {any: [{}]}",
+        "      exclude: {all: [{}]}",
+        "      exclude: {resources: {}}",
+        "      exclude: {any: [{resources: {}}]}",
+    ] {
+        let mut l = load(key_policy_with(
+            "p",
+            &["reg.example/*"],
+            &keys(1),
+            "",
+            exclude,
+        ));
+        assert!(
+            l.lints
+                .to_string()
+                .contains("empty exclude filter excludes nothing"),
+            "{exclude}: {}",
+            l.lints
+        );
+        let d = decide(&mut l, &pod("x", &["reg.example/app:v1"]), &forge);
+        assert_denied_for(&d, "no signatures found");
+    }
+}
+
+#[test]
+fn item4_subjects_without_user_info_exclude_nothing() {
+    let forge = unsigned_forge();
+    let exclude = "      exclude:\n        any:\n          - subjects: [{kind: User, name: admin}]\n          - clusterRoles: [cluster-admin]\n          - resources: {kinds: [Pod]}\n            roles: ['default:deployer']";
+    let mut l = load(key_policy_with(
+        "p",
+        &["reg.example/*"],
+        &keys(1),
+        "",
+        exclude,
+    ));
+    let p = pod("x", &["reg.example/app:v1"]);
+    let d = decide(&mut l, &p, &forge);
+    assert_denied_for(&d, "no signatures found");
+    // With user info, each clause excludes the users it names, and no one else.
+    for (user, excluded) in [
+        (serde_json::json!({"username": "admin"}), true),
+        (
+            serde_json::json!({"username": "dev", "clusterRoles": ["cluster-admin"]}),
+            true,
+        ),
+        (
+            serde_json::json!({"username": "dev", "roles": ["default:deployer"]}),
+            true,
+        ),
+        (
+            serde_json::json!({"username": "dev", "roles": ["other:deployer"]}),
+            false,
+        ),
+    ] {
+        let r = serde_json::json!({"object": p, "userInfo": user});
+        let d = l.decide_request(&r, &forge).unwrap();
+        assert_eq!(d.allowed, excluded, "{user}: {d:#?}");
+    }
+}
+
+#[test]
+fn item5_registry_spellings_do_not_escape_policies() {
+    let forge = unsigned_forge();
+    let mut l = load(key_policy(
+        "p",
+        &["docker.io/acme/*", "reg.example/*", "docker.io/nginx*"],
+        &keys(1),
+        "",
+    ));
+    for image in [
+        "index.docker.io/acme/app:v1",
+        "registry-1.docker.io/acme/app:v1",
+        "docker.io:443/acme/app:v1",
+        "INDEX.DOCKER.IO/acme/app:v1",
+        "reg.example:443/app:v1",
+        "REG.EXAMPLE/app:v1",
+        "docker.io/library/nginx:1.27",
+        "index.docker.io/library/nginx:1.27",
+        "library/nginx:1.27",
+    ] {
+        let d = decide(&mut l, &pod("x", &[image]), &forge);
+        assert_denied_for(&d, "no signatures found");
+    }
+    // An upper-case repository is not a reference: denied, saying why.
+    let d = decide(&mut l, &pod("x", &["reg.example/Acme/app:v1"]), &forge);
+    assert_denied_for(&d, "repository name must be lowercase");
+}
+
+#[test]
+fn item7_validate_phase_needs_the_digest_in_the_image() {
+    let (forge, digest) = signed_image("k0");
+    let policy = key_policy("p", &["reg.example/*"], &keys(1), "")
+        .replace("mutateDigest: false", "mutateDigest: true")
+        .replace("verifyDigest: false", "verifyDigest: true");
+    let mut l = load(policy);
+    let tagged = pod("x", &["reg.example/app:v1"]);
+    // The mutating webhook pins the digest, so the combined decision passes.
+    let d = decide(&mut l, &tagged, &forge);
+    assert!(d.allowed, "{d:#?}");
+    // The validating webhook sees what mutation left: a tag alone is denied.
+    let r = serde_json::json!({"object": tagged, "phase": "validate"});
+    let d = l.decide_request(&r, &forge).unwrap();
+    assert_denied_for(&d, "missing digest for reg.example/app:v1");
+    let pinned = pod("x", &[&format!("reg.example/app:v1@{digest}")]);
+    let r = serde_json::json!({"object": pinned, "phase": "validate"});
+    let d = l.decide_request(&r, &forge).unwrap();
+    assert!(d.allowed, "{d:#?}");
+}

@@ -173,6 +173,17 @@ impl ArtifactSource for Forge {
 
 /// A ClusterPolicy verifying `refs` with the given public keys (no tlog).
 pub fn key_policy(name: &str, refs: &[&str], keys: &[String], extra_spec: &str) -> String {
+    key_policy_with(name, refs, keys, extra_spec, "")
+}
+
+/// [`key_policy`] with extra rule fields (`exclude`, …) indented under the rule.
+pub fn key_policy_with(
+    name: &str,
+    refs: &[&str],
+    keys: &[String],
+    extra_spec: &str,
+    extra_rule: &str,
+) -> String {
     let refs: Vec<String> = refs.iter().map(|r| format!("\"{r}\"")).collect();
     let mut entries = String::new();
     for k in keys {
@@ -193,6 +204,7 @@ spec:
   rules:
     - name: verify
       match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+{extra_rule}
       verifyImages:
         - imageReferences: [{refs}]
           failureAction: Enforce
