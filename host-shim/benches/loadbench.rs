@@ -59,15 +59,15 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     std::fs::write(dir.0.join("registry.yaml"), cache).unwrap();
     let port = support::free_port();
     let args = ServeArgs {
-        policies: vec![dir.0.join("policy.yaml").display().to_string()],
         listen: format!("127.0.0.1:{port}"),
-        tls_cert: dir.0.join("tls.crt").display().to_string(),
-        tls_key: dir.0.join("tls.key").display().to_string(),
         registry_config: Some(dir.0.join("registry.yaml").display().to_string()),
-        oci_layouts: vec![],
         reload_interval: 60,
-        deadline_margin_ms: 500,
         log_format: "none".into(),
+        ..ServeArgs::new(
+            vec![dir.0.join("policy.yaml").display().to_string()],
+            dir.0.join("tls.crt").display().to_string(),
+            dir.0.join("tls.key").display().to_string(),
+        )
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = rt.spawn(serve(args, async move {

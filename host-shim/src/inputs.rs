@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A named text input.
+#[derive(Debug, Clone)]
 pub struct NamedText {
     /// Path or `<stdin>`.
     pub name: String,

@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod bundle;
 pub mod cache;
+pub mod cluster;
 pub mod inputs;
 pub mod kyverno_test;
 pub mod metrics;

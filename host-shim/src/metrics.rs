@@ -53,6 +53,12 @@ pub struct Metrics {
     pub admissions: Family<AdmissionLabels, Counter>,
     /// Admission latency in seconds.
     pub admission_seconds: Histogram,
+    /// Engine instances alive (idle or working), across policy generations.
+    pub instances_live: Gauge,
+    /// Peak of `instances_live`.
+    pub instances_peak: Gauge,
+    /// Webhook connections open.
+    pub connections_open: Gauge,
 }
 
 impl Default for Metrics {
@@ -72,6 +78,9 @@ impl Metrics {
         let cache_evictions = Counter::default();
         let singleflight_joins = Counter::default();
         let admissions = Family::<AdmissionLabels, Counter>::default();
+        let instances_live = Gauge::default();
+        let instances_peak = Gauge::default();
+        let connections_open = Gauge::default();
         let admission_seconds = Histogram::new([
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ]);
@@ -115,8 +124,26 @@ impl Metrics {
             "Admission latency",
             admission_seconds.clone(),
         );
+        r.register(
+            "instances_live",
+            "Engine instances alive (idle or working)",
+            instances_live.clone(),
+        );
+        r.register(
+            "instances_peak",
+            "Most engine instances alive at once",
+            instances_peak.clone(),
+        );
+        r.register(
+            "connections_open",
+            "Webhook connections open",
+            connections_open.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
+            instances_live,
+            instances_peak,
+            connections_open,
             registry_requests,
             cache_hits,
             cache_misses,

@@ -37,15 +37,12 @@ async fn start(policies: Vec<String>, source: (&[String], Option<String>)) -> Se
     let (cert, key, pem) = certs(&dir.0);
     let port = support::free_port();
     let args = ServeArgs {
-        policies,
         listen: format!("127.0.0.1:{port}"),
-        tls_cert: cert,
-        tls_key: key,
         registry_config: source.1,
         oci_layouts: source.0.to_vec(),
         reload_interval: 1,
-        deadline_margin_ms: 500,
         log_format: "text".into(),
+        ..ServeArgs::new(policies, cert, key)
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(args, async move {
@@ -152,16 +149,25 @@ async fn admission_reviews_over_https() {
             .unwrap()
             .starts_with("registry.example.com/demo/signed:v1@sha256:")
     );
-    // /validate never patches.
+    // /validate sees the object after mutation and never patches: the pinned
+    // image passes, a tag the mutation did not pin is missing its digest.
+    let pinned = last["value"].as_str().unwrap().to_string();
+    let r = s.review("/validate", "uid-2", pod("ok", &pinned)).await;
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    assert!(r["response"].get("patch").is_none());
     let r = s
         .review(
             "/validate",
-            "uid-2",
+            "uid-2b",
             pod("ok", "registry.example.com/demo/signed:v1"),
         )
         .await;
-    assert_eq!(r["response"]["allowed"], true);
-    assert!(r["response"].get("patch").is_none());
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let msg = r["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("missing digest for registry.example.com/demo/signed:v1"),
+        "{msg}"
+    );
     // Denied with Kyverno's message.
     let r = s
         .review(
@@ -357,7 +363,8 @@ async fn burst_of_50_admissions_through_the_webhook() {
             let r = client.post(format!("{url}/mutate")).header("content-type", "application/json").body(body.to_string()).send().await.unwrap();
             let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
             assert_eq!(v["response"]["uid"], format!("b{i}"));
-            v["response"]["allowed"].as_bool().unwrap()
+            assert_eq!(v["response"]["allowed"], true, "{v}");
+            true
         }));
     }
     for t in tasks {

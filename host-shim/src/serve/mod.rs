@@ -1,0 +1,705 @@
+//! `imgverify serve`: the HTTPS admission webhook.
+//!
+//! AdmissionReview `admission.k8s.io/v1` on `/mutate` (digest patches and
+//! annotations) and `/validate`; `/healthz`, `/readyz`, Prometheus
+//! `/metrics`. Each admission gets a deadline under the policies'
+//! `timeoutSeconds`; only a deadline or a transport failure gets the
+//! failurePolicy, while everything the request or its artifacts caused is
+//! denied. Namespace labels and user roles come from the cluster when the
+//! policies need them. Policies and the TLS certificate are reloaded when
+//! their files change, without dropping requests; SIGTERM drains connections.
+
+pub mod listener;
+pub mod pool;
+pub mod review;
+
+use crate::cache::CachingSource;
+use crate::cluster::Cluster;
+use crate::metrics::{AdmissionLabels, Metrics};
+use crate::registry::RegistryClient;
+use crate::registry::config::RegistryConfig;
+use crate::runner::{MEMORY_LIMIT_BYTES, ModuleRunner};
+use crate::source::{ArtifactSource, OciLayouts};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use imgverify::policy::compiled::FailurePolicy;
+use listener::{AcceptBackoff, ActivityIo, Clock, Limits};
+use pool::{Generation, fingerprint};
+use serde_json::{Value, json};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+/// `imgverify serve` flags.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Policy files or folders (reloaded when they change).
+    #[arg(long = "policy", short = 'p', required = true)]
+    pub policies: Vec<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:9443")]
+    pub listen: String,
+    /// TLS certificate chain (PEM), reloaded when it changes.
+    #[arg(long = "tls-cert", required = true)]
+    pub tls_cert: String,
+    /// TLS private key (PEM), reloaded when it changes.
+    #[arg(long = "tls-key", required = true)]
+    pub tls_key: String,
+    /// Registry client settings (YAML/JSON).
+    #[arg(long = "registry-config")]
+    pub registry_config: Option<String>,
+    /// Serve artifacts from OCI layouts instead of registries (demos, air gaps).
+    #[arg(long = "oci-layout")]
+    pub oci_layouts: Vec<String>,
+    /// kubeconfig for namespace labels and user roles (default: the
+    /// in-cluster service account, else KUBECONFIG or ~/.kube/config).
+    /// Used only when a policy needs them.
+    #[arg(long)]
+    pub kubeconfig: Option<String>,
+    /// How often to check policy and certificate files for changes, seconds.
+    #[arg(long = "reload-interval", default_value_t = 2)]
+    pub reload_interval: u64,
+    /// Time kept back from the webhook timeout for the response, milliseconds.
+    #[arg(long = "deadline-margin-ms", default_value_t = 500)]
+    pub deadline_margin_ms: u64,
+    /// Memory budget for engine instances, MiB: at most budget / 512 MiB
+    /// instances live at once (at least one).
+    #[arg(long = "instance-memory-mib", default_value_t = 2048)]
+    pub instance_memory_mib: usize,
+    /// Most connections open at once.
+    #[arg(long = "max-connections", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (also bounds idle keep-alive).
+    #[arg(long = "header-timeout-seconds", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds a connection may stay without traffic.
+    #[arg(long = "idle-timeout-seconds", default_value_t = 90)]
+    pub idle_timeout_seconds: u64,
+    /// Log format: `json`, `text` or `none`.
+    #[arg(long = "log-format", default_value = "json")]
+    pub log_format: String,
+}
+
+impl ServeArgs {
+    /// The flags' defaults with the required values given (for tests and
+    /// embedding): the same defaults as the command line.
+    pub fn new(policies: Vec<String>, tls_cert: String, tls_key: String) -> Self {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let mut argv = vec!["serve".to_string()];
+        for p in policies {
+            argv.extend(["--policy".to_string(), p]);
+        }
+        argv.extend([
+            "--tls-cert".to_string(),
+            tls_cert,
+            "--tls-key".to_string(),
+            tls_key,
+        ]);
+        <Wrapper as clap::Parser>::parse_from(argv).args
+    }
+
+    fn instances(&self) -> usize {
+        (self.instance_memory_mib / (MEMORY_LIMIT_BYTES >> 20)).max(1)
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections.max(1),
+            header_read: Duration::from_secs(self.header_timeout_seconds.max(1)),
+            idle: Duration::from_secs(self.idle_timeout_seconds.max(1)),
+            ..Limits::default()
+        }
+    }
+}
+
+/// Shared server state.
+pub struct AppState {
+    generation: RwLock<Arc<Generation>>,
+    source: Arc<dyn ArtifactSource>,
+    cluster: RwLock<Option<Arc<Cluster>>>,
+    /// Metrics.
+    pub metrics: Metrics,
+    ready: AtomicBool,
+    margin: Duration,
+}
+
+/// Loads the TLS certificate and key into an acceptor.
+pub fn tls_acceptor(cert: &str, key: &str) -> Result<TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("{cert}: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{cert}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("{cert}: no certificate"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{key}: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Builds the router (exposed for tests that serve it themselves).
+pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/mutate", post(mutate))
+        .route("/validate", post(validate))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            imgverify::limits::MAX_REQUEST_BYTES,
+        ))
+        // Bounds reading a slow body as well as answering.
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(request_timeout, next.run(req)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        (StatusCode::REQUEST_TIMEOUT, "request took too long").into_response()
+                    }
+                }
+            },
+        ))
+        .with_state(state)
+}
+
+async fn readyz(State(s): State<Arc<AppState>>) -> Response {
+    if s.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn mutate(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    admit(s, body, true).await
+}
+
+async fn validate(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    admit(s, body, false).await
+}
+
+fn review_response(uid: &str, response: Value) -> Response {
+    let mut r = response;
+    r["uid"] = json!(uid);
+    axum::Json(
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": r}),
+    )
+    .into_response()
+}
+
+/// Why an admission could not be decided.
+enum Undecided {
+    /// A deadline or transport failure: the failurePolicy applies.
+    Forgivable(String),
+    /// Caused by the request or its artifacts: denied whatever the failurePolicy.
+    Denied(String),
+}
+
+async fn admit(s: Arc<AppState>, body: axum::body::Bytes, mutating: bool) -> Response {
+    let start = Instant::now();
+    let path = if mutating { "/mutate" } else { "/validate" };
+    let count = |decision: &str| {
+        s.metrics
+            .admissions
+            .get_or_create(&AdmissionLabels {
+                path: path.into(),
+                decision: decision.into(),
+            })
+            .inc();
+        s.metrics
+            .admission_seconds
+            .observe(start.elapsed().as_secs_f64());
+    };
+    let req = match review::parse(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            count("error");
+            tracing::warn!(path, error = %e, "refused a request that is not an AdmissionReview");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    };
+    let Some(object) = req.object.clone() else {
+        // DELETE and CONNECT carry no object whose images could run.
+        count("allowed");
+        return review_response(&req.uid, json!({"allowed": true}));
+    };
+    let generation = match s.generation.read() {
+        Ok(g) => g.clone(),
+        Err(_) => {
+            count("error");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "state lock poisoned").into_response();
+        }
+    };
+    let deadline = start + generation.timeout.saturating_sub(s.margin);
+    let outcome = decide(&s, &generation, &req, object, mutating, deadline).await;
+    match outcome {
+        Ok(d) => {
+            let mut resp = json!({"allowed": d.allowed});
+            if !d.allowed {
+                resp["status"] = json!({"code": 403, "reason": "Forbidden", "message": d.message});
+            }
+            if !d.warnings.is_empty() {
+                resp["warnings"] = json!(d.warnings);
+            }
+            if mutating && d.allowed && !d.patches.is_empty() {
+                let patch = serde_json::to_vec(&d.patches).unwrap_or_default();
+                resp["patchType"] = json!("JSONPatch");
+                resp["patch"] = json!(base64::engine::general_purpose::STANDARD.encode(patch));
+            }
+            tracing::info!(uid = %req.uid, path, allowed = d.allowed, ms = start.elapsed().as_millis() as u64, results = d.results.len(), "admission");
+            count(if d.allowed { "allowed" } else { "denied" });
+            review_response(&req.uid, resp)
+        }
+        Err(Undecided::Denied(e)) => {
+            tracing::warn!(uid = %req.uid, path, error = %e, "admission denied: verification could not complete on this request's content");
+            count("denied");
+            review_response(
+                &req.uid,
+                json!({"allowed": false, "status": {"code": 403, "reason": "Forbidden", "message": format!("imgverify: {e}; denied whatever the failurePolicy")}}),
+            )
+        }
+        Err(Undecided::Forgivable(e)) => {
+            let fail = generation.failure_policy == FailurePolicy::Fail;
+            tracing::warn!(uid = %req.uid, path, error = %e, failure_policy = ?generation.failure_policy, "admission error");
+            count("error");
+            if fail {
+                review_response(
+                    &req.uid,
+                    json!({"allowed": false, "status": {"code": 500, "message": format!("imgverify: {e} (failurePolicy Fail)")}}),
+                )
+            } else {
+                review_response(
+                    &req.uid,
+                    json!({"allowed": true, "warnings": [format!("imgverify: {e}; allowed by failurePolicy Ignore")]}),
+                )
+            }
+        }
+    }
+}
+
+/// Builds the engine request (with cluster context) and runs it in a pooled
+/// instance before `deadline`.
+async fn decide(
+    s: &Arc<AppState>,
+    generation: &Arc<Generation>,
+    req: &review::AdmissionRequest,
+    object: Value,
+    mutating: bool,
+    deadline: Instant,
+) -> Result<imgverify::decision::Decision, Undecided> {
+    let mut user = json!({"username": req.username, "groups": req.groups});
+    let mut request = json!({
+        "operation": req.operation,
+        "object": object,
+        "oldObject": req.old_object,
+        "phase": if mutating { "mutate" } else { "validate" },
+    });
+    let cluster = s.cluster.read().ok().and_then(|c| c.clone());
+    if let Some(c) = &cluster {
+        let roles = c.roles(&req.username, &req.groups, &req.namespace);
+        user["roles"] = json!(roles.roles);
+        user["clusterRoles"] = json!(roles.cluster_roles);
+        if !req.namespace.is_empty() {
+            let labels = c
+                .namespace_labels(&req.namespace, deadline)
+                .await
+                .map_err(Undecided::Forgivable)?;
+            request["namespaceLabels"] = json!(labels);
+        }
+    }
+    request["userInfo"] = user;
+    let request = serde_json::to_vec(&request).unwrap_or_default();
+    let mut pooled = generation.take(deadline).await.map_err(|e| match e {
+        pool::TakeError::Deadline => Undecided::Forgivable(e.to_string()),
+        pool::TakeError::Load(m) => Undecided::Denied(m),
+    })?;
+    let (g2, source) = (generation.clone(), s.source.clone());
+    let work = tokio::task::spawn_blocking(move || {
+        let r = pooled
+            .loaded
+            .decide_bytes(&request, source.as_ref(), Some(deadline));
+        // An instance that trapped (fuel, memory, deadline) is dropped, not reused.
+        g2.give_back(pooled, r.is_ok());
+        r
+    });
+    match tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline + s.margin / 2),
+        work,
+    )
+    .await
+    {
+        Ok(Ok(Ok(d))) => Ok(d),
+        Ok(Ok(Err(e))) if e.is_deadline() => Err(Undecided::Forgivable(e.to_string())),
+        Ok(Ok(Err(e))) => Err(Undecided::Denied(e.to_string())),
+        Ok(Err(e)) => Err(Undecided::Denied(format!("verification task failed: {e}"))),
+        Err(_) => Err(Undecided::Forgivable(format!(
+            "image verification did not finish within {:?}",
+            generation.timeout.saturating_sub(s.margin)
+        ))),
+    }
+}
+
+fn build_source(
+    args: &ServeArgs,
+    metrics: &Metrics,
+    rt: &tokio::runtime::Handle,
+) -> Result<Arc<dyn ArtifactSource>, String> {
+    if !args.oci_layouts.is_empty() {
+        let mut l = OciLayouts::default();
+        for s in &args.oci_layouts {
+            l.add(s).map_err(|e| e.to_string())?;
+        }
+        return Ok(Arc::new(l));
+    }
+    let config = match &args.registry_config {
+        Some(p) => RegistryConfig::load(p)?,
+        None => RegistryConfig::default(),
+    };
+    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone())?);
+    Ok(Arc::new(CachingSource::new(
+        client,
+        &config.cache,
+        metrics.clone(),
+        rt.clone(),
+    )?))
+}
+
+/// Runs the server until SIGTERM / Ctrl-C.
+pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(serve(args, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn init_logs(format: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        "none" => Ok(()),
+        "json" => builder.json().try_init(),
+        _ => builder.try_init(),
+    };
+}
+
+fn log_lints(g: &Generation) {
+    for l in g.lints.as_array().into_iter().flatten() {
+        let s = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        tracing::warn!(document = %s("document"), path = %s("path"), "policy lint: {}", s("message"));
+    }
+}
+
+/// The fields needing cluster context, one per line.
+fn describe_needs(needs: &Value) -> Vec<String> {
+    needs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            let s = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let what = match s("kind").as_str() {
+                "namespaceLabels" => "namespace labels",
+                _ => "the user's roles",
+            };
+            if s("rule").is_empty() {
+                format!("policy {} field {} needs {what}", s("policy"), s("field"))
+            } else {
+                format!(
+                    "policy {} rule {} field {} needs {what}",
+                    s("policy"),
+                    s("rule"),
+                    s("field")
+                )
+            }
+        })
+        .collect()
+}
+
+/// Connects to the cluster when the policies need it and it is not connected yet.
+async fn ensure_cluster(
+    state: &AppState,
+    g: &Generation,
+    kubeconfig: Option<&str>,
+) -> Result<(), String> {
+    let needs = describe_needs(&g.context_needs);
+    if needs.is_empty() || state.cluster.read().is_ok_and(|c| c.is_some()) {
+        return Ok(());
+    }
+    let config = crate::cluster::config(kubeconfig).await.map_err(|e| {
+        format!(
+            "{}; but no cluster connection is configured (in-cluster service account, KUBECONFIG or --kubeconfig): {e}",
+            needs.join("; ")
+        )
+    })?;
+    let cluster = Cluster::start(config)?;
+    cluster.wait_synced(Duration::from_secs(30)).await?;
+    tracing::info!(needs = %needs.join("; "), "watching namespaces and role bindings");
+    if let Ok(mut c) = state.cluster.write() {
+        *c = Some(Arc::new(cluster));
+    }
+    Ok(())
+}
+
+/// Serves until `shutdown` completes, then drains connections.
+pub async fn serve(
+    args: ServeArgs,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    init_logs(&args.log_format);
+    let metrics = Metrics::new();
+    let runner = ModuleRunner::new().map_err(|e| e.to_string())?;
+    let instances = args.instances();
+    let permits = Arc::new(Semaphore::new(instances));
+    let generation = Generation::load(
+        &runner,
+        &args.policies,
+        permits.clone(),
+        instances,
+        metrics.clone(),
+    )
+    .await?;
+    log_lints(&generation);
+    let source = build_source(&args, &metrics, &tokio::runtime::Handle::current())?;
+    let state = Arc::new(AppState {
+        generation: RwLock::new(Arc::new(generation)),
+        source,
+        cluster: RwLock::new(None),
+        metrics,
+        ready: AtomicBool::new(true),
+        margin: Duration::from_millis(args.deadline_margin_ms),
+    });
+    {
+        let g = state.generation.read().map_err(|e| e.to_string())?.clone();
+        ensure_cluster(&state, &g, args.kubeconfig.as_deref()).await?;
+    }
+    let acceptor = Arc::new(RwLock::new(tls_acceptor(&args.tls_cert, &args.tls_key)?));
+    let cert_paths = vec![args.tls_cert.clone(), args.tls_key.clone()];
+    // Reloader: policies and certificate, polled.
+    {
+        let (state, acceptor, args, runner, permits) = (
+            state.clone(),
+            acceptor.clone(),
+            args.clone(),
+            runner.clone(),
+            permits.clone(),
+        );
+        let mut cert_fp = fingerprint(&cert_paths);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(args.reload_interval.max(1)));
+            loop {
+                tick.tick().await;
+                let current = state
+                    .generation
+                    .read()
+                    .map(|g| g.fingerprint.clone())
+                    .unwrap_or_default();
+                if fingerprint(&args.policies) != current {
+                    let loaded = Generation::load(
+                        &runner,
+                        &args.policies,
+                        permits.clone(),
+                        instances,
+                        state.metrics.clone(),
+                    )
+                    .await;
+                    let loaded = match loaded {
+                        Ok(g) => ensure_cluster(&state, &g, args.kubeconfig.as_deref())
+                            .await
+                            .map(|()| g),
+                        Err(e) => Err(e),
+                    };
+                    match loaded {
+                        Ok(g) => {
+                            log_lints(&g);
+                            if let Ok(mut w) = state.generation.write() {
+                                *w = Arc::new(g);
+                            }
+                            tracing::info!("policies reloaded");
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "policy reload failed; keeping the previous policies")
+                        }
+                    }
+                }
+                let fp = fingerprint(&cert_paths);
+                if fp != cert_fp {
+                    match tls_acceptor(&args.tls_cert, &args.tls_key) {
+                        Ok(a) => {
+                            if let Ok(mut w) = acceptor.write() {
+                                *w = a;
+                            }
+                            cert_fp = fp;
+                            tracing::info!("TLS certificate reloaded");
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("{}: {e}", args.listen))?;
+    tracing::info!(listen = %args.listen, instances, "serving");
+    let limits = args.limits();
+    let app = router(state.clone(), limits.request);
+    accept_loop(listener, acceptor, app, limits, &state.metrics, shutdown).await;
+    state.ready.store(false, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Accepts connections until `shutdown`, then drains them.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    acceptor: Arc<RwLock<TlsAcceptor>>,
+    app: Router,
+    limits: Limits,
+    metrics: &Metrics,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = AcceptBackoff::new();
+    tokio::pin!(shutdown);
+    loop {
+        // At the connection limit, stop accepting: clients wait in the backlog.
+        let permit = tokio::select! {
+            p = connections.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => {
+                    backoff.succeeded();
+                    c
+                }
+                Err(e) => {
+                    let (wait, log) = backoff.failed(&e, Instant::now());
+                    if let Some(line) = log {
+                        tracing::warn!("{line}");
+                    }
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let tls = match acceptor.read() {
+            Ok(a) => a.clone(),
+            Err(_) => continue,
+        };
+        let app = app.clone();
+        let watcher = graceful.watcher();
+        let open = metrics.connections_open.clone();
+        open.inc();
+        tokio::spawn(async move {
+            let _permit = permit;
+            serve_connection(tcp, peer, tls, app, limits, watcher).await;
+            open.dec();
+        });
+    }
+    tracing::info!("shutting down: draining connections");
+    let _ = tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await;
+}
+
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    tls: TlsAcceptor,
+    app: Router,
+    limits: Limits,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let clock = Clock::new();
+    let io = ActivityIo::new(tcp, clock.clone());
+    let stream = match tokio::time::timeout(limits.handshake, tls.accept(io)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let mut builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    builder.http2().timer(hyper_util::rt::TokioTimer::new());
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let conn = watcher.watch(conn.into_owned());
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = &mut conn => {}
+        _ = listener::idle_timeout(clock, limits.idle) => {
+            tracing::debug!(%peer, "closing an idle connection");
+        }
+    }
+}
