@@ -5,115 +5,10 @@
 mod support;
 
 use base64::Engine as _;
-use imgverify_host::serve::{ServeArgs, serve};
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 use support::tempdir::Dir;
-
-struct Server {
-    url: String,
-    client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), String>>,
-    _dir: Dir,
-}
-
-fn certs(dir: &Path) -> (String, String, String) {
-    let cert =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&c, cert.cert.pem()).unwrap();
-    std::fs::write(&k, cert.signing_key.serialize_pem()).unwrap();
-    (
-        c.display().to_string(),
-        k.display().to_string(),
-        cert.cert.pem(),
-    )
-}
-
-async fn start(policies: Vec<String>, source: (&[String], Option<String>)) -> Server {
-    let dir = Dir::new("webhook");
-    let (cert, key, pem) = certs(&dir.0);
-    let port = support::free_port();
-    let args = ServeArgs {
-        listen: format!("127.0.0.1:{port}"),
-        registry_config: source.1,
-        oci_layouts: source.0.to_vec(),
-        reload_interval: 1,
-        log_format: "text".into(),
-        ..ServeArgs::new(policies, cert, key)
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(args, async move {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
-        .use_rustls_tls()
-        .build()
-        .unwrap();
-    let url = format!("https://localhost:{port}");
-    for _ in 0..200 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Server {
-        url,
-        client,
-        stop: Some(tx),
-        task,
-        _dir: dir,
-    }
-}
-
-impl Server {
-    async fn review(&self, path: &str, uid: &str, object: Value) -> Value {
-        let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
-            "uid": uid, "operation": "CREATE", "object": object,
-            "userInfo": {"username": "alice", "groups": ["dev"]}}});
-        let r = self
-            .client
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.await.unwrap().unwrap();
-    }
-}
-
-fn pod(name: &str, image: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-        "spec": {"containers": [{"name": "app", "image": image}]}})
-}
-
-fn layout() -> Vec<String> {
-    vec![
-        support::root()
-            .join("policies/images")
-            .display()
-            .to_string(),
-    ]
-}
-
-fn policy(name: &str) -> String {
-    support::root()
-        .join("policies")
-        .join(name)
-        .join("policy.yaml")
-        .display()
-        .to_string()
-}
+use support::webhook::{layout, pod, policy, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admission_reviews_over_https() {
@@ -384,8 +279,8 @@ async fn tls_certificate_is_reloaded() {
     let s = start(vec![policy("keyed-signature")], (&layout(), None)).await;
     // A new certificate appears on disk (as a rotated Secret would).
     let fresh = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    std::fs::write(s._dir.0.join("tls.key"), fresh.signing_key.serialize_pem()).unwrap();
-    std::fs::write(s._dir.0.join("tls.crt"), fresh.cert.pem()).unwrap();
+    std::fs::write(s.dir.0.join("tls.key"), fresh.signing_key.serialize_pem()).unwrap();
+    std::fs::write(s.dir.0.join("tls.crt"), fresh.cert.pem()).unwrap();
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(fresh.cert.pem().as_bytes()).unwrap())
         .use_rustls_tls()

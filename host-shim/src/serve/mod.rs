@@ -82,6 +82,9 @@ pub struct ServeArgs {
     /// Seconds a connection may stay without traffic.
     #[arg(long = "idle-timeout-seconds", default_value_t = 90)]
     pub idle_timeout_seconds: u64,
+    /// Seconds a whole request may take, reading its body included.
+    #[arg(long = "request-timeout-seconds", default_value_t = 45)]
+    pub request_timeout_seconds: u64,
     /// Log format: `json`, `text` or `none`.
     #[arg(long = "log-format", default_value = "json")]
     pub log_format: String,
@@ -118,6 +121,7 @@ impl ServeArgs {
             max_connections: self.max_connections.max(1),
             header_read: Duration::from_secs(self.header_timeout_seconds.max(1)),
             idle: Duration::from_secs(self.idle_timeout_seconds.max(1)),
+            request: Duration::from_secs(self.request_timeout_seconds.max(1)),
             ..Limits::default()
         }
     }

@@ -4,7 +4,9 @@
 
 pub mod fake;
 pub mod forge;
+pub mod kubeapi;
 pub mod token;
+pub mod webhook;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,227 @@
+//! Admission context from the cluster (issue item 1): namespace labels and
+//! the user's roles come from a loopback API server speaking list and watch,
+//! so `namespaceSelector`, `roles`/`clusterRoles` and namespace-selected
+//! failure-action overrides apply in `serve`; without a cluster connection
+//! such policies refuse to start, naming the rule and field.
+
+mod support;
+
+use imgverify_host::serve::{ServeArgs, serve};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::tempdir::Dir;
+use support::webhook::{Server, layout, start_with};
+
+/// The keyed-signature example's attestor, with `match` and `exclude` replaced.
+fn policy(dir: &Dir, name: &str, spec_extra: &str, match_exclude: &str, action: &str) -> String {
+    let base =
+        std::fs::read_to_string(support::root().join("policies/keyed-signature/policy.yaml"))
+            .unwrap();
+    let body = base
+        .replace("name: check-signature", &format!("name: {name}"))
+        .replace(
+            "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n",
+            match_exclude,
+        )
+        .replace(
+            "        - failureAction: Enforce\n",
+            &format!("        - {action}\n"),
+        )
+        .replace(
+            "  webhookConfiguration:",
+            &format!("{spec_extra}  webhookConfiguration:"),
+        );
+    assert!(body.contains(match_exclude), "template changed");
+    let p = dir.0.join(format!("{name}.yaml"));
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
+fn pod_in(ns: &str, name: &str, image: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+        "spec": {"containers": [{"name": "app", "image": image}]}})
+}
+
+async fn review(s: &Server, ns: &str, user: Value, object: Value) -> Value {
+    let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "u", "operation": "CREATE", "namespace": ns, "object": object, "userInfo": user}});
+    let r = s
+        .client
+        .post(format!("{}/mutate", s.url))
+        .body(body.to_string())
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    v["response"].clone()
+}
+
+const UNSIGNED: &str = "registry.example.com/demo/unsigned:v1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_labels_and_roles_come_from_the_cluster() {
+    let dir = Dir::new("cluster");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("prod", json!({"env": "prod"}));
+    api.namespace("dev", json!({"env": "dev"}));
+    api.cluster_role_binding(
+        "admins",
+        "cluster-admin",
+        json!([{"kind": "User", "name": "root-user"}]),
+    );
+    api.role_binding(
+        "dev",
+        "deployers",
+        "Role",
+        "deployer",
+        json!([{"kind": "ServiceAccount", "name": "ci"}]),
+    );
+    let by_selector = policy(
+        &dir,
+        "prod-only",
+        "",
+        "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n              namespaceSelector:\n                matchLabels: {env: prod}\n",
+        "failureAction: Enforce",
+    );
+    let by_role = policy(
+        &dir,
+        "not-for-deployers",
+        "  background: false\n",
+        "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n              namespaces: [dev]\n      exclude:\n        any:\n          - clusterRoles: [cluster-admin]\n          - roles: ['dev:deployer']\n",
+        "failureAction: Enforce",
+    );
+    let s = start_with(vec![by_selector, by_role], (&layout(), None), |a| {
+        ServeArgs {
+            kubeconfig: Some(kubeconfig.clone()),
+            ..a
+        }
+    })
+    .await;
+    let alice = json!({"username": "alice", "groups": ["dev"]});
+    // namespaceSelector: prod is checked, dev is not (by this policy).
+    let r = review(&s, "prod", alice.clone(), pod_in("prod", "a", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prod-only"),
+        "{r}"
+    );
+    // In dev, the role policy applies, and excludes users by their roles.
+    let r = review(&s, "dev", alice.clone(), pod_in("dev", "b", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        !r["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prod-only"),
+        "{r}"
+    );
+    let root = json!({"username": "root-user", "groups": []});
+    let r = review(&s, "dev", root, pod_in("dev", "c", UNSIGNED)).await;
+    assert_eq!(r["allowed"], true, "cluster-admin is excluded: {r}");
+    let ci =
+        json!({"username": "system:serviceaccount:dev:ci", "groups": ["system:serviceaccounts"]});
+    let r = review(&s, "dev", ci, pod_in("dev", "d", UNSIGNED)).await;
+    assert_eq!(r["allowed"], true, "dev:deployer is excluded: {r}");
+    // An omitted metadata.namespace is the request's.
+    let mut no_ns = pod_in("prod", "e", UNSIGNED);
+    no_ns["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("namespace");
+    let r = review(&s, "prod", alice.clone(), no_ns).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    // Relabelling a namespace reaches the webhook through the watch.
+    api.namespace("dev", json!({"env": "prod"}));
+    let mut denied_by_selector = false;
+    for _ in 0..100 {
+        let r = review(
+            &s,
+            "dev",
+            json!({"username": "root-user"}),
+            pod_in("dev", "f", UNSIGNED),
+        )
+        .await;
+        if r["allowed"] == false
+            && r["status"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("prod-only")
+        {
+            denied_by_selector = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        denied_by_selector,
+        "the relabelled namespace was never seen"
+    );
+    // A namespace created after the initial list is read directly if the
+    // watch has not delivered it yet.
+    api.namespace("late", json!({"env": "prod"}));
+    let r = review(&s, "late", alice, pod_in("late", "g", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(api.watches.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overrides_by_namespace_selector_apply() {
+    let dir = Dir::new("cluster-overrides");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("prod", json!({"env": "prod"}));
+    api.namespace("dev", json!({}));
+    let p = policy(
+        &dir,
+        "audit-but-enforce-prod",
+        "  validationFailureAction: Audit\n  validationFailureActionOverrides:\n    - action: Enforce\n      namespaceSelector:\n        matchLabels: {env: prod}\n",
+        "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n",
+        "mutateDigest: false\n          verifyDigest: false",
+    );
+    let s = start_with(vec![p.clone()], (&layout(), None), |a| ServeArgs {
+        kubeconfig: Some(kubeconfig.clone()),
+        ..a
+    })
+    .await;
+    let u = json!({"username": "alice"});
+    let r = review(&s, "prod", u.clone(), pod_in("prod", "a", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "Enforce in prod: {r}");
+    let r = review(&s, "dev", u, pod_in("dev", "b", UNSIGNED)).await;
+    assert_eq!(r["allowed"], true, "Audit elsewhere: {r}");
+    assert!(
+        r["warnings"].to_string().contains("audit-but-enforce-prod"),
+        "{r}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_needing_context_refuse_to_start_without_a_cluster() {
+    let dir = Dir::new("cluster-none");
+    let p = policy(
+        &dir,
+        "needs-labels",
+        "",
+        "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n              namespaceSelector:\n                matchLabels: {env: prod}\n",
+        "failureAction: Enforce",
+    );
+    let (cert, key, _) = support::webhook::certs(&dir.0);
+    let missing = dir.0.join("no-such-kubeconfig").display().to_string();
+    let args = ServeArgs {
+        listen: format!("127.0.0.1:{}", support::free_port()),
+        kubeconfig: Some(missing),
+        log_format: "none".into(),
+        ..ServeArgs::new(vec![p], cert, key)
+    };
+    let e = serve(args, std::future::pending()).await.unwrap_err();
+    assert!(
+        e.contains("policy needs-labels rule signed-by-team-a field match.any[0].resources.namespaceSelector needs namespace labels"),
+        "{e}"
+    );
+    assert!(e.contains("no cluster connection is configured"), "{e}");
+}
