@@ -330,3 +330,46 @@ impl ArtifactSource for CachingSource {
             .block_on(self.fetch_all_async(fetches, deadline))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::config::RegistryConfig;
+
+    #[test]
+    fn tag_answers_are_bounded_by_bytes() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut config = RegistryConfig::default();
+        config.cache.tag_bytes = 8 << 20;
+        let metrics = Metrics::new();
+        let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
+        let cache =
+            CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap();
+        // A hostile registry answering 4 MiB for every tag.
+        let big = vec![b' '; 4 << 20];
+        for i in 0..100 {
+            let f = Fetch::manifest_by_tag("r.example", "app", &format!("t{i}"));
+            cache.store(&f, &SourceAnswer::Bytes(big.clone()));
+        }
+        let tags = cache.tags.lock().unwrap();
+        assert!(tags.bytes <= 8 << 20, "{} bytes held", tags.bytes);
+        assert_eq!(
+            tags.lru.len(),
+            1,
+            "one 4 MiB answer fits twice minus overhead"
+        );
+        let held: usize = tags
+            .lru
+            .iter()
+            .map(|(k, (_, a))| tag_entry_cost(k, a))
+            .sum();
+        assert_eq!(held, tags.bytes, "the byte count matches what is held");
+        drop(tags);
+        // Answers over the whole budget are not kept at all.
+        let huge = Fetch::manifest_by_tag("r.example", "app", "huge");
+        cache.store(&huge, &SourceAnswer::Bytes(vec![0; 9 << 20]));
+        assert!(cache.lookup(&huge).is_none());
+    }
+}

@@ -193,3 +193,164 @@ fn cache_budget_evicts_and_disk_cache_is_rehashed() {
     assert_eq!(m.cache_evictions.get(), 1);
     assert!(m.cache_bytes.get() as usize <= budget);
 }
+
+fn caching_source(rt: &tokio::runtime::Runtime, port: u16) -> CachingSource {
+    let _ = port;
+    let config = RegistryConfig {
+        retries: 0,
+        request_timeout_seconds: 5,
+        ..Default::default()
+    };
+    let metrics = Metrics::new();
+    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
+    CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap()
+}
+
+#[test]
+fn item6_a_cancelled_shared_fetch_is_not_pinned() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (port, state) = rt.block_on(fake::start(Fault::SlowFirst(Duration::from_secs(3))));
+    let source = caching_source(&rt, port);
+    let fetch = imgverify::engine::Fetch::manifest_by_tag(
+        &format!("127.0.0.1:{port}"),
+        "demo/signed",
+        "v1",
+    );
+    use imgverify_host::source::{ArtifactSource, SourceAnswer};
+    // The leader's admission hits its deadline while a second caller has joined.
+    let (leader, joiner) = rt.block_on(async {
+        let leader = source.fetch_all_async(
+            std::slice::from_ref(&fetch),
+            Some(Instant::now() + Duration::from_millis(300)),
+        );
+        let joiner = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            source.fetch_async(&fetch).await
+        };
+        tokio::join!(leader, joiner)
+    });
+    assert!(
+        matches!(&leader[0], SourceAnswer::Error(m) if m.contains("deadline exceeded")),
+        "{leader:?}"
+    );
+    assert!(
+        matches!(&joiner, SourceAnswer::Error(m) if m.contains("cancelled")),
+        "the joined caller gets the error: {joiner:?}"
+    );
+    // The next caller fetches again and gets the real answer.
+    let again = source.fetch(&fetch);
+    assert!(matches!(again, SourceAnswer::Bytes(_)), "{again:?}");
+    assert_eq!(state.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[test]
+fn item11_redirects_only_to_http_and_messages_carry_no_body_text() {
+    for target in [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+        "gopher://127.0.0.1/x",
+    ] {
+        let (d, _, _) = decide(Fault::RedirectTo(target), None);
+        assert!(!d.allowed);
+        assert!(
+            message(&d).contains("redirect not followed"),
+            "{target}: {}",
+            message(&d)
+        );
+    }
+    for code in [400, 401, 403, 404, 500] {
+        let (d, _, _) = decide(Fault::ErrorBody(code), None);
+        assert!(!d.allowed);
+        let m = message(&d);
+        assert!(m.contains(&code.to_string()), "{m}");
+        assert!(!m.contains("SECRET"), "registry text reflected: {m}");
+        assert!(!m.contains("<script>"), "registry text reflected: {m}");
+        if ![401, 500].contains(&code) {
+            assert!(m.contains("OCI error DENIED"), "{m}");
+        }
+    }
+}
+
+/// A TLS server answering every request with a redirect to plain HTTP.
+async fn tls_redirector(dir: &std::path::Path, http_port: u16) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut s) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{http_port}/v2/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    (port, ca.display().to_string())
+}
+
+#[test]
+fn item11_no_redirect_from_https_down_to_http() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = support::tempdir::Dir::new("https-redirect");
+    let (http_port, plain) = rt.block_on(fake::start(Fault::Slow(Duration::ZERO)));
+    let (tls_port, ca) = rt.block_on(tls_redirector(&dir.0, http_port));
+    let config = RegistryConfig {
+        ca_files: vec![ca],
+        retries: 0,
+        ..Default::default()
+    };
+    let metrics = Metrics::new();
+    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
+    let source = CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap();
+    let engine = Arc::new(
+        imgverify::Engine::compile(
+            "p.yaml",
+            &support::keyed_policy().replace("\"127.0.0.1:*\"", "\"localhost:*\""),
+        )
+        .unwrap(),
+    );
+    let request = support::pod_request("p", &format!("localhost:{tls_port}/demo/signed:v1"));
+    let d = decide_native(&engine, &request, &source).unwrap();
+    assert!(!d.allowed);
+    assert!(
+        message(&d).contains("redirect not followed: from https to plain http"),
+        "{}",
+        message(&d)
+    );
+    assert_eq!(
+        plain.requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached the plain-HTTP server"
+    );
+}

@@ -99,9 +99,17 @@ fn htpasswd_basic_auth() {
             password: "s3cret".into(),
         },
     );
+    let unauthorized = || reg.log().matches("\" 401 ").count();
+    let before = unauthorized();
     let (authed, _) = source(config, &rt);
     let d = decide_native(&engine, &pod_request("a", &image), authed.as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
+    // Credentials go with every request once the registry asked for them:
+    // one 401 for three artifacts, and none for another image.
+    assert_eq!(unauthorized() - before, 1, "{}", reg.log());
+    let other = format!("{}/demo/signed-by-b:v1", reg.host());
+    let _ = decide_native(&engine, &pod_request("b", &other), authed.as_ref()).unwrap();
+    assert_eq!(unauthorized() - before, 1, "{}", reg.log());
 }
 
 #[test]

@@ -39,11 +39,13 @@ fn redirect_policy() -> reqwest::redirect::Policy {
             .map(|u| u.scheme().to_string())
             .unwrap_or_default();
         if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            attempt.error(format!(
+                "redirect not followed: more than {MAX_REDIRECTS} redirects"
+            ))
         } else if to != "https" && to != "http" {
-            attempt.error(format!("redirect to a {to}: URL refused"))
+            attempt.error(format!("redirect not followed: to a {to}: URL"))
         } else if from == "https" && to == "http" {
-            attempt.error("redirect from https to plain http refused")
+            attempt.error("redirect not followed: from https to plain http")
         } else {
             attempt.follow()
         }
@@ -177,7 +179,12 @@ impl RegistryClient {
             .timeout(Duration::from_secs(2))
             .send()
             .await;
-        let scheme = if probe.is_ok() { "https" } else { "http" };
+        // Only a failed connection or handshake means no TLS; any answer,
+        // or a refused redirect, came over TLS.
+        let scheme = match probe {
+            Err(e) if e.is_connect() || e.is_timeout() => "http",
+            _ => "https",
+        };
         if let Ok(mut m) = self.schemes.lock() {
             m.insert(registry.to_string(), scheme);
         }
@@ -328,6 +335,10 @@ impl RegistryClient {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
+                Err(e) if e.is_redirect() => {
+                    self.metrics.request(kind.as_str(), "error");
+                    return Outcome::Done(SourceAnswer::Error(error_chain(&e)));
+                }
                 Err(e) => {
                     self.metrics.request(kind.as_str(), "error");
                     return Outcome::Retry(None, error_chain(&e));
@@ -382,6 +393,9 @@ impl RegistryClient {
                     let after = retry_after(resp.headers());
                     Outcome::Retry(after, format!("{status}"))
                 }
+                s if s.is_redirection() => Outcome::Done(SourceAnswer::Error(format!(
+                    "{url}: {s}: redirect not followed (only to http(s), never from https to http, at most {MAX_REDIRECTS})"
+                ))),
                 s => Outcome::Done(SourceAnswer::Error(format!(
                     "{url}: {s}{}",
                     oci_error_codes(resp).await
@@ -553,7 +567,11 @@ async fn oci_error_codes(resp: reqwest::Response) -> String {
     let Ok(body) = read_limited(resp, 16 * 1024).await else {
         return String::new();
     };
-    let codes: Vec<String> = serde_json::from_slice::<Errors>(&body)
+    // The first JSON value of the body; anything after it is ignored.
+    let codes: Vec<String> = serde_json::Deserializer::from_slice(&body)
+        .into_iter::<Errors>()
+        .next()
+        .and_then(Result::ok)
         .map(|e| e.errors)
         .unwrap_or_default()
         .into_iter()

@@ -31,6 +31,12 @@ pub enum Fault {
     OversizedManifest,
     /// Blobs redirect to themselves.
     RedirectLoop,
+    /// Only the first request is delayed.
+    SlowFirst(Duration),
+    /// Blobs redirect to this URL.
+    RedirectTo(&'static str),
+    /// Every request gets this status with a body of free text and an OCI error code.
+    ErrorBody(u16),
 }
 
 pub struct Fake {
@@ -87,6 +93,14 @@ async fn handle(
     let n = f.requests.fetch_add(1, Ordering::SeqCst);
     match f.fault {
         Fault::Slow(d) => tokio::time::sleep(d).await,
+        Fault::SlowFirst(d) if n == 0 => tokio::time::sleep(d).await,
+        Fault::ErrorBody(code) => {
+            return (
+                StatusCode::from_u16(code).unwrap(),
+                r#"{"errors":[{"code":"DENIED","message":"SECRET-REGISTRY-TEXT <script>"}]} SECRET-TRAILER"#,
+            )
+                .into_response();
+        }
         Fault::TooManyRequests(k) if n < k => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -142,6 +156,9 @@ async fn handle(
             vec![b' '; imgverify::limits::MAX_MANIFEST_BYTES + 1],
         )
             .into_response(),
+        (Fault::RedirectTo(url), "blobs") => {
+            (StatusCode::TEMPORARY_REDIRECT, [("location", url)]).into_response()
+        }
         (Fault::RedirectLoop, "blobs") => (
             StatusCode::TEMPORARY_REDIRECT,
             [("location", format!("/v2/{rest}"))],
