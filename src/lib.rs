@@ -16,6 +16,7 @@ pub mod reference;
 pub mod resource;
 pub mod sigstore;
 pub mod wildcard;
+pub mod yaml;
 
 pub use engine::{Engine, Outcome, Request, Session};
 pub mod abi;

@@ -4,7 +4,6 @@ use crate::inputs::{self, NamedText};
 use crate::runner::{Instance_, ModuleRunner, RunnerError};
 use crate::source::ArtifactSource;
 use imgverify::decision::Decision;
-use imgverify::policy::load;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -45,9 +44,6 @@ pub enum ApplyError {
     /// Inputs unreadable.
     #[error("{0}")]
     Input(#[from] inputs::InputError),
-    /// Resources unparsable.
-    #[error("{0}")]
-    Load(#[from] load::LoadError),
     /// Module or engine error (policy errors included).
     #[error("{0}")]
     Runner(#[from] RunnerError),
@@ -190,8 +186,9 @@ pub fn run_with(
 ) -> Result<Vec<ResourceOutcome>, ApplyError> {
     let mut out = Vec::new();
     for r in resources {
-        for doc in load::parse_documents(&r.name, &r.text, imgverify::limits::MAX_REQUEST_BYTES)? {
-            let v = &doc.value;
+        // Untrusted YAML is parsed inside the sandbox.
+        for (origin, value) in loaded.instance.parse_documents(&r.name, &r.text)? {
+            let v = &value;
             let s = |p: &str| {
                 v.pointer(p)
                     .and_then(Value::as_str)
@@ -219,7 +216,7 @@ pub fn run_with(
                     outcome.results = d.results;
                 }
                 Err(e) => {
-                    outcome.message = format!("{}: {e}", doc.origin);
+                    outcome.message = format!("{origin}: {e}");
                     outcome.error = Some(e.to_string());
                     loaded.reset()?;
                 }

@@ -118,7 +118,7 @@ fn run_one(
     source: &dyn ArtifactSource,
 ) -> Result<Vec<Check>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
-    let test: TestFile = serde_norway::from_str(&text).map_err(|e| e.to_string())?;
+    let test: TestFile = imgverify::yaml::from_str(&text)?;
     let base = file.parent().unwrap_or(Path::new("."));
     let rel = |v: &[String]| {
         v.iter()

@@ -128,6 +128,7 @@ pub struct Instance_ {
     session_put: TypedFunc<(u32, u32, u32, u32, u32), u64>,
     session_evaluate: TypedFunc<u32, u64>,
     session_free: TypedFunc<u32, ()>,
+    parse_documents: TypedFunc<(u32, u32), u64>,
     _instance: Instance,
     /// The wall-clock deadline of the current request, if any.
     deadline: Option<Instant>,
@@ -193,6 +194,7 @@ impl ModuleRunner {
             session_put: f!("imgverify_session_put"),
             session_evaluate: f!("imgverify_session_evaluate"),
             session_free: f!("imgverify_session_free"),
+            parse_documents: f!("imgverify_parse_documents"),
             memory,
             store,
             _instance: instance,
@@ -310,6 +312,50 @@ impl Instance_ {
             .and_then(Value::as_u64)
             .and_then(|h| u32::try_from(h).ok())
             .ok_or_else(|| RunnerError::Protocol(format!("missing {field}")))
+    }
+
+    /// Parses a YAML/JSON document set inside the sandbox; returns
+    /// `(origin, value)` pairs.
+    pub fn parse_documents(
+        &mut self,
+        name: &str,
+        text: &str,
+    ) -> Result<Vec<(String, Value)>, RunnerError> {
+        self.deadline = None;
+        self.refuel()?;
+        let input = serde_json::to_vec(&serde_json::json!({"name": name, "text": text}))
+            .map_err(|e| RunnerError::Protocol(e.to_string()))?;
+        let (p, l) = self.write(&input)?;
+        let packed = self
+            .parse_documents
+            .call(&mut self.store, (p, l))
+            .map_err(|e| self.trapped(e))?;
+        self.free
+            .call(&mut self.store, (p, l))
+            .map_err(|e| self.trapped(e))?;
+        let v = self.read_result(packed)?;
+        if v.get("ok").and_then(Value::as_bool) != Some(true) {
+            return Err(RunnerError::Engine(
+                v.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown error")
+                    .to_string(),
+            ));
+        }
+        Ok(v.get("documents")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d.get("origin")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    d.get("value").cloned().unwrap_or(Value::Null),
+                )
+            })
+            .collect())
     }
 
     /// Compiles policies; returns the engine handle, lints and summary.

@@ -180,3 +180,85 @@ fn policy_errors_exit_2_naming_the_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ClusterPolicy/bad: spec.rules[0].verifyImages[0].attestors[0].count: Count cannot exceed length of entries"), "{err}");
 }
+
+/// Largest resident set of any child process waited for so far, in MiB.
+fn children_max_rss_mib() -> i64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    u.ru_maxrss / 1024
+}
+
+#[test]
+fn item12_yaml_bombs_and_duplicate_keys_are_refused_in_linear_time() {
+    let dir = std::env::temp_dir().join(format!("imgverify-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let nested = "[".repeat(200_000);
+    let mut laughs = String::from("a0: &a0 [lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        laughs.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    let mut aliases = String::from("x: &x [");
+    aliases.push_str(&"\"0123456789abcdef\", ".repeat(64));
+    aliases.push_str("]\ny: [");
+    aliases.push_str(&"*x, ".repeat(10_000));
+    aliases.push_str("]\n");
+    let duplicate = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n";
+    for (name, text, want) in [
+        ("nested", nested.as_str(), "line 1"),
+        ("laughs", laughs.as_str(), "expands to more than"),
+        ("aliases", aliases.as_str(), "expands to more than"),
+        (
+            "duplicate",
+            duplicate,
+            "line 5 column 3: duplicate key \"name\" (first at line 4)",
+        ),
+    ] {
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let start = std::time::Instant::now();
+        let out = imgverify(
+            &[
+                "apply",
+                POLICY,
+                "-r",
+                path.to_str().unwrap(),
+                "--oci-layout",
+                "policies/images",
+            ],
+            None,
+        );
+        let took = start.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{name}: {took:?}"
+        );
+    }
+    // The same for a policy: its duplicate key is named with its line.
+    let policy = dir.join("policy.yaml");
+    std::fs::write(&policy, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules: []\n  rules: []\n").unwrap();
+    let out = imgverify(
+        &[
+            "apply",
+            policy.to_str().unwrap(),
+            "-r",
+            "policies/keyed-signature/resources.yaml",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 6 column 3: duplicate key \"rules\""),
+        "{err}"
+    );
+    let rss = children_max_rss_mib();
+    assert!(rss < 1024, "a child grew to {rss} MiB");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

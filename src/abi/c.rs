@@ -94,6 +94,18 @@ pub unsafe extern "C" fn imgverify_engine_new(ptr: *const u8, len: usize) -> u64
     })
 }
 
+/// Parses a YAML or JSON document set (resources for the CLI) inside the
+/// sandbox: input `{"name","text"}`, output
+/// `{"ok":true,"documents":[{"origin","value"}]}` or an error naming the line.
+///
+/// # Safety
+/// `ptr`/`len` must describe a buffer from `imgverify_alloc`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn imgverify_parse_documents(ptr: *const u8, len: usize) -> u64 {
+    let bytes = unsafe { input(ptr, len) };
+    out(protocol::parse_documents_json(bytes))
+}
+
 /// Drops an engine.
 #[unsafe(no_mangle)]
 pub extern "C" fn imgverify_engine_free(engine: u32) {

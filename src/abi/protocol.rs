@@ -84,6 +84,28 @@ pub fn put(session: &mut Session, header: &PutHeader, bytes: &[u8]) -> Result<()
     Ok(session.put(kind, &header.key, answer)?)
 }
 
+/// `{"name","text"}` → `{"ok":true,"documents":[{"origin","value"}]}`, or an error.
+pub fn parse_documents_json(bytes: &[u8]) -> String {
+    let input: Source = match serde_json::from_slice(bytes) {
+        Ok(s) => s,
+        Err(e) => return error_json(&ProtocolError::Input(e.to_string())),
+    };
+    match crate::policy::load::parse_documents(
+        &input.name,
+        &input.text,
+        crate::limits::MAX_REQUEST_BYTES,
+    ) {
+        Ok(docs) => {
+            let docs: Vec<serde_json::Value> = docs
+                .into_iter()
+                .map(|d| serde_json::json!({"origin": d.origin, "value": d.value}))
+                .collect();
+            serde_json::json!({"ok": true, "documents": docs}).to_string()
+        }
+        Err(e) => error_json(&e),
+    }
+}
+
 /// `{"ok":false,"error":…}`.
 pub fn error_json(e: &dyn std::fmt::Display) -> String {
     serde_json::json!({"ok": false, "error": e.to_string()}).to_string()

@@ -16,14 +16,12 @@ pub enum LoadError {
         /// The limit.
         limit: usize,
     },
-    /// YAML or JSON syntax error.
-    #[error("{source_name}: document {index}: {message}")]
+    /// YAML or JSON syntax error (or a bomb, a nesting too deep, a duplicate key).
+    #[error("{source_name}: {message}")]
     Syntax {
         /// Source name.
         source_name: String,
-        /// 0-based document index.
-        index: usize,
-        /// Parser message.
+        /// Parser message, with the line.
         message: String,
     },
 }
@@ -52,28 +50,20 @@ pub fn parse_documents(
         });
     }
     let mut out = Vec::new();
+    let docs = crate::yaml::parse_stream(text).map_err(|e| LoadError::Syntax {
+        source_name: source_name.to_string(),
+        message: e.to_string(),
+    })?;
+    // A JSON array at the top is a list of documents.
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let v: Value = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
-            source_name: source_name.to_string(),
-            index: 0,
-            message: e.to_string(),
-        })?;
-        let values = match v {
-            Value::Array(a) => a,
-            v => vec![v],
-        };
-        for (i, v) in values.into_iter().enumerate() {
-            push_expanded(&mut out, format!("{source_name}#{i}"), v);
-        }
-        return Ok(out);
-    }
-    for (i, de) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let v: Value = serde::Deserialize::deserialize(de).map_err(|e| LoadError::Syntax {
-            source_name: source_name.to_string(),
-            index: i,
-            message: e.to_string(),
-        })?;
+    let docs = match docs.as_slice() {
+        [Value::Array(_)] if trimmed.starts_with('[') => match docs.into_iter().next() {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        _ => docs,
+    };
+    for (i, v) in docs.into_iter().enumerate() {
         push_expanded(&mut out, format!("{source_name}#{i}"), v);
     }
     Ok(out)

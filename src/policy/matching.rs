@@ -299,7 +299,7 @@ mod tests {
     }
 
     fn block(yaml: &str) -> MatchResources {
-        serde_norway::from_str(yaml).unwrap()
+        crate::yaml::from_str(yaml).unwrap()
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Credentials {
     /// Adds a `kubernetes.io/dockerconfigjson` Secret (YAML or JSON), or a
     /// bare `.dockerconfigjson` document.
     pub fn add_pull_secret(&mut self, text: &str) -> Result<(), String> {
-        let v: serde_json::Value = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = imgverify::yaml::from_str(text)?;
         // Also keep the secret's own credentials under its name, for policies'
         // imageRegistryCredentials.secrets.
         if let Some(name) = v.pointer("/metadata/name").and_then(|n| n.as_str()) {

@@ -88,6 +88,6 @@ impl RegistryConfig {
     /// Reads a YAML or JSON config file.
     pub fn load(path: &str) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        serde_norway::from_str(&text).map_err(|e| format!("{path}: {e}"))
+        imgverify::yaml::from_str(&text).map_err(|e| format!("{path}: {e}"))
     }
 }
