@@ -131,7 +131,8 @@ impl Loaded {
     }
 }
 
-/// What the CLI knows of the cluster: namespace labels and the user.
+/// What the CLI knows of the cluster: namespace labels and the user (from
+/// Namespace documents, a values file and `--userinfo`).
 #[derive(Debug, Clone, Default)]
 pub struct AdmissionContext {
     /// Labels by namespace name.
@@ -184,45 +185,69 @@ pub fn run_with(
     source: &dyn ArtifactSource,
     context: &AdmissionContext,
 ) -> Result<Vec<ResourceOutcome>, ApplyError> {
-    let mut out = Vec::new();
+    // Untrusted YAML is parsed inside the sandbox.
+    let mut docs = Vec::new();
     for r in resources {
-        // Untrusted YAML is parsed inside the sandbox.
-        for (origin, value) in loaded.instance.parse_documents(&r.name, &r.text)? {
-            let v = &value;
-            let s = |p: &str| {
-                v.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let mut outcome = ResourceOutcome {
-                api_version: s("/apiVersion"),
-                kind: s("/kind"),
-                namespace: s("/metadata/namespace"),
-                name: s("/metadata/name"),
-                allowed: false,
-                message: String::new(),
-                patches: Vec::new(),
-                warnings: Vec::new(),
-                results: Vec::new(),
-                error: None,
-            };
-            match loaded.decide_request(&context.request(v, now), source) {
-                Ok(d) => {
-                    outcome.allowed = d.allowed;
-                    outcome.message = d.message;
-                    outcome.patches = d.patches;
-                    outcome.warnings = d.warnings;
-                    outcome.results = d.results;
-                }
-                Err(e) => {
-                    outcome.message = format!("{origin}: {e}");
-                    outcome.error = Some(e.to_string());
-                    loaded.reset()?;
-                }
-            }
-            out.push(outcome);
+        docs.extend(loaded.instance.parse_documents(&r.name, &r.text)?);
+    }
+    // Namespace documents among the resources give their labels, unless the
+    // values file says otherwise.
+    let mut context = context.clone();
+    for (_, v) in &docs {
+        if v.get("kind").and_then(Value::as_str) == Some("Namespace")
+            && let Some(name) = v.pointer("/metadata/name").and_then(Value::as_str)
+        {
+            let labels = v
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            context
+                .namespace_labels
+                .entry(name.to_string())
+                .or_insert(labels);
         }
+    }
+    let mut out = Vec::new();
+    for (origin, value) in docs {
+        let v = &value;
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut outcome = ResourceOutcome {
+            api_version: s("/apiVersion"),
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+            allowed: false,
+            message: String::new(),
+            patches: Vec::new(),
+            warnings: Vec::new(),
+            results: Vec::new(),
+            error: None,
+        };
+        match loaded.decide_request(&context.request(v, now), source) {
+            Ok(d) => {
+                outcome.allowed = d.allowed;
+                outcome.message = d.message;
+                outcome.patches = d.patches;
+                outcome.warnings = d.warnings;
+                outcome.results = d.results;
+            }
+            Err(e) => {
+                outcome.message = format!("{origin}: {e}");
+                outcome.error = Some(e.to_string());
+                loaded.reset()?;
+            }
+        }
+        out.push(outcome);
     }
     Ok(out)
 }

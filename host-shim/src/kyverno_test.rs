@@ -1,6 +1,7 @@
 //! `imgverify test DIR`: runs Kyverno CLI `kyverno-test.yaml` suites.
 
 use crate::apply::{self, ResourceOutcome};
+use crate::context_files;
 use crate::inputs::{self, NamedText};
 use crate::runner::ModuleRunner;
 use crate::source::ArtifactSource;
@@ -25,6 +26,15 @@ pub struct TestFile {
     /// Expectations.
     #[serde(default)]
     pub results: Vec<Expectation>,
+    /// A values file, relative to the test file.
+    #[serde(default)]
+    pub variables: Option<String>,
+    /// A user-info file, relative to the test file.
+    #[serde(default)]
+    pub userinfo: Option<String>,
+    /// Inline values (win over `variables`).
+    #[serde(default)]
+    pub values: Option<serde_json::Value>,
 }
 
 /// One expected result.
@@ -89,26 +99,36 @@ fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Runs every test under `dir`; returns the checks, or an error string per broken test file.
+/// What running the suites under a folder found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Every expectation checked.
+    pub checks: Vec<Check>,
+    /// One line per test file that could not run.
+    pub errors: Vec<String>,
+    /// Policy lints (unknown apiVersions, entries that verify nothing, …).
+    pub warnings: Vec<String>,
+}
+
+/// Runs every test under `dir`.
 pub fn run(
     runner: &ModuleRunner,
     dir: &Path,
     now: Option<&str>,
     source: &dyn ArtifactSource,
-) -> (Vec<Check>, Vec<String>) {
+) -> Outcome {
+    let mut out = Outcome::default();
     let mut files = Vec::new();
     if let Err(e) = find_tests(dir, &mut files) {
-        return (Vec::new(), vec![format!("{}: {e}", dir.display())]);
+        out.errors.push(format!("{}: {e}", dir.display()));
+        return out;
     }
-    let mut checks = Vec::new();
-    let mut errors = Vec::new();
     for f in files {
-        match run_one(runner, &f, now, source) {
-            Ok(mut c) => checks.append(&mut c),
-            Err(e) => errors.push(format!("{}: {e}", f.display())),
+        if let Err(e) = run_one(runner, &f, now, source, &mut out) {
+            out.errors.push(format!("{}: {e}", f.display()));
         }
     }
-    (checks, errors)
+    out
 }
 
 fn run_one(
@@ -116,7 +136,8 @@ fn run_one(
     file: &Path,
     now: Option<&str>,
     source: &dyn ArtifactSource,
-) -> Result<Vec<Check>, String> {
+    out: &mut Outcome,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let test: TestFile = imgverify::yaml::from_str(&text)?;
     let base = file.parent().unwrap_or(Path::new("."));
@@ -129,9 +150,46 @@ fn run_one(
         .map_err(|e| e.to_string())?;
     let resources: Vec<NamedText> = inputs::read_all(&rel(&test.resources), apply::TEST_FILE_NAMES)
         .map_err(|e| e.to_string())?;
+    let mut ctx = apply::AdmissionContext::default();
+    let values = match (&test.values, &test.variables) {
+        (Some(inline), _) => {
+            let mut v = inline.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.entry("apiVersion")
+                    .or_insert("cli.kyverno.io/v1alpha1".into());
+                o.entry("kind").or_insert("Values".into());
+            }
+            Some(
+                serde_json::from_value::<context_files::Values>(v)
+                    .map_err(|e| format!("values: {e}"))?,
+            )
+        }
+        (None, Some(path)) => Some(context_files::load_values(
+            &base.join(path).display().to_string(),
+        )?),
+        (None, None) => None,
+    };
+    if let Some(v) = values {
+        v.apply_to(&mut ctx)?;
+    }
+    if let Some(path) = &test.userinfo {
+        ctx.user_info = Some(context_files::load_user_info(
+            &base.join(path).display().to_string(),
+        )?);
+    }
     let mut loaded = apply::load_policies(runner, &policies).map_err(|e| e.to_string())?;
+    for l in loaded.lints.as_array().into_iter().flatten() {
+        let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        out.warnings.push(format!(
+            "{}: {}: {}: {}",
+            file.display(),
+            s("document"),
+            s("path"),
+            s("message")
+        ));
+    }
     let outcomes: Vec<ResourceOutcome> =
-        apply::run(&mut loaded, &resources, now, source).map_err(|e| e.to_string())?;
+        apply::run_with(&mut loaded, &resources, now, source, &ctx).map_err(|e| e.to_string())?;
     let mut checks = Vec::new();
     for exp in &test.results {
         let mut names = exp.resources.clone();
@@ -163,5 +221,6 @@ fn run_one(
             });
         }
     }
-    Ok(checks)
+    out.checks.append(&mut checks);
+    Ok(())
 }

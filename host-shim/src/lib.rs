@@ -9,6 +9,7 @@ pub mod apply;
 pub mod bundle;
 pub mod cache;
 pub mod cluster;
+pub mod context_files;
 pub mod inputs;
 pub mod kyverno_test;
 pub mod metrics;

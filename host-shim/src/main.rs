@@ -7,7 +7,7 @@ use imgverify_host::metrics::Metrics;
 use imgverify_host::registry::RegistryClient;
 use imgverify_host::registry::config::RegistryConfig;
 use imgverify_host::source::{ArtifactSource, OciLayouts};
-use imgverify_host::{apply, bundle, inputs, kyverno_test, output, runner, serve};
+use imgverify_host::{apply, bundle, context_files, inputs, kyverno_test, output, runner, serve};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -89,6 +89,12 @@ enum Command {
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
         output: Format,
+        /// Kyverno CLI values file (`namespaceSelector`, `namespaces`, `globalValues`).
+        #[arg(short = 'f', long = "values-file")]
+        values_file: Option<String>,
+        /// Kyverno CLI user-info file (`kind: UserInfo`): roles, cluster roles, user, groups.
+        #[arg(short = 'u', long = "userinfo")]
+        userinfo: Option<String>,
     },
     /// Record every artifact the decisions need into a bundle, for offline replay.
     Fetch {
@@ -164,22 +170,48 @@ fn load(
     Ok((loaded, resource_texts))
 }
 
+/// The CLI's admission context from `--values-file` and `--userinfo`.
+fn context(
+    values_file: Option<&str>,
+    userinfo: Option<&str>,
+) -> Result<apply::AdmissionContext, String> {
+    let mut ctx = apply::AdmissionContext::default();
+    if let Some(path) = values_file {
+        let values = context_files::load_values(path)?;
+        if values.has_variables() {
+            eprintln!(
+                "warning: {path}: variable values are not used by this imgverify version (image rules here read no variables)"
+            );
+        }
+        values.apply_to(&mut ctx)?;
+    }
+    if let Some(path) = userinfo {
+        ctx.user_info = Some(context_files::load_user_info(path)?);
+    }
+    Ok(ctx)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn apply_cmd(
     policies: &[String],
     resources: &[String],
     source: &SourceArgs,
     now: Option<String>,
     output: Format,
+    values_file: Option<&str>,
+    userinfo: Option<&str>,
 ) -> Result<ExitCode, String> {
     check_now(&now)?;
+    let ctx = context(values_file, userinfo)?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
     let (mut loaded, resource_texts) = load(policies, resources)?;
-    let outcomes = apply::run(
+    let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
         now.as_deref(),
         source.as_ref(),
+        &ctx,
     )
     .map_err(|e| e.to_string())?;
     match output {
@@ -234,12 +266,19 @@ fn test_cmd(dir: &str, source: &SourceArgs, now: Option<String>) -> Result<ExitC
     let rt = runtime()?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-    let (checks, errors) = kyverno_test::run(
+    let kyverno_test::Outcome {
+        checks,
+        errors,
+        warnings,
+    } = kyverno_test::run(
         &runner,
         std::path::Path::new(dir),
         now.as_deref(),
         source.as_ref(),
     );
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     for c in &checks {
         println!(
             "{} {} (expected {}, got {}) [{}]",
@@ -275,7 +314,17 @@ fn main() -> ExitCode {
             source,
             now,
             output,
-        } => apply_cmd(&policies, &resources, &source, now, output),
+            values_file,
+            userinfo,
+        } => apply_cmd(
+            &policies,
+            &resources,
+            &source,
+            now,
+            output,
+            values_file.as_deref(),
+            userinfo.as_deref(),
+        ),
         Command::Fetch {
             policies,
             resources,

@@ -262,3 +262,92 @@ fn item12_yaml_bombs_and_duplicate_keys_are_refused_in_linear_time() {
     assert!(rss < 1024, "a child grew to {rss} MiB");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn item1_apply_takes_namespace_labels_and_user_info_as_the_kyverno_cli_does() {
+    let dir = "policies/namespace-selector";
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "policies/namespace-selector/policy.yaml",
+            "-r",
+            "policies/namespace-selector/resources.yaml",
+            "--oci-layout",
+            "policies/images",
+            "-o",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = imgverify(&args, None);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let allowed = |v: &Value, name: &str| {
+        v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["allowed"]
+            .as_bool()
+            .unwrap()
+    };
+    // Namespace documents label `shop`; `sandbox` is not production.
+    let (code, v) = run(&[]);
+    assert_eq!(code, Some(1));
+    assert!(!allowed(&v, "unsigned-in-production"));
+    assert!(allowed(&v, "signed-in-production"));
+    assert!(allowed(&v, "unsigned-in-sandbox"));
+    assert!(
+        allowed(&v, "unsigned-in-payments"),
+        "no labels known for payments"
+    );
+    // The values file labels `payments`.
+    let values = format!("{dir}/values.yaml");
+    let (_, v) = run(&["-f", &values]);
+    assert!(!allowed(&v, "unsigned-in-payments"));
+    // A cluster admin is excluded.
+    let user = format!("{dir}/user-info.yaml");
+    let (code, v) = run(&["-f", &values, "-u", &user]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert!(allowed(&v, "unsigned-in-production"));
+    // A misspelt field in either file is an error naming it.
+    let bad =
+        std::env::temp_dir().join(format!("imgverify-bad-values-{}.yaml", std::process::id()));
+    std::fs::write(
+        &bad,
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\nnamespaceSelectors: []\n",
+    )
+    .unwrap();
+    let out = imgverify(
+        &[
+            "apply",
+            "policies/namespace-selector/policy.yaml",
+            "-r",
+            "policies/namespace-selector/resources.yaml",
+            "-f",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `namespaceSelectors`"));
+    std::fs::remove_file(&bad).unwrap();
+}
+
+#[test]
+fn item7_test_prints_lints_for_policies_it_ignores() {
+    let dir = std::env::temp_dir().join(format!("imgverify-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.yaml"), "apiVersion: kyverno.io/v2\nkind: ClusterPolicy\nmetadata: {name: future}\nspec: {rules: []}\n").unwrap();
+    std::fs::write(dir.join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: nginx}]}\n").unwrap();
+    std::fs::write(dir.join("kyverno-test.yaml"), "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults: []\n").unwrap();
+    let out = imgverify(&["test", dir.to_str().unwrap()], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown apiVersion \"kyverno.io/v2\" for ClusterPolicy"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
