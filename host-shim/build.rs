@@ -8,6 +8,27 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Installs the wasm32 target with rustup when it is missing, so that a plain
+/// `cargo build` works on a fresh machine.
+fn ensure_wasm_target() {
+    let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+    else {
+        return; // no rustup: the nested build says what is missing
+    };
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-unknown-unknown target with rustup");
+    let _ = Command::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .status();
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=IMGVERIFY_WASM_MODULE");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
@@ -22,6 +43,7 @@ fn main() {
     for p in ["src", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
+    ensure_wasm_target();
     let target_dir = root.join("target").join("wasm-module");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);

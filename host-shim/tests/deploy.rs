@@ -54,5 +54,42 @@ fn manifests_parse_and_are_hardened() {
         let hook = &w["webhooks"][0];
         assert_eq!(hook["admissionReviewVersions"][0], "v1");
         assert!(hook["timeoutSeconds"].as_i64().unwrap() <= 30);
+        let resources = hook["rules"].to_string();
+        assert!(
+            resources.contains("\"pods/ephemeralcontainers\""),
+            "ephemeral containers run images too: {resources}"
+        );
     }
+    // The token can read the admission context, and nothing more.
+    assert_eq!(pod["automountServiceAccountToken"], true);
+    let role = docs
+        .iter()
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("rbac.yaml");
+    let mut granted = Vec::new();
+    for rule in role["rules"].as_array().unwrap() {
+        for verb in rule["verbs"].as_array().unwrap() {
+            assert!(
+                ["get", "list", "watch"].contains(&verb.as_str().unwrap()),
+                "{verb}"
+            );
+        }
+        granted.extend(
+            rule["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string()),
+        );
+    }
+    granted.sort();
+    assert_eq!(
+        granted,
+        ["clusterrolebindings", "namespaces", "rolebindings"]
+    );
+    let binding = docs
+        .iter()
+        .find(|d| d["kind"] == "ClusterRoleBinding")
+        .unwrap();
+    assert_eq!(binding["subjects"][0]["name"], "imgverify");
 }

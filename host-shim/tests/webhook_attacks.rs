@@ -208,3 +208,24 @@ async fn item14_live_instances_stay_within_the_memory_budget() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_containers_are_verified() {
+    let s = start_with(vec![policy("keyed-signature")], (&layout(), None), |a| a).await;
+    let mut p = pod("debugged", "registry.example.com/demo/signed:v1");
+    p["spec"]["ephemeralContainers"] =
+        json!([{"name": "debugger", "image": "registry.example.com/demo/unsigned:v1"}]);
+    let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "e", "operation": "UPDATE", "subResource": "ephemeralcontainers", "namespace": "default",
+        "object": p, "oldObject": pod("debugged", "registry.example.com/demo/signed:v1"),
+        "userInfo": {"username": "dev"}}});
+    let (status, text) = post(&s, &body.to_string()).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["response"]["allowed"], false, "{text}");
+    assert!(
+        text.contains("registry.example.com/demo/unsigned:v1"),
+        "{text}"
+    );
+    s.stop().await;
+}
