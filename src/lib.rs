@@ -20,3 +20,4 @@ pub mod yaml;
 
 pub use engine::{Engine, Outcome, Request, Session};
 pub mod abi;
+pub mod admission;

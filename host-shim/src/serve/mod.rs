@@ -11,7 +11,6 @@
 
 pub mod listener;
 pub mod pool;
-pub mod review;
 
 use crate::cache::CachingSource;
 use crate::cluster::Cluster;
@@ -26,6 +25,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
+use imgverify::admission as review;
 use imgverify::policy::compiled::FailurePolicy;
 use listener::{AcceptBackoff, ActivityIo, Clock, Limits};
 use pool::{Generation, fingerprint};

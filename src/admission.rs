@@ -1,5 +1,6 @@
-//! Reading an AdmissionReview (`admission.k8s.io/v1`) strictly: anything that
-//! cannot be read as one is refused with HTTP 400, never allowed.
+//! Reading an AdmissionReview (`admission.k8s.io/v1`) strictly, for hosts
+//! that serve the admission webhook: anything that cannot be read as one is
+//! an error (the webhook answers HTTP 400), never an allow.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
