@@ -171,13 +171,24 @@ const DOCKER_HUB_ALIASES: &[&str] = &[
 /// registry escapes a policy: host names lower-cased (DNS is
 /// case-insensitive), the HTTPS default port `:443` dropped, and Docker Hub's
 /// aliases folded into `docker.io`. Kyverno does none of this.
+///
+/// A spelling is only rewritten into one that still reads as a registry: a
+/// single-label host such as `Reg` or `reg:443` stays as written, since
+/// `reg/app` would name `docker.io/reg/app` (and a digest patch written with
+/// it would run another image than the one verified).
 pub fn canonical_registry(registry: &str) -> String {
     let lower = registry.to_ascii_lowercase();
     let host = lower.strip_suffix(":443").unwrap_or(&lower);
     if DOCKER_HUB_ALIASES.contains(&host) {
-        DOCKER_HUB.to_string()
-    } else {
+        return DOCKER_HUB.to_string();
+    }
+    let reads_as_registry = |h: &str| h.contains(['.', ':']) || h == "localhost";
+    if reads_as_registry(host) {
         host.to_string()
+    } else if reads_as_registry(&lower) {
+        lower
+    } else {
+        registry.to_string()
     }
 }
 
@@ -409,6 +420,10 @@ mod tests {
                 "registry.example.com:5000/app:latest",
             ),
             ("[::1]:443/app", "[::1]/app:latest"),
+            // Single-label hosts keep the spelling that makes them hosts.
+            ("Reg/app:1", "Reg/app:1"),
+            ("reg:443/app:1", "reg:443/app:1"),
+            ("LOCALHOST:443/app:1", "localhost/app:1"),
         ] {
             assert_eq!(
                 ImageInfo::parse(input, &o).unwrap().to_string(),

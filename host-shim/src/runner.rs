@@ -101,6 +101,7 @@ impl ResourceLimiter for ModuleLimits {
 pub struct ModuleRunner {
     engine: Engine,
     module: Module,
+    fuel: u64,
 }
 
 struct Ctx {
@@ -134,6 +135,8 @@ pub struct Instance_ {
     deadline: Option<Instant>,
     /// Most fuel one call used since the last [`Instance_::take_peak_fuel`].
     peak_fuel: u64,
+    /// Fuel given to each call.
+    fuel: u64,
 }
 
 impl ModuleRunner {
@@ -157,7 +160,17 @@ impl ModuleRunner {
         if !imports.is_empty() {
             return Err(RunnerError::Imports(imports.join(", ")));
         }
-        Ok(ModuleRunner { engine, module })
+        Ok(ModuleRunner {
+            engine,
+            module,
+            fuel: FUEL_PER_CALL,
+        })
+    }
+
+    /// The same module with another fuel budget per call (tests of the limit).
+    pub fn with_fuel_per_call(mut self, fuel: u64) -> Self {
+        self.fuel = fuel;
+        self
     }
 
     /// Number of imports (zero for an accepted module).
@@ -173,7 +186,7 @@ impl ModuleRunner {
         };
         let mut store = Store::new(&self.engine, Ctx { limits });
         store.limiter(|c| &mut c.limits);
-        store.set_fuel(FUEL_PER_CALL).map_err(wasm)?;
+        store.set_fuel(self.fuel).map_err(wasm)?;
         store.epoch_deadline_trap();
         store.set_epoch_deadline(NO_DEADLINE_TICKS);
         let linker: Linker<Ctx> = Linker::new(&self.engine);
@@ -200,6 +213,7 @@ impl ModuleRunner {
             _instance: instance,
             deadline: None,
             peak_fuel: 0,
+            fuel: self.fuel,
         })
     }
 }
@@ -224,9 +238,11 @@ fn spawn_epoch_ticker(engine: &Engine) {
 impl Instance_ {
     /// Fresh fuel, and an epoch deadline, before each call into the module.
     fn refuel(&mut self) -> Result<(), RunnerError> {
-        let used = FUEL_PER_CALL.saturating_sub(self.store.get_fuel().unwrap_or(FUEL_PER_CALL));
+        let used = self
+            .fuel
+            .saturating_sub(self.store.get_fuel().unwrap_or(self.fuel));
         self.peak_fuel = self.peak_fuel.max(used);
-        self.store.set_fuel(FUEL_PER_CALL).map_err(wasm)?;
+        self.store.set_fuel(self.fuel).map_err(wasm)?;
         let ticks = match self.deadline {
             None => NO_DEADLINE_TICKS,
             Some(d) => {
@@ -248,7 +264,8 @@ impl Instance_ {
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => RunnerError::Limit(format!(
-                "the engine used its whole CPU budget ({FUEL_PER_CALL} fuel) on this request"
+                "the engine used its whole CPU budget ({} fuel) on this request",
+                self.fuel
             )),
             Some(Trap::Interrupt) => RunnerError::Deadline,
             Some(t) => RunnerError::Trap(t.to_string()),
@@ -265,7 +282,9 @@ impl Instance_ {
     /// The most fuel any one call used since the last time this was asked
     /// (for benchmarks and the tests that size [`FUEL_PER_CALL`]).
     pub fn take_peak_fuel(&mut self) -> u64 {
-        let used = FUEL_PER_CALL.saturating_sub(self.store.get_fuel().unwrap_or(FUEL_PER_CALL));
+        let used = self
+            .fuel
+            .saturating_sub(self.store.get_fuel().unwrap_or(self.fuel));
         std::mem::take(&mut self.peak_fuel).max(used)
     }
 

@@ -361,3 +361,45 @@ fn item7_validate_phase_needs_the_digest_in_the_image() {
     let d = l.decide_request(&r, &forge).unwrap();
     assert!(d.allowed, "{d:#?}");
 }
+
+#[test]
+fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
+    let forge = wrong_key_signatures(64);
+    let good = forge.image("reg.example/good", "v1");
+    let k0 = key("k0");
+    forge.sign("reg.example/good", &good, &[Layer::new(&k0, &good)]);
+    // 4 keys x 64 wrong signatures need about 5e9 fuel; give each call 2e9.
+    let runner = ModuleRunner::new()
+        .unwrap()
+        .with_fuel_per_call(2_000_000_000);
+    let policy = key_policy("p", &["reg.example/*"], &keys(4), "");
+    let mut loaded = apply::load_policies(
+        &runner,
+        &[NamedText {
+            name: "policy.yaml".into(),
+            text: policy,
+        }],
+    )
+    .unwrap();
+    let resources = format!(
+        "{}\n---\n{}\n",
+        serde_json::to_string(&pod("heavy", &["reg.example/app:v1"])).unwrap(),
+        serde_json::to_string(&pod("light", &["reg.example/good:v1"])).unwrap()
+    );
+    let out = apply::run(
+        &mut loaded,
+        &[NamedText {
+            name: "pods.yaml".into(),
+            text: resources,
+        }],
+        None,
+        &forge,
+    )
+    .unwrap();
+    assert_eq!(out.len(), 2);
+    assert!(!out[0].allowed);
+    let e = out[0].error.as_deref().unwrap();
+    assert!(e.contains("CPU budget (2000000000 fuel)"), "{e}");
+    assert!(!e.contains("wasm backtrace") && !e.contains("0x"), "{e}");
+    assert!(out[1].allowed, "{:#?}", out[1]);
+}

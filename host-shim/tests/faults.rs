@@ -30,21 +30,22 @@ fn decide(fault: Fault, deadline: Option<Duration>) -> (Decision, Duration, usiz
     let source = CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap();
     let engine = Arc::new(imgverify::Engine::compile("p.yaml", &support::keyed_policy()).unwrap());
     let request = support::pod_request("p", &format!("127.0.0.1:{port}/demo/signed:v1"));
+    // The webhook path (a deadline on every fetch round) runs in the module,
+    // compiled before the clock starts.
+    let mut loaded = deadline.map(|_| {
+        let runner = imgverify_host::runner::ModuleRunner::new().unwrap();
+        let texts = vec![imgverify_host::inputs::NamedText {
+            name: "p.yaml".into(),
+            text: support::keyed_policy(),
+        }];
+        imgverify_host::apply::load_policies(&runner, &texts).unwrap()
+    });
     let start = Instant::now();
-    let d = match deadline {
-        None => decide_native(&engine, &request, &source).unwrap(),
-        Some(limit) => {
-            // The webhook path: a deadline on every fetch round.
-            let runner = imgverify_host::runner::ModuleRunner::new().unwrap();
-            let texts = vec![imgverify_host::inputs::NamedText {
-                name: "p.yaml".into(),
-                text: support::keyed_policy(),
-            }];
-            let mut loaded = imgverify_host::apply::load_policies(&runner, &texts).unwrap();
-            loaded
-                .decide_bytes(&request, &source, Some(Instant::now() + limit))
-                .unwrap()
-        }
+    let d = match (deadline, loaded.as_mut()) {
+        (Some(limit), Some(loaded)) => loaded
+            .decide_bytes(&request, &source, Some(Instant::now() + limit))
+            .unwrap(),
+        _ => decide_native(&engine, &request, &source).unwrap(),
     };
     let took = start.elapsed();
     let n = state.requests.load(std::sync::atomic::Ordering::SeqCst);
@@ -353,4 +354,19 @@ fn item11_no_redirect_from_https_down_to_http() {
         0,
         "nothing reached the plain-HTTP server"
     );
+}
+
+#[test]
+fn a_deadline_while_fetching_signatures_is_an_error_that_says_so() {
+    let (d, took, _) = decide(
+        Fault::SlowBlobs(Duration::from_secs(30)),
+        Some(Duration::from_secs(2)),
+    );
+    assert!(!d.allowed, "failurePolicy Fail");
+    assert_eq!(d.results[0].result, RuleStatus::Error);
+    let m = message(&d);
+    assert!(m.contains("signatures could not all be fetched"), "{m}");
+    assert!(m.contains("deadline exceeded"), "{m}");
+    assert!(!m.contains("no matching signatures"), "{m}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }

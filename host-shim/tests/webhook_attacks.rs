@@ -229,3 +229,89 @@ async fn ephemeral_containers_are_verified() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item9_out_of_file_descriptors_backs_off_and_recovers() {
+    use std::os::unix::process::CommandExt;
+    let dir = support::tempdir::Dir::new("emfile");
+    let (cert, key, pem) = support::webhook::certs(&dir.0);
+    let port = support::free_port();
+    let log = dir.0.join("serve.log");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"));
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ])
+    .args([
+        "--policy",
+        &policy("keyed-signature"),
+        "--oci-layout",
+        &layout()[0],
+        "--log-format",
+        "json",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::fs::File::create(&log).unwrap());
+    // SAFETY: setrlimit is async-signal-safe; it only lowers this child's limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 96,
+                rlim_max: 96,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    // A fresh client each time: no pooled connection survives the exhaustion.
+    let health = || async {
+        let c = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+            .use_rustls_tls()
+            .build()
+            .unwrap();
+        c.get(format!("https://localhost:{port}/healthz"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    let start = Instant::now();
+    while !health().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Exhaust the server's descriptors with idle connections.
+    let held: Vec<_> = (0..150)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    let failures = text.matches("accept failed").count();
+    assert!(failures >= 1, "the limit was never hit: {text}");
+    assert!(
+        failures <= 5,
+        "{failures} log lines in 3 s: not rate-limited"
+    );
+    drop(held);
+    // Once descriptors are free again, it serves.
+    let start = Instant::now();
+    while !health().await {
+        assert!(start.elapsed() < Duration::from_secs(20), "did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -403,12 +403,14 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
     }
     if verified.is_empty() {
         errors.dedup();
-        let message = format!("no matching signatures: {}", errors.join("; "));
         // A signature that could not be fetched might have verified.
         return if transport_error {
-            Verdict::Error(message)
+            Verdict::Error(format!(
+                "signatures could not all be fetched: {}",
+                errors.join("; ")
+            ))
         } else {
-            Verdict::Fail(message)
+            Verdict::Fail(format!("no matching signatures: {}", errors.join("; ")))
         };
     }
     if !entry.annotations.is_empty()

@@ -4,7 +4,10 @@
 //! - `wasm`: build the artifacts listed in `wasm-pack.toml`
 //! - `fixtures`: regenerate the signed example images in `policies/images`
 //! - `demo`: run every example policy on its example workloads and print the verdicts
-//! - `ci`: everything CI runs (setup, fmt, clippy, tests, wasm, JS tests, example suites)
+//! - `fuzz [--seconds N] [--update-corpus] [TARGET…]`: run the fuzz targets in
+//!   `fuzz/` (cargo-fuzz, nightly), N seconds each (default 300)
+//! - `ci`: everything CI runs (setup, fmt, clippy, tests, wasm, JS tests,
+//!   example suites, each fuzz target briefly)
 
 mod fixtures;
 
@@ -287,6 +290,102 @@ fn ci() -> Result<(), String> {
         "--oci-layout",
         "policies/images",
     ]))?;
+    // Every fuzz target briefly; `cargo xtask fuzz` runs them longer.
+    fuzz(CI_FUZZ_SECONDS, false, &[])?;
+    Ok(())
+}
+
+/// Seconds each fuzz target runs in CI.
+const CI_FUZZ_SECONDS: u64 = 15;
+
+/// The fuzz targets, from `fuzz/Cargo.toml`.
+fn fuzz_targets() -> Result<Vec<String>, String> {
+    #[derive(Deserialize)]
+    struct Manifest {
+        bin: Vec<Bin>,
+    }
+    #[derive(Deserialize)]
+    struct Bin {
+        name: String,
+    }
+    let text =
+        std::fs::read_to_string(root().join("fuzz/Cargo.toml")).map_err(|e| e.to_string())?;
+    let m: Manifest = toml::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(m.bin.into_iter().map(|b| b.name).collect())
+}
+
+/// cargo-fuzz, at the version the fuzz targets are written for.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+fn ensure_cargo_fuzz() -> Result<(), String> {
+    let have = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    if !have.contains(CARGO_FUZZ_VERSION) {
+        run(cargo().args([
+            "install",
+            "cargo-fuzz",
+            "--locked",
+            "--version",
+            CARGO_FUZZ_VERSION,
+        ]))?;
+    }
+    Ok(())
+}
+
+/// Runs every fuzz target (or the named ones) for `seconds` each. New inputs
+/// go to `target/fuzz-corpus/<target>`; with `update_corpus` the committed
+/// corpus in `fuzz/corpus/<target>` is re-minimised to include them. Any
+/// crash, hang (10 s per input) or allocation over 2 GiB fails the run.
+fn fuzz(seconds: u64, update_corpus: bool, only: &[String]) -> Result<(), String> {
+    ensure_cargo_fuzz()?;
+    let fuzz_dir = root().join("fuzz");
+    let nightly = |args: &[&str]| {
+        let mut c = Command::new("cargo");
+        c.current_dir(&fuzz_dir).arg("+nightly").args(args);
+        // The workspace's wasm/host settings do not apply to the fuzz crate.
+        c.env_remove("CARGO_TARGET_DIR");
+        c
+    };
+    run(&mut nightly(&["fuzz", "build"]))?;
+    let targets: Vec<String> = fuzz_targets()?
+        .into_iter()
+        .filter(|t| only.is_empty() || only.contains(t))
+        .collect();
+    for t in &targets {
+        let seeds = fuzz_dir.join("corpus").join(t);
+        let grown = root().join("target/fuzz-corpus").join(t);
+        std::fs::create_dir_all(&seeds).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&grown).map_err(|e| e.to_string())?;
+        let (g, s) = (grown.display().to_string(), seeds.display().to_string());
+        let max_time = format!("-max_total_time={seconds}");
+        run(&mut nightly(&[
+            "fuzz",
+            "run",
+            t,
+            &g,
+            &s,
+            "--",
+            &max_time,
+            "-timeout=10",
+            "-rss_limit_mb=2048",
+            "-malloc_limit_mb=2048",
+            "-print_final_stats=1",
+        ]))?;
+        if update_corpus {
+            // Fold the new inputs into the committed corpus, then minimise it.
+            for e in std::fs::read_dir(&grown).map_err(|e| e.to_string())? {
+                let p = e.map_err(|e| e.to_string())?.path();
+                if let Some(name) = p.file_name() {
+                    let _ = std::fs::copy(&p, seeds.join(name));
+                }
+            }
+            run(&mut nightly(&["fuzz", "cmin", t, &s]))?;
+        }
+    }
     Ok(())
 }
 
@@ -297,8 +396,30 @@ fn main() -> ExitCode {
         "wasm" => setup().and_then(|()| wasm()),
         "fixtures" => fixtures::generate(&root()).map_err(|e| e.to_string()),
         "demo" => setup().and_then(|()| demo()),
+        "fuzz" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let mut seconds = 300;
+            let mut update = false;
+            let mut only = Vec::new();
+            let mut it = args.iter();
+            let mut bad = None;
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--seconds" => match it.next().and_then(|s| s.parse().ok()) {
+                        Some(n) => seconds = n,
+                        None => bad = Some("--seconds takes a number".to_string()),
+                    },
+                    "--update-corpus" => update = true,
+                    t => only.push(t.to_string()),
+                }
+            }
+            match bad {
+                Some(e) => Err(e),
+                None => fuzz(seconds, update, &only),
+            }
+        }
         "ci" => ci(),
-        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|ci>".into()),
+        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|fuzz|ci>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,8 @@ pub enum Fault {
     RedirectTo(&'static str),
     /// Every request gets this status with a body of free text and an OCI error code.
     ErrorBody(u16),
+    /// Blob requests are delayed.
+    SlowBlobs(Duration),
 }
 
 pub struct Fake {
@@ -135,6 +137,9 @@ async fn handle(
             }
         }
     };
+    if let (Fault::SlowBlobs(d), "blobs") = (f.fault, kind) {
+        tokio::time::sleep(d).await;
+    }
     let Some(bytes) = f.blobs.get(&digest).cloned() else {
         return (
             StatusCode::NOT_FOUND,
