@@ -178,18 +178,53 @@ const DOCKER_HUB_ALIASES: &[&str] = &[
 /// it would run another image than the one verified).
 pub fn canonical_registry(registry: &str) -> String {
     let lower = registry.to_ascii_lowercase();
-    let host = lower.strip_suffix(":443").unwrap_or(&lower);
-    if DOCKER_HUB_ALIASES.contains(&host) {
+    // The port as a number: `:0443` is 443 to a container runtime.
+    let (name, port) = match split_port(&lower) {
+        Some((name, port)) => (name, Some(port)),
+        None => (lower.as_str(), None),
+    };
+    let canonical = match port {
+        None | Some(443) => name.to_string(),
+        Some(p) => format!("{name}:{p}"),
+    };
+    if DOCKER_HUB_ALIASES.contains(&canonical.as_str()) {
         return DOCKER_HUB.to_string();
     }
     let reads_as_registry = |h: &str| h.contains(['.', ':']) || h == "localhost";
-    if reads_as_registry(host) {
-        host.to_string()
-    } else if reads_as_registry(&lower) {
-        lower
-    } else {
-        registry.to_string()
+    if reads_as_registry(&canonical) {
+        return canonical;
     }
+    // `reg:443` stays with its port (as `reg:443`), `Reg` as written.
+    match port {
+        Some(p) => format!("{name}:{p}"),
+        None => registry.to_string(),
+    }
+}
+
+/// `host:port` (or `[v6]:port`) with a numeric port, split.
+fn split_port(registry: &str) -> Option<(&str, u32)> {
+    let (name, port) = registry.rsplit_once(':')?;
+    if name.starts_with('[') && !name.ends_with(']') {
+        return None; // a colon inside an IPv6 literal
+    }
+    Some((name, port.parse().ok()?))
+}
+
+/// A policy's image pattern with its registry spelt canonically (see
+/// [`canonical_registry`]) when the registry part is literal; patterns with
+/// wildcards in the registry, or without one, are kept as written.
+pub fn canonical_pattern(pattern: &str) -> String {
+    let Some((first, rest)) = pattern.split_once('/') else {
+        return pattern.to_string();
+    };
+    if first.contains(['*', '?'])
+        || !(first.contains(['.', ':'])
+            || first == "localhost"
+            || first.to_ascii_lowercase() != first)
+    {
+        return pattern.to_string();
+    }
+    format!("{}/{rest}", canonical_registry(first))
 }
 
 impl fmt::Display for ImageInfo {
@@ -345,8 +380,12 @@ fn is_domain(s: &str) -> bool {
     !host.is_empty() && host.split('.').all(is_domain_component)
 }
 
+/// Digits naming a TCP port (1 to 65535, leading zeros allowed as the
+/// grammar allows them; [`canonical_registry`] drops them).
 fn is_port(p: &str) -> bool {
-    !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())
+    !p.is_empty()
+        && p.bytes().all(|c| c.is_ascii_digit())
+        && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
 }
 
 /// `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`
@@ -423,7 +462,16 @@ mod tests {
             // Single-label hosts keep the spelling that makes them hosts.
             ("Reg/app:1", "Reg/app:1"),
             ("reg:443/app:1", "reg:443/app:1"),
+            ("reg:0443/app:1", "reg:443/app:1"),
             ("LOCALHOST:443/app:1", "localhost/app:1"),
+            // Leading zeros do not hide the default port or another spelling.
+            ("ghcr.io:0443/acme/app:1", "ghcr.io/acme/app:1"),
+            ("ghcr.io:00443/acme/app:1", "ghcr.io/acme/app:1"),
+            (
+                "registry-1.docker.io:0443/acme/app:1",
+                "docker.io/acme/app:1",
+            ),
+            ("ghcr.io:05000/acme/app:1", "ghcr.io:5000/acme/app:1"),
         ] {
             assert_eq!(
                 ImageInfo::parse(input, &o).unwrap().to_string(),

@@ -112,20 +112,40 @@ fuzz_target!(|i: Input| {
     };
     let mut session = Session::new(engine(), request);
     let mut failures = i.failures.iter().copied();
+    let mut transport_errors = false;
     for _ in 0..imgverify::limits::MAX_ROUNDS {
         match session.evaluate() {
             Outcome::Decision { decision } => {
+                use imgverify::decision::RuleStatus;
+                // Nothing the fuzzer makes is signed by the policy's key.
                 assert!(
-                    !decision.allowed,
-                    "allowed without a valid signature: {decision:?}"
+                    decision
+                        .results
+                        .iter()
+                        .all(|r| r.result != RuleStatus::Pass),
+                    "verified without a valid signature: {decision:?}"
                 );
+                // failurePolicy Ignore forgives transport errors, and only those.
+                if decision.allowed {
+                    assert!(
+                        transport_errors
+                            && decision
+                                .results
+                                .iter()
+                                .all(|r| matches!(r.result, RuleStatus::Error | RuleStatus::Skip)),
+                        "allowed without a valid signature: {decision:?}"
+                    );
+                }
                 return;
             }
             Outcome::NeedArtifacts { fetches } => {
                 for f in fetches {
                     let answer = match failures.next().unwrap_or(0) % 8 {
                         1 => Answer::Failure(FailureStatus::NotFound, "not found".into()),
-                        2 => Answer::Failure(FailureStatus::Error, "connection reset".into()),
+                        2 => {
+                            transport_errors = true;
+                            Answer::Failure(FailureStatus::Error, "connection reset".into())
+                        }
                         3 => Answer::Failure(FailureStatus::Unauthorized, "denied".into()),
                         _ => match f.kind {
                             FetchKind::ManifestByTag if f.key.ends_with(".sig") => {

@@ -100,16 +100,18 @@ impl ArtifactSource for Recording<'_> {
         a
     }
 
-    fn fetch_all(
+    fn fetch_each(
         &self,
         fetches: &[Fetch],
         deadline: Option<std::time::Instant>,
-    ) -> Vec<SourceAnswer> {
-        let answers = self.inner.fetch_all(fetches, deadline);
-        for (f, a) in fetches.iter().zip(&answers) {
-            self.record(f, a);
-        }
-        answers
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        self.inner.fetch_each(fetches, deadline, &mut |i, a| {
+            if let Some(f) = fetches.get(i) {
+                self.record(f, &a);
+            }
+            sink(i, a);
+        });
     }
 }
 

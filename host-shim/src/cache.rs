@@ -78,6 +78,28 @@ impl Drop for FlightGuard<'_> {
     }
 }
 
+/// The cache key of a fetch. Digest-addressed bytes are the same whoever
+/// fetched them (they are verified); a tag or referrers answer depends on the
+/// credentials that asked (an anonymous 404 must not answer a policy that
+/// has the pull secret), so it is keyed by them too.
+fn cache_key(f: &Fetch) -> Key {
+    if digest_addressed(f.kind) || f.access.is_empty() {
+        (f.kind, f.key.clone())
+    } else {
+        let a = &f.access;
+        (
+            f.kind,
+            format!(
+                "{}#secrets={};providers={};insecure={}",
+                f.key,
+                a.secrets.join(","),
+                a.providers.join(","),
+                a.allow_insecure
+            ),
+        )
+    }
+}
+
 fn digest_addressed(kind: FetchKind) -> bool {
     matches!(kind, FetchKind::Manifest | FetchKind::Blob)
 }
@@ -132,7 +154,7 @@ impl CachingSource {
     }
 
     fn lookup(&self, f: &Fetch) -> Option<SourceAnswer> {
-        let key = (f.kind, f.key.clone());
+        let key = cache_key(f);
         if digest_addressed(f.kind) {
             if let Some(b) = self.digests.lock().ok()?.lru.get(&key) {
                 return Some(SourceAnswer::Bytes(b.as_ref().clone()));
@@ -191,7 +213,7 @@ impl CachingSource {
     }
 
     fn store(&self, f: &Fetch, a: &SourceAnswer) {
-        let key = (f.kind, f.key.clone());
+        let key = cache_key(f);
         if digest_addressed(f.kind) {
             // Only bytes that hash to their digest are kept.
             if let SourceAnswer::Bytes(b) = a
@@ -247,7 +269,7 @@ impl CachingSource {
             .cache_misses
             .get_or_create(&Self::label(f.kind))
             .inc();
-        let key = (f.kind, f.key.clone());
+        let key = cache_key(f);
         let joined = {
             let Ok(mut m) = self.inflight.lock() else {
                 return SourceAnswer::Error("cache lock poisoned".into());
@@ -298,25 +320,57 @@ impl CachingSource {
         }
     }
 
-    /// Fetches a round in parallel, bounded by `deadline`.
+    /// Fetches a round in parallel, bounded by `deadline`, handing each answer
+    /// to `sink` as it arrives (at the deadline, every fetch still running
+    /// gets a deadline error).
+    pub async fn fetch_each_async(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        use futures::StreamExt;
+        let mut running: futures::stream::FuturesUnordered<_> = fetches
+            .iter()
+            .enumerate()
+            .map(|(i, f)| async move { (i, self.fetch_async(f).await) })
+            .collect();
+        let mut answered = vec![false; fetches.len()];
+        let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+        let until = deadline.map_or(far, tokio::time::Instant::from_std);
+        loop {
+            match tokio::time::timeout_at(until, running.next()).await {
+                Ok(Some((i, a))) => {
+                    answered[i] = true;
+                    sink(i, a);
+                }
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        drop(running);
+        for (i, f) in fetches.iter().enumerate() {
+            if !answered[i] {
+                sink(
+                    i,
+                    SourceAnswer::Error(format!("{}: deadline exceeded", f.key)),
+                );
+            }
+        }
+    }
+
+    /// [`CachingSource::fetch_each_async`], collected in order.
     pub async fn fetch_all_async(
         &self,
         fetches: &[Fetch],
         deadline: Option<Instant>,
     ) -> Vec<SourceAnswer> {
-        let all = futures::future::join_all(fetches.iter().map(|f| self.fetch_async(f)));
-        match deadline {
-            None => all.await,
-            Some(d) => {
-                match tokio::time::timeout_at(tokio::time::Instant::from_std(d), all).await {
-                    Ok(v) => v,
-                    Err(_) => fetches
-                        .iter()
-                        .map(|f| SourceAnswer::Error(format!("{}: deadline exceeded", f.key)))
-                        .collect(),
-                }
-            }
-        }
+        let mut out: Vec<Option<SourceAnswer>> = vec![None; fetches.len()];
+        self.fetch_each_async(fetches, deadline, &mut |i, a| out[i] = Some(a))
+            .await;
+        out.into_iter()
+            .map(|a| a.unwrap_or_else(|| SourceAnswer::Error("no answer".into())))
+            .collect()
     }
 }
 
@@ -325,9 +379,14 @@ impl ArtifactSource for CachingSource {
         self.runtime.block_on(self.fetch_async(f))
     }
 
-    fn fetch_all(&self, fetches: &[Fetch], deadline: Option<Instant>) -> Vec<SourceAnswer> {
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
         self.runtime
-            .block_on(self.fetch_all_async(fetches, deadline))
+            .block_on(self.fetch_each_async(fetches, deadline, sink))
     }
 }
 

@@ -38,6 +38,18 @@ impl Drop for Cluster {
     }
 }
 
+/// Why a namespace's labels could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum NamespaceError {
+    /// The API server could not be asked in time: a transport failure.
+    #[error("{0}")]
+    Transport(String),
+    /// The API server says there is no such namespace: the request is not
+    /// one that can be admitted.
+    #[error("{0}")]
+    Missing(String),
+}
+
 /// The requesting user's roles and cluster roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roles {
@@ -131,24 +143,26 @@ impl Cluster {
     }
 
     /// The labels of namespace `name`: from the watched store, or fetched
-    /// when the store has not seen it yet. An error is a transport failure.
+    /// when the store has not seen it yet.
     pub async fn namespace_labels(
         &self,
         name: &str,
         deadline: Instant,
-    ) -> Result<BTreeMap<String, String>, String> {
+    ) -> Result<BTreeMap<String, String>, NamespaceError> {
         if let Some(ns) = self.namespaces.get(&ObjectRef::new(name)) {
             return Ok(ns.metadata.labels.clone().unwrap_or_default());
         }
         let api: Api<Namespace> = Api::all(self.client.clone());
-        let got =
-            tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), api.get_opt(name))
-                .await
-                .map_err(|_| format!("reading namespace {name} timed out"))?
-                .map_err(|e| format!("reading namespace {name}: {e}"))?;
+        let until = tokio::time::Instant::from_std(deadline);
+        let got = tokio::time::timeout_at(until, api.get_opt(name))
+            .await
+            .map_err(|_| NamespaceError::Transport(format!("reading namespace {name} timed out")))?
+            .map_err(|e| NamespaceError::Transport(format!("reading namespace {name}: {e}")))?;
         match got {
             Some(ns) => Ok(ns.metadata.labels.unwrap_or_default()),
-            None => Err(format!("namespace {name} does not exist")),
+            None => Err(NamespaceError::Missing(format!(
+                "namespace {name} does not exist, so its labels cannot be checked"
+            ))),
         }
     }
 

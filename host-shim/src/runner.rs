@@ -458,9 +458,18 @@ impl Instance_ {
             match outcome {
                 OutcomeWire::Decision { decision } => return Ok(decision),
                 OutcomeWire::NeedArtifacts { fetches } => {
-                    let answers = source.fetch_all(&fetches, deadline);
-                    for (f, answer) in fetches.iter().zip(answers) {
-                        self.put(session, f, answer)?;
+                    // Each answer goes into the module as it arrives.
+                    let mut failed = None;
+                    source.fetch_each(&fetches, deadline, &mut |i, answer| {
+                        if failed.is_none()
+                            && let Some(f) = fetches.get(i)
+                            && let Err(e) = self.put(session, f, answer)
+                        {
+                            failed = Some(e);
+                        }
+                    });
+                    if let Some(e) = failed {
+                        return Err(e);
                     }
                 }
             }
@@ -517,10 +526,11 @@ pub fn decide_native(
         match session.evaluate() {
             Outcome::Decision { decision } => return Ok(decision),
             Outcome::NeedArtifacts { fetches } => {
-                let answers = source.fetch_all(&fetches, None);
-                for (f, answer) in fetches.into_iter().zip(answers) {
-                    let _ = session.put(f.kind, &f.key, answer.into());
-                }
+                source.fetch_each(&fetches, None, &mut |i, answer| {
+                    if let Some(f) = fetches.get(i) {
+                        let _ = session.put(f.kind, &f.key, answer.into());
+                    }
+                });
             }
         }
     }

@@ -77,21 +77,42 @@ pub trait ArtifactSource: Send + Sync {
     /// Answers one fetch.
     fn fetch(&self, f: &Fetch) -> SourceAnswer;
 
-    /// Answers a round of fetches (in order), before `deadline` when given.
-    /// The default answers them one by one; network sources run them in parallel.
+    /// Answers a round of fetches before `deadline` when given, handing each
+    /// answer to `sink` (with its index in `fetches`) as soon as it is ready,
+    /// so that a round's answers need not all be held at once. Every fetch
+    /// gets exactly one answer. The default answers them one by one; network
+    /// sources run them in parallel.
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        for (i, f) in fetches.iter().enumerate() {
+            let answer = match deadline {
+                Some(d) if std::time::Instant::now() >= d => {
+                    SourceAnswer::Error(format!("{}: deadline exceeded", f.key))
+                }
+                _ => self.fetch(f),
+            };
+            sink(i, answer);
+        }
+    }
+
+    /// [`ArtifactSource::fetch_each`], collected in order.
     fn fetch_all(
         &self,
         fetches: &[Fetch],
         deadline: Option<std::time::Instant>,
     ) -> Vec<SourceAnswer> {
-        fetches
-            .iter()
-            .map(|f| match deadline {
-                Some(d) if std::time::Instant::now() >= d => {
-                    SourceAnswer::Error("deadline exceeded".into())
-                }
-                _ => self.fetch(f),
-            })
+        let mut out: Vec<Option<SourceAnswer>> = vec![None; fetches.len()];
+        self.fetch_each(fetches, deadline, &mut |i, a| {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(a);
+            }
+        });
+        out.into_iter()
+            .map(|a| a.unwrap_or_else(|| SourceAnswer::Error("no answer".into())))
             .collect()
     }
 }
@@ -222,7 +243,7 @@ impl ArtifactSource for OciLayouts {
         match f.kind {
             FetchKind::ManifestByTag => {
                 let Some((repo, tag)) = split_reference(&f.key) else {
-                    return SourceAnswer::Error(format!("bad tag reference {}", f.key));
+                    return SourceAnswer::Invalid(format!("bad tag reference {}", f.key));
                 };
                 for l in &self.layouts {
                     for (name, digest) in &l.refs {
@@ -234,7 +255,7 @@ impl ArtifactSource for OciLayouts {
                         if full {
                             return match Self::read_blob(&l.dir, digest, max) {
                                 Some(a) => a,
-                                None => SourceAnswer::Error(format!(
+                                None => SourceAnswer::Invalid(format!(
                                     "{}: blob {digest} missing from layout {}",
                                     f.key,
                                     l.dir.display()

@@ -403,3 +403,90 @@ fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
     assert!(!e.contains("wasm backtrace") && !e.contains("0x"), "{e}");
     assert!(out[1].allowed, "{:#?}", out[1]);
 }
+
+/// Answers from the forge, except a transport error for one registry.
+struct Flaky<'a> {
+    forge: &'a Forge,
+    down: &'static str,
+}
+
+impl ArtifactSource for Flaky<'_> {
+    fn fetch(&self, f: &imgverify::engine::Fetch) -> imgverify_host::source::SourceAnswer {
+        if f.registry == self.down {
+            imgverify_host::source::SourceAnswer::Error("503 Service Unavailable".into())
+        } else {
+            self.forge.fetch(f)
+        }
+    }
+}
+
+#[test]
+fn a_transport_error_does_not_hide_a_decisive_failure() {
+    let forge = Forge::default();
+    forge.image(REPO, "v1");
+    let k = public_pem(&key("k0"));
+    let indented: String = k
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    let entry = |repo: &str| {
+        format!(
+            "                - repository: {repo}\n                  keys:\n                    publicKeys: |-\n{indented}                    rekor: {{ignoreTlog: true}}\n"
+        )
+    };
+    // Both entries are required (the default count): one finds no signature
+    // in the trusted repository, the other's registry is down.
+    let policy = format!(
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: p}}\nspec:\n  webhookConfiguration: {{failurePolicy: Ignore}}\n  rules:\n    - name: r\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n      verifyImages:\n        - imageReferences: [\"reg.example/*\"]\n          failureAction: Enforce\n          mutateDigest: false\n          verifyDigest: false\n          attestors:\n            - entries:\n{}{}",
+        entry("reg.example/trusted-sigs"),
+        entry("evil.example/sigs")
+    );
+    let mut l = load(policy.clone());
+    let flaky = Flaky {
+        forge: &forge,
+        down: "evil.example",
+    };
+    let d = decide(&mut l, &pod("x", &["reg.example/app:v1"]), &flaky);
+    assert_denied_for(&d, "no signatures found");
+    // The same with two attestor sets, the one that is down first.
+    let two_sets = policy.replace(
+        &format!(
+            "{}{}",
+            entry("reg.example/trusted-sigs"),
+            entry("evil.example/sigs")
+        ),
+        &format!(
+            "{}            - entries:\n{}",
+            entry("evil.example/sigs"),
+            entry("reg.example/trusted-sigs")
+        ),
+    );
+    assert_ne!(two_sets, policy);
+    let mut l = load(two_sets);
+    let d = decide(&mut l, &pod("x", &["reg.example/app:v1"]), &flaky);
+    assert_denied_for(&d, "no signatures found");
+}
+
+#[test]
+fn artifacts_past_the_store_budget_fail_and_stop_fetching() {
+    let forge = Forge::default();
+    // 40 images whose tags answer 4 MiB each: 160 MiB, past the 128 MiB budget.
+    let mut images = Vec::new();
+    for i in 0..40 {
+        let repo = format!("reg.example/big{i}");
+        let mut manifest = b"{\"schemaVersion\":2,\"annotations\":{\"pad\":\"".to_vec();
+        manifest.extend(std::iter::repeat_n(b'x', (4 << 20) - 64));
+        manifest.extend(b"\"}}");
+        forge.raw_manifest(&format!("{repo}:v1"), manifest);
+        images.push(format!("{repo}:v1"));
+    }
+    let refs: Vec<&str> = images.iter().map(String::as_str).collect();
+    let mut l = load(key_policy("p", &["reg.example/*"], &keys(1), IGNORE));
+    let d = decide(&mut l, &pod("big", &refs), &forge);
+    assert_denied_for(&d, "artifacts exceed 128 MiB");
+    let fetched = forge.fetches.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        fetched, 40,
+        "once the budget is spent nothing more is fetched"
+    );
+}

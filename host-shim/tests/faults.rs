@@ -262,6 +262,7 @@ fn item11_redirects_only_to_http_and_messages_carry_no_body_text() {
             "{target}: {}",
             message(&d)
         );
+        assert_eq!(d.results[0].result, RuleStatus::Fail, "{target}");
     }
     for code in [400, 401, 403, 404, 500] {
         let (d, _, _) = decide(Fault::ErrorBody(code), None);
@@ -273,6 +274,13 @@ fn item11_redirects_only_to_http_and_messages_carry_no_body_text() {
         if ![401, 500].contains(&code) {
             assert!(m.contains("OCI error DENIED"), "{m}");
         }
+        // Only a server error (after retries) is a transport error.
+        let want = if code == 500 {
+            RuleStatus::Error
+        } else {
+            RuleStatus::Fail
+        };
+        assert_eq!(d.results[0].result, want, "{code}: {m}");
     }
 }
 

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::tempdir::Dir;
-use support::webhook::{layout, pod, policy, start};
+use support::webhook::{layout, pod, policy, start, start_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admission_reviews_over_https() {
@@ -154,7 +154,14 @@ async fn policies_reload_without_dropping_requests() {
     let dir = Dir::new("reload");
     let p = dir.0.join("policy.yaml");
     std::fs::copy(policy("keyed-signature"), &p).unwrap();
-    let s = start(vec![p.display().to_string()], (&layout(), None)).await;
+    // One instance: the idle one must not keep the reload from compiling.
+    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
+        imgverify_host::serve::ServeArgs {
+            instance_memory_mib: 512,
+            ..a
+        }
+    })
+    .await;
     let r = s
         .review(
             "/mutate",

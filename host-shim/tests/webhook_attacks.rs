@@ -315,3 +315,60 @@ async fn item9_out_of_file_descriptors_backs_off_and_recovers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item9_an_http2_client_pinging_without_requests_is_closed_when_idle() {
+    let s = start_with(vec![policy("keyed-signature")], (&layout(), None), |a| {
+        ServeArgs {
+            idle_timeout_seconds: 2,
+            ..a
+        }
+    })
+    .await;
+    let pem = std::fs::read_to_string(s.dir.0.join("tls.crt")).unwrap();
+    let port = s.url.rsplit(':').next().unwrap().to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    use rustls::pki_types::pem::PemObject;
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            .keep_alive_interval(Duration::from_millis(300))
+            .keep_alive_while_idle(true)
+            .handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = hyper::Request::get(format!("https://localhost:{port}/healthz"))
+        .body(http_body_util::Empty::<axum::body::Bytes>::new())
+        .unwrap();
+    let r = sender.send_request(req).await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Pings every 300 ms, no requests: closed after the 2 s idle timeout.
+    let start = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(8), conn).await;
+    assert!(closed.is_ok(), "the pinging connection was kept open");
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+    s.stop().await;
+}

@@ -231,6 +231,9 @@ pub enum PutError {
     StoreFull(&'static str),
 }
 
+/// Longest failure message kept from a host.
+const MAX_FAILURE_MESSAGE: usize = 1024;
+
 /// One stored answer with what the engine derives from it once.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -246,6 +249,8 @@ struct Entry {
 pub struct Store {
     entries: BTreeMap<(FetchKind, String), Entry>,
     bytes: usize,
+    /// An answer was refused for the byte budget: no further fetches.
+    full: bool,
 }
 
 impl Store {
@@ -285,6 +290,7 @@ impl Store {
                 kind: kind.as_str(),
             }),
             Answer::Bytes(bytes) if self.bytes + bytes.len() > limits::MAX_STORE_BYTES => {
+                self.full = true;
                 refuse(PutError::StoreFull("byte budget exhausted"))
             }
             Answer::Bytes(bytes) if matches!(kind, FetchKind::Manifest | FetchKind::Blob) => {
@@ -309,8 +315,33 @@ impl Store {
                     }),
                 }
             }
+            // A host's failure message is kept short.
+            Answer::Failure(status, mut message) => {
+                if message.len() > MAX_FAILURE_MESSAGE {
+                    let mut end = MAX_FAILURE_MESSAGE;
+                    while !message.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    message.truncate(end);
+                    message.push('…');
+                }
+                Answer::Failure(status, message)
+            }
             other => other,
         };
+        // An answer with bytes is not replaced by a failure for the same key
+        // (another policy's credentials may have been refused).
+        if matches!(answer, Answer::Failure(..))
+            && matches!(
+                self.entries.get(&(kind, key.to_string())),
+                Some(Entry {
+                    answer: Answer::Bytes(_),
+                    ..
+                })
+            )
+        {
+            return result;
+        }
         let add = match &answer {
             Answer::Bytes(b) => b.len(),
             Answer::Failure(_, m) => m.len(),
@@ -362,6 +393,11 @@ impl Store {
     /// Bytes held (answers and failure messages).
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Whether an answer was refused for the byte budget (no more fetches).
+    pub fn is_full(&self) -> bool {
+        self.full
     }
 
     /// Number of stored answers.

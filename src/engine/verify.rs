@@ -59,7 +59,7 @@ impl<'a> Fetcher<'a> {
                             ),
                         );
                     }
-                    if self.store.bytes() >= limits::MAX_STORE_BYTES {
+                    if self.store.bytes() >= limits::MAX_STORE_BYTES || self.store.is_full() {
                         return Got::Failed(
                             FailureStatus::Invalid,
                             format!(
@@ -89,11 +89,6 @@ impl<'a> Fetcher<'a> {
             Got::Failed(s, m) => Got::Failed(s, m),
             Got::Pending => Got::Pending,
         }
-    }
-
-    /// The digest of a stored tag answer, if it is stored.
-    pub(super) fn store_tag_digest(&self, key: &str) -> Option<&'a Digest> {
-        self.store.tag_digest(key)
     }
 
     /// A stored answer parsed as a manifest (parsed once per session).
@@ -172,22 +167,37 @@ pub(super) struct VerifyCtx<'a> {
     pub engine_tlog_keys: &'a [LogKey],
 }
 
-/// Runs every attestor set in order; the digest comes from the last set.
+/// Runs every attestor set; all must verify. A decisive failure of any set
+/// fails the image even while another set waits for artifacts or had a
+/// transport error, and every set is evaluated in the same round (their
+/// fetches are asked for together). The digest comes from the last set.
 pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
     let mut digest = ctx.digest.clone();
+    let mut pending = false;
+    let mut error: Option<String> = None;
     for (i, set) in ctx.verification.attestors.iter().enumerate() {
         match eval_set(ctx, set, &format!(".attestors[{i}]")) {
             Verdict::Ok(d) => digest = d,
             Verdict::Fail(m) => return Verdict::Fail(m),
-            Verdict::Error(m) => return Verdict::Error(m),
-            Verdict::Pending => return Verdict::Pending,
+            Verdict::Error(m) => {
+                error.get_or_insert(m);
+            }
+            Verdict::Pending => pending = true,
         }
     }
-    Verdict::Ok(digest)
+    match (pending, error) {
+        (true, _) => Verdict::Pending,
+        (false, Some(m)) => Verdict::Error(m),
+        (false, None) => Verdict::Ok(digest),
+    }
 }
 
+/// One attestor set: `required` of its entries must verify. It fails as soon
+/// as too few entries are left that could verify; only when the entries that
+/// erred (transport) could still have made up the count is it an error.
 fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
     let mut verified = 0usize;
+    let mut undecided = 0usize;
     let mut errors = Vec::new();
     let mut any_error = false;
     let mut pending = false;
@@ -203,15 +213,22 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
             Verdict::Fail(m) => errors.push(format!("{p}: {m}")),
             Verdict::Error(m) => {
                 any_error = true;
+                undecided += 1;
                 errors.push(format!("{p}: {m}"))
             }
-            Verdict::Pending => pending = true,
+            Verdict::Pending => {
+                pending = true;
+                undecided += 1;
+            }
         }
+    }
+    let msg = errors.join("; ");
+    if verified + undecided < set.required {
+        return Verdict::Fail(msg);
     }
     if pending {
         return Verdict::Pending;
     }
-    let msg = errors.join("; ");
     if any_error {
         Verdict::Error(msg)
     } else {
@@ -268,8 +285,7 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
     let tag = format!("{}.sig", ctx.digest.tag_stem());
     let sig_fetch =
         Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access);
-    let sig_key = sig_fetch.key.clone();
-    let manifest = match ctx.fetcher.manifest(sig_fetch) {
+    let manifest = match ctx.fetcher.manifest(sig_fetch.clone()) {
         Got::Bytes(Ok(m)) => m,
         Got::Bytes(Err(e)) => {
             return Verdict::Fail(format!(
@@ -315,12 +331,15 @@ fn verify_key(ctx: &VerifyCtx, entry: &AttestorEntry, k: &KeyAttestor) -> Verdic
         hash: k.hash,
         tlog_keys: tlog_keys.as_deref(),
     };
-    let manifest_digest = ctx
-        .fetcher
-        .store_tag_digest(&sig_key)
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    let cost = k.key.cosign_check_cost(k.hash);
+    // The manifest's bytes are stored, so this is their (cached) digest.
+    let manifest_digest = match ctx.fetcher.tag_digest(sig_fetch) {
+        Got::Bytes(d) => d.to_string(),
+        Got::Failed(s, m) => return failed(s, m),
+        Got::Pending => return Verdict::Pending,
+    };
+    // The SET check (after a good signature) costs about one P-256 verify
+    // per candidate log key.
+    let cost = k.key.cosign_check_cost(k.hash) + if k.tlog.ignore { 0 } else { 2 };
     let mut pending = false;
     let mut transport_error = false;
     let mut seen_layers = 0usize;

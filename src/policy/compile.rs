@@ -520,7 +520,30 @@ fn compile_verification(
                 });
         }
     }
-    let refs = e.image_references.clone().unwrap_or_default();
+    let canonical = |ctx: &mut Ctx, field: &str, list: Vec<String>| -> Vec<String> {
+        list.into_iter()
+            .map(|p| {
+                let c = crate::reference::canonical_pattern(&p);
+                if c != p {
+                    ctx.lint(
+                        format!("{path}.{field}"),
+                        format!("{p:?} is matched as {c:?}: images are compared with their registry spelt canonically"),
+                    );
+                }
+                c
+            })
+            .collect()
+    };
+    let refs = canonical(
+        ctx,
+        "imageReferences",
+        e.image_references.clone().unwrap_or_default(),
+    );
+    let skip_refs = canonical(
+        ctx,
+        "skipImageReferences",
+        e.skip_image_references.clone().unwrap_or_default(),
+    );
     if refs.is_empty() {
         ctx.err(
             format!("{path}.imageReferences"),
@@ -607,7 +630,7 @@ fn compile_verification(
         failure_action,
         verifier,
         image_references: refs,
-        skip_image_references: e.skip_image_references.clone().unwrap_or_default(),
+        skip_image_references: skip_refs,
         attestors,
         attestations,
         repository: e.repository.clone().filter(|s| !s.is_empty()),

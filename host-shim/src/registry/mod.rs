@@ -335,9 +335,11 @@ impl RegistryClient {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_redirect() => {
+                // A refused redirect or a URL the reference cannot make is
+                // the registry's or the resource's doing, not the network's.
+                Err(e) if e.is_redirect() || e.is_builder() => {
                     self.metrics.request(kind.as_str(), "error");
-                    return Outcome::Done(SourceAnswer::Error(error_chain(&e)));
+                    return Outcome::Done(SourceAnswer::Invalid(error_chain(&e)));
                 }
                 Err(e) => {
                     self.metrics.request(kind.as_str(), "error");
@@ -393,10 +395,12 @@ impl RegistryClient {
                     let after = retry_after(resp.headers());
                     Outcome::Retry(after, format!("{status}"))
                 }
-                s if s.is_redirection() => Outcome::Done(SourceAnswer::Error(format!(
+                s if s.is_redirection() => Outcome::Done(SourceAnswer::Invalid(format!(
                     "{url}: {s}: redirect not followed (only to http(s), never from https to http, at most {MAX_REDIRECTS})"
                 ))),
-                s => Outcome::Done(SourceAnswer::Error(format!(
+                // Any other answer is the registry's, about this request: a
+                // verification failure, never forgiven as a transport error.
+                s => Outcome::Done(SourceAnswer::Invalid(format!(
                     "{url}: {s}{}",
                     oci_error_codes(resp).await
                 ))),
@@ -450,6 +454,14 @@ impl RegistryClient {
                     .params
                     .get("realm")
                     .ok_or("bearer challenge without realm")?;
+                // Credentials go to the token service only over https, unless
+                // the registry itself was allowed plain http.
+                let plain_ok = self.scheme(registry, access).await == "http";
+                if !(realm.starts_with("https://") || (plain_ok && realm.starts_with("http://"))) {
+                    return Err(format!(
+                        "token realm {realm:?} refused: credentials are sent over https only"
+                    ));
+                }
                 let mut req = self.http.get(realm);
                 let mut query: Vec<(&str, String)> =
                     vec![("scope", format!("repository:{repo}:pull"))];

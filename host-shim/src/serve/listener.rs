@@ -1,13 +1,11 @@
-//! Accepting connections without letting clients hold the server: a bound on
-//! open connections, TLS-handshake, header-read, request and idle timeouts,
-//! and back-off with rate-limited logging when `accept` fails (EMFILE).
+//! Accepting connections without letting clients hold the server: bounds on
+//! open connections, requests in progress and HTTP/2 streams; TLS-handshake,
+//! header-read, request and idle timeouts (idle meaning no request, not no
+//! bytes); and back-off with rate-limited logging when `accept` fails (EMFILE).
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Connection limits and timeouts.
 #[derive(Debug, Clone, Copy)]
@@ -20,8 +18,13 @@ pub struct Limits {
     pub header_read: Duration,
     /// Time for a whole request: reading the body and answering.
     pub request: Duration,
-    /// A connection with no bytes either way for this long is closed.
+    /// A connection that serves no request for this long is closed.
     pub idle: Duration,
+    /// Most requests in progress at once across all connections (each may
+    /// buffer a body of up to 8 MiB); more wait before their body is read.
+    pub max_requests: usize,
+    /// Most concurrent HTTP/2 streams per connection.
+    pub max_streams: u32,
 }
 
 impl Default for Limits {
@@ -32,6 +35,8 @@ impl Default for Limits {
             header_read: Duration::from_secs(10),
             request: Duration::from_secs(45),
             idle: Duration::from_secs(90),
+            max_requests: 128,
+            max_streams: 16,
         }
     }
 }
@@ -95,91 +100,64 @@ impl AcceptBackoff {
     }
 }
 
-/// An IO stream that records when bytes last moved.
-pub struct ActivityIo<T> {
-    inner: T,
-    clock: Arc<Clock>,
-}
-
-/// Milliseconds since a start instant, updated on every transfer.
-pub struct Clock {
+/// Requests a connection is serving, and when it last finished one: a
+/// connection is idle when it serves none, whatever bytes (HTTP/2 pings,
+/// window updates) its client keeps sending.
+pub struct Activity {
     start: Instant,
+    active: AtomicUsize,
     last_ms: AtomicU64,
 }
 
-impl Clock {
-    /// A clock that starts now.
+/// Marks a request as in progress until dropped.
+pub struct Busy<'a>(&'a Activity);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Activity {
+    /// A connection that has just opened.
     pub fn new() -> Arc<Self> {
-        Arc::new(Clock {
+        Arc::new(Activity {
             start: Instant::now(),
+            active: AtomicUsize::new(0),
             last_ms: AtomicU64::new(0),
         })
     }
 
     fn touch(&self) {
         self.last_ms
-            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+            .store(self.start.elapsed().as_millis() as u64, Ordering::SeqCst);
     }
 
-    /// How long since bytes last moved.
+    /// A request starts; it ends when the guard drops.
+    pub fn begin(&self) -> Busy<'_> {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        Busy(self)
+    }
+
+    /// How long the connection has served no request (zero while serving one).
     pub fn idle_for(&self) -> Duration {
+        if self.active.load(Ordering::SeqCst) > 0 {
+            return Duration::ZERO;
+        }
         let now = self.start.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::SeqCst)))
     }
 }
 
-impl<T> ActivityIo<T> {
-    /// Wraps `inner`, recording transfers on `clock`.
-    pub fn new(inner: T, clock: Arc<Clock>) -> Self {
-        ActivityIo { inner, clock }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for ActivityIo<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.clock.touch();
-        }
-        r
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for ActivityIo<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.clock.touch();
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// Resolves once `clock` has seen no transfer for `idle`.
-pub async fn idle_timeout(clock: Arc<Clock>, idle: Duration) {
+/// Resolves once the connection has served no request for `idle`.
+pub async fn idle_timeout(activity: Arc<Activity>, idle: Duration) {
     loop {
-        let quiet = clock.idle_for();
+        let quiet = activity.idle_for();
         if quiet >= idle {
             return;
         }
-        tokio::time::sleep(idle - quiet).await;
+        tokio::time::sleep((idle - quiet).max(Duration::from_millis(100))).await;
     }
 }
 

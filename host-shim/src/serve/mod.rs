@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use imgverify::admission as review;
 use imgverify::policy::compiled::FailurePolicy;
-use listener::{AcceptBackoff, ActivityIo, Clock, Limits};
+use listener::{AcceptBackoff, Activity, Limits};
 use pool::{Generation, fingerprint};
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -161,8 +161,12 @@ pub fn tls_acceptor(cert: &str, key: &str) -> Result<TlsAcceptor, String> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Builds the router (exposed for tests that serve it themselves).
-pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
+/// Builds the router (exposed for tests that serve it themselves): each
+/// request waits for one of `limits.max_requests` slots before its body is
+/// read, and gets `limits.request` to finish.
+pub fn router(state: Arc<AppState>, limits: &Limits) -> Router {
+    let request_timeout = limits.request;
+    let slots = Arc::new(Semaphore::new(limits.max_requests.max(1)));
     Router::new()
         .route("/mutate", post(mutate))
         .route("/validate", post(validate))
@@ -174,11 +178,18 @@ pub fn router(state: Arc<AppState>, request_timeout: Duration) -> Router {
         ))
         // Bounds reading a slow body as well as answering.
         .layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
-                match tokio::time::timeout(request_timeout, next.run(req)).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        (StatusCode::REQUEST_TIMEOUT, "request took too long").into_response()
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let slots = slots.clone();
+                async move {
+                    let work = async {
+                        let _slot = slots.acquire_owned().await;
+                        next.run(req).await
+                    };
+                    match tokio::time::timeout(request_timeout, work).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            (StatusCode::REQUEST_TIMEOUT, "request took too long").into_response()
+                        }
                     }
                 }
             },
@@ -335,10 +346,13 @@ async fn decide(
         user["roles"] = json!(roles.roles);
         user["clusterRoles"] = json!(roles.cluster_roles);
         if !req.namespace.is_empty() {
-            let labels = c
-                .namespace_labels(&req.namespace, deadline)
-                .await
-                .map_err(Undecided::Forgivable)?;
+            let labels =
+                c.namespace_labels(&req.namespace, deadline)
+                    .await
+                    .map_err(|e| match e {
+                        crate::cluster::NamespaceError::Transport(m) => Undecided::Forgivable(m),
+                        crate::cluster::NamespaceError::Missing(m) => Undecided::Denied(m),
+                    })?;
             request["namespaceLabels"] = json!(labels);
         }
     }
@@ -535,66 +549,78 @@ pub async fn serve(
     }
     let acceptor = Arc::new(RwLock::new(tls_acceptor(&args.tls_cert, &args.tls_key)?));
     let cert_paths = vec![args.tls_cert.clone(), args.tls_key.clone()];
-    // Reloader: policies and certificate, polled.
+    // Reloaders, polled: policies and the certificate each on their own, so
+    // a slow policy compile never holds back a certificate rotation.
     {
-        let (state, acceptor, args, runner, permits) = (
-            state.clone(),
-            acceptor.clone(),
-            args.clone(),
-            runner.clone(),
-            permits.clone(),
-        );
+        let (state, args, runner, permits) =
+            (state.clone(), args.clone(), runner.clone(), permits.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(args.reload_interval.max(1)));
+            // Files that failed to load are not retried until they change again.
+            let mut failed: Option<pool::Fingerprint> = None;
+            loop {
+                tick.tick().await;
+                let current = state.generation.read().map(|g| g.clone()).ok();
+                let Some(current) = current else { continue };
+                let now = fingerprint(&args.policies);
+                if now == current.fingerprint || failed.as_ref() == Some(&now) {
+                    continue;
+                }
+                // Idle instances of the current generation hold permits the
+                // new one needs; busy ones free theirs when they answer.
+                current.drain_idle();
+                drop(current);
+                let loaded = Generation::load(
+                    &runner,
+                    &args.policies,
+                    permits.clone(),
+                    instances,
+                    state.metrics.clone(),
+                )
+                .await;
+                let loaded = match loaded {
+                    Ok(g) => ensure_cluster(&state, &g, args.kubeconfig.as_deref())
+                        .await
+                        .map(|()| g),
+                    Err(e) => Err(e),
+                };
+                match loaded {
+                    Ok(g) => {
+                        log_lints(&g);
+                        if let Ok(mut w) = state.generation.write() {
+                            *w = Arc::new(g);
+                        }
+                        tracing::info!("policies reloaded");
+                    }
+                    Err(e) => {
+                        failed = Some(now);
+                        tracing::error!(error = %e, "policy reload failed; keeping the previous policies")
+                    }
+                }
+            }
+        });
+    }
+    {
+        let (acceptor, args) = (acceptor.clone(), args.clone());
         let mut cert_fp = fingerprint(&cert_paths);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(args.reload_interval.max(1)));
             loop {
                 tick.tick().await;
-                let current = state
-                    .generation
-                    .read()
-                    .map(|g| g.fingerprint.clone())
-                    .unwrap_or_default();
-                if fingerprint(&args.policies) != current {
-                    let loaded = Generation::load(
-                        &runner,
-                        &args.policies,
-                        permits.clone(),
-                        instances,
-                        state.metrics.clone(),
-                    )
-                    .await;
-                    let loaded = match loaded {
-                        Ok(g) => ensure_cluster(&state, &g, args.kubeconfig.as_deref())
-                            .await
-                            .map(|()| g),
-                        Err(e) => Err(e),
-                    };
-                    match loaded {
-                        Ok(g) => {
-                            log_lints(&g);
-                            if let Ok(mut w) = state.generation.write() {
-                                *w = Arc::new(g);
-                            }
-                            tracing::info!("policies reloaded");
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "policy reload failed; keeping the previous policies")
-                        }
-                    }
-                }
                 let fp = fingerprint(&cert_paths);
-                if fp != cert_fp {
-                    match tls_acceptor(&args.tls_cert, &args.tls_key) {
-                        Ok(a) => {
-                            if let Ok(mut w) = acceptor.write() {
-                                *w = a;
-                            }
-                            cert_fp = fp;
-                            tracing::info!("TLS certificate reloaded");
+                if fp == cert_fp {
+                    continue;
+                }
+                match tls_acceptor(&args.tls_cert, &args.tls_key) {
+                    Ok(a) => {
+                        if let Ok(mut w) = acceptor.write() {
+                            *w = a;
                         }
-                        Err(e) => {
-                            tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
-                        }
+                        cert_fp = fp;
+                        tracing::info!("TLS certificate reloaded");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate")
                     }
                 }
             }
@@ -605,7 +631,7 @@ pub async fn serve(
         .map_err(|e| format!("{}: {e}", args.listen))?;
     tracing::info!(listen = %args.listen, instances, "serving");
     let limits = args.limits();
-    let app = router(state.clone(), limits.request);
+    let app = router(state.clone(), &limits);
     accept_loop(listener, acceptor, app, limits, &state.metrics, shutdown).await;
     state.ready.store(false, Ordering::SeqCst);
     Ok(())
@@ -676,9 +702,7 @@ async fn serve_connection(
     limits: Limits,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
-    let clock = Clock::new();
-    let io = ActivityIo::new(tcp, clock.clone());
-    let stream = match tokio::time::timeout(limits.handshake, tls.accept(io)).await {
+    let stream = match tokio::time::timeout(limits.handshake, tls.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -689,20 +713,33 @@ async fn serve_connection(
             return;
         }
     };
-    let service = hyper_util::service::TowerToHyperService::new(app);
+    let activity = Activity::new();
+    let service = {
+        let activity = activity.clone();
+        hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (mut app, activity) = (app.clone(), activity.clone());
+            async move {
+                let _busy = activity.begin();
+                tower_service::Service::call(&mut app, req.map(axum::body::Body::new)).await
+            }
+        })
+    };
     let mut builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read);
-    builder.http2().timer(hyper_util::rt::TokioTimer::new());
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(limits.max_streams);
     let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     let conn = watcher.watch(conn.into_owned());
     tokio::pin!(conn);
     tokio::select! {
         _ = &mut conn => {}
-        _ = listener::idle_timeout(clock, limits.idle) => {
+        _ = listener::idle_timeout(activity, limits.idle) => {
             tracing::debug!(%peer, "closing an idle connection");
         }
     }

@@ -98,10 +98,13 @@ impl Generation {
     ) -> Result<Self, String> {
         let fingerprint = fingerprint(paths);
         let texts = inputs::read_all(paths, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-        let permit = permits
-            .clone()
-            .acquire_owned()
+        // At most a minute: instances of the previous generation in use hold
+        // their permits only while they answer.
+        let permit = tokio::time::timeout(Duration::from_secs(60), permits.clone().acquire_owned())
             .await
+            .map_err(|_| {
+                "no engine instance became free to compile the policies within 60 s".to_string()
+            })?
             .map_err(|e| e.to_string())?;
         let (r, t) = (runner.clone(), texts.clone());
         let first = tokio::task::spawn_blocking(move || apply::load_policies(&r, &t))
@@ -168,6 +171,14 @@ impl Generation {
             loaded,
             _live: Live::new(permit, &self.metrics),
         })
+    }
+
+    /// Drops the idle instances, freeing their permits (before a reload, so
+    /// the new generation can compile).
+    pub fn drain_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
     }
 
     /// Returns an instance that finished a request; it is dropped (and its
