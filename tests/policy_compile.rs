@@ -136,3 +136,57 @@ fn other_rule_types_are_kept_as_unsupported() {
         RuleBody::Other("validate")
     ));
 }
+
+#[test]
+fn lints_for_what_silently_does_nothing() {
+    let lints = |text: &str| -> Vec<String> {
+        Engine::compile("l.yaml", text)
+            .unwrap()
+            .lints()
+            .iter()
+            .map(|l| format!("{}: {}", l.path, l.message))
+            .collect()
+    };
+    let base = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n";
+    let l = lints(&format!("{base}    verifyImages: []\n"));
+    assert!(
+        l.iter().any(|l| l
+            == "spec.rules[0].verifyImages: verifyImages is empty: this rule verifies nothing"),
+        "{l:?}"
+    );
+    let l = lints(&format!(
+        "{base}    exclude: {{any: [{{}}]}}\n    verifyImages: [{{imageReferences: ['INDEX.docker.io/acme/*'], mutateDigest: false}}]\n"
+    ));
+    assert!(
+        l.iter().any(|l| l
+            .starts_with("spec.rules[0].exclude.any[0]: empty exclude filter excludes nothing")),
+        "{l:?}"
+    );
+    assert!(
+        l.iter()
+            .any(|l| l.contains("\"INDEX.docker.io/acme/*\" is matched as \"docker.io/acme/*\"")),
+        "{l:?}"
+    );
+    assert!(
+        l.iter()
+            .any(|l| l.contains("verifies nothing: matching images only get digest checks")),
+        "{l:?}"
+    );
+    let l = lints(&base.replace("kyverno.io/v1", "kyverno.io/v3"));
+    assert!(
+        l.iter()
+            .any(|l| l.contains("unknown apiVersion \"kyverno.io/v3\" for ClusterPolicy")),
+        "{l:?}"
+    );
+    // Kyverno's validation: a match filter needs resources.
+    let e = Engine::compile(
+        "m.yaml",
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n  - name: r\n    match: {any: [{subjects: [{kind: User, name: a}]}]}\n    verifyImages: [{imageReferences: ['*'], mutateDigest: false}]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("spec.rules[0].match.any[0].resources: match resources not specified"),
+        "{e}"
+    );
+}
