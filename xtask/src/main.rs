@@ -223,15 +223,19 @@ fn demo() -> Result<(), String> {
         if let Ok(about) = std::fs::read_to_string(s.join("ABOUT")) {
             println!("{}", about.trim());
         }
-        let status = Command::new(&bin)
+        let mut apply = Command::new(&bin);
+        apply
             .current_dir(root())
             .arg("apply")
             .arg(s.join("policy.yaml"))
             .arg("--resource")
             .arg(s.join("resources.yaml"))
-            .args(["--oci-layout", "policies/images"])
-            .status()
-            .map_err(|e| e.to_string())?;
+            .args(["--oci-layout", "policies/images"]);
+        // A scenario's namespace labels beyond its Namespace documents.
+        if s.join("values.yaml").exists() {
+            apply.arg("--values-file").arg(s.join("values.yaml"));
+        }
+        let status = apply.status().map_err(|e| e.to_string())?;
         if status.code() == Some(2) {
             return Err(format!(
                 "{name}: imgverify apply reported a usage or policy error"
