@@ -319,14 +319,20 @@ impl Instance_ {
         serde_json::from_slice(&buf).map_err(|e| RunnerError::Protocol(e.to_string()))
     }
 
-    fn ok_field(v: &Value, field: &str) -> Result<u32, RunnerError> {
-        if v.get("ok").and_then(Value::as_bool) != Some(true) {
-            let msg = v
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown error");
-            return Err(RunnerError::Engine(msg.to_string()));
+    /// The module's `{"ok":false,"error":…}` as an error.
+    fn check_ok(v: &Value) -> Result<(), RunnerError> {
+        if v.get("ok").and_then(Value::as_bool) == Some(true) {
+            return Ok(());
         }
+        let msg = v
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
+        Err(RunnerError::Engine(msg.to_string()))
+    }
+
+    fn ok_field(v: &Value, field: &str) -> Result<u32, RunnerError> {
+        Self::check_ok(v)?;
         v.get(field)
             .and_then(Value::as_u64)
             .and_then(|h| u32::try_from(h).ok())
@@ -341,26 +347,10 @@ impl Instance_ {
         text: &str,
     ) -> Result<Vec<(String, Value)>, RunnerError> {
         self.deadline = None;
-        self.refuel()?;
         let input = serde_json::to_vec(&serde_json::json!({"name": name, "text": text}))
             .map_err(|e| RunnerError::Protocol(e.to_string()))?;
-        let (p, l) = self.write(&input)?;
-        let packed = self
-            .parse_documents
-            .call(&mut self.store, (p, l))
-            .map_err(|e| self.trapped(e))?;
-        self.free
-            .call(&mut self.store, (p, l))
-            .map_err(|e| self.trapped(e))?;
-        let v = self.read_result(packed)?;
-        if v.get("ok").and_then(Value::as_bool) != Some(true) {
-            return Err(RunnerError::Engine(
-                v.get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown error")
-                    .to_string(),
-            ));
-        }
+        let v = self.call_with_input(self.parse_documents.clone(), &input)?;
+        Self::check_ok(&v)?;
         Ok(v.get("documents")
             .and_then(Value::as_array)
             .into_iter()
@@ -377,18 +367,26 @@ impl Instance_ {
             .collect())
     }
 
-    /// Compiles policies; returns the engine handle, lints and summary.
-    pub fn engine_new(&mut self, input_json: &[u8]) -> Result<Compiled, RunnerError> {
+    /// Calls an export taking one input buffer and returning a JSON result.
+    fn call_with_input(
+        &mut self,
+        export: TypedFunc<(u32, u32), u64>,
+        input: &[u8],
+    ) -> Result<Value, RunnerError> {
         self.refuel()?;
-        let (p, l) = self.write(input_json)?;
-        let packed = self
-            .engine_new
+        let (p, l) = self.write(input)?;
+        let packed = export
             .call(&mut self.store, (p, l))
             .map_err(|e| self.trapped(e))?;
         self.free
             .call(&mut self.store, (p, l))
             .map_err(|e| self.trapped(e))?;
-        let v = self.read_result(packed)?;
+        self.read_result(packed)
+    }
+
+    /// Compiles policies; returns the engine handle, lints and summary.
+    pub fn engine_new(&mut self, input_json: &[u8]) -> Result<Compiled, RunnerError> {
+        let v = self.call_with_input(self.engine_new.clone(), input_json)?;
         let engine = Self::ok_field(&v, "engine")?;
         Ok(Compiled {
             engine,
@@ -446,12 +444,7 @@ impl Instance_ {
                 .map_err(|e| self.trapped(e))?;
             let v = self.read_result(packed)?;
             if v.get("ok").and_then(Value::as_bool) == Some(false) {
-                return Err(RunnerError::Engine(
-                    v.get("error")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                ));
+                Self::check_ok(&v)?;
             }
             let outcome: OutcomeWire =
                 serde_json::from_value(v).map_err(|e| RunnerError::Protocol(e.to_string()))?;

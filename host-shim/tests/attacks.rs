@@ -37,6 +37,16 @@ fn decide(loaded: &mut Loaded, pod: &Value, source: &dyn ArtifactSource) -> Deci
     loaded.decide(pod, None, source).unwrap()
 }
 
+/// The policy most attacks meet: key "signer", failurePolicy Ignore, Enforce.
+fn signer_policy() -> Loaded {
+    load(key_policy(
+        "p",
+        &["reg.example/*"],
+        &[public_pem(&key("signer"))],
+        IGNORE,
+    ))
+}
+
 /// A forge with one image signed by `signer`; returns it with the image digest.
 fn signed_image(signer: &str) -> (Forge, String) {
     let forge = Forge::default();
@@ -62,12 +72,7 @@ fn assert_denied_for(d: &Decision, cause: &str) {
 #[test]
 fn item2_signed_image_passes_under_ignore() {
     let (forge, _) = signed_image("signer");
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     let d = decide(&mut l, &pod("ok", &["reg.example/app:v1"]), &forge);
     assert!(d.allowed, "{d:#?}");
 }
@@ -75,12 +80,7 @@ fn item2_signed_image_passes_under_ignore() {
 #[test]
 fn item2_too_many_images_is_denied_under_ignore() {
     let (forge, _) = signed_image("signer");
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     let images = vec!["reg.example/app:v1"; 257];
     let d = decide(&mut l, &pod("many", &images), &forge);
     assert_denied_for(&d, "more than 256 images");
@@ -89,12 +89,7 @@ fn item2_too_many_images_is_denied_under_ignore() {
 #[test]
 fn item2_unparsable_image_next_to_a_valid_one_is_denied_under_ignore() {
     let (forge, _) = signed_image("signer");
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     let d = decide(
         &mut l,
         &pod("mixed", &["reg.example/app:v1", "reg.example/App:v1"]),
@@ -116,12 +111,7 @@ fn item2_oversized_signature_payloads_are_denied_under_ignore() {
         })
         .collect();
     forge.sign(REPO, &d, &layers);
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     let before = forge.fetches.load(std::sync::atomic::Ordering::SeqCst);
     let dec = decide(&mut l, &pod("big", &["reg.example/app:v1"]), &forge);
     assert_denied_for(&dec, "signature payload of 16777");
@@ -143,12 +133,7 @@ fn item2_payload_larger_than_its_descriptor_is_refused_unhashed() {
         })
         .collect();
     forge.sign(REPO, &d, &layers);
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     l.instance().take_peak_fuel();
     let dec = decide(&mut l, &pod("lying", &["reg.example/app:v1"]), &forge);
     assert_denied_for(&dec, "over the limit of 200");
@@ -166,12 +151,7 @@ fn item2_signature_manifest_over_4_mib_is_denied_under_ignore() {
     big.extend(std::iter::repeat_n(b'x', 5 << 20));
     big.extend(br#""}}"#);
     forge.raw_manifest(&tag, big);
-    let mut l = load(key_policy(
-        "p",
-        &["reg.example/*"],
-        &[public_pem(&key("signer"))],
-        IGNORE,
-    ));
+    let mut l = signer_policy();
     let dec = decide(&mut l, &pod("bigsig", &["reg.example/app:v1"]), &forge);
     assert_denied_for(&dec, "over the limit of 4194304");
 }
