@@ -138,7 +138,7 @@ async fn namespace_labels_and_roles_come_from_the_cluster() {
     // Relabelling a namespace reaches the webhook through the watch.
     api.namespace("dev", json!({"env": "prod"}));
     let mut denied_by_selector = false;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let r = review(
             &s,
             "dev",

@@ -25,9 +25,7 @@ fn decide(fault: Fault, deadline: Option<Duration>) -> (Decision, Duration, usiz
         request_timeout_seconds: 3,
         ..Default::default()
     };
-    let metrics = Metrics::new();
-    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
-    let source = CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap();
+    let (source, _) = caching_source(&config, &rt);
     let engine = Arc::new(imgverify::Engine::compile("p.yaml", &support::keyed_policy()).unwrap());
     let request = support::pod_request("p", &format!("127.0.0.1:{port}/demo/signed:v1"));
     // The webhook path (a deadline on every fetch round) runs in the module,
@@ -139,13 +137,7 @@ fn cache_budget_evicts_and_disk_cache_is_rehashed() {
         let mut config = RegistryConfig::default();
         config.cache.memory_bytes = memory_bytes;
         config.cache.dir = Some(dir.0.display().to_string());
-        let metrics = Metrics::new();
-        let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
-        (
-            CachingSource::new(client, &config.cache, metrics.clone(), rt.handle().clone())
-                .unwrap(),
-            metrics,
-        )
+        caching_source(&config, &rt)
     };
     // A 1-byte memory budget keeps nothing in memory: every blob is an eviction candidate.
     let (tiny, m) = make(1);
@@ -195,16 +187,16 @@ fn cache_budget_evicts_and_disk_cache_is_rehashed() {
     assert!(m.cache_bytes.get() as usize <= budget);
 }
 
-fn caching_source(rt: &tokio::runtime::Runtime, port: u16) -> CachingSource {
-    let _ = port;
-    let config = RegistryConfig {
-        retries: 0,
-        request_timeout_seconds: 5,
-        ..Default::default()
-    };
+/// A caching source over a fresh registry client, with its metrics.
+fn caching_source(
+    config: &RegistryConfig,
+    rt: &tokio::runtime::Runtime,
+) -> (CachingSource, Metrics) {
     let metrics = Metrics::new();
     let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
-    CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap()
+    let source =
+        CachingSource::new(client, &config.cache, metrics.clone(), rt.handle().clone()).unwrap();
+    (source, metrics)
 }
 
 #[test]
@@ -215,7 +207,12 @@ fn item6_a_cancelled_shared_fetch_is_not_pinned() {
         .build()
         .unwrap();
     let (port, state) = rt.block_on(fake::start(Fault::SlowFirst(Duration::from_secs(3))));
-    let source = caching_source(&rt, port);
+    let config = RegistryConfig {
+        retries: 0,
+        request_timeout_seconds: 5,
+        ..Default::default()
+    };
+    let (source, _) = caching_source(&config, &rt);
     let fetch = imgverify::engine::Fetch::manifest_by_tag(
         &format!("127.0.0.1:{port}"),
         "demo/signed",
@@ -339,9 +336,7 @@ fn item11_no_redirect_from_https_down_to_http() {
         retries: 0,
         ..Default::default()
     };
-    let metrics = Metrics::new();
-    let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone()).unwrap());
-    let source = CachingSource::new(client, &config.cache, metrics, rt.handle().clone()).unwrap();
+    let (source, _) = caching_source(&config, &rt);
     let engine = Arc::new(
         imgverify::Engine::compile(
             "p.yaml",

@@ -129,15 +129,7 @@ async fn admission_reviews_over_https() {
             .status(),
         200
     );
-    let m = s
-        .client
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = s.metrics().await;
     assert!(
         m.contains("imgverify_admissions_total{path=\"/mutate\",decision=\"denied\"} 3"),
         "{m}"
@@ -173,7 +165,7 @@ async fn policies_reload_without_dropping_requests() {
     // Swap in the policy that accepts key A or B.
     std::fs::copy(policy("multi-key-count"), &p).unwrap();
     let mut allowed = false;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let r = s
             .review(
                 "/mutate",

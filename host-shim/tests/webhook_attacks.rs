@@ -186,15 +186,7 @@ async fn item14_live_instances_stay_within_the_memory_budget() {
     for t in tasks {
         assert!(t.await.unwrap());
     }
-    let metrics = s
-        .client
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     let peak: i64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("imgverify_instances_peak "))

@@ -61,7 +61,9 @@ pub async fn start_with(
         .build()
         .unwrap();
     let url = format!("https://localhost:{port}");
-    for _ in 0..200 {
+    // Compiling the module takes seconds on a loaded 2-core machine.
+    let ready_by = std::time::Instant::now() + Duration::from_secs(90);
+    while std::time::Instant::now() < ready_by {
         if client.get(format!("{url}/healthz")).send().await.is_ok() {
             break;
         }
@@ -94,6 +96,17 @@ impl Server {
             .unwrap();
         assert_eq!(r.status(), 200);
         serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+    }
+
+    /// The Prometheus text `/metrics` serves.
+    pub async fn metrics(&self) -> String {
+        let r = self
+            .client
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
     }
 
     pub async fn stop(mut self) {
