@@ -6,8 +6,9 @@
 //! The memo lives inside the sandbox with the session: its keys are hashes of
 //! every input a check reads (the signature manifest's digest and the layer's
 //! index, which pin the payload digest and annotations; the image digest; the
-//! key's SPKI fingerprint; the hash; the transparency-log policy), never a
-//! policy or image name, so a cached result is the result the check would give.
+//! trust material: the key's SPKI fingerprint, the hash, the transparency-log
+//! policy), never a policy or image name, so a cached result is the result the
+//! check would give.
 
 use crate::limits;
 use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
@@ -23,10 +24,10 @@ pub struct CheckKey {
     pub layer: usize,
     /// The image digest the payload must bind.
     pub image: String,
-    /// `sha256` of the key's SPKI, and the policy hash.
-    pub key: String,
-    /// The transparency-log policy ([`crate::policy::compiled::TlogPolicy::id`]).
-    pub tlog: String,
+    /// The trust material the check reads: for a key, the `sha256` of its
+    /// SPKI, the hash and the transparency-log policy
+    /// ([`crate::policy::compiled::TlogPolicy::id`]).
+    pub trust: String,
 }
 
 /// Signature checks spent and remembered in one session.

@@ -1,0 +1,189 @@
+//! Attestor evaluation for one image: attestor sets with counts, nested
+//! attestors, and one verifier per attestor kind.
+//!
+//! - [`fetcher`]: store lookups and the fetches still needed;
+//! - [`cosign_layers`]: cosign's `.sig` layers, checked by a [`cosign_layers::LayerCheck`];
+//! - [`key`]: the `keys` attestor's check.
+
+mod cosign_layers;
+mod fetcher;
+mod key;
+
+pub(super) use fetcher::{Fetcher, Got};
+
+use crate::digest::Digest;
+use crate::engine::store::{FailureStatus, Fetch};
+use crate::policy::compiled::{AttestorEntry, AttestorKind, AttestorSet, Verification};
+use crate::reference::{ImageInfo, ParsedReference};
+use crate::sigstore::trusted_root::LogKey;
+
+/// Outcome of a check that may need more artifacts.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Verdict<T> {
+    Ok(T),
+    /// Verification failed (message): anything the resource, the artifacts'
+    /// bytes or the policy's unsupported features caused.
+    Fail(String),
+    /// A transport failure or deadline (message): the only outcome a
+    /// `failurePolicy: Ignore` may forgive.
+    Error(String),
+    Pending,
+}
+
+/// Maps a failed fetch to a verdict: transport failures are errors, every
+/// other failure (not found, refused, unusable bytes) fails verification.
+fn failed<T>(status: FailureStatus, message: String) -> Verdict<T> {
+    match status {
+        FailureStatus::Error => Verdict::Error(message),
+        FailureStatus::NotFound | FailureStatus::Unauthorized | FailureStatus::Invalid => {
+            Verdict::Fail(message)
+        }
+    }
+}
+
+/// Resolves the digest of a tagged image from its manifest bytes.
+pub(super) fn resolve_digest(
+    f: &Fetcher,
+    info: &ImageInfo,
+    access: &crate::engine::store::Access,
+) -> Verdict<Digest> {
+    if let Some(d) = info.parsed_digest() {
+        return Verdict::Ok(d);
+    }
+    match f.tag_digest(
+        Fetch::manifest_by_tag(&info.registry, &info.path, &info.tag).with_access(access),
+    ) {
+        Got::Bytes(d) => Verdict::Ok(d),
+        Got::Pending => Verdict::Pending,
+        Got::Failed(s, m) => failed(
+            s,
+            format!(
+                "failed to resolve digest of {}: {m}",
+                info.reference_with_tag()
+            ),
+        ),
+    }
+}
+
+/// Shared inputs of one image verification.
+pub(super) struct VerifyCtx<'a> {
+    pub fetcher: &'a Fetcher<'a>,
+    pub image: &'a ImageInfo,
+    pub digest: &'a Digest,
+    pub verification: &'a Verification,
+    pub engine_tlog_keys: &'a [LogKey],
+}
+
+/// Runs every attestor set; all must verify. A decisive failure of any set
+/// fails the image even while another set waits for artifacts or had a
+/// transport error, and every set is evaluated in the same round (their
+/// fetches are asked for together). The digest comes from the last set.
+pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
+    let mut digest = ctx.digest.clone();
+    let mut pending = false;
+    let mut error: Option<String> = None;
+    for (i, set) in ctx.verification.attestors.iter().enumerate() {
+        match eval_set(ctx, set, &format!(".attestors[{i}]")) {
+            Verdict::Ok(d) => digest = d,
+            Verdict::Fail(m) => return Verdict::Fail(m),
+            Verdict::Error(m) => {
+                error.get_or_insert(m);
+            }
+            Verdict::Pending => pending = true,
+        }
+    }
+    match (pending, error) {
+        (true, _) => Verdict::Pending,
+        (false, Some(m)) => Verdict::Error(m),
+        (false, None) => Verdict::Ok(digest),
+    }
+}
+
+/// One attestor set: `required` of its entries must verify. It fails as soon
+/// as too few entries are left that could verify; only when the entries that
+/// erred (transport) could still have made up the count is it an error.
+fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
+    let mut verified = 0usize;
+    let mut undecided = 0usize;
+    let mut errors = Vec::new();
+    let mut any_error = false;
+    let mut pending = false;
+    for (k, entry) in set.entries.iter().enumerate() {
+        let p = format!("{path}.entries[{k}]{}", entry.kind.path_suffix());
+        match eval_entry(ctx, entry, &p) {
+            Verdict::Ok(d) => {
+                verified += 1;
+                if verified >= set.required {
+                    return Verdict::Ok(d);
+                }
+            }
+            Verdict::Fail(m) => errors.push(format!("{p}: {m}")),
+            Verdict::Error(m) => {
+                any_error = true;
+                undecided += 1;
+                errors.push(format!("{p}: {m}"))
+            }
+            Verdict::Pending => {
+                pending = true;
+                undecided += 1;
+            }
+        }
+    }
+    let msg = errors.join("; ");
+    if verified + undecided < set.required {
+        return Verdict::Fail(msg);
+    }
+    if pending {
+        return Verdict::Pending;
+    }
+    if any_error {
+        Verdict::Error(msg)
+    } else {
+        Verdict::Fail(msg)
+    }
+}
+
+fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
+    match &entry.kind {
+        AttestorKind::Key(k) => cosign_layers::verify(
+            ctx,
+            entry,
+            &key::KeyLayerCheck::new(k, ctx.engine_tlog_keys),
+        ),
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
+            "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
+        )),
+        AttestorKind::Certificates(_) => {
+            Verdict::Fail("certificate attestors are not supported by this engine version".into())
+        }
+        AttestorKind::Keyless(_) => {
+            Verdict::Fail("keyless attestors are not supported by this engine version".into())
+        }
+        AttestorKind::Nested(set) => eval_set(ctx, set, path),
+    }
+}
+
+/// The registry and repository holding signatures for this entry.
+fn signature_repository(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+) -> Result<(String, String), String> {
+    match entry
+        .repository
+        .as_deref()
+        .or(ctx.verification.repository.as_deref())
+    {
+        None => Ok((ctx.image.registry.clone(), ctx.image.path.clone())),
+        Some(repo) => {
+            let parsed = ParsedReference::parse(repo)
+                .map_err(|e| format!("invalid signature repository {repo:?}: {e}"))?;
+            Ok((
+                parsed
+                    .domain
+                    .map(|d| crate::reference::canonical_registry(&d))
+                    .unwrap_or_else(|| ctx.image.registry.clone()),
+                parsed.path,
+            ))
+        }
+    }
+}
