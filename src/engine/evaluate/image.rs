@@ -1,0 +1,165 @@
+//! One rule's images: each verified once per `verifyImages` entry, its
+//! verdict turned into a status, the digest patched in (mutate phase) and
+//! the `required`/`verifyDigest` checks applied (validate phase).
+
+use super::matches_image;
+use super::report::{Collected, RuleAcc, RuleReporter};
+use crate::decision::RuleStatus;
+use crate::digest::Digest;
+use crate::engine::verify::{self, Fetcher, Verdict, VerifyCtx};
+use crate::engine::{Engine, Phase, Request};
+use crate::policy::compiled::Verification;
+use crate::reference::ImageInfo;
+use crate::resource::ExtractedImage;
+use std::collections::BTreeMap;
+
+/// Verifies every matched image against every `verifyImages` entry of the
+/// rule, recording per-image results in `acc`.
+pub(super) fn verify_rule_images(
+    engine: &Engine,
+    req: &Request,
+    fetcher: &Fetcher,
+    reporter: &RuleReporter,
+    entries: &[Verification],
+    images: &[(&ExtractedImage, &ImageInfo)],
+    c: &mut Collected,
+) -> RuleAcc {
+    let mut acc = RuleAcc::default();
+    // One verification per (entry, image), however many containers use the image.
+    let mut memo: BTreeMap<(usize, String), Verdict<Digest>> = BTreeMap::new();
+    for v in entries {
+        for (img, info) in images {
+            let canon = info.to_string();
+            let skip_message = || {
+                format!(
+                    "skipping image reference image {canon}, policy {} ruleName {}",
+                    reporter.policy_name, reporter.rule.name
+                )
+            };
+            if !matches_image(&v.image_references, info) {
+                acc.push(&canon, RuleStatus::Skip, skip_message());
+                continue;
+            }
+            if v.has_checks() && matches_image(&v.skip_image_references, info) {
+                let m = skip_message();
+                c.warnings.push(m.clone());
+                acc.push(&canon, RuleStatus::Skip, m);
+                reporter.record(c, &canon, RuleStatus::Skip);
+                continue;
+            }
+            let verdict = memo
+                .entry((v.index, canon.clone()))
+                .or_insert_with(|| verify_image(engine, fetcher, v, info))
+                .clone();
+            let Some((status, message, digest)) = image_status(v, &canon, verdict) else {
+                c.pending = true;
+                continue;
+            };
+            // Digest mutation and the post-mutation canonical name. The
+            // validating webhook sees the object after mutation: a digest it
+            // lacks there was never patched in.
+            let mutates = v.mutate_digest && info.digest.is_empty() && req.phase != Phase::Validate;
+            let mut final_canon = canon.clone();
+            let mut has_digest = !info.digest.is_empty();
+            if let Some(d) = &digest
+                && mutates
+            {
+                c.digest_patches.insert(
+                    img.pointer.clone(),
+                    format!("{}@{d}", info.reference_with_tag()),
+                );
+                final_canon = format!("{}@{d}", info.repository_reference());
+                has_digest = true;
+            }
+            // Without checks or a mutation, only the validate phase speaks.
+            if v.has_checks() || mutates || status != RuleStatus::Pass {
+                acc.push(&final_canon, status, message);
+            }
+            if v.has_checks() {
+                reporter.record(c, &final_canon, status);
+            }
+            if matches!(status, RuleStatus::Pass | RuleStatus::Skip) {
+                validate_phase(v, &final_canon, has_digest, &mut acc);
+            }
+        }
+    }
+    acc
+}
+
+/// The image's digest (given, or resolved from its tag) and, when the entry
+/// has attestors, their verdict.
+fn verify_image(
+    engine: &Engine,
+    fetcher: &Fetcher,
+    v: &Verification,
+    info: &ImageInfo,
+) -> Verdict<Digest> {
+    match verify::resolve_digest(fetcher, info, &v.access) {
+        Verdict::Ok(d) if v.has_checks() => verify::verify_attestors(&VerifyCtx {
+            fetcher,
+            image: info,
+            digest: &d,
+            verification: v,
+            engine_tlog_keys: &engine.tlog_keys,
+        }),
+        other => other,
+    }
+}
+
+/// A verdict as a rule status with Kyverno's message, and the verified
+/// digest; `None` while artifacts are pending.
+fn image_status(
+    v: &Verification,
+    canon: &str,
+    verdict: Verdict<Digest>,
+) -> Option<(RuleStatus, String, Option<Digest>)> {
+    let checks = v.has_checks();
+    Some(match verdict {
+        Verdict::Pending => return None,
+        Verdict::Ok(d) if checks => (
+            RuleStatus::Pass,
+            format!("verified image signatures for {canon}"),
+            Some(d),
+        ),
+        Verdict::Ok(d) => (
+            RuleStatus::Pass,
+            "mutated image digest".to_string(),
+            Some(d),
+        ),
+        Verdict::Fail(m) if checks => (
+            RuleStatus::Fail,
+            format!("failed to verify image {canon}: {m}"),
+            None,
+        ),
+        Verdict::Error(m) if checks => (
+            RuleStatus::Error,
+            format!("failed to verify image {canon}: {m}"),
+            None,
+        ),
+        Verdict::Fail(m) => (
+            RuleStatus::Fail,
+            format!("failed to update digest: {m}"),
+            None,
+        ),
+        Verdict::Error(m) => (
+            RuleStatus::Error,
+            format!("failed to update digest: {m}"),
+            None,
+        ),
+    })
+}
+
+/// `verifyDigest` and `required`, on this evaluation's own results.
+fn validate_phase(v: &Verification, image: &str, has_digest: bool, acc: &mut RuleAcc) {
+    if v.verify_digest && !has_digest {
+        acc.push(
+            image,
+            RuleStatus::Fail,
+            format!("missing digest for {image}"),
+        );
+    } else if v.required && !v.has_checks() {
+        acc.push(image, RuleStatus::Fail, format!("unverified image {image}"));
+    } else if !v.has_checks() {
+        acc.push(image, RuleStatus::Pass, "image verified".to_string());
+    }
+}
