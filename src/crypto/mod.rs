@@ -4,6 +4,7 @@
 //! Everything here is verification only; no RNG is linked.
 
 pub mod pem;
+pub mod x509;
 
 use ecdsa::signature::hazmat::PrehashVerifier;
 use sha2::Digest as _;
@@ -110,6 +111,23 @@ impl PublicKey {
         }
     }
 
+    /// Loads a DER PKCS#1 `RSAPublicKey` (as some trusted roots carry CT keys).
+    pub fn from_pkcs1_rsa_der(der: &[u8]) -> Result<Self, CryptoError> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        Self::rsa(
+            rsa::RsaPublicKey::from_pkcs1_der(der)
+                .map_err(|e| CryptoError::KeyFormat(e.to_string()))?,
+        )
+    }
+
+    fn rsa(key: rsa::RsaPublicKey) -> Result<Self, CryptoError> {
+        let bits = rsa::traits::PublicKeyParts::n_bits_precision(&key) as usize;
+        if bits < 2048 {
+            return Err(CryptoError::WeakRsaKey(bits));
+        }
+        Ok(Self::Rsa(Box::new(key)))
+    }
+
     /// Loads a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
         let spki = spki::SubjectPublicKeyInfoRef::try_from(der)
@@ -136,14 +154,7 @@ impl PublicKey {
                     other => Err(CryptoError::KeyFormat(format!("unsupported curve {other}"))),
                 }
             }
-            OID_RSA => {
-                let key = rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| kf(&e))?;
-                let bits = rsa::traits::PublicKeyParts::n_bits_precision(&key) as usize;
-                if bits < 2048 {
-                    return Err(CryptoError::WeakRsaKey(bits));
-                }
-                Ok(Self::Rsa(Box::new(key)))
-            }
+            OID_RSA => Self::rsa(rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| kf(&e))?),
             OID_ED25519 => {
                 let bytes = spki.subject_public_key.as_bytes().ok_or_else(|| {
                     CryptoError::KeyFormat("Ed25519 key is not a whole number of bytes".into())

@@ -1,6 +1,9 @@
-//! The Sigstore `trusted_root.json`: transparency-log keys by log ID.
+//! The Sigstore `trusted_root.json`: transparency-log and CT-log keys by log
+//! ID, certificate authorities (Fulcio) and timestamp authorities, each with
+//! its validity window.
 
 use crate::crypto::PublicKey;
+use crate::crypto::x509::Certificate;
 use base64::Engine as _;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -42,6 +45,27 @@ impl LogKey {
     }
 }
 
+/// A certificate or timestamp authority: its chain (leaf-most first, the
+/// trust anchor last) and the window in which it may have issued.
+#[derive(Debug, Clone)]
+pub struct Authority {
+    /// Certificates, the anchor last.
+    pub chain: Vec<Certificate>,
+    /// Valid from (unix seconds), inclusive.
+    pub valid_from: i64,
+    /// Valid until (unix seconds), inclusive; `None` is open-ended.
+    pub valid_until: Option<i64>,
+    /// The authority's URI.
+    pub uri: String,
+}
+
+impl Authority {
+    /// Whether `t` lies in the closed validity interval.
+    pub fn valid_at(&self, t: i64) -> bool {
+        t >= self.valid_from && self.valid_until.is_none_or(|e| t <= e)
+    }
+}
+
 /// Why a trusted root could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustedRootError {
@@ -55,13 +79,54 @@ pub enum TrustedRootError {
 pub struct TrustedRoot {
     /// Rekor log keys.
     pub tlogs: Vec<LogKey>,
+    /// Certificate Transparency log keys.
+    pub ctlogs: Vec<LogKey>,
+    /// Certificate authorities (Fulcio).
+    pub certificate_authorities: Vec<Authority>,
+    /// RFC 3161 timestamp authorities.
+    pub timestamp_authorities: Vec<Authority>,
 }
+
+/// Media types of `trusted_root.json` this engine reads.
+const MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "application/vnd.dev.sigstore.trustedroot.v0.2+json",
+];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRoot {
     #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
     tlogs: Vec<RawLog>,
+    #[serde(default)]
+    ctlogs: Vec<RawLog>,
+    #[serde(default)]
+    certificate_authorities: Vec<RawAuthority>,
+    #[serde(default)]
+    timestamp_authorities: Vec<RawAuthority>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAuthority {
+    #[serde(default)]
+    uri: String,
+    cert_chain: RawChain,
+    #[serde(default)]
+    valid_for: Option<RawValidity>,
+}
+
+#[derive(Deserialize)]
+struct RawChain {
+    certificates: Vec<RawBytes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBytes {
+    raw_bytes: String,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +142,8 @@ struct RawLog {
 #[serde(rename_all = "camelCase")]
 struct RawKey {
     raw_bytes: String,
+    #[serde(default)]
+    key_details: Option<String>,
     #[serde(default)]
     valid_for: Option<RawValidity>,
 }
@@ -100,47 +167,143 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// Most logs or authorities of one kind in a trusted root.
+const MAX_ENTRIES: usize = 64;
+
 impl TrustedRoot {
-    /// Parses a `trusted_root.json`.
+    /// Parses a `trusted_root.json`. Every log key and authority must carry
+    /// the start of its validity; a root that lacks one is refused.
     pub fn parse(json: &str) -> Result<Self, TrustedRootError> {
         let raw: RawRoot =
             serde_json::from_str(json).map_err(|e| TrustedRootError::Invalid(e.to_string()))?;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let mut tlogs = Vec::new();
-        for (i, l) in raw.tlogs.into_iter().enumerate() {
-            let der = b64
-                .decode(&l.public_key.raw_bytes)
-                .map_err(|e| TrustedRootError::Invalid(format!("tlogs[{i}].publicKey: {e}")))?;
-            let key = PublicKey::from_spki_der(&der)
-                .map_err(|e| TrustedRootError::Invalid(format!("tlogs[{i}].publicKey: {e}")))?;
-            let id = b64
-                .decode(&l.log_id.key_id)
-                .map_err(|e| TrustedRootError::Invalid(format!("tlogs[{i}].logId: {e}")))?;
-            let time = |s: &Option<String>| -> Result<Option<i64>, TrustedRootError> {
-                match s {
-                    None => Ok(None),
-                    Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
-                        TrustedRootError::Invalid(format!("tlogs[{i}]: bad time {s:?}"))
-                    }),
-                }
-            };
-            let (valid_from, valid_until) = match &l.public_key.valid_for {
-                Some(v) => (time(&v.start)?, time(&v.end)?),
-                None => (None, None),
-            };
-            tlogs.push(LogKey {
-                log_id: crate::digest::hex_encode(&id),
-                key: Arc::new(key),
-                valid_from,
-                valid_until,
-                base_url: l.base_url,
-            });
+        if let Some(mt) = &raw.media_type
+            && !MEDIA_TYPES.contains(&mt.as_str())
+        {
+            return Err(TrustedRootError::Invalid(format!(
+                "unsupported mediaType {mt:?}"
+            )));
         }
-        Ok(TrustedRoot { tlogs })
+        for (name, n) in [
+            ("tlogs", raw.tlogs.len()),
+            ("ctlogs", raw.ctlogs.len()),
+            ("certificateAuthorities", raw.certificate_authorities.len()),
+            ("timestampAuthorities", raw.timestamp_authorities.len()),
+        ] {
+            if n > MAX_ENTRIES {
+                return Err(TrustedRootError::Invalid(format!(
+                    "{name}: {n} entries, over the limit of {MAX_ENTRIES}"
+                )));
+            }
+        }
+        Ok(TrustedRoot {
+            tlogs: logs("tlogs", raw.tlogs)?,
+            ctlogs: logs("ctlogs", raw.ctlogs)?,
+            certificate_authorities: authorities(
+                "certificateAuthorities",
+                raw.certificate_authorities,
+            )?,
+            timestamp_authorities: authorities("timestampAuthorities", raw.timestamp_authorities)?,
+        })
     }
 
     /// The embedded public-good root.
     pub fn public_good() -> Result<Self, TrustedRootError> {
         Self::parse(PUBLIC_GOOD)
     }
+}
+
+fn invalid(at: String, e: impl std::fmt::Display) -> TrustedRootError {
+    TrustedRootError::Invalid(format!("{at}: {e}"))
+}
+
+/// The validity window; `start` is required.
+fn window(at: &str, v: Option<&RawValidity>) -> Result<(i64, Option<i64>), TrustedRootError> {
+    let time = |s: &String| {
+        parse_rfc3339(s).ok_or_else(|| invalid(at.to_string(), format!("bad time {s:?}")))
+    };
+    let v = v.ok_or_else(|| invalid(at.to_string(), "validFor is required"))?;
+    let start = v
+        .start
+        .as_ref()
+        .ok_or_else(|| invalid(at.to_string(), "validFor.start is required"))?;
+    let end = v.end.as_ref().map(time).transpose()?;
+    Ok((time(start)?, end))
+}
+
+/// `keyDetails` of SubjectPublicKeyInfo keys this engine verifies with.
+const KNOWN_SPKI_KEYS: [&str; 8] = [
+    "PKIX_ECDSA_P256_SHA_256",
+    "PKIX_ECDSA_P384_SHA_384",
+    "PKIX_ECDSA_P521_SHA_512",
+    "PKIX_ED25519",
+    "PKIX_RSA_PKCS1V15_2048_SHA256",
+    "PKIX_RSA_PKCS1V15_3072_SHA256",
+    "PKIX_RSA_PKCS1V15_4096_SHA256",
+    "PKIX_RSA_PKCS1V5",
+];
+
+fn logs(kind: &str, raw: Vec<RawLog>) -> Result<Vec<LogKey>, TrustedRootError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    for (i, l) in raw.into_iter().enumerate() {
+        let at = format!("{kind}[{i}]");
+        let der = b64
+            .decode(&l.public_key.raw_bytes)
+            .map_err(|e| invalid(format!("{at}.publicKey"), e))?;
+        let details = l.public_key.key_details.as_deref().unwrap_or("");
+        let key = if details.starts_with("PKCS1_RSA_") {
+            PublicKey::from_pkcs1_rsa_der(&der)
+        } else if details.is_empty() || KNOWN_SPKI_KEYS.contains(&details) {
+            PublicKey::from_spki_der(&der)
+        } else {
+            // A key type this engine cannot use verifies nothing: skipped,
+            // so whatever it signed fails closed.
+            continue;
+        }
+        .map_err(|e| invalid(format!("{at}.publicKey"), e))?;
+        let id = b64
+            .decode(&l.log_id.key_id)
+            .map_err(|e| invalid(format!("{at}.logId"), e))?;
+        let (start, end) = window(&format!("{at}.publicKey"), l.public_key.valid_for.as_ref())?;
+        out.push(LogKey {
+            log_id: crate::digest::hex_encode(&id),
+            key: Arc::new(key),
+            valid_from: Some(start),
+            valid_until: end,
+            base_url: l.base_url,
+        });
+    }
+    Ok(out)
+}
+
+fn authorities(kind: &str, raw: Vec<RawAuthority>) -> Result<Vec<Authority>, TrustedRootError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let at = format!("{kind}[{i}]");
+        if a.cert_chain.certificates.is_empty() {
+            return Err(invalid(format!("{at}.certChain"), "no certificates"));
+        }
+        if a.cert_chain.certificates.len() > crate::crypto::x509::MAX_CHAIN_LENGTH {
+            return Err(invalid(format!("{at}.certChain"), "too many certificates"));
+        }
+        let mut chain = Vec::new();
+        for (j, c) in a.cert_chain.certificates.iter().enumerate() {
+            let der = b64
+                .decode(&c.raw_bytes)
+                .map_err(|e| invalid(format!("{at}.certChain.certificates[{j}]"), e))?;
+            chain.push(
+                Certificate::from_der(&der)
+                    .map_err(|e| invalid(format!("{at}.certChain.certificates[{j}]"), e))?,
+            );
+        }
+        let (valid_from, valid_until) = window(&at, a.valid_for.as_ref())?;
+        out.push(Authority {
+            chain,
+            valid_from,
+            valid_until,
+            uri: a.uri,
+        });
+    }
+    Ok(out)
 }
