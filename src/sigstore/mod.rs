@@ -1,6 +1,8 @@
 //! Sigstore formats: cosign simple-signing payloads and signature layers,
 //! Rekor signed entry timestamps, embedded SCTs, and the trusted root.
 pub mod cosign;
+pub mod fulcio;
+pub mod identity;
 pub mod rekor;
 pub mod sct;
 pub mod simple_signing;
