@@ -4,13 +4,19 @@
 mod common;
 
 use base64::Engine as _;
+use imgverify::crypto::x509::Certificate;
 use imgverify::crypto::{HashAlgorithm, PublicKey};
 use imgverify::digest::Digest;
 use imgverify::sigstore::cosign::{KeyCheck, SignatureError, VerifiedSignature, verify_layer};
-use imgverify::sigstore::rekor::{self, ExpectedEntry, RekorError};
+use imgverify::sigstore::identity::IdentityPolicy;
+use imgverify::sigstore::keyless::{self, CertificateCheck};
+use imgverify::sigstore::rekor::{self, ExpectedEntry, RekorError, Signer};
 use imgverify::sigstore::simple_signing::SimpleSigning;
 use imgverify::sigstore::trusted_root::LogKey;
-use imgverify::sigstore::{ANNOTATION_BUNDLE, ANNOTATION_SIGNATURE, SIMPLE_SIGNING_MEDIA_TYPE};
+use imgverify::sigstore::trusted_root::{Authority, TrustedRoot};
+use imgverify::sigstore::{
+    ANNOTATION_BUNDLE, ANNOTATION_CHAIN, ANNOTATION_SIGNATURE, SIMPLE_SIGNING_MEDIA_TYPE,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -232,10 +238,12 @@ fn rekor_set_unit() {
         .unwrap();
     let rekor_key = Arc::new(key(unit["rekor_key"].as_str().unwrap()));
     let keys = vec![LogKey::from_key(rekor_key).unwrap()];
+    let cert_pem = String::from_utf8(common::bytes(unit["certificate"].as_str().unwrap())).unwrap();
+    let cert = Certificate::from_pem_chain(&cert_pem).unwrap().remove(0);
     let expected = ExpectedEntry {
         payload: &payload,
         signature: &sig,
-        key: None,
+        signer: Signer::Certificate(&cert),
     };
     let entry = rekor::verify_bundle(&set, &keys, &expected).expect("SET verifies");
     assert_eq!(
@@ -350,4 +358,165 @@ fn sigstore_rs_simple_signing() {
         ran += 1;
     }
     assert_eq!(ran, 5);
+}
+
+/// Every certificate of a PEM file (or text) as its own trust anchor, as a
+/// policy's `roots` are.
+fn anchors(pem: &str) -> Vec<Authority> {
+    Certificate::from_pem_chain(pem)
+        .unwrap()
+        .into_iter()
+        .map(|c| Authority {
+            chain: vec![c],
+            valid_from: i64::MIN,
+            valid_until: None,
+            uri: String::new(),
+        })
+        .collect()
+}
+
+fn text(rel: &str) -> String {
+    String::from_utf8(common::bytes(rel)).unwrap()
+}
+
+/// A certificate-based case (`fulcio` or `pki`), decided by
+/// `keyless::verify_layer`: Fulcio leaves need a Rekor SET for their signing
+/// time (no request time is given) and their SCT verifies against the
+/// public-good CT logs; BYO PKI has no log and is checked at a request time
+/// inside its validity.
+fn run_certificate_case(c: &Value) -> Outcome {
+    let kr = &c["key_or_roots"];
+    let manifest = common::bytes(c["manifest"].as_str().unwrap());
+    let digest = Digest::sha256_of(&manifest);
+    let mut sig = read_sig(c["signatures"][0].as_str().unwrap());
+    let own_chain = sig
+        .annotations
+        .get(ANNOTATION_CHAIN)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(m) = c["mutation"].as_str() {
+        apply_mutation(&mut sig, m);
+    }
+    let rekor_keys: Option<Vec<LogKey>> = kr["rekor_keys"].as_array().map(|a| {
+        a.iter()
+            .map(|k| LogKey::from_key(Arc::new(key(k.as_str().unwrap()))).unwrap())
+            .collect()
+    });
+    let public_good = TrustedRoot::public_good().unwrap();
+    let (authorities, identities, ctlogs, now, extra) = if let Some(f) = kr.get("fulcio") {
+        let roots = match &f["ca"] {
+            Value::Array(files) => files
+                .iter()
+                .map(|f| text(f.as_str().unwrap()))
+                .collect::<String>(),
+            _ => own_chain,
+        };
+        let identity = IdentityPolicy::compile(
+            f["subject_email"].as_str(),
+            None,
+            f["oidc_issuer"].as_str(),
+            None,
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        (
+            anchors(&roots),
+            vec![identity],
+            Some(public_good.ctlogs.clone()),
+            None,
+            None,
+        )
+    } else {
+        let p = &kr["pki"];
+        let roots: String = p["roots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| text(f.as_str().unwrap()))
+            .collect();
+        let intermediates: Option<String> = p["intermediates"]
+            .as_array()
+            .map(|a| a.iter().map(|f| text(f.as_str().unwrap())).collect());
+        // Both the email and the hostname must be among the SANs.
+        let identities = ["subject_email", "subject_hostname"]
+            .iter()
+            .map(|k| {
+                IdentityPolicy::compile(p[*k].as_str(), None, None, None, &BTreeMap::new()).unwrap()
+            })
+            .collect();
+        // 2025-01-01, inside the PKI's validity.
+        (
+            anchors(&roots),
+            identities,
+            None,
+            Some(1_735_689_600),
+            intermediates,
+        )
+    };
+    let mut authorities = authorities;
+    if let Some(pem) = extra {
+        // Configured intermediates lead to the roots; they are not anchors.
+        let intermediates = Certificate::from_pem_chain(&pem).unwrap();
+        for a in &mut authorities {
+            let anchor = a.chain.remove(0);
+            a.chain = intermediates.iter().cloned().chain([anchor]).collect();
+        }
+    }
+    for identity in &identities {
+        let check = CertificateCheck {
+            authorities: &authorities,
+            tlog_keys: rekor_keys.as_deref(),
+            ctlog_keys: ctlogs.as_deref(),
+            identity,
+            now,
+        };
+        if let Err(e) = keyless::verify_layer(&sig.payload, &sig.annotations, &digest, &check) {
+            return Outcome::Fail(e.to_string());
+        }
+    }
+    Outcome::Pass
+}
+
+fn expected_certificate_reason(case: &str) -> &'static str {
+    match case {
+        "fulcio-no-rekor-requirement" => "no trusted signing time",
+        "fulcio-missing-SET" => "no Rekor bundle",
+        "fulcio-missing-certificate" | "pki-missing-certificate" => {
+            "signing certificate annotation"
+        }
+        "fulcio-missing-chain" | "pki-missing-chain-no-intermediates" => "no trusted issuer",
+        "fulcio-invalid-certificate" => "malformed certificate",
+        "fulcio-email-mismatch" => "subject mismatch",
+        "fulcio-invalid-SET" => "invalid Rekor bundle",
+        "fulcio-wrong-rekor-key" => "no trusted Rekor key",
+        other => panic!("no stated reason for failing case {other}"),
+    }
+}
+
+#[test]
+fn containers_image_certificate_cases() {
+    let v = common::json("containers-image/cases.json");
+    let mut ran = 0;
+    for c in v["cases"].as_array().unwrap() {
+        let name = c["case"].as_str().unwrap();
+        // containers-policy.json's own rules on combining trust kinds have no
+        // Kyverno counterpart (an attestor entry holds one kind, checked when
+        // the policy compiles).
+        if !(name.starts_with("fulcio") || name.starts_with("pki")) {
+            continue;
+        }
+        match (c["expect"].as_str().unwrap(), run_certificate_case(c)) {
+            ("pass", Outcome::Pass) => {}
+            ("fail", Outcome::Fail(reason)) => {
+                let want = expected_certificate_reason(name.split(' ').next().unwrap());
+                assert!(
+                    reason.contains(want),
+                    "{name}: failed for {reason:?}, expected {want:?}"
+                );
+            }
+            (e, o) => panic!("{name}: expected {e}, got {o:?}"),
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, 16, "certificate cases run");
 }

@@ -71,7 +71,10 @@ fn kyverno_certificate_identity_cases() {
         cert1.extension("1.3.6.1.4.1.57264.1.6"),
         "refs/tags/v0.0.22"
     );
-    let n = run(&v["match_certificate_data"]["cases"], std::slice::from_ref(&cert1));
+    let n = run(
+        &v["match_certificate_data"]["cases"],
+        std::slice::from_ref(&cert1),
+    );
     let cert2 = identity(&v, "cert2");
     assert_eq!(cert2.sans, vec!["jim@nirmata.com".to_string()]);
     let m = run(&v["match_signatures"]["cases"], &[cert1, cert2]);

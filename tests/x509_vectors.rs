@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine as _;
-use imgverify::crypto::x509::{Certificate, OID_EKU_CODE_SIGNING, X509Error, verify_chain};
+use imgverify::crypto::x509::{Certificate, OID_EKU_CODE_SIGNING, X509Error, verify_path};
 use imgverify::sigstore::trusted_root::TrustedRoot;
 use serde_json::Value;
 
@@ -35,8 +35,10 @@ fn chain_to_root(root: &TrustedRoot, leaf: &Certificate, at: i64) -> Result<usiz
         if !ca.valid_at(at) {
             continue;
         }
-        match verify_chain(leaf, &ca.chain, at, OID_EKU_CODE_SIGNING) {
-            Ok(()) => return Ok(i),
+        let (anchor, intermediates) = ca.chain.split_last().unwrap();
+        let intermediates: Vec<&Certificate> = intermediates.iter().collect();
+        match verify_path(leaf, &intermediates, &[anchor], at, OID_EKU_CODE_SIGNING) {
+            Ok(_) => return Ok(i),
             Err(e) => errors.push(e),
         }
     }
@@ -139,8 +141,7 @@ fn a_tampered_signature_or_a_foreign_ca_is_refused() {
     .unwrap();
     assert!(chain_to_root(&staging, &leaf, at).is_err());
     // A leaf is not a CA: nothing chains through it.
-    let errors =
-        verify_chain(&leaf, std::slice::from_ref(&leaf), at, OID_EKU_CODE_SIGNING).unwrap_err();
+    let errors = verify_path(&leaf, &[], &[&leaf], at, OID_EKU_CODE_SIGNING).unwrap_err();
     assert!(
         matches!(errors, X509Error::Untrusted(_) | X509Error::NotCa(_)),
         "{errors:?}"

@@ -3,10 +3,11 @@
 //! wall clock), chains to trust anchors the caller supplies, subject
 //! alternative names and raw extensions.
 //!
-//! Chain rules follow Go's `crypto/x509` as cosign calls it: every issuer is
+//! Path rules follow Go's `crypto/x509` as cosign calls it: every issuer is
 //! a CA (basic constraints, `keyCertSign` when key usage is present, path
 //! length), names chain by their DER encoding, unknown critical extensions
-//! fail, and the extended key usage must allow code signing along the path.
+//! fail, the extended key usage must allow the purpose along the path, and
+//! only the caller's anchors are trusted.
 
 use super::{CryptoError, HashAlgorithm, PublicKey};
 use der::{Decode, Encode};
@@ -460,48 +461,109 @@ fn unix(t: x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Verifies that `leaf` chains through `chain` (issuer of the leaf first, the
-/// trust anchor last; every certificate supplied by trust material, never by
-/// the signature) with every certificate valid at `at`, and that the path
-/// allows `purpose`. The anchor's own signature is not checked: it is
+/// Most issuer signatures checked while building one path: a hostile pool
+/// of look-alike certificates cannot make path building expensive.
+const MAX_PATH_CHECKS: usize = 32;
+
+/// Finds a path from `leaf` to one of `anchors` through `intermediates`
+/// (untrusted: they only help build the path) with every certificate valid
+/// at `at` and the path allowing `purpose`; returns the path from the leaf's
+/// issuer to the anchor. An anchor's own signature is not checked: it is
 /// trusted because the caller trusts it.
-pub fn verify_chain(
+pub fn verify_path<'a>(
     leaf: &Certificate,
-    chain: &[Certificate],
+    intermediates: &[&'a Certificate],
+    anchors: &[&'a Certificate],
     at: i64,
     purpose: &str,
-) -> Result<(), X509Error> {
-    if chain.is_empty() {
-        return Err(X509Error::Untrusted("no trust anchor".into()));
-    }
-    if chain.len() + 1 > MAX_CHAIN_LENGTH {
-        return Err(X509Error::ChainTooLong);
-    }
+) -> Result<Vec<&'a Certificate>, X509Error> {
     leaf.check_valid_at(at)?;
     leaf.check_purpose(purpose)?;
-    let mut child = leaf;
-    for (depth, issuer) in chain.iter().enumerate() {
-        if !child.names_issuer(issuer) {
-            return Err(X509Error::Untrusted(format!(
-                "{} is not issued by {}",
-                child.subject, issuer.subject
-            )));
-        }
-        child.verify_issued_by(issuer)?;
-        issuer.check_valid_at(at)?;
-        issuer.check_purpose(purpose)?;
-        issuer.check_critical_extensions(&[])?;
-        // `depth` CA certificates lie between this issuer and the leaf.
-        if let Some(max) = issuer
-            .basic_constraints()?
-            .and_then(|b| b.path_len_constraint)
-            && depth > usize::from(max)
-        {
-            return Err(X509Error::PathLength(issuer.subject.clone()));
-        }
-        child = issuer;
+    let mut search = PathSearch {
+        intermediates,
+        anchors,
+        at,
+        purpose,
+        checks: 0,
+        last_error: None,
+    };
+    let mut path = Vec::new();
+    if search.extend(leaf, &mut path) {
+        return Ok(path);
     }
-    Ok(())
+    Err(search.last_error.unwrap_or_else(|| {
+        X509Error::Untrusted(format!("no trusted issuer of {} found", leaf.subject()))
+    }))
+}
+
+struct PathSearch<'s, 'a> {
+    intermediates: &'s [&'a Certificate],
+    anchors: &'s [&'a Certificate],
+    at: i64,
+    purpose: &'s str,
+    checks: usize,
+    last_error: Option<X509Error>,
+}
+
+impl<'a> PathSearch<'_, 'a> {
+    /// Whether `issuer` may issue `child` at `depth` CA certificates above the leaf.
+    fn issues(&mut self, child: &Certificate, issuer: &Certificate, depth: usize) -> bool {
+        if !child.names_issuer(issuer) || self.checks >= MAX_PATH_CHECKS {
+            return false;
+        }
+        self.checks += 1;
+        let checked = child
+            .verify_issued_by(issuer)
+            .and_then(|()| issuer.check_valid_at(self.at))
+            .and_then(|()| issuer.check_purpose(self.purpose))
+            .and_then(|()| issuer.check_critical_extensions(&[]))
+            .and_then(|()| {
+                match issuer
+                    .basic_constraints()?
+                    .and_then(|b| b.path_len_constraint)
+                {
+                    Some(max) if depth > usize::from(max) => {
+                        Err(X509Error::PathLength(issuer.subject.clone()))
+                    }
+                    _ => Ok(()),
+                }
+            });
+        match checked {
+            Ok(()) => true,
+            Err(e) => {
+                self.last_error = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Extends `path` (issuers above `child`) until it reaches an anchor.
+    fn extend(&mut self, child: &Certificate, path: &mut Vec<&'a Certificate>) -> bool {
+        let depth = path.len();
+        if depth + 1 >= MAX_CHAIN_LENGTH {
+            self.last_error = Some(X509Error::ChainTooLong);
+            return false;
+        }
+        for &anchor in self.anchors {
+            if self.issues(child, anchor, depth) {
+                path.push(anchor);
+                return true;
+            }
+        }
+        for &next in self.intermediates {
+            if path.iter().any(|p| p.der == next.der) || next.der == child.der {
+                continue;
+            }
+            if self.issues(child, next, depth) {
+                path.push(next);
+                if self.extend(next, path) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! cosign key-based signature verification of one signature layer.
 
-use super::rekor::{self, ExpectedEntry, RekorError, VerifiedEntry};
+use super::rekor::{self, ExpectedEntry, RekorError, Signer, VerifiedEntry};
+use super::sct::SctError;
 use super::simple_signing::{PayloadError, SimpleSigning};
 use super::trusted_root::LogKey;
-use super::{ANNOTATION_BUNDLE, ANNOTATION_SIGNATURE};
+use super::{ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_SIGNATURE};
+use crate::crypto::x509::X509Error;
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKey};
 use crate::digest::Digest;
-use base64::Engine as _;
 use std::collections::BTreeMap;
 
 /// Why one signature layer did not verify.
@@ -35,6 +36,26 @@ pub enum SignatureError {
     /// Transparency log failure.
     #[error("{0}")]
     Rekor(#[from] RekorError),
+    /// No `dev.sigstore.cosign/certificate` annotation.
+    #[error("signing certificate annotation {ANNOTATION_CERTIFICATE} is missing")]
+    MissingCertificate,
+    /// The certificate or its path to a trusted authority.
+    #[error("{0}")]
+    Certificate(#[from] X509Error),
+    /// No certificate authority was valid at the signing time.
+    #[error("no trusted certificate authority was valid at signing time {0}")]
+    NoAuthority(i64),
+    /// Neither a transparency log nor the request fixes a signing time.
+    #[error(
+        "no trusted signing time: the transparency log is ignored and the request carries no time to check the certificate at"
+    )]
+    NoSigningTime,
+    /// The embedded SCT.
+    #[error("{0}")]
+    Sct(#[from] SctError),
+    /// The certificate's identity does not match the policy.
+    #[error("{0}")]
+    Identity(String),
 }
 
 /// Inputs to verify one signature layer with a public key.
@@ -67,9 +88,8 @@ pub fn verify_layer(
     let sig_b64 = annotations
         .get(ANNOTATION_SIGNATURE)
         .ok_or(SignatureError::MissingSignature)?;
-    let sig = base64::engine::general_purpose::STANDARD
-        .decode(sig_b64.trim())
-        .map_err(|_| SignatureError::SignatureEncoding)?;
+    let sig =
+        super::decode_signature_annotation(sig_b64).ok_or(SignatureError::SignatureEncoding)?;
     check.key.verify_cosign(check.hash, payload, &sig)?;
     let parsed = SimpleSigning::parse(payload)?;
     if &parsed.manifest_digest != image_digest {
@@ -90,7 +110,7 @@ pub fn verify_layer(
                 &ExpectedEntry {
                     payload,
                     signature: &sig,
-                    key: Some(check.key),
+                    signer: Signer::Key(check.key),
                 },
             )?)
         }

@@ -3,6 +3,7 @@
 pub mod cosign;
 pub mod fulcio;
 pub mod identity;
+pub mod keyless;
 pub mod rekor;
 pub mod sct;
 pub mod simple_signing;
@@ -18,3 +19,18 @@ pub const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+
+/// Decodes the base64 signature annotation as Go's `StdEncoding` does (the
+/// decoder cosign uses): line breaks are skipped, anything else must be
+/// standard padded base64.
+pub fn decode_signature_annotation(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let compact: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != '\r' && *c != '\n')
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}

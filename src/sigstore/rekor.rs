@@ -3,6 +3,7 @@
 //! of the entry body to the signature being verified.
 
 use super::trusted_root::LogKey;
+use crate::crypto::x509::Certificate;
 use crate::crypto::{HashAlgorithm, PublicKey};
 use crate::digest::Digest;
 use crate::limits;
@@ -70,14 +71,23 @@ struct RawPayload {
     log_id: String,
 }
 
+/// Who signed: the body's `publicKey` must be this key or certificate.
+#[derive(Clone, Copy)]
+pub enum Signer<'a> {
+    /// A public key (compared by SPKI).
+    Key(&'a PublicKey),
+    /// A certificate (compared by DER).
+    Certificate(&'a Certificate),
+}
+
 /// What the entry body must describe.
 pub struct ExpectedEntry<'a> {
     /// The signed payload bytes.
     pub payload: &'a [u8],
     /// The raw signature bytes.
     pub signature: &'a [u8],
-    /// The verifying key, when key-based (compared with the body's key).
-    pub key: Option<&'a PublicKey>,
+    /// The signer (compared with the body's public key or certificate).
+    pub signer: Signer<'a>,
 }
 
 /// Verifies a cosign bundle annotation against the trusted log keys and the
@@ -169,16 +179,8 @@ fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
             "signature in Rekor SET does not match".into(),
         ));
     }
-    let hash = match kind {
-        "hashedrekord" => v
-            .pointer("/spec/data/hash/value")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        _ => v
-            .pointer("/spec/data/hash/value")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    };
+    // `hashedrekord` and `rekord` both carry the payload hash here.
+    let hash = v.pointer("/spec/data/hash/value").and_then(Value::as_str);
     let algorithm = v
         .pointer("/spec/data/hash/algorithm")
         .and_then(Value::as_str)
@@ -191,30 +193,37 @@ fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
             )));
         }
     };
-    if hash.as_deref() != Some(want.as_str()) {
+    if hash != Some(want.as_str()) {
         return Err(RekorError::BodyMismatch(
             "payload hash in Rekor SET does not match".into(),
         ));
     }
-    if let Some(key) = expected.key {
-        let key_b64 = v
-            .pointer("/spec/signature/publicKey/content")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                RekorError::Invalid("body has no spec.signature.publicKey.content".into())
-            })?;
-        let pem_bytes = b64
-            .decode(key_b64)
-            .map_err(|e| RekorError::Invalid(format!("body public key: {e}")))?;
-        let pem_text = String::from_utf8_lossy(&pem_bytes);
-        let body_key = PublicKey::from_pem(&pem_text)
-            .map_err(|e| RekorError::BodyMismatch(format!("public key in Rekor SET: {e}")))?;
-        let same = matches!((body_key.to_spki_der(), key.to_spki_der()), (Ok(a), Ok(b)) if a == b);
-        if !same {
-            return Err(RekorError::BodyMismatch(
-                "public key in Rekor SET does not match".into(),
-            ));
+    let key_b64 = v
+        .pointer("/spec/signature/publicKey/content")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            RekorError::Invalid("body has no spec.signature.publicKey.content".into())
+        })?;
+    let pem_bytes = b64
+        .decode(key_b64)
+        .map_err(|e| RekorError::Invalid(format!("body public key: {e}")))?;
+    let pem_text = String::from_utf8_lossy(&pem_bytes);
+    let same = match expected.signer {
+        Signer::Key(key) => {
+            let body_key = PublicKey::from_pem(&pem_text)
+                .map_err(|e| RekorError::BodyMismatch(format!("public key in Rekor SET: {e}")))?;
+            matches!((body_key.to_spki_der(), key.to_spki_der()), (Ok(a), Ok(b)) if a == b)
         }
+        Signer::Certificate(cert) => {
+            let body_certs = Certificate::from_pem_chain(&pem_text)
+                .map_err(|e| RekorError::BodyMismatch(format!("certificate in Rekor SET: {e}")))?;
+            body_certs.len() == 1 && body_certs[0].der() == cert.der()
+        }
+    };
+    if !same {
+        return Err(RekorError::BodyMismatch(
+            "public key in Rekor SET does not match".into(),
+        ));
     }
     Ok(())
 }

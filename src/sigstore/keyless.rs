@@ -1,0 +1,130 @@
+//! cosign certificate-based signature layers (keyless Fulcio certificates
+//! and bring-your-own PKI): the `dev.sigstore.cosign/certificate` leaf, its
+//! `…/chain` intermediates (untrusted, only to build the path), the Rekor
+//! SET that fixes the signing time, the path to a trusted authority at that
+//! time, the embedded SCT, and the signer identity.
+
+use super::cosign::{SignatureError, VerifiedSignature};
+use super::fulcio::Identity;
+use super::identity::IdentityPolicy;
+use super::rekor::{self, ExpectedEntry, RekorError, Signer};
+use super::sct;
+use super::simple_signing::SimpleSigning;
+use super::trusted_root::{Authority, LogKey};
+use super::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_SIGNATURE};
+use crate::crypto::HashAlgorithm;
+use crate::crypto::x509::{self, Certificate, OID_EKU_CODE_SIGNING};
+use crate::digest::Digest;
+use std::collections::BTreeMap;
+
+/// What a certificate-based signature must satisfy.
+pub struct CertificateCheck<'a> {
+    /// Authorities the leaf must chain to (trusted-root Fulcio CAs, or a
+    /// policy's own roots).
+    pub authorities: &'a [Authority],
+    /// Rekor keys; `None` when the transparency log is ignored.
+    pub tlog_keys: Option<&'a [LogKey]>,
+    /// CT log keys; `None` when SCTs are ignored.
+    pub ctlog_keys: Option<&'a [LogKey]>,
+    /// The signer identity required.
+    pub identity: &'a IdentityPolicy,
+    /// The verification time when no transparency log fixes the signing
+    /// time (the request's time; never read from a clock here).
+    pub now: Option<i64>,
+}
+
+/// Verifies one simple-signing layer signed with a certificate.
+pub fn verify_layer(
+    payload: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    check: &CertificateCheck,
+) -> Result<VerifiedSignature, SignatureError> {
+    let leaf_pem = annotations
+        .get(ANNOTATION_CERTIFICATE)
+        .ok_or(SignatureError::MissingCertificate)?;
+    let leaf = Certificate::from_pem_chain(leaf_pem)?.remove(0);
+    let intermediates = match annotations.get(ANNOTATION_CHAIN) {
+        Some(pem) if !pem.trim().is_empty() => Certificate::from_pem_chain(pem)?,
+        _ => Vec::new(),
+    };
+    let sig_b64 = annotations
+        .get(ANNOTATION_SIGNATURE)
+        .ok_or(SignatureError::MissingSignature)?;
+    let sig =
+        super::decode_signature_annotation(sig_b64).ok_or(SignatureError::SignatureEncoding)?;
+    let key = leaf.public_key()?;
+    key.verify_cosign(HashAlgorithm::Sha256, payload, &sig)?;
+    let parsed = SimpleSigning::parse(payload)?;
+    if &parsed.manifest_digest != image_digest {
+        return Err(SignatureError::DigestMismatch {
+            signed: parsed.manifest_digest.to_string(),
+            image: image_digest.to_string(),
+        });
+    }
+    let tlog = match check.tlog_keys {
+        None => None,
+        Some(keys) => {
+            let bundle = annotations
+                .get(super::ANNOTATION_BUNDLE)
+                .ok_or(RekorError::Missing)?;
+            Some(rekor::verify_bundle(
+                bundle,
+                keys,
+                &ExpectedEntry {
+                    payload,
+                    signature: &sig,
+                    signer: Signer::Certificate(&leaf),
+                },
+            )?)
+        }
+    };
+    let at = tlog
+        .as_ref()
+        .map(|t| t.integrated_time)
+        .or(check.now)
+        .ok_or(SignatureError::NoSigningTime)?;
+    let issuer = verify_certificate(&leaf, &intermediates, check.authorities, at)?;
+    if let Some(ctlogs) = check.ctlog_keys {
+        sct::verify_embedded(&leaf, &issuer, ctlogs)?;
+    }
+    let identity = Identity::of(&leaf)?;
+    check
+        .identity
+        .check(&identity)
+        .map_err(SignatureError::Identity)?;
+    Ok(VerifiedSignature {
+        payload: parsed,
+        tlog,
+    })
+}
+
+/// Verifies the leaf's path at `at` to an authority valid at `at`; returns
+/// the leaf's issuer.
+pub fn verify_certificate(
+    leaf: &Certificate,
+    extra_intermediates: &[Certificate],
+    authorities: &[Authority],
+    at: i64,
+) -> Result<Certificate, SignatureError> {
+    let mut last = None;
+    for authority in authorities.iter().filter(|a| a.valid_at(at)) {
+        let Some((anchor, own)) = authority.chain.split_last() else {
+            continue;
+        };
+        let intermediates: Vec<&Certificate> =
+            own.iter().chain(extra_intermediates.iter()).collect();
+        match x509::verify_path(leaf, &intermediates, &[anchor], at, OID_EKU_CODE_SIGNING) {
+            Ok(path) => {
+                if let Some(issuer) = path.first() {
+                    return Ok((*issuer).clone());
+                }
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => SignatureError::Certificate(e),
+        None => SignatureError::NoAuthority(at),
+    })
+}
