@@ -83,7 +83,7 @@ enum Command {
         resources: Vec<String>,
         #[command(flatten)]
         source: SourceArgs,
-        /// Evaluation time (RFC 3339).
+        /// Evaluation time (RFC 3339; default: now).
         #[arg(long)]
         now: Option<String>,
         /// Output format.
@@ -116,7 +116,7 @@ enum Command {
         dir: String,
         #[command(flatten)]
         source: SourceArgs,
-        /// Evaluation time (RFC 3339).
+        /// Evaluation time (RFC 3339; default: now).
         #[arg(long)]
         now: Option<String>,
     },
@@ -124,15 +124,19 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
-fn check_now(now: &Option<String>) -> Result<(), String> {
+/// The evaluation time: `--now`, checked, or the clock (RFC 3339). It is
+/// what certificates are checked at when no transparency log or timestamp
+/// fixes the signing time.
+fn request_time(now: Option<String>) -> Result<String, String> {
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
     match now {
-        Some(n)
-            if time::OffsetDateTime::parse(n, &time::format_description::well_known::Rfc3339)
-                .is_err() =>
-        {
+        Some(n) if time::OffsetDateTime::parse(&n, rfc3339).is_err() => {
             Err(format!("--now {n:?} is not an RFC 3339 time"))
         }
-        _ => Ok(()),
+        Some(n) => Ok(n),
+        None => time::OffsetDateTime::now_utc()
+            .format(rfc3339)
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -201,7 +205,7 @@ fn apply_cmd(
     values_file: Option<&str>,
     userinfo: Option<&str>,
 ) -> Result<ExitCode, String> {
-    check_now(&now)?;
+    let now = Some(request_time(now)?);
     let ctx = context(values_file, userinfo)?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
@@ -262,7 +266,7 @@ fn fetch_cmd(
 }
 
 fn test_cmd(dir: &str, source: &SourceArgs, now: Option<String>) -> Result<ExitCode, String> {
-    check_now(&now)?;
+    let now = Some(request_time(now)?);
     let rt = runtime()?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;

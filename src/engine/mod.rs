@@ -16,7 +16,7 @@ use crate::policy::compiled::CompiledPolicy;
 use crate::policy::load::{self, Document, LoadError};
 use crate::policy::matching::UserInfo;
 use crate::reference::NormalizeOptions;
-use crate::sigstore::trusted_root::{LogKey, TrustedRoot, TrustedRootError};
+use crate::sigstore::trusted_root::{TrustedRoot, TrustedRootError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -56,7 +56,8 @@ pub struct EngineOptions {
 pub struct Engine {
     policies: Vec<CompiledPolicy>,
     lints: Vec<Lint>,
-    tlog_keys: Vec<LogKey>,
+    /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
+    trust: TrustedRoot,
     normalize: NormalizeOptions,
 }
 
@@ -94,7 +95,7 @@ impl Engine {
         Ok(Engine {
             policies: out.policies,
             lints: out.lints,
-            tlog_keys: root.tlogs,
+            trust: root,
             normalize: NormalizeOptions {
                 default_registry: options
                     .default_registry

@@ -206,8 +206,8 @@ pub enum AttestorKind {
     KeyUnavailable(String),
     /// Certificates (a later engine version).
     Certificates(Box<super::model::CertificateAttestor>),
-    /// Keyless (a later engine version).
-    Keyless(Box<super::model::KeylessAttestor>),
+    /// Keyless: a certificate from a trusted authority with an identity.
+    Keyless(Box<KeylessAttestor>),
     /// A nested attestor set.
     Nested(Box<AttestorSet>),
 }
@@ -235,6 +235,36 @@ pub struct KeyAttestor {
     pub hash: HashAlgorithm,
     /// Transparency log requirement.
     pub tlog: TlogPolicy,
+}
+
+/// A compiled `keyless` attestor.
+#[derive(Debug, Clone)]
+pub struct KeylessAttestor {
+    /// The policy's own `roots`, each certificate a trust anchor; `None`
+    /// uses the trusted root's certificate authorities (Fulcio).
+    pub roots: Option<Vec<crate::sigstore::trusted_root::Authority>>,
+    /// Subject, issuer and extension requirements.
+    pub identity: crate::sigstore::identity::IdentityPolicy,
+    /// Transparency log requirement.
+    pub tlog: TlogPolicy,
+    /// Certificate Transparency requirement.
+    pub ctlog: CtlogPolicy,
+    /// A feature the engine cannot verify yet, which fails the attestor.
+    pub unsupported: Option<String>,
+    /// Identifies the attestor's trust material and identity in the check
+    /// memo (a hash of everything above).
+    pub id: String,
+}
+
+/// Certificate Transparency requirement of a certificate attestor.
+#[derive(Debug, Clone)]
+pub struct CtlogPolicy {
+    /// `ctlog.ignoreSCT`.
+    pub ignore_sct: bool,
+    /// Keys from `ctlog.pubkey`; `None` uses the engine's trusted root.
+    pub keys: Option<Vec<Arc<PublicKey>>>,
+    /// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints.
+    pub id: String,
 }
 
 /// Transparency-log requirement of an attestor.

@@ -339,6 +339,9 @@ async fn decide(
         "object": object,
         "oldObject": req.old_object,
         "phase": if mutating { "mutate" } else { "validate" },
+        "now": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
     });
     let cluster = s.cluster.read().ok().and_then(|c| c.clone());
     if let Some(c) = &cluster {

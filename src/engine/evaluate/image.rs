@@ -49,7 +49,7 @@ pub(super) fn verify_rule_images(
             }
             let verdict = memo
                 .entry((v.index, canon.clone()))
-                .or_insert_with(|| verify_image(engine, fetcher, v, info))
+                .or_insert_with(|| verify_image(engine, req, fetcher, v, info))
                 .clone();
             let Some((status, message, digest)) = image_status(v, &canon, verdict) else {
                 c.pending = true;
@@ -90,6 +90,7 @@ pub(super) fn verify_rule_images(
 /// has attestors, their verdict.
 fn verify_image(
     engine: &Engine,
+    req: &Request,
     fetcher: &Fetcher,
     v: &Verification,
     info: &ImageInfo,
@@ -100,7 +101,11 @@ fn verify_image(
             image: info,
             digest: &d,
             verification: v,
-            engine_tlog_keys: &engine.tlog_keys,
+            trust: &engine.trust,
+            now: req
+                .now
+                .as_deref()
+                .and_then(crate::sigstore::trusted_root::parse_rfc3339),
         }),
         other => other,
     }

@@ -18,17 +18,8 @@ pub(super) struct KeyLayerCheck<'a> {
 impl<'a> KeyLayerCheck<'a> {
     /// The attestor's own `rekor.pubkey` keys, or the engine's trusted root.
     pub(super) fn new(attestor: &'a KeyAttestor, engine_tlog_keys: &[LogKey]) -> Self {
-        let tlog_keys = if attestor.tlog.ignore {
-            None
-        } else {
-            Some(match &attestor.tlog.keys {
-                Some(keys) => keys
-                    .iter()
-                    .filter_map(|key| LogKey::from_key(key.clone()))
-                    .collect(),
-                None => engine_tlog_keys.to_vec(),
-            })
-        };
+        let tlog_keys =
+            super::log_keys(attestor.tlog.ignore, &attestor.tlog.keys, engine_tlog_keys);
         KeyLayerCheck {
             attestor,
             tlog_keys,

@@ -3,11 +3,13 @@
 //!
 //! - [`fetcher`]: store lookups and the fetches still needed;
 //! - [`cosign_layers`]: cosign's `.sig` layers, checked by a [`cosign_layers::LayerCheck`];
-//! - [`key`]: the `keys` attestor's check.
+//! - [`key`]: the `keys` attestor's check;
+//! - [`keyless`]: the `keyless` attestor's check.
 
 mod cosign_layers;
 mod fetcher;
 mod key;
+mod keyless;
 
 pub(super) use fetcher::{Fetcher, Got};
 
@@ -15,7 +17,7 @@ use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch};
 use crate::policy::compiled::{AttestorEntry, AttestorKind, AttestorSet, Verification};
 use crate::reference::{ImageInfo, ParsedReference};
-use crate::sigstore::trusted_root::LogKey;
+use crate::sigstore::trusted_root::{LogKey, TrustedRoot};
 
 /// Outcome of a check that may need more artifacts.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +73,10 @@ pub(super) struct VerifyCtx<'a> {
     pub image: &'a ImageInfo,
     pub digest: &'a Digest,
     pub verification: &'a Verification,
-    pub engine_tlog_keys: &'a [LogKey],
+    /// The engine's trusted root.
+    pub trust: &'a TrustedRoot,
+    /// The request's time (unix seconds), when it gave one.
+    pub now: Option<i64>,
 }
 
 /// Runs every attestor set; all must verify. A decisive failure of any set
@@ -145,22 +150,44 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
 
 fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
     match &entry.kind {
-        AttestorKind::Key(k) => cosign_layers::verify(
-            ctx,
-            entry,
-            &key::KeyLayerCheck::new(k, ctx.engine_tlog_keys),
-        ),
+        AttestorKind::Key(k) => {
+            cosign_layers::verify(ctx, entry, &key::KeyLayerCheck::new(k, &ctx.trust.tlogs))
+        }
         AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
         )),
         AttestorKind::Certificates(_) => {
             Verdict::Fail("certificate attestors are not supported by this engine version".into())
         }
-        AttestorKind::Keyless(_) => {
-            Verdict::Fail("keyless attestors are not supported by this engine version".into())
-        }
+        AttestorKind::Keyless(k) => match &k.unsupported {
+            Some(what) => Verdict::Fail(what.clone()),
+            None => cosign_layers::verify(
+                ctx,
+                entry,
+                &keyless::KeylessLayerCheck::new(k, ctx.trust, ctx.now),
+            ),
+        },
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
+}
+
+/// A log requirement's keys: the attestor's own, or the trusted root's;
+/// `None` when the log is ignored.
+fn log_keys(
+    ignore: bool,
+    own: &Option<Vec<std::sync::Arc<crate::crypto::PublicKey>>>,
+    root: &[LogKey],
+) -> Option<Vec<LogKey>> {
+    if ignore {
+        return None;
+    }
+    Some(match own {
+        Some(keys) => keys
+            .iter()
+            .filter_map(|k| LogKey::from_key(k.clone()))
+            .collect(),
+        None => root.to_vec(),
+    })
 }
 
 /// The registry and repository holding signatures for this entry.

@@ -1,12 +1,17 @@
-//! Keys: `publicKeys` PEMs (loaded once, when the policy is compiled), the
-//! signature hash, keys the offline engine cannot load, and the Rekor
-//! transparency-log requirement.
+//! Keys and trust material: `publicKeys` PEMs (loaded once, when the policy
+//! is compiled), the signature hash, keys the offline engine cannot load,
+//! keyless roots and identities, and the Rekor and CT log requirements.
 
 use super::{Ctx, has_variable};
+use crate::crypto::x509::Certificate;
 use crate::crypto::{HashAlgorithm, PublicKey, pem};
 use crate::limits;
-use crate::policy::compiled::{AttestorKind, KeyAttestor, TlogPolicy};
+use crate::policy::compiled::{
+    AttestorKind, CtlogPolicy, KeyAttestor, KeylessAttestor, TlogPolicy,
+};
 use crate::policy::model;
+use crate::sigstore::identity::{IdentityError, IdentityPolicy};
+use crate::sigstore::trusted_root::Authority;
 use std::sync::Arc;
 
 pub(super) fn compile_keys(
@@ -92,47 +97,28 @@ fn key_fingerprint(key: &PublicKey) -> String {
         .collect()
 }
 
-fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPolicy {
-    let Some(r) = r else {
-        return TlogPolicy {
-            ignore: false,
-            keys: None,
-            id: "root".into(),
-        };
-    };
-    let ignore = r.ignore_tlog.unwrap_or(false);
-    let keys = match r.pubkey.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => {
-            let mut keys = Vec::new();
-            for p in pem::split_public_keys(text) {
-                match PublicKey::from_pem(&p) {
-                    Ok(
-                        k @ (PublicKey::P256(_)
-                        | PublicKey::P384(_)
-                        | PublicKey::P521(_)
-                        | PublicKey::Ed25519(_)),
-                    ) => keys.push(Arc::new(k)),
-                    Ok(other) => ctx.err(
-                        format!("{path}.pubkey"),
-                        format!(
-                            "a Rekor key must be ECDSA or Ed25519, not {}",
-                            other.type_name()
-                        ),
-                    ),
-                    Err(e) => ctx.err(
-                        format!("{path}.pubkey"),
-                        format!("failed to load Rekor public key: {e}"),
-                    ),
-                }
-            }
-            if keys.is_empty() {
-                ctx.err(format!("{path}.pubkey"), "no Rekor public key found in PEM");
-            }
-            Some(keys)
-        }
-    };
-    let id = match (&keys, ignore) {
+pub(super) fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPolicy {
+    let ignore = r.and_then(|r| r.ignore_tlog).unwrap_or(false);
+    let keys = log_keys(ctx, path, r.and_then(|r| r.pubkey.as_deref()), "Rekor");
+    let id = log_policy_id(ignore, keys.as_deref());
+    TlogPolicy { ignore, keys, id }
+}
+
+/// `ctlog`: SCT requirement and the CT log keys it trusts.
+pub(super) fn compile_ctlog(ctx: &mut Ctx, path: &str, c: Option<&model::CtLog>) -> CtlogPolicy {
+    let ignore_sct = c.and_then(|c| c.ignore_sct).unwrap_or(false);
+    let keys = log_keys(ctx, path, c.and_then(|c| c.pubkey.as_deref()), "CT log");
+    let id = log_policy_id(ignore_sct, keys.as_deref());
+    CtlogPolicy {
+        ignore_sct,
+        keys,
+        id,
+    }
+}
+
+/// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints.
+fn log_policy_id(ignore: bool, keys: Option<&[Arc<PublicKey>]>) -> String {
+    match (keys, ignore) {
         (_, true) => "ignore".to_string(),
         (None, false) => "root".to_string(),
         (Some(k), false) => format!(
@@ -142,6 +128,134 @@ fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPoli
                 .collect::<Vec<_>>()
                 .join(",")
         ),
+    }
+}
+
+/// A log's `pubkey` PEM (ECDSA or Ed25519 keys); `None` when absent.
+fn log_keys(
+    ctx: &mut Ctx,
+    path: &str,
+    text: Option<&str>,
+    log: &str,
+) -> Option<Vec<Arc<PublicKey>>> {
+    let text = text.map(str::trim).filter(|s| !s.is_empty())?;
+    let mut keys = Vec::new();
+    for p in pem::split_public_keys(text) {
+        match PublicKey::from_pem(&p) {
+            Ok(
+                k @ (PublicKey::P256(_)
+                | PublicKey::P384(_)
+                | PublicKey::P521(_)
+                | PublicKey::Ed25519(_)),
+            ) => keys.push(Arc::new(k)),
+            Ok(other) => ctx.err(
+                format!("{path}.pubkey"),
+                format!(
+                    "a {log} key must be ECDSA or Ed25519, not {}",
+                    other.type_name()
+                ),
+            ),
+            Err(e) => ctx.err(
+                format!("{path}.pubkey"),
+                format!("failed to load {log} public key: {e}"),
+            ),
+        }
+    }
+    if keys.is_empty() {
+        ctx.err(
+            format!("{path}.pubkey"),
+            format!("no {log} public key found in PEM"),
+        );
+    }
+    Some(keys)
+}
+
+/// `keyless`: roots, identity, transparency and CT log requirements.
+pub(super) fn compile_keyless(
+    ctx: &mut Ctx,
+    path: &str,
+    k: &model::KeylessAttestor,
+) -> Option<KeylessAttestor> {
+    let extensions = k.additional_extensions.clone().unwrap_or_default();
+    let identity = match IdentityPolicy::compile(
+        k.subject.as_deref(),
+        k.subject_reg_exp.as_deref(),
+        k.issuer.as_deref(),
+        k.issuer_reg_exp.as_deref(),
+        &extensions,
+    ) {
+        Ok(i) => i,
+        Err(e) => {
+            let field = match &e {
+                IdentityError::Regex {
+                    field: "subject", ..
+                } => "subjectRegExp",
+                IdentityError::Regex { .. } => "issuerRegExp",
+                IdentityError::UnknownExtension(_) => "additionalExtensions",
+            };
+            ctx.err(format!("{path}.{field}"), e.to_string());
+            return None;
+        }
     };
-    TlogPolicy { ignore, keys, id }
+    let roots = match k.roots.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => match Certificate::from_pem_chain(text) {
+            Ok(certs) => Some(
+                certs
+                    .into_iter()
+                    .map(|c| Authority {
+                        chain: vec![c],
+                        valid_from: i64::MIN,
+                        valid_until: None,
+                        uri: String::new(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) => {
+                ctx.err(
+                    format!("{path}.roots"),
+                    format!("failed to load roots: {e}"),
+                );
+                return None;
+            }
+        },
+    };
+    let tlog = compile_tlog(ctx, &format!("{path}.rekor"), k.rekor.as_ref());
+    let ctlog = compile_ctlog(ctx, &format!("{path}.ctlog"), k.ctlog.as_ref());
+    let unsupported = k
+        .ctlog
+        .as_ref()
+        .and_then(|c| c.tsa_cert_chain.as_deref())
+        .filter(|s| !s.trim().is_empty())
+        .map(|_| {
+            "ctlog.tsaCertChain (RFC 3161 timestamps) is not supported by this engine version"
+                .to_string()
+        });
+    let roots_id = match &roots {
+        None => "root".to_string(),
+        Some(r) => r
+            .iter()
+            .map(|a| {
+                crate::digest::Digest::sha256_of(a.chain[0].der())
+                    .hex()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let description = format!(
+        "roots={roots_id};identity={identity:?};tlog={};ctlog={}",
+        tlog.id, ctlog.id
+    );
+    let id = crate::digest::Digest::sha256_of(description.as_bytes())
+        .hex()
+        .to_string();
+    Some(KeylessAttestor {
+        roots,
+        identity,
+        tlog,
+        ctlog,
+        unsupported,
+        id,
+    })
 }

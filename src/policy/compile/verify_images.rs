@@ -2,7 +2,7 @@
 //! action and digest options, attestor sets with counts and nesting, and
 //! registry access hints.
 
-use super::keys::compile_keys;
+use super::keys::{compile_keyless, compile_keys};
 use super::{Ctx, convert, has_variable};
 use crate::limits;
 use crate::policy::compiled::{
@@ -275,7 +275,9 @@ fn compile_attestor_set(
             if rekor_url.is_some_and(|u| u.is_empty()) {
                 ctx.err(format!("{p}.keyless.rekor.url"), "An URL is required");
             }
-            push(AttestorKind::Keyless(Box::new(k.clone())));
+            if let Some(compiled) = compile_keyless(ctx, &format!("{p}.keyless"), k) {
+                push(AttestorKind::Keyless(Box::new(compiled)));
+            }
         } else if let Some(nested) = &a.attestor {
             let parsed: Result<model::AttestorSet, _> = serde_path_to_error::deserialize(nested);
             match parsed {
