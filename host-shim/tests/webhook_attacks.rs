@@ -277,9 +277,10 @@ async fn item9_out_of_file_descriptors_backs_off_and_recovers() {
             .is_ok_and(|r| r.status() == 200)
     };
     let start = Instant::now();
+    // Compiling the module takes seconds on a loaded 2-core machine.
     while !health().await {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < Duration::from_secs(90),
             "{}",
             std::fs::read_to_string(&log).unwrap()
         );
