@@ -203,6 +203,41 @@ impl PublicKey {
         self.verify_ecdsa_prehash(&hash.digest(msg), sig, SigEncoding::Der)
     }
 
+    /// A signature over a message known only by its digest under `hash`:
+    /// ECDSA (DER) or RSA PKCS#1 v1.5. Ed25519 signs messages, not digests.
+    pub fn verify_prehashed(
+        &self,
+        hash: HashAlgorithm,
+        digest: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        if digest.len() != hash.digest(b"").len() {
+            return Err(CryptoError::SignatureFormat(format!(
+                "a {hash:?} digest of {} bytes",
+                digest.len()
+            )));
+        }
+        match self {
+            Self::P256(_) | Self::P384(_) | Self::P521(_) => {
+                self.verify_ecdsa_prehash(digest, sig, SigEncoding::Der)
+            }
+            Self::Rsa(k) => {
+                let scheme = match hash {
+                    HashAlgorithm::Sha224 => rsa::Pkcs1v15Sign::new::<sha2::Sha224>(),
+                    HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                    HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                };
+                k.verify(scheme, digest, sig)
+                    .map_err(|_| CryptoError::Invalid)
+            }
+            other => Err(CryptoError::SchemeMismatch {
+                key: other.type_name(),
+                scheme: "a prehashed signature",
+            }),
+        }
+    }
+
     /// ECDSA with a raw `r‖s` (IEEE P1363) signature over `hash(msg)`.
     pub fn verify_ecdsa_p1363(
         &self,

@@ -1,9 +1,12 @@
 //! Sigstore formats: cosign simple-signing payloads and signature layers,
 //! Rekor signed entry timestamps, embedded SCTs, and the trusted root.
+pub mod bundle;
 pub mod cosign;
+pub mod dsse;
 pub mod fulcio;
 pub mod identity;
 pub mod keyless;
+pub mod merkle;
 pub mod rekor;
 pub mod sct;
 pub mod simple_signing;
