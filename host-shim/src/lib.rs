@@ -19,3 +19,4 @@ pub mod runner;
 pub mod safe_fs;
 pub mod serve;
 pub mod source;
+pub mod verify_bundle;

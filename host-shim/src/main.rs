@@ -120,6 +120,9 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Verify a Sigstore bundle for a file or `sha256:<hex>` (the
+    /// sigstore-conformance client protocol): exit 0 verified, 1 not.
+    VerifyBundle(imgverify_host::verify_bundle::VerifyBundleArgs),
     /// Serve the admission webhook (HTTPS): /mutate, /validate, /healthz, /readyz, /metrics.
     Serve(serve::ServeArgs),
 }
@@ -337,6 +340,7 @@ fn main() -> ExitCode {
         } => fetch_cmd(&policies, &resources, &source, &out),
         Command::Test { dir, source, now } => test_cmd(&dir, &source, now),
         Command::Serve(args) => serve::run(args),
+        Command::VerifyBundle(args) => imgverify_host::verify_bundle::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

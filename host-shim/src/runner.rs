@@ -130,6 +130,7 @@ pub struct Instance_ {
     session_evaluate: TypedFunc<u32, u64>,
     session_free: TypedFunc<u32, ()>,
     parse_documents: TypedFunc<(u32, u32), u64>,
+    verify_bundle: TypedFunc<(u32, u32), u64>,
     _instance: Instance,
     /// The wall-clock deadline of the current request, if any.
     deadline: Option<Instant>,
@@ -208,6 +209,7 @@ impl ModuleRunner {
             session_evaluate: f!("imgverify_session_evaluate"),
             session_free: f!("imgverify_session_free"),
             parse_documents: f!("imgverify_parse_documents"),
+            verify_bundle: f!("imgverify_verify_bundle"),
             memory,
             store,
             _instance: instance,
@@ -364,6 +366,22 @@ impl Instance_ {
                     d.get("value").cloned().unwrap_or(Value::Null),
                 )
             })
+            .collect())
+    }
+
+    /// Verifies a Sigstore bundle inside the sandbox
+    /// (`imgverify::abi::protocol::VerifyBundleInput` JSON); returns the
+    /// trusted signing times, or the reason it did not verify as
+    /// [`RunnerError::Engine`].
+    pub fn verify_bundle(&mut self, input_json: &[u8]) -> Result<Vec<i64>, RunnerError> {
+        self.deadline = None;
+        let v = self.call_with_input(self.verify_bundle.clone(), input_json)?;
+        Self::check_ok(&v)?;
+        Ok(v.get("signingTimes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_i64)
             .collect())
     }
 

@@ -110,3 +110,113 @@ pub fn parse_documents_json(bytes: &[u8]) -> String {
 pub fn error_json(e: &dyn std::fmt::Display) -> String {
     serde_json::json!({"ok": false, "error": e.to_string()}).to_string()
 }
+
+/// Input of `verify_bundle`: a Sigstore bundle, the artifact, and whom to
+/// trust (the sigstore-conformance client protocol's arguments).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyBundleInput {
+    /// The bundle's JSON text.
+    pub bundle: String,
+    /// The artifact's bytes, base64.
+    #[serde(default)]
+    pub artifact_base64: Option<String>,
+    /// Or its SHA-256, hex.
+    #[serde(default)]
+    pub artifact_sha256: Option<String>,
+    /// A `trusted_root.json` replacing the embedded public-good root.
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+    /// A managed key (PEM), instead of an identity.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The certificate identity (a SAN), matched exactly.
+    #[serde(default)]
+    pub certificate_identity: Option<String>,
+    /// The OIDC issuer, matched exactly.
+    #[serde(default)]
+    pub certificate_oidc_issuer: Option<String>,
+    /// The verifier's clock (unix seconds).
+    pub now: i64,
+}
+
+/// Verifies a bundle: `{"ok":true}` or `{"ok":false,"error":…}` naming the
+/// check that failed.
+pub fn verify_bundle_json(bytes: &[u8]) -> String {
+    match verify_bundle(bytes) {
+        Ok(times) => serde_json::json!({"ok": true, "signingTimes": times}).to_string(),
+        Err(e) => error_json(&e),
+    }
+}
+
+fn verify_bundle(bytes: &[u8]) -> Result<Vec<i64>, String> {
+    use crate::sigstore::bundle::{self, Artifact, Bundle, BundleCheck, Signer};
+    use crate::sigstore::trusted_root::TrustedRoot;
+    use base64::Engine as _;
+    let input: VerifyBundleInput =
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid input: {e}"))?;
+    let root = match &input.trusted_root {
+        Some(json) => TrustedRoot::parse(json),
+        None => TrustedRoot::public_good(),
+    }
+    .map_err(|e| e.to_string())?;
+    let parsed = Bundle::parse(input.bundle.as_bytes()).map_err(|e| e.to_string())?;
+    let bytes_artifact;
+    let digest: [u8; 32];
+    let artifact = match (&input.artifact_base64, &input.artifact_sha256) {
+        (Some(b64), None) => {
+            bytes_artifact = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("invalid input: artifact: {e}"))?;
+            Artifact::Bytes(&bytes_artifact)
+        }
+        (None, Some(hex)) => {
+            digest = crate::digest::hex_decode(hex)
+                .and_then(|d| <[u8; 32]>::try_from(d).ok())
+                .ok_or_else(|| format!("invalid input: {hex:?} is not a SHA-256 digest"))?;
+            Artifact::Sha256(&digest)
+        }
+        _ => return Err("invalid input: give the artifact or its digest".into()),
+    };
+    let (identity, issuer) = (
+        input.certificate_identity.as_deref().unwrap_or(""),
+        input.certificate_oidc_issuer.as_deref().unwrap_or(""),
+    );
+    let accept = |id: &crate::sigstore::fulcio::Identity| {
+        if !id.sans.iter().any(|s| s == identity) {
+            return Err(format!(
+                "the certificate's identity {} is not {identity}",
+                id.sans.join(", ")
+            ));
+        }
+        if id.issuer != issuer {
+            return Err(format!(
+                "the certificate's issuer {} is not {issuer}",
+                id.issuer
+            ));
+        }
+        Ok(())
+    };
+    let key;
+    let signer = match &input.key {
+        Some(pem) => {
+            key = crate::crypto::PublicKey::from_pem(pem).map_err(|e| e.to_string())?;
+            Signer::Key(&key)
+        }
+        None if identity.is_empty() || issuer.is_empty() => {
+            return Err("invalid input: give a key, or a certificate identity and issuer".into());
+        }
+        None => Signer::Identity(&accept),
+    };
+    let verified = bundle::verify(
+        &parsed,
+        &BundleCheck {
+            root: &root,
+            signer,
+            artifact,
+            now: input.now,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(verified.times)
+}

@@ -250,6 +250,26 @@ fn demo() -> Result<(), String> {
             ));
         }
     }
+    println!("\n=== bundles ===");
+    println!("A keyless Sigstore bundle (public-good Fulcio, Rekor) verified offline.");
+    let status = Command::new(&bin)
+        .current_dir(root())
+        .args([
+            "verify-bundle",
+            "--bundle",
+            "policies/bundles/a.txt.sigstore.json",
+            "--certificate-identity",
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "policies/bundles/a.txt",
+        ])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("imgverify verify-bundle did not verify the example bundle".into());
+    }
+    println!("verified policies/bundles/a.txt");
     Ok(())
 }
 
