@@ -22,6 +22,8 @@ pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
 const MAX_TLOG_ENTRIES: usize = 8;
 /// Most certificates in a bundle's chain.
 const MAX_CHAIN: usize = 10;
+/// Most RFC 3161 timestamps read from one bundle.
+const MAX_TIMESTAMPS: usize = 8;
 
 /// Why a bundle did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,9 +48,14 @@ pub enum BundleError {
     /// The certificate failed (path, time, SCT, identity).
     #[error("certificate: {0}")]
     Certificate(String),
-    /// A feature this engine does not verify yet.
-    #[error("{0} is not supported by this engine version")]
-    Unsupported(&'static str),
+    /// An RFC 3161 timestamp failed.
+    #[error("timestamp {index}: {reason}")]
+    Timestamp {
+        /// Timestamp index in the bundle.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn invalid(m: impl std::fmt::Display) -> BundleError {
@@ -304,10 +311,11 @@ struct RawDsseSignature {
     sig: String,
 }
 
+/// A proto3 JSON `bytes` field: standard or URL-safe base64, padded or
+/// not, line breaks skipped (as Go's protojson reads them).
 fn b64(field: &str, s: &str) -> Result<Vec<u8>, BundleError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map_err(|e| invalid(format!("{field}: {e}")))
+    let compact: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    dsse::decode_b64(&compact).ok_or_else(|| invalid(format!("{field} is not base64")))
 }
 
 fn unsigned(field: &str, n: i64) -> Result<u64, BundleError> {
@@ -486,7 +494,8 @@ pub struct BundleCheck<'a> {
 /// What a verified bundle established.
 #[derive(Debug, Clone)]
 pub struct VerifiedBundle {
-    /// The trusted signing times (integrated times of verified SETs).
+    /// The trusted signing times (integrated times of verified SETs and
+    /// verified RFC 3161 `genTime`s).
     pub times: Vec<i64>,
     /// The DSSE payload, when the content was an envelope.
     pub payload: Option<Vec<u8>>,
@@ -552,13 +561,28 @@ pub fn verify(bundle: &Bundle, check: &BundleCheck) -> Result<VerifiedBundle, Bu
         }
         check_body(entry, bundle, &signing, &signature, &artifact_digest).map_err(tlog)?;
     }
-    if !bundle.timestamps.is_empty() {
-        return Err(BundleError::Unsupported("an RFC 3161 timestamp"));
+    if bundle.timestamps.len() > MAX_TIMESTAMPS {
+        return Err(invalid("too many RFC 3161 timestamps"));
+    }
+    for (index, ts) in bundle.timestamps.iter().enumerate() {
+        let at = super::timestamp::verify(ts, &signature, &check.root.timestamp_authorities)
+            .map_err(|e| BundleError::Timestamp {
+                index,
+                reason: e.to_string(),
+            })?;
+        if at > check.now {
+            return Err(BundleError::Timestamp {
+                index,
+                reason: format!("its time {at} is in the future"),
+            });
+        }
+        times.push(at);
     }
     if times.is_empty() {
-        return Err(BundleError::Unsupported(
-            "a signing time from a log without an integrated time (Rekor v2 needs an RFC 3161 timestamp)",
-        ));
+        return Err(BundleError::Tlog {
+            index: 0,
+            reason: "no trusted signing time: no log entry with a signed integrated time and no RFC 3161 timestamp".into(),
+        });
     }
     if let (
         SigningKey::Certificate(leaf, _),

@@ -10,6 +10,7 @@ pub mod merkle;
 pub mod rekor;
 pub mod sct;
 pub mod simple_signing;
+pub mod timestamp;
 pub mod trusted_root;
 
 /// Layer annotation holding the base64 signature.
