@@ -366,12 +366,7 @@ fn anchors(pem: &str) -> Vec<Authority> {
     Certificate::from_pem_chain(pem)
         .unwrap()
         .into_iter()
-        .map(|c| Authority {
-            chain: vec![c],
-            valid_from: i64::MIN,
-            valid_until: None,
-            uri: String::new(),
-        })
+        .map(Authority::anchor)
         .collect()
 }
 

@@ -85,12 +85,35 @@ pub fn verify_layer(
     image_digest: &Digest,
     check: &KeyCheck,
 ) -> Result<VerifiedSignature, SignatureError> {
+    verify_signed_layer(
+        payload,
+        annotations,
+        image_digest,
+        check.key,
+        check.hash,
+        check.tlog_keys,
+        Signer::Key(check.key),
+    )
+}
+
+/// The checks every signer kind shares: the signature annotation over the
+/// exact payload bytes with `key`, the payload bound to `image_digest`, and
+/// (when `tlog_keys` are given) a Rekor SET whose body names `signer`.
+pub(super) fn verify_signed_layer(
+    payload: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    key: &PublicKey,
+    hash: HashAlgorithm,
+    tlog_keys: Option<&[LogKey]>,
+    signer: Signer,
+) -> Result<VerifiedSignature, SignatureError> {
     let sig_b64 = annotations
         .get(ANNOTATION_SIGNATURE)
         .ok_or(SignatureError::MissingSignature)?;
     let sig =
         super::decode_signature_annotation(sig_b64).ok_or(SignatureError::SignatureEncoding)?;
-    check.key.verify_cosign(check.hash, payload, &sig)?;
+    key.verify_cosign(hash, payload, &sig)?;
     let parsed = SimpleSigning::parse(payload)?;
     if &parsed.manifest_digest != image_digest {
         return Err(SignatureError::DigestMismatch {
@@ -98,7 +121,7 @@ pub fn verify_layer(
             image: image_digest.to_string(),
         });
     }
-    let tlog = match check.tlog_keys {
+    let tlog = match tlog_keys {
         None => None,
         Some(keys) => {
             let bundle = annotations
@@ -110,7 +133,7 @@ pub fn verify_layer(
                 &ExpectedEntry {
                     payload,
                     signature: &sig,
-                    signer: Signer::Key(check.key),
+                    signer,
                 },
             )?)
         }

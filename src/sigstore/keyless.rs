@@ -7,11 +7,10 @@
 use super::cosign::{SignatureError, VerifiedSignature};
 use super::fulcio::Identity;
 use super::identity::IdentityPolicy;
-use super::rekor::{self, ExpectedEntry, RekorError, Signer};
+use super::rekor::Signer;
 use super::sct;
-use super::simple_signing::SimpleSigning;
 use super::trusted_root::{Authority, LogKey};
-use super::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_SIGNATURE};
+use super::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN};
 use crate::crypto::HashAlgorithm;
 use crate::crypto::x509::{self, Certificate, OID_EKU_CODE_SIGNING};
 use crate::digest::Digest;
@@ -48,38 +47,18 @@ pub fn verify_layer(
         Some(pem) if !pem.trim().is_empty() => Certificate::from_pem_chain(pem)?,
         _ => Vec::new(),
     };
-    let sig_b64 = annotations
-        .get(ANNOTATION_SIGNATURE)
-        .ok_or(SignatureError::MissingSignature)?;
-    let sig =
-        super::decode_signature_annotation(sig_b64).ok_or(SignatureError::SignatureEncoding)?;
     let key = leaf.public_key()?;
-    key.verify_cosign(HashAlgorithm::Sha256, payload, &sig)?;
-    let parsed = SimpleSigning::parse(payload)?;
-    if &parsed.manifest_digest != image_digest {
-        return Err(SignatureError::DigestMismatch {
-            signed: parsed.manifest_digest.to_string(),
-            image: image_digest.to_string(),
-        });
-    }
-    let tlog = match check.tlog_keys {
-        None => None,
-        Some(keys) => {
-            let bundle = annotations
-                .get(super::ANNOTATION_BUNDLE)
-                .ok_or(RekorError::Missing)?;
-            Some(rekor::verify_bundle(
-                bundle,
-                keys,
-                &ExpectedEntry {
-                    payload,
-                    signature: &sig,
-                    signer: Signer::Certificate(&leaf),
-                },
-            )?)
-        }
-    };
-    let at = tlog
+    let verified = super::cosign::verify_signed_layer(
+        payload,
+        annotations,
+        image_digest,
+        &key,
+        HashAlgorithm::Sha256,
+        check.tlog_keys,
+        Signer::Certificate(&leaf),
+    )?;
+    let at = verified
+        .tlog
         .as_ref()
         .map(|t| t.integrated_time)
         .or(check.now)
@@ -93,10 +72,7 @@ pub fn verify_layer(
         .identity
         .check(&identity)
         .map_err(SignatureError::Identity)?;
-    Ok(VerifiedSignature {
-        payload: parsed,
-        tlog,
-    })
+    Ok(verified)
 }
 
 /// Verifies the leaf's path at `at` to an authority valid at `at`; returns

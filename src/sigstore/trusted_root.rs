@@ -60,6 +60,16 @@ pub struct Authority {
 }
 
 impl Authority {
+    /// A certificate trusted by itself, at any time (a policy's `roots`).
+    pub fn anchor(cert: Certificate) -> Self {
+        Authority {
+            chain: vec![cert],
+            valid_from: i64::MIN,
+            valid_until: None,
+            uri: String::new(),
+        }
+    }
+
     /// Whether `t` lies in the closed validity interval.
     pub fn valid_at(&self, t: i64) -> bool {
         t >= self.valid_from && self.valid_until.is_none_or(|e| t <= e)

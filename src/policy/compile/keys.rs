@@ -200,17 +200,7 @@ pub(super) fn compile_keyless(
     let roots = match k.roots.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => match Certificate::from_pem_chain(text) {
-            Ok(certs) => Some(
-                certs
-                    .into_iter()
-                    .map(|c| Authority {
-                        chain: vec![c],
-                        valid_from: i64::MIN,
-                        valid_until: None,
-                        uri: String::new(),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+            Ok(certs) => Some(certs.into_iter().map(Authority::anchor).collect::<Vec<_>>()),
             Err(e) => {
                 ctx.err(
                     format!("{path}.roots"),
