@@ -7,15 +7,20 @@ use imgverify::sigstore::timestamp;
 use imgverify::sigstore::trusted_root::TrustedRoot;
 use libfuzzer_sys::fuzz_target;
 
+fn root() -> &'static TrustedRoot {
+    static ROOT: std::sync::OnceLock<TrustedRoot> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| TrustedRoot::public_good().expect("root"))
+}
+
 fuzz_target!(|b: &[u8]| {
-    let root = TrustedRoot::public_good().expect("root");
+    let root = root();
     let _ = timestamp::verify(b, b"signature", &root.timestamp_authorities);
     let Ok(parsed) = Bundle::parse(b) else {
         return;
     };
     let accept_anyone = |_: &imgverify::sigstore::fulcio::Identity| Ok(());
     let check = BundleCheck {
-        root: &root,
+        root,
         signer: Signer::Identity(&accept_anyone),
         artifact: Artifact::Bytes(b"fuzz"),
         now: 1_800_000_000,
