@@ -260,3 +260,19 @@ fn bad_identity_patterns_are_policy_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_keyless_attestor_without_identity_is_linted() {
+    let engine = Engine::compile("p.yaml", &policy(json!({"rekor": {"url": "u"}}))).unwrap();
+    assert!(
+        engine
+            .lints()
+            .iter()
+            .any(|l| l.path.ends_with(".keyless") && l.message.contains("any identity")),
+        "{:?}",
+        engine.lints()
+    );
+    // And it does accept the public-good signature, as Kyverno would.
+    let (allowed, message) = admit(json!({"rekor": {"url": "u"}}), &registry(|_| {}), None);
+    assert!(allowed, "{message}");
+}

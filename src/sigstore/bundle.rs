@@ -23,7 +23,7 @@ const MAX_TLOG_ENTRIES: usize = 8;
 /// Most certificates in a bundle's chain.
 const MAX_CHAIN: usize = 10;
 /// Most RFC 3161 timestamps read from one bundle.
-const MAX_TIMESTAMPS: usize = 8;
+const MAX_TIMESTAMPS: usize = 4;
 
 /// Why a bundle did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,6 +17,11 @@ use der::{Decode, Encode, Tag, TagNumber, Tagged};
 pub const MAX_TIMESTAMP_BYTES: usize = 64 * 1024;
 /// Most certificates or signer infos read from one token.
 const MAX_ITEMS: usize = 16;
+/// Most signature checks one token may cost (signer candidates and paths):
+/// a token stuffed with look-alike certificates cannot make it expensive.
+const MAX_CHECKS: usize = 16;
+/// Most signers whose certificate path is searched for one token.
+const MAX_PATHS: usize = 2;
 
 const OID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 const OID_TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
@@ -288,6 +293,7 @@ pub fn verify(
     expect_tag(gen_time, Tag::GeneralizedTime, "genTime")?;
     let at = generalized_time(gen_time.value())?;
     let mut reasons = Vec::new();
+    let (mut checks, mut paths) = (0usize, 0usize);
     for si in &token.signer_infos {
         let signer = parse_signer(si)?;
         if signer.message_digest != signer.digest.digest(token.tst_info) {
@@ -309,9 +315,22 @@ pub fn verify(
                 .take(1)
                 .chain(token.certificates.iter());
             for cert in candidates {
+                checks += 1;
+                if checks > MAX_CHECKS {
+                    return Err(TimestampError::Untrusted(format!(
+                        "more than {MAX_CHECKS} candidate signatures"
+                    )));
+                }
                 let Ok(key) = cert.public_key() else { continue };
                 if !verify_signer(&key, &signer) {
                     continue;
+                }
+                paths += 1;
+                if paths > MAX_PATHS {
+                    return Err(TimestampError::Untrusted(format!(
+                        "more than {MAX_PATHS} signers to chain: {}",
+                        reasons.join("; ")
+                    )));
                 }
                 let intermediates: Vec<&Certificate> =
                     own.iter().chain(token.certificates.iter()).collect();

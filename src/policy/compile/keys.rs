@@ -197,6 +197,12 @@ pub(super) fn compile_keyless(
             return None;
         }
     };
+    if identity.is_empty() {
+        ctx.lint(
+            path,
+            "no subject, issuer or additionalExtensions: a signature by any identity the roots certify is accepted",
+        );
+    }
     let roots = match k.roots.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => match Certificate::from_pem_chain(text) {
