@@ -45,6 +45,18 @@ fn chain_to_root(root: &TrustedRoot, leaf: &Certificate, at: i64) -> Result<usiz
     Err(errors)
 }
 
+/// The leaf certificate and trusted root of every keyless case that must
+/// verify.
+fn keyless_leaves() -> Vec<(String, Certificate, TrustedRoot)> {
+    pass_cases()
+        .into_iter()
+        .filter_map(|(case, bundle)| {
+            let leaf = leaf_of(&bundle)?;
+            Some((case["case"].as_str()?.to_string(), leaf, root_of(&case)))
+        })
+        .collect()
+}
+
 fn pass_cases() -> Vec<(Value, Value)> {
     let cases = common::json("sigstore-conformance/cases.json");
     cases
@@ -75,18 +87,17 @@ fn the_public_good_root_has_every_kind_of_trust_material() {
 
 #[test]
 fn every_keyless_leaf_that_must_verify_chains_to_its_root() {
-    let mut checked = 0;
-    for (case, bundle) in pass_cases() {
-        let Some(leaf) = leaf_of(&bundle) else {
-            continue;
-        };
-        let root = root_of(&case);
+    let leaves = keyless_leaves();
+    for (name, leaf, root) in &leaves {
         // Fulcio leaves live ten minutes; any instant inside them will do here.
-        let at = leaf.not_before() + 1;
-        chain_to_root(&root, &leaf, at).unwrap_or_else(|e| panic!("{}: {e:?}", case["case"]));
-        checked += 1;
+        chain_to_root(root, leaf, leaf.not_before() + 1)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     }
-    assert!(checked >= 10, "only {checked} keyless pass cases");
+    assert!(
+        leaves.len() >= 10,
+        "only {} keyless pass cases",
+        leaves.len()
+    );
 }
 
 #[test]
@@ -179,33 +190,26 @@ fn the_precertificate_drops_only_the_sct_list() {
 #[test]
 fn embedded_scts_verify_against_the_roots_ct_logs() {
     use imgverify::sigstore::sct::{self, SctError};
-    let mut checked = 0;
-    for (case, bundle) in pass_cases() {
-        let Some(leaf) = leaf_of(&bundle) else {
-            continue;
-        };
-        let root = root_of(&case);
-        let at = leaf.not_before() + 1;
-        let ca = chain_to_root(&root, &leaf, at).unwrap();
+    let leaves = keyless_leaves();
+    for (name, leaf, root) in &leaves {
+        let ca = chain_to_root(root, leaf, leaf.not_before() + 1).unwrap();
         let issuer = &root.certificate_authorities[ca].chain[0];
-        sct::verify_embedded(&leaf, issuer, &root.ctlogs)
-            .unwrap_or_else(|e| panic!("{}: {e}", case["case"]));
-        checked += 1;
+        sct::verify_embedded(leaf, issuer, &root.ctlogs).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Without the CT log keys nothing verifies, and says why.
-        match sct::verify_embedded(&leaf, issuer, &[]) {
+        match sct::verify_embedded(leaf, issuer, &[]) {
             Err(SctError::Untrusted(reasons)) => {
                 assert!(reasons[0].contains("unknown log"), "{reasons:?}")
             }
-            other => panic!("{}: {other:?}", case["case"]),
+            other => panic!("{name}: {other:?}"),
         }
         // Another issuer's key hash changes what the log signed.
-        let wrong_issuer = &root.certificate_authorities[ca].chain.last().unwrap();
+        let wrong_issuer = root.certificate_authorities[ca].chain.last().unwrap();
         if wrong_issuer.spki_der() != issuer.spki_der() {
             assert!(matches!(
-                sct::verify_embedded(&leaf, wrong_issuer, &root.ctlogs),
+                sct::verify_embedded(leaf, wrong_issuer, &root.ctlogs),
                 Err(SctError::Untrusted(_))
             ));
         }
     }
-    assert!(checked >= 10, "only {checked}");
+    assert!(leaves.len() >= 10, "only {}", leaves.len());
 }
