@@ -57,6 +57,15 @@ fn keyless_leaves() -> Vec<(String, Certificate, TrustedRoot)> {
         .collect()
 }
 
+/// The `happy-path-v0.3` leaf and its trusted root.
+fn happy_path_v03() -> (Certificate, TrustedRoot) {
+    let (case, bundle) = pass_cases()
+        .into_iter()
+        .find(|(c, _)| c["case"] == "happy-path-v0.3")
+        .unwrap();
+    (leaf_of(&bundle).unwrap(), root_of(&case))
+}
+
 fn pass_cases() -> Vec<(Value, Value)> {
     let cases = common::json("sigstore-conformance/cases.json");
     cases
@@ -102,12 +111,7 @@ fn every_keyless_leaf_that_must_verify_chains_to_its_root() {
 
 #[test]
 fn a_leaf_fails_outside_its_validity_inclusive_of_its_end() {
-    let (case, bundle) = pass_cases()
-        .into_iter()
-        .find(|(c, _)| c["case"] == "happy-path-v0.3")
-        .unwrap();
-    let leaf = leaf_of(&bundle).unwrap();
-    let root = root_of(&case);
+    let (leaf, root) = happy_path_v03();
     assert!(chain_to_root(&root, &leaf, leaf.not_after()).is_ok());
     let late = chain_to_root(&root, &leaf, leaf.not_after() + 1).unwrap_err();
     assert!(
@@ -123,12 +127,7 @@ fn a_leaf_fails_outside_its_validity_inclusive_of_its_end() {
 
 #[test]
 fn a_tampered_signature_or_a_foreign_ca_is_refused() {
-    let (case, bundle) = pass_cases()
-        .into_iter()
-        .find(|(c, _)| c["case"] == "happy-path-v0.3")
-        .unwrap();
-    let leaf = leaf_of(&bundle).unwrap();
-    let root = root_of(&case);
+    let (leaf, root) = happy_path_v03();
     let at = leaf.not_before() + 1;
     // Flip the last byte of the signature (inside the DER INTEGER s).
     let mut der = leaf.der().to_vec();
@@ -171,11 +170,7 @@ fn a_root_without_a_validity_start_is_refused() {
 
 #[test]
 fn the_precertificate_drops_only_the_sct_list() {
-    let (_, bundle) = pass_cases()
-        .into_iter()
-        .find(|(c, _)| c["case"] == "happy-path-v0.3")
-        .unwrap();
-    let leaf = leaf_of(&bundle).unwrap();
+    let (leaf, _) = happy_path_v03();
     const SCT: &str = "1.3.6.1.4.1.11129.2.4.2";
     assert!(leaf.extension(SCT).is_some());
     let pre = leaf.tbs_without_extension(SCT).unwrap();

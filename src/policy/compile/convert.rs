@@ -21,23 +21,17 @@ pub(super) fn convert(
         if let Some(img) = e.image.take().filter(|s| !s.is_empty()) {
             e.image_references.get_or_insert_with(Vec::new).push(img);
         }
-        if let Some(key) = e.key.take().filter(|s| !s.is_empty()) {
-            let attestor = model::Attestor {
+        let attestor = if let Some(key) = e.key.take().filter(|s| !s.is_empty()) {
+            Some(model::Attestor {
                 keys: Some(model::StaticKeyAttestor {
                     public_keys: Some(key),
                     ..Default::default()
                 }),
                 annotations: e.annotations.clone(),
                 ..Default::default()
-            };
-            e.attestors
-                .get_or_insert_with(Vec::new)
-                .push(model::AttestorSet {
-                    count: None,
-                    entries: Some(vec![attestor]),
-                });
+            })
         } else if let Some(issuer) = e.issuer.take().filter(|s| !s.is_empty()) {
-            let attestor = model::Attestor {
+            Some(model::Attestor {
                 keyless: Some(model::KeylessAttestor {
                     issuer: Some(issuer),
                     subject: e.subject.take(),
@@ -46,7 +40,11 @@ pub(super) fn convert(
                 }),
                 annotations: e.annotations.clone(),
                 ..Default::default()
-            };
+            })
+        } else {
+            None
+        };
+        if let Some(attestor) = attestor {
             e.attestors
                 .get_or_insert_with(Vec::new)
                 .push(model::AttestorSet {
