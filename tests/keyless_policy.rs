@@ -259,6 +259,28 @@ fn bad_identity_patterns_are_policy_errors() {
         err.contains("invalid certificate extension sourceRepositoryURI"),
         "{err}"
     );
+    // Hostile sizes and bytes are refused when the policy compiles.
+    let long = "a".repeat(5000);
+    let err = Engine::compile(
+        "p.yaml",
+        &policy(json!({"subjectRegExp": long, "rekor": {"url": "u"}})),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("longer than 4096 bytes"), "{err}");
+    let roots = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+    let err = Engine::compile(
+        "p.yaml",
+        &policy(json!({"subject": "x", "roots": roots, "rekor": {"url": "u"}})),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("keyless.roots") && err.contains("failed to load roots"),
+        "{err}"
+    );
 }
 
 #[test]
