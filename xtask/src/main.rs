@@ -56,6 +56,11 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
+    // A CI run builds once from a fresh clone: incremental state would only
+    // double the disk the build needs.
+    if std::env::args().nth(1).as_deref() == Some("ci") {
+        c.env("CARGO_INCREMENTAL", "0");
+    }
     c
 }
 
