@@ -55,12 +55,7 @@ fn run(case: &Value, by_digest: bool) -> Result<(), String> {
     };
     bundle::verify(
         &bundle,
-        &BundleCheck {
-            root: &root,
-            signer,
-            artifact,
-            now: now(),
-        },
+        &BundleCheck::strict(&root, signer, artifact, now()),
     )
     .map(|_| ())
     .map_err(|e| e.to_string())

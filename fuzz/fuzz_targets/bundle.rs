@@ -19,11 +19,11 @@ fuzz_target!(|b: &[u8]| {
         return;
     };
     let accept_anyone = |_: &imgverify::sigstore::fulcio::Identity| Ok(());
-    let check = BundleCheck {
+    let check = BundleCheck::strict(
         root,
-        signer: Signer::Identity(&accept_anyone),
-        artifact: Artifact::Bytes(b"fuzz"),
-        now: 1_800_000_000,
-    };
+        Signer::Identity(&accept_anyone),
+        Artifact::Bytes(b"fuzz"),
+        1_800_000_000,
+    );
     assert!(bundle::verify(&parsed, &check).is_err(), "a fuzzed bundle verified");
 });

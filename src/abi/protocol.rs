@@ -210,12 +210,7 @@ fn verify_bundle(bytes: &[u8]) -> Result<Vec<i64>, String> {
     };
     let verified = bundle::verify(
         &parsed,
-        &BundleCheck {
-            root: &root,
-            signer,
-            artifact,
-            now: input.now,
-        },
+        &BundleCheck::strict(&root, signer, artifact, input.now),
     )
     .map_err(|e| e.to_string())?;
     Ok(verified.times)

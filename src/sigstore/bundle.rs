@@ -8,7 +8,7 @@ use super::dsse::{self, Envelope, IN_TOTO_PAYLOAD_TYPE};
 use super::fulcio::Identity;
 use super::keyless;
 use super::merkle;
-use super::trusted_root::{LogKey, TrustedRoot};
+use super::trusted_root::{LogKey, Trust, TrustedRoot};
 use crate::crypto::x509::Certificate;
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKey};
 use crate::digest::hex_encode;
@@ -482,13 +482,39 @@ pub enum Signer<'a> {
 /// Everything a bundle is verified with.
 pub struct BundleCheck<'a> {
     /// Trusted logs, authorities and CT logs.
-    pub root: &'a TrustedRoot,
+    pub trust: Trust<'a>,
     /// The accepted signer.
     pub signer: Signer<'a>,
     /// The artifact.
     pub artifact: Artifact<'a>,
     /// The verifier's clock (unix seconds): no log time may lie after it.
     pub now: i64,
+    /// Whether a transparency-log entry is required and its entries read
+    /// (`false` is a policy's `rekor.ignoreTlog`: entries are not used).
+    pub require_tlog: bool,
+    /// Whether a certificate's embedded SCT must verify (`false` is
+    /// `ctlog.ignoreSCT`).
+    pub require_sct: bool,
+}
+
+impl<'a> BundleCheck<'a> {
+    /// A check that requires every log: a transparency-log entry and, for a
+    /// certificate, its SCT (the Sigstore client protocol's verification).
+    pub fn strict(
+        root: &'a TrustedRoot,
+        signer: Signer<'a>,
+        artifact: Artifact<'a>,
+        now: i64,
+    ) -> Self {
+        BundleCheck {
+            trust: root.trust(),
+            signer,
+            artifact,
+            now,
+            require_tlog: true,
+            require_sct: true,
+        }
+    }
 }
 
 /// What a verified bundle established.
@@ -547,25 +573,27 @@ pub fn verify(bundle: &Bundle, check: &BundleCheck) -> Result<VerifiedBundle, Bu
     }
     let artifact_digest = check.artifact.sha256();
     let (signature, payload) = verify_content(bundle, check, &signing, &artifact_digest)?;
-    if bundle.entries.is_empty() {
-        return Err(BundleError::Tlog {
-            index: 0,
-            reason: "the bundle has no transparency log entry".into(),
-        });
-    }
     let mut times = Vec::new();
-    for (index, entry) in bundle.entries.iter().enumerate() {
-        let tlog = |reason: String| BundleError::Tlog { index, reason };
-        if let Some(t) = verify_entry(bundle, entry, check).map_err(tlog)? {
-            times.push(t);
+    if check.require_tlog {
+        if bundle.entries.is_empty() {
+            return Err(BundleError::Tlog {
+                index: 0,
+                reason: "the bundle has no transparency log entry".into(),
+            });
         }
-        check_body(entry, bundle, &signing, &signature, &artifact_digest).map_err(tlog)?;
+        for (index, entry) in bundle.entries.iter().enumerate() {
+            let tlog = |reason: String| BundleError::Tlog { index, reason };
+            if let Some(t) = verify_entry(bundle, entry, check).map_err(tlog)? {
+                times.push(t);
+            }
+            check_body(entry, bundle, &signing, &signature, &artifact_digest).map_err(tlog)?;
+        }
     }
     if bundle.timestamps.len() > MAX_TIMESTAMPS {
         return Err(invalid("too many RFC 3161 timestamps"));
     }
     for (index, ts) in bundle.timestamps.iter().enumerate() {
-        let at = super::timestamp::verify(ts, &signature, &check.root.timestamp_authorities)
+        let at = super::timestamp::verify(ts, &signature, check.trust.timestamp_authorities)
             .map_err(|e| BundleError::Timestamp {
                 index,
                 reason: e.to_string(),
@@ -579,10 +607,19 @@ pub fn verify(bundle: &Bundle, check: &BundleCheck) -> Result<VerifiedBundle, Bu
         times.push(at);
     }
     if times.is_empty() {
-        return Err(BundleError::Tlog {
-            index: 0,
-            reason: "no trusted signing time: no log entry with a signed integrated time and no RFC 3161 timestamp".into(),
-        });
+        match (&signing, check.require_tlog) {
+            // A managed key without a log needs no signing time.
+            (SigningKey::Key(_), false) => {}
+            // A certificate without a log is checked at the verifier's time,
+            // as cosign checks it under `ignoreTlog`.
+            (SigningKey::Certificate(..), false) => times.push(check.now),
+            (_, true) => {
+                return Err(BundleError::Tlog {
+                    index: 0,
+                    reason: "no trusted signing time: no log entry with a signed integrated time and no RFC 3161 timestamp".into(),
+                });
+            }
+        }
     }
     if let (
         SigningKey::Certificate(leaf, _),
@@ -594,12 +631,12 @@ pub fn verify(bundle: &Bundle, check: &BundleCheck) -> Result<VerifiedBundle, Bu
         let mut issuer = None;
         for t in &times {
             issuer = Some(
-                keyless::verify_certificate(leaf, chain, &check.root.certificate_authorities, *t)
+                keyless::verify_certificate(leaf, chain, check.trust.certificate_authorities, *t)
                     .map_err(|e| cert(e.to_string()))?,
             );
         }
-        if let Some(issuer) = issuer {
-            super::sct::verify_embedded(leaf, &issuer, &check.root.ctlogs)
+        if let Some(issuer) = issuer.filter(|_| check.require_sct) {
+            super::sct::verify_embedded(leaf, &issuer, check.trust.ctlogs)
                 .map_err(|e| cert(e.to_string()))?;
         }
         let identity = Identity::of(leaf).map_err(|e| cert(e.to_string()))?;
@@ -687,7 +724,7 @@ fn verify_entry(
 ) -> Result<Option<i64>, String> {
     let log_id = hex_encode(&entry.log_id);
     let log = check
-        .root
+        .trust
         .tlogs
         .iter()
         .find(|l| l.log_id == log_id)

@@ -97,6 +97,32 @@ pub struct TrustedRoot {
     pub timestamp_authorities: Vec<Authority>,
 }
 
+/// Borrowed trust material: a trusted root's parts, or an attestor's own
+/// keys and roots in their place.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust<'a> {
+    /// Rekor log keys.
+    pub tlogs: &'a [LogKey],
+    /// Certificate Transparency log keys.
+    pub ctlogs: &'a [LogKey],
+    /// Certificate authorities (Fulcio).
+    pub certificate_authorities: &'a [Authority],
+    /// RFC 3161 timestamp authorities.
+    pub timestamp_authorities: &'a [Authority],
+}
+
+impl TrustedRoot {
+    /// All of this root's material.
+    pub fn trust(&self) -> Trust<'_> {
+        Trust {
+            tlogs: &self.tlogs,
+            ctlogs: &self.ctlogs,
+            certificate_authorities: &self.certificate_authorities,
+            timestamp_authorities: &self.timestamp_authorities,
+        }
+    }
+}
+
 /// Media types of `trusted_root.json` this engine reads.
 const MEDIA_TYPES: [&str; 2] = [
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
