@@ -15,6 +15,8 @@ pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_STORE_BYTES: usize = 128 * 1024 * 1024;
 /// Most artifacts one session may fetch; artifacts past it fail verification.
 pub const MAX_STORE_ENTRIES: usize = 4096;
+/// Most Sigstore bundle referrers considered for one image (Kyverno's limit).
+pub const MAX_BUNDLE_REFERRERS: usize = 50;
 /// Most signature layers considered in one signature manifest (signatures per image).
 pub const MAX_SIGNATURE_LAYERS: usize = 64;
 /// Largest cosign simple-signing payload (bytes); real ones are under 1 KiB.

@@ -459,7 +459,8 @@ fn run_certificate_case(c: &Value) -> Outcome {
     }
     for identity in &identities {
         let check = CertificateCheck {
-            authorities: &authorities,
+            pinned: None,
+            authorities: Some(&authorities),
             tlog_keys: rekor_keys.as_deref(),
             ctlog_keys: ctlogs.as_deref(),
             identity,

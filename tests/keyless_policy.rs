@@ -5,121 +5,29 @@
 //! policies that must allow it or deny it for a stated reason.
 mod common;
 
-use base64::Engine as _;
-use imgverify::engine::{Answer, FailureStatus, Fetch, FetchKind};
-use imgverify::{Engine, Outcome, Request, Session};
+use common::CosignFixture;
+use imgverify::Engine;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-const FIXTURE: &str = "containers-image/fixtures/dir-img-cosign-fulcio-rekor-valid";
+const FIXTURE: &str = "dir-img-cosign-fulcio-rekor-valid";
 const REPO: &str = "192.168.64.2:5000/cosign-signed/fulcio-rekor-1";
-
-/// The registry: blobs and manifests by digest, manifests by tag.
-struct Registry {
-    by_digest: BTreeMap<String, Vec<u8>>,
-    by_tag: BTreeMap<String, Vec<u8>>,
-    image_digest: String,
-}
-
-fn sha256(b: &[u8]) -> String {
-    imgverify::digest::Digest::sha256_of(b).to_string()
-}
 
 /// The fixture as a registry, with `annotate` applied to the signature's
 /// annotations.
-fn registry(annotate: impl FnOnce(&mut BTreeMap<String, String>)) -> Registry {
-    let manifest = common::bytes(&format!("{FIXTURE}/manifest.json"));
-    let sig = common::bytes(&format!("{FIXTURE}/signature-1"));
-    let sig: Value =
-        serde_json::from_slice(sig.strip_prefix(b"\x00sigstore-json\n").unwrap()).unwrap();
-    let payload = base64::engine::general_purpose::STANDARD
-        .decode(sig["payload"].as_str().unwrap())
-        .unwrap();
-    let mut annotations: BTreeMap<String, String> =
-        serde_json::from_value(sig["annotations"].clone()).unwrap();
-    annotate(&mut annotations);
-    let config = b"{}".to_vec();
-    let sig_manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
-        "layers": [{
-            "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
-            "digest": sha256(&payload),
-            "size": payload.len(),
-            "annotations": annotations,
-        }],
-    }))
-    .unwrap();
-    let image_digest = sha256(&manifest);
-    let tag = format!("{}.sig", image_digest.replace(':', "-"));
-    Registry {
-        by_digest: BTreeMap::from([
-            (image_digest.clone(), manifest),
-            (sha256(&payload), payload),
-            (sha256(&config), config),
-        ]),
-        by_tag: BTreeMap::from([(tag, sig_manifest)]),
-        image_digest,
-    }
+fn registry(annotate: impl FnOnce(&mut BTreeMap<String, String>)) -> CosignFixture {
+    CosignFixture::load(FIXTURE, REPO, annotate)
 }
 
-impl Registry {
-    fn answer(&self, f: &Fetch) -> Answer {
-        let found = match f.kind {
-            FetchKind::ManifestByTag => self.by_tag.get(f.tag.as_deref().unwrap_or("")),
-            _ => self.by_digest.get(f.digest.as_deref().unwrap_or("")),
-        };
-        match found {
-            Some(b) if format!("{}/{}", f.registry, f.repository) == REPO => {
-                Answer::Bytes(b.clone())
-            }
-            _ => Answer::Failure(FailureStatus::NotFound, "not found".into()),
-        }
-    }
-}
-
+/// A policy requiring the `keyless` attestor on the fixture's registry.
 fn policy(keyless: Value) -> String {
-    json!({
-        "apiVersion": "kyverno.io/v1",
-        "kind": "ClusterPolicy",
-        "metadata": {"name": "keyless"},
-        "spec": {
-            "webhookConfiguration": {"failurePolicy": "Fail"},
-            "rules": [{
-                "name": "check",
-                "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
-                "verifyImages": [{
-                    "imageReferences": ["192.168.64.2:5000/*"],
-                    "failureAction": "Enforce",
-                    "attestors": [{"entries": [{"keyless": keyless}]}],
-                }],
-            }],
-        },
-    })
-    .to_string()
+    common::policy_with_attestor("192.168.64.2:5000/*", "Cosign", json!({"keyless": keyless}))
 }
 
 /// Runs one admission of a Pod with the fixture image; `(allowed, message)`.
-fn admit(keyless: Value, reg: &Registry, now: Option<&str>) -> (bool, String) {
-    let engine = Arc::new(Engine::compile("p.yaml", &policy(keyless)).unwrap());
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
-        "spec": {"containers": [{"name": "c", "image": format!("{REPO}@{}", reg.image_digest)}]}});
-    let req = Request::from_json(&serde_json::to_vec(&json!({"object": pod, "now": now})).unwrap())
-        .unwrap();
-    let mut session = Session::new(engine, req);
-    for _ in 0..8 {
-        match session.evaluate() {
-            Outcome::NeedArtifacts { fetches } => {
-                for f in fetches {
-                    session.put(f.kind, &f.key, reg.answer(&f)).unwrap();
-                }
-            }
-            Outcome::Decision { decision } => return (decision.allowed, decision.message),
-        }
-    }
-    panic!("no decision after 8 rounds");
+fn admit(keyless: Value, reg: &CosignFixture, now: Option<&str>) -> (bool, String) {
+    let engine = Engine::compile("p.yaml", &policy(keyless)).unwrap();
+    common::admit_pod(engine, &reg.image(), now, |f| reg.answer(f))
 }
 
 fn mitr() -> Value {

@@ -11,6 +11,7 @@
 //! check would give.
 
 use crate::limits;
+use crate::sigstore::bundle::{BundleError, VerifiedBundle};
 use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -18,7 +19,8 @@ use std::collections::BTreeMap;
 /// What identifies one signature check.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CheckKey {
-    /// Digest of the signature manifest the layer is in.
+    /// Digest of the signature manifest the layer is in (for a Sigstore
+    /// bundle, of the referrer manifest whose layer 0 is the bundle).
     pub manifest: String,
     /// Index of the layer in that manifest.
     pub layer: usize,
@@ -35,6 +37,7 @@ pub struct CheckKey {
 pub struct Work {
     spent: Cell<u32>,
     memo: RefCell<BTreeMap<CheckKey, Result<VerifiedSignature, SignatureError>>>,
+    bundles: RefCell<BTreeMap<CheckKey, Result<VerifiedBundle, BundleError>>>,
 }
 
 impl Clone for Work {
@@ -42,6 +45,7 @@ impl Clone for Work {
         Work {
             spent: Cell::new(self.spent.get()),
             memo: RefCell::new(self.memo.borrow().clone()),
+            bundles: RefCell::new(self.bundles.borrow().clone()),
         }
     }
 }
@@ -59,7 +63,27 @@ impl Work {
         cost: u32,
         run: impl FnOnce() -> Result<VerifiedSignature, SignatureError>,
     ) -> Result<Result<VerifiedSignature, SignatureError>, BudgetExhausted> {
-        if let Some(r) = self.memo.borrow().get(&key) {
+        self.remember(&self.memo, key, cost, run)
+    }
+
+    /// [`Work::check`] for a Sigstore bundle.
+    pub fn check_bundle(
+        &self,
+        key: CheckKey,
+        cost: u32,
+        run: impl FnOnce() -> Result<VerifiedBundle, BundleError>,
+    ) -> Result<Result<VerifiedBundle, BundleError>, BudgetExhausted> {
+        self.remember(&self.bundles, key, cost, run)
+    }
+
+    fn remember<T: Clone>(
+        &self,
+        memo: &RefCell<BTreeMap<CheckKey, T>>,
+        key: CheckKey,
+        cost: u32,
+        run: impl FnOnce() -> T,
+    ) -> Result<T, BudgetExhausted> {
+        if let Some(r) = memo.borrow().get(&key) {
             return Ok(r.clone());
         }
         let spent = self.spent.get().saturating_add(cost);
@@ -68,7 +92,7 @@ impl Work {
         }
         self.spent.set(spent);
         let r = run();
-        self.memo.borrow_mut().insert(key, r.clone());
+        memo.borrow_mut().insert(key, r.clone());
         Ok(r)
     }
 

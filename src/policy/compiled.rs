@@ -204,8 +204,8 @@ pub enum AttestorKind {
     Key(Box<KeyAttestor>),
     /// A key the offline engine cannot load (k8s secret, KMS, variable).
     KeyUnavailable(String),
-    /// Certificates (a later engine version).
-    Certificates(Box<super::model::CertificateAttestor>),
+    /// A pinned certificate and/or a certificate chain.
+    Certificates(Box<CertificatesAttestor>),
     /// Keyless: a certificate from a trusted authority with an identity.
     Keyless(Box<KeylessAttestor>),
     /// A nested attestor set.
@@ -235,6 +235,25 @@ pub struct KeyAttestor {
     pub hash: HashAlgorithm,
     /// Transparency log requirement.
     pub tlog: TlogPolicy,
+}
+
+/// A compiled `certificates` attestor.
+#[derive(Debug, Clone)]
+pub struct CertificatesAttestor {
+    /// `cert`: the signing certificate, whose key verifies; `None` takes
+    /// each signature's own certificate (which must then chain to `chain`).
+    pub cert: Option<crate::crypto::x509::Certificate>,
+    /// `certChain`: intermediates and the self-signed root the certificate
+    /// must chain to at the signing time.
+    pub chain: Option<crate::sigstore::trusted_root::Authority>,
+    /// Transparency log requirement.
+    pub tlog: TlogPolicy,
+    /// Certificate Transparency requirement (when there is a chain).
+    pub ctlog: CtlogPolicy,
+    /// A feature the engine cannot verify yet, which fails the attestor.
+    pub unsupported: Option<String>,
+    /// Identifies the attestor's trust material in the check memo.
+    pub id: String,
 }
 
 /// A compiled `keyless` attestor.

@@ -18,9 +18,14 @@ use std::collections::BTreeMap;
 
 /// What a certificate-based signature must satisfy.
 pub struct CertificateCheck<'a> {
+    /// The signing certificate a policy pins (`certificates.cert`); `None`
+    /// takes the layer's `dev.sigstore.cosign/certificate` annotation.
+    pub pinned: Option<&'a Certificate>,
     /// Authorities the leaf must chain to (trusted-root Fulcio CAs, or a
-    /// policy's own roots).
-    pub authorities: &'a [Authority],
+    /// policy's own roots or `certChain`); `None` (a pinned certificate
+    /// without `certChain`) checks only that the certificate was valid at
+    /// the signing time, and no SCT.
+    pub authorities: Option<&'a [Authority]>,
     /// Rekor keys; `None` when the transparency log is ignored.
     pub tlog_keys: Option<&'a [LogKey]>,
     /// CT log keys; `None` when SCTs are ignored.
@@ -39,10 +44,17 @@ pub fn verify_layer(
     image_digest: &Digest,
     check: &CertificateCheck,
 ) -> Result<VerifiedSignature, SignatureError> {
-    let leaf_pem = annotations
-        .get(ANNOTATION_CERTIFICATE)
-        .ok_or(SignatureError::MissingCertificate)?;
-    let leaf = Certificate::from_pem_chain(leaf_pem)?.remove(0);
+    let annotated;
+    let leaf = match check.pinned {
+        Some(c) => c,
+        None => {
+            let leaf_pem = annotations
+                .get(ANNOTATION_CERTIFICATE)
+                .ok_or(SignatureError::MissingCertificate)?;
+            annotated = Certificate::from_pem_chain(leaf_pem)?.remove(0);
+            &annotated
+        }
+    };
     let intermediates = match annotations.get(ANNOTATION_CHAIN) {
         Some(pem) if !pem.trim().is_empty() => Certificate::from_pem_chain(pem)?,
         _ => Vec::new(),
@@ -55,7 +67,7 @@ pub fn verify_layer(
         &key,
         HashAlgorithm::Sha256,
         check.tlog_keys,
-        Signer::Certificate(&leaf),
+        Signer::Certificate(leaf),
     )?;
     let at = verified
         .tlog
@@ -63,15 +75,22 @@ pub fn verify_layer(
         .map(|t| t.integrated_time)
         .or(check.now)
         .ok_or(SignatureError::NoSigningTime)?;
-    let issuer = verify_certificate(&leaf, &intermediates, check.authorities, at)?;
-    if let Some(ctlogs) = check.ctlog_keys {
-        sct::verify_embedded(&leaf, &issuer, ctlogs)?;
+    match check.authorities {
+        Some(authorities) => {
+            let issuer = verify_certificate(leaf, &intermediates, authorities, at)?;
+            if let Some(ctlogs) = check.ctlog_keys {
+                sct::verify_embedded(leaf, &issuer, ctlogs)?;
+            }
+        }
+        None => leaf.check_valid_at(at)?,
     }
-    let identity = Identity::of(&leaf)?;
-    check
-        .identity
-        .check(&identity)
-        .map_err(SignatureError::Identity)?;
+    if !check.identity.is_empty() {
+        let identity = Identity::of(leaf)?;
+        check
+            .identity
+            .check(&identity)
+            .map_err(SignatureError::Identity)?;
+    }
     Ok(verified)
 }
 

@@ -67,7 +67,8 @@ impl LayerCheck for KeylessLayerCheck<'_> {
             annotations,
             image,
             &CertificateCheck {
-                authorities: self.authorities,
+                pinned: None,
+                authorities: Some(self.authorities),
                 tlog_keys: self.tlog_keys.as_deref(),
                 ctlog_keys: self.ctlog_keys.as_deref(),
                 identity: &self.attestor.identity,

@@ -4,8 +4,12 @@
 //! - [`fetcher`]: store lookups and the fetches still needed;
 //! - [`cosign_layers`]: cosign's `.sig` layers, checked by a [`cosign_layers::LayerCheck`];
 //! - [`key`]: the `keys` attestor's check;
-//! - [`keyless`]: the `keyless` attestor's check.
+//! - [`keyless`]: the `keyless` attestor's check;
+//! - [`certificates`]: the `certificates` attestor's check;
+//! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`).
 
+mod bundles;
+mod certificates;
 mod cosign_layers;
 mod fetcher;
 mod key;
@@ -15,7 +19,9 @@ pub(super) use fetcher::{Fetcher, Got};
 
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch};
-use crate::policy::compiled::{AttestorEntry, AttestorKind, AttestorSet, Verification};
+use crate::policy::compiled::{
+    AttestorEntry, AttestorKind, AttestorSet, Verification, VerifierType,
+};
 use crate::reference::{ImageInfo, ParsedReference};
 use crate::sigstore::trusted_root::{LogKey, TrustedRoot};
 
@@ -149,6 +155,9 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
 }
 
 fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
+    if ctx.verification.verifier == VerifierType::SigstoreBundle {
+        return eval_bundle_entry(ctx, entry, path);
+    }
     match &entry.kind {
         AttestorKind::Key(k) => {
             cosign_layers::verify(ctx, entry, &key::KeyLayerCheck::new(k, &ctx.trust.tlogs))
@@ -156,9 +165,14 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
         AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
         )),
-        AttestorKind::Certificates(_) => {
-            Verdict::Fail("certificate attestors are not supported by this engine version".into())
-        }
+        AttestorKind::Certificates(c) => match &c.unsupported {
+            Some(what) => Verdict::Fail(what.clone()),
+            None => cosign_layers::verify(
+                ctx,
+                entry,
+                &certificates::CertificatesLayerCheck::new(c, ctx.trust, ctx.now),
+            ),
+        },
         AttestorKind::Keyless(k) => match &k.unsupported {
             Some(what) => Verdict::Fail(what.clone()),
             None => cosign_layers::verify(
@@ -167,6 +181,27 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
                 &keyless::KeylessLayerCheck::new(k, ctx.trust, ctx.now),
             ),
         },
+        AttestorKind::Nested(set) => eval_set(ctx, set, path),
+    }
+}
+
+/// An attestor entry of a `type: SigstoreBundle` verification.
+fn eval_bundle_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Digest> {
+    match &entry.kind {
+        AttestorKind::Key(k) => {
+            bundles::verify(ctx, entry, &bundles::BundleTrust::key(k, ctx.trust))
+        }
+        AttestorKind::Keyless(k) => match &k.unsupported {
+            Some(what) => Verdict::Fail(what.clone()),
+            None => bundles::verify(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
+        },
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
+            "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
+        )),
+        AttestorKind::Certificates(_) => Verdict::Fail(
+            "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
+                .into(),
+        ),
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
 }

@@ -7,7 +7,7 @@ use crate::crypto::x509::Certificate;
 use crate::crypto::{HashAlgorithm, PublicKey, pem};
 use crate::limits;
 use crate::policy::compiled::{
-    AttestorKind, CtlogPolicy, KeyAttestor, KeylessAttestor, TlogPolicy,
+    AttestorKind, CertificatesAttestor, CtlogPolicy, KeyAttestor, KeylessAttestor, TlogPolicy,
 };
 use crate::policy::model;
 use crate::sigstore::identity::{IdentityError, IdentityPolicy};
@@ -253,5 +253,136 @@ pub(super) fn compile_keyless(
         ctlog,
         unsupported,
         id,
+    })
+}
+
+/// Most certificates in a `certChain` (Kyverno's limit).
+const MAX_CERT_CHAIN: usize = 11;
+
+/// `certificates`: a pinned signing certificate (PEM, or base64 of PEM)
+/// and/or the chain it must lead to, with the log requirements.
+pub(super) fn compile_certificates(
+    ctx: &mut Ctx,
+    path: &str,
+    c: &model::CertificateAttestor,
+) -> Option<CertificatesAttestor> {
+    let text = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let (cert_text, chain_text) = (text(&c.cert), text(&c.cert_chain));
+    let mut unsupported = None;
+    if cert_text
+        .iter()
+        .chain(chain_text.iter())
+        .any(|t| has_variable(t))
+    {
+        unsupported = Some(
+            "certificates given as variables cannot be loaded by the offline engine; give them inline as PEM".to_string(),
+        );
+    }
+    let cert = match cert_text.filter(|_| unsupported.is_none()) {
+        None => None,
+        Some(t) => {
+            let pem = if t.starts_with("-----BEGIN") {
+                t
+            } else {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(t.split_whitespace().collect::<String>())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or(t)
+            };
+            match Certificate::from_pem_chain(&pem) {
+                Ok(mut certs) if certs.len() == 1 => Some(certs.remove(0)),
+                Ok(certs) => {
+                    ctx.err(
+                        format!("{path}.cert"),
+                        format!("expected one certificate, found {}", certs.len()),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    ctx.err(
+                        format!("{path}.cert"),
+                        format!("failed to load certificate: {e}"),
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let chain = match chain_text.filter(|_| unsupported.is_none()) {
+        None => None,
+        Some(t) if t.matches("-----BEGIN CERTIFICATE-----").count() > MAX_CERT_CHAIN => {
+            ctx.err(
+                format!("{path}.certChain"),
+                format!(
+                    "certificate chain too long ({}), maximum allowed is {MAX_CERT_CHAIN}",
+                    t.matches("-----BEGIN CERTIFICATE-----").count()
+                ),
+            );
+            return None;
+        }
+        // The X.509 parser bounds a chain further (10 certificates).
+        Some(t) => match Certificate::from_pem_chain(&t) {
+            Ok(certs) => Some(Authority {
+                chain: certs,
+                valid_from: i64::MIN,
+                valid_until: None,
+                uri: String::new(),
+            }),
+            Err(e) => {
+                ctx.err(
+                    format!("{path}.certChain"),
+                    format!("failed to load certificate chain: {e}"),
+                );
+                return None;
+            }
+        },
+    };
+    let tlog = compile_tlog(ctx, &format!("{path}.rekor"), c.rekor.as_ref());
+    let ctlog = compile_ctlog(ctx, &format!("{path}.ctlog"), c.ctlog.as_ref());
+    if c.ctlog
+        .as_ref()
+        .and_then(|c| c.tsa_cert_chain.as_deref())
+        .is_some_and(|s| !s.trim().is_empty())
+    {
+        unsupported.get_or_insert_with(|| {
+            "ctlog.tsaCertChain (RFC 3161 timestamps) is not supported by this engine version"
+                .to_string()
+        });
+    }
+    let fingerprints = |certs: &[Certificate]| {
+        certs
+            .iter()
+            .map(|c| crate::digest::Digest::sha256_of(c.der()).hex().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let description = format!(
+        "cert={};chain={};tlog={};ctlog={}",
+        cert.as_ref()
+            .map(|c| fingerprints(std::slice::from_ref(c)))
+            .unwrap_or_default(),
+        chain
+            .as_ref()
+            .map(|a| fingerprints(&a.chain))
+            .unwrap_or_default(),
+        tlog.id,
+        ctlog.id
+    );
+    Some(CertificatesAttestor {
+        cert,
+        chain,
+        tlog,
+        ctlog,
+        unsupported,
+        id: crate::digest::Digest::sha256_of(description.as_bytes())
+            .hex()
+            .to_string(),
     })
 }

@@ -2,7 +2,7 @@
 //! action and digest options, attestor sets with counts and nesting, and
 //! registry access hints.
 
-use super::keys::{compile_keyless, compile_keys};
+use super::keys::{compile_certificates, compile_keyless, compile_keys};
 use super::{Ctx, convert, has_variable};
 use crate::limits;
 use crate::policy::compiled::{
@@ -123,7 +123,7 @@ pub(super) fn compile_verification(
     if e.validate.as_ref().is_some_and(|v| !v.is_null()) {
         unsupported.push("verifyImages[].validate".to_string());
     }
-    if verifier != VerifierType::Cosign {
+    if verifier == VerifierType::Notary {
         unsupported.push(format!("type: {verifier:?}"));
     }
     let v = Verification {
@@ -262,8 +262,11 @@ fn compile_attestor_set(
                 && c.cert_chain.as_deref().unwrap_or("").is_empty()
             {
                 ctx.err(format!("{p}.certificates"), "cert or certChain required");
+            } else if let Some(compiled) =
+                compile_certificates(ctx, &format!("{p}.certificates"), c)
+            {
+                push(AttestorKind::Certificates(Box::new(compiled)));
             }
-            push(AttestorKind::Certificates(Box::new(c.clone())));
         } else if let Some(k) = &a.keyless {
             let rekor_url = k.rekor.as_ref().map(|r| r.url.clone().unwrap_or_default());
             if k.rekor.is_none() && k.roots.as_deref().unwrap_or("").is_empty() {

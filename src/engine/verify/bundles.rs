@@ -1,0 +1,399 @@
+//! `type: SigstoreBundle`: Sigstore bundles stored as OCI 1.1 referrers of
+//! the image (cosign 3, GitHub artifact attestations). The host answers the
+//! referrers API or, where a registry lacks it, the `sha256-<hex>` tag-schema
+//! index; both are untrusted lists. Each candidate manifest is fetched by
+//! digest and must name the image as its `subject`; its first layer is the
+//! bundle, verified against the image digest by the attestor's
+//! [`BundleTrust`].
+
+use super::fetcher::Got;
+use super::{Verdict, VerifyCtx, failed, signature_repository};
+use crate::digest::Digest;
+use crate::engine::store::{FailureStatus, Fetch, FetchKind};
+use crate::engine::work::CheckKey;
+use crate::limits;
+use crate::oci::Descriptor;
+use crate::policy::compiled::{AttestorEntry, KeyAttestor, KeylessAttestor};
+use crate::sigstore::bundle::{
+    self, Artifact, Bundle, BundleCheck, BundleError, MAX_BUNDLE_BYTES, Signer, VerifiedBundle,
+};
+use crate::sigstore::identity::IdentityPolicy;
+use crate::sigstore::trusted_root::{Authority, LogKey, Trust, TrustedRoot};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Media types (and artifact types) of Sigstore bundles start with this.
+const BUNDLE_MEDIA_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+/// The artifact type cosign 3 writes in tag-schema indexes (Kyverno #16664).
+const EMPTY_ARTIFACT_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// Kyverno's message when no bundle verifies.
+const NO_MATCHING: &str = "sigstore bundle verification failed: no matching signatures found";
+
+/// Who must have signed a bundle.
+enum BundleSigner<'a> {
+    Key(&'a KeyAttestor),
+    Identity(&'a IdentityPolicy),
+}
+
+/// An attestor's trust for bundles: its signer, and the logs and
+/// authorities it trusts (its own keys and roots, or the engine's trusted
+/// root).
+pub(super) struct BundleTrust<'a> {
+    signer: BundleSigner<'a>,
+    /// `None` when the transparency log is ignored.
+    tlogs: Option<Vec<LogKey>>,
+    /// `None` when SCTs are ignored.
+    ctlogs: Option<Vec<LogKey>>,
+    authorities: &'a [Authority],
+    timestamp_authorities: &'a [Authority],
+    trust_id: String,
+}
+
+impl<'a> BundleTrust<'a> {
+    /// A `keys` attestor: a managed-key bundle.
+    pub(super) fn key(attestor: &'a KeyAttestor, root: &'a TrustedRoot) -> Self {
+        BundleTrust {
+            signer: BundleSigner::Key(attestor),
+            tlogs: super::log_keys(attestor.tlog.ignore, &attestor.tlog.keys, &root.tlogs),
+            ctlogs: None,
+            authorities: &[],
+            timestamp_authorities: &root.timestamp_authorities,
+            trust_id: format!(
+                "bundle-key:{}/tlog:{}",
+                attestor.fingerprint, attestor.tlog.id
+            ),
+        }
+    }
+
+    /// A `keyless` attestor: a certificate bundle with an identity.
+    pub(super) fn keyless(attestor: &'a KeylessAttestor, root: &'a TrustedRoot) -> Self {
+        BundleTrust {
+            signer: BundleSigner::Identity(&attestor.identity),
+            tlogs: super::log_keys(attestor.tlog.ignore, &attestor.tlog.keys, &root.tlogs),
+            ctlogs: super::log_keys(
+                attestor.ctlog.ignore_sct,
+                &attestor.ctlog.keys,
+                &root.ctlogs,
+            ),
+            authorities: attestor
+                .roots
+                .as_deref()
+                .unwrap_or(&root.certificate_authorities),
+            timestamp_authorities: &root.timestamp_authorities,
+            trust_id: format!("bundle-keyless:{}", attestor.id),
+        }
+    }
+
+    /// What one bundle check costs, in P-256 verifications: the signature,
+    /// a SET and a checkpoint per entry, and for a certificate its path
+    /// and SCT.
+    fn cost(&self) -> u32 {
+        match self.signer {
+            BundleSigner::Key(k) => k.key.cosign_check_cost(k.hash) + 4,
+            BundleSigner::Identity(_) => 10,
+        }
+    }
+
+    /// Verifies one bundle against the image digest.
+    fn check(
+        &self,
+        bundle_bytes: &[u8],
+        image: &Digest,
+        now: Option<i64>,
+    ) -> Result<VerifiedBundle, BundleError> {
+        let parsed = Bundle::parse(bundle_bytes)?;
+        let digest: [u8; 32] = crate::digest::hex_decode(image.hex())
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| BundleError::Invalid(format!("{image} is not a SHA-256 digest")))?;
+        let accept = |id: &crate::sigstore::fulcio::Identity| match self.signer {
+            BundleSigner::Identity(policy) => policy.check(id),
+            BundleSigner::Key(_) => Err("a key was expected".to_string()),
+        };
+        let signer = match self.signer {
+            BundleSigner::Key(k) => Signer::Key(&k.key),
+            BundleSigner::Identity(_) => Signer::Identity(&accept),
+        };
+        let certificate_without_log =
+            matches!(self.signer, BundleSigner::Identity(_)) && self.tlogs.is_none();
+        let now = match now {
+            Some(t) => t,
+            // A certificate without a log is checked at the request's time.
+            None if certificate_without_log => {
+                return Err(BundleError::Material(
+                    "the transparency log is ignored and the request carries no time to check the certificate at".into(),
+                ));
+            }
+            // Log times only have to lie in the past.
+            None => i64::MAX,
+        };
+        bundle::verify(
+            &parsed,
+            &BundleCheck {
+                trust: Trust {
+                    tlogs: self.tlogs.as_deref().unwrap_or(&[]),
+                    ctlogs: self.ctlogs.as_deref().unwrap_or(&[]),
+                    certificate_authorities: self.authorities,
+                    timestamp_authorities: self.timestamp_authorities,
+                },
+                signer,
+                artifact: Artifact::Sha256(&digest),
+                now,
+                require_tlog: self.tlogs.is_some(),
+                require_sct: self.ctlogs.is_some(),
+            },
+        )
+    }
+}
+
+/// Verifies the image's bundle referrers with `trust`: one bundle that
+/// verifies (and whose statement carries the entry's required annotations)
+/// is enough.
+pub(super) fn verify(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    trust: &BundleTrust,
+) -> Verdict<Digest> {
+    let (registry, repository) = match signature_repository(ctx, entry) {
+        Ok(r) => r,
+        Err(m) => return Verdict::Fail(m),
+    };
+    let access = &ctx.verification.access;
+    let referrers = Fetch::by_digest(FetchKind::Referrers, &registry, &repository, ctx.digest)
+        .with_access(access);
+    let index = match ctx.fetcher.manifest(referrers) {
+        Got::Bytes(Ok(m)) => m,
+        Got::Bytes(Err(e)) => {
+            return Verdict::Fail(format!(
+                "referrers of {registry}/{repository}@{}: {e}",
+                ctx.digest
+            ));
+        }
+        Got::Pending => return Verdict::Pending,
+        Got::Failed(FailureStatus::NotFound, _) => return Verdict::Fail(NO_MATCHING.into()),
+        Got::Failed(s, m) => {
+            return failed(
+                s,
+                format!(
+                    "fetching referrers of {registry}/{repository}@{}: {m}",
+                    ctx.digest
+                ),
+            );
+        }
+    };
+    let candidates: Vec<&Descriptor> = index
+        .manifests
+        .iter()
+        .filter(|d| may_be_bundle(d))
+        .collect();
+    if candidates.len() > limits::MAX_BUNDLE_REFERRERS {
+        return Verdict::Fail(format!(
+            "failed to fetch referrers: too many referrers found, max limit is {}",
+            limits::MAX_BUNDLE_REFERRERS
+        ));
+    }
+    let mut pending = false;
+    let mut transport_error = false;
+    let mut errors: Vec<String> = Vec::new();
+    let mut verified: Vec<VerifiedBundle> = Vec::new();
+    for descriptor in candidates {
+        let fetched = bundle_of(ctx, descriptor, &registry, &repository);
+        let (manifest_digest, bytes) = match fetched {
+            Fetched::Bundle(d, b) => (d, b),
+            Fetched::NotABundle => continue,
+            Fetched::Pending => {
+                pending = true;
+                continue;
+            }
+            Fetched::Failed(s, m) => {
+                transport_error |= s == FailureStatus::Error;
+                errors.push(m);
+                continue;
+            }
+        };
+        let key = CheckKey {
+            manifest: manifest_digest.to_string(),
+            layer: 0,
+            image: ctx.digest.to_string(),
+            trust: trust.trust_id.clone(),
+        };
+        let checked = ctx.fetcher.work.check_bundle(key, trust.cost(), || {
+            trust.check(bytes, ctx.digest, ctx.now)
+        });
+        match checked {
+            Ok(Ok(v)) => {
+                verified.push(v);
+                if entry.annotations.is_empty() {
+                    break;
+                }
+            }
+            Ok(Err(e)) => errors.push(format!("bundle {manifest_digest}: {e}")),
+            Err(_) => {
+                return Verdict::Fail(format!(
+                    "verification work limit reached: this admission needs more than {} P-256-equivalent signature checks",
+                    limits::MAX_VERIFICATION_COST
+                ));
+            }
+        }
+    }
+    if pending {
+        return Verdict::Pending;
+    }
+    if verified.is_empty() {
+        errors.dedup();
+        if transport_error {
+            return Verdict::Error(format!(
+                "bundles could not all be fetched: {}",
+                errors.join("; ")
+            ));
+        }
+        return Verdict::Fail(if errors.is_empty() {
+            NO_MATCHING.to_string()
+        } else {
+            format!("{NO_MATCHING}: {}", errors.join("; "))
+        });
+    }
+    if !entry.annotations.is_empty()
+        && !verified.iter().any(|v| {
+            v.payload
+                .as_deref()
+                .is_some_and(|p| subject_has_annotations(p, ctx.digest, &entry.annotations))
+        })
+    {
+        return Verdict::Fail(format!(
+            "no signature matched the required annotations: {}",
+            entry
+                .annotations
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Verdict::Ok(ctx.digest.clone())
+}
+
+/// Whether a referrer descriptor may hold a bundle: its artifact type says
+/// so, or it has none or the empty type (cosign 3's tag-schema indexes,
+/// which Kyverno filters out: #16664) and its manifest decides.
+fn may_be_bundle(d: &Descriptor) -> bool {
+    match d.artifact_type.as_deref() {
+        None | Some("") | Some(EMPTY_ARTIFACT_TYPE) => true,
+        Some(t) => t.starts_with(BUNDLE_MEDIA_TYPE_PREFIX),
+    }
+}
+
+/// A referrer's bundle, fetched.
+enum Fetched<'a> {
+    /// The referrer manifest's digest and the bundle's bytes.
+    Bundle(Digest, &'a [u8]),
+    /// The manifest holds something else.
+    NotABundle,
+    Pending,
+    Failed(FailureStatus, String),
+}
+
+/// Fetches a referrer's manifest by digest, checks that it refers to the
+/// image and holds a bundle, and fetches the bundle.
+fn bundle_of<'a>(
+    ctx: &VerifyCtx<'a>,
+    descriptor: &Descriptor,
+    registry: &str,
+    repository: &str,
+) -> Fetched<'a> {
+    let invalid = |m: String| Fetched::Failed(FailureStatus::Invalid, m);
+    let digest = match descriptor.parsed_digest() {
+        Ok(d) => d,
+        Err(e) => return invalid(format!("referrer {}: {e}", descriptor.digest)),
+    };
+    let Some(size) = usize::try_from(descriptor.size)
+        .ok()
+        .filter(|n| *n <= limits::MAX_MANIFEST_BYTES)
+    else {
+        return invalid(format!(
+            "referrer {digest}: manifest of {} bytes is outside 0..={}",
+            descriptor.size,
+            limits::MAX_MANIFEST_BYTES
+        ));
+    };
+    let access = &ctx.verification.access;
+    let manifest = match ctx.fetcher.manifest(
+        Fetch::by_digest(FetchKind::Manifest, registry, repository, &digest)
+            .with_access(access)
+            .with_max_bytes(size),
+    ) {
+        Got::Bytes(Ok(m)) => m,
+        Got::Bytes(Err(e)) => return invalid(format!("referrer {digest}: {e}")),
+        Got::Pending => return Fetched::Pending,
+        Got::Failed(s, m) => return Fetched::Failed(s, format!("referrer {digest}: {m}")),
+    };
+    let Some(layer) = manifest
+        .layers
+        .first()
+        .filter(|l| l.media_type.starts_with(BUNDLE_MEDIA_TYPE_PREFIX))
+    else {
+        return Fetched::NotABundle;
+    };
+    // The referrers list is the registry's word; the manifest's own subject
+    // (covered by its digest) is what binds the bundle to this image.
+    match manifest.subject.as_ref().map(|s| s.digest.as_str()) {
+        Some(s) if s == ctx.digest.to_string() => {}
+        other => {
+            return invalid(format!(
+                "referrer {digest} is not about this image: its subject is {}",
+                other.unwrap_or("missing")
+            ));
+        }
+    }
+    let layer_digest = match layer.parsed_digest() {
+        Ok(d) => d,
+        Err(e) => return invalid(format!("referrer {digest}: bundle layer: {e}")),
+    };
+    let Some(layer_size) = usize::try_from(layer.size)
+        .ok()
+        .filter(|n| *n <= MAX_BUNDLE_BYTES)
+    else {
+        return invalid(format!(
+            "referrer {digest}: bundle of {} bytes is outside 0..={MAX_BUNDLE_BYTES}",
+            layer.size
+        ));
+    };
+    match ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
+            .with_access(access)
+            .with_max_bytes(layer_size),
+    ) {
+        Got::Bytes(b) if b.len() != layer_size => invalid(format!(
+            "referrer {digest}: bundle is {} bytes, its descriptor says {layer_size}",
+            b.len()
+        )),
+        Got::Bytes(b) => Fetched::Bundle(digest, b),
+        Got::Pending => Fetched::Pending,
+        Got::Failed(s, m) => Fetched::Failed(s, format!("referrer {digest}: bundle: {m}")),
+    }
+}
+
+/// Whether an in-toto statement has a subject with the image's digest whose
+/// annotations hold every required key with exactly that value (cosign 3
+/// writes `sign -a` annotations there).
+fn subject_has_annotations(
+    statement: &[u8],
+    image: &Digest,
+    required: &BTreeMap<String, String>,
+) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(statement) else {
+        return false;
+    };
+    v.get("subject")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.pointer("/digest/sha256").and_then(Value::as_str) == Some(image.hex()))
+        .any(|s| {
+            required.iter().all(|(k, want)| {
+                s.get("annotations")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_str)
+                    == Some(want.as_str())
+            })
+        })
+}
