@@ -61,13 +61,62 @@ pub struct Loaded {
     pub summary: Value,
 }
 
+/// Largest `trusted_root.json` read (Kyverno's limit for `trustedRoot`).
+pub const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;
+
+/// Engine-wide settings the host passes with the policies.
+#[derive(Debug, Clone, Default)]
+pub struct EngineSettings {
+    /// A `trusted_root.json` (its text) replacing the embedded public-good root.
+    pub trusted_root: Option<String>,
+}
+
+impl EngineSettings {
+    /// Reads `--trusted-root FILE`, when given.
+    pub fn load(trusted_root: Option<&str>) -> Result<Self, String> {
+        let trusted_root = match trusted_root {
+            None => None,
+            // Operator configuration like the policies (a ConfigMap mount
+            // is a symlink): followed, but bounded.
+            Some(path) => {
+                use std::io::Read as _;
+                let fail = |e: &dyn std::fmt::Display| format!("--trusted-root {path}: {e}");
+                let mut text = String::new();
+                std::fs::File::open(path)
+                    .map_err(|e| fail(&e))?
+                    .take(MAX_TRUSTED_ROOT_BYTES as u64 + 1)
+                    .read_to_string(&mut text)
+                    .map_err(|e| fail(&e))?;
+                if text.len() > MAX_TRUSTED_ROOT_BYTES {
+                    return Err(fail(&format!("larger than {MAX_TRUSTED_ROOT_BYTES} bytes")));
+                }
+                Some(text)
+            }
+        };
+        Ok(EngineSettings { trusted_root })
+    }
+
+    fn to_json(&self) -> Value {
+        let mut options = json!({});
+        if let Some(r) = &self.trusted_root {
+            options["trustedRoot"] = r.as_str().into();
+        }
+        options
+    }
+}
+
 /// Compiles the policies inside a fresh module instance.
-pub fn load_policies(runner: &ModuleRunner, policies: &[NamedText]) -> Result<Loaded, ApplyError> {
+pub fn load_policies(
+    runner: &ModuleRunner,
+    policies: &[NamedText],
+    settings: &EngineSettings,
+) -> Result<Loaded, ApplyError> {
     let sources: Vec<Value> = policies
         .iter()
         .map(|p| json!({"name": p.name, "text": p.text}))
         .collect();
-    let input = serde_json::to_vec(&json!({"sources": sources})).unwrap_or_default();
+    let input = serde_json::to_vec(&json!({"sources": sources, "options": settings.to_json()}))
+        .unwrap_or_default();
     let mut instance = runner.instantiate()?;
     let compiled = instance.engine_new(&input)?;
     Ok(Loaded {

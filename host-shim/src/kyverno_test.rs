@@ -113,6 +113,7 @@ pub struct Outcome {
 /// Runs every test under `dir`.
 pub fn run(
     runner: &ModuleRunner,
+    settings: &apply::EngineSettings,
     dir: &Path,
     now: Option<&str>,
     source: &dyn ArtifactSource,
@@ -124,7 +125,7 @@ pub fn run(
         return out;
     }
     for f in files {
-        if let Err(e) = run_one(runner, &f, now, source, &mut out) {
+        if let Err(e) = run_one(runner, settings, &f, now, source, &mut out) {
             out.errors.push(format!("{}: {e}", f.display()));
         }
     }
@@ -133,6 +134,7 @@ pub fn run(
 
 fn run_one(
     runner: &ModuleRunner,
+    settings: &apply::EngineSettings,
     file: &Path,
     now: Option<&str>,
     source: &dyn ArtifactSource,
@@ -177,7 +179,8 @@ fn run_one(
             &base.join(path).display().to_string(),
         )?);
     }
-    let mut loaded = apply::load_policies(runner, &policies).map_err(|e| e.to_string())?;
+    let mut loaded =
+        apply::load_policies(runner, &policies, settings).map_err(|e| e.to_string())?;
     for l in loaded.lints.as_array().into_iter().flatten() {
         let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
         out.warnings.push(format!(

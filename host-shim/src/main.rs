@@ -71,6 +71,21 @@ impl SourceArgs {
     }
 }
 
+/// Trust material replacing the embedded Sigstore public-good root.
+#[derive(Args, Clone, Default)]
+struct TrustArgs {
+    /// A `trusted_root.json` (Rekor and CT log keys, Fulcio and timestamp
+    /// authorities) replacing the embedded public-good root.
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    trusted_root: Option<String>,
+}
+
+impl TrustArgs {
+    fn settings(&self) -> Result<apply::EngineSettings, String> {
+        apply::EngineSettings::load(self.trusted_root.as_deref())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate policies against resources (files, folders, `-` for stdin).
@@ -83,6 +98,8 @@ enum Command {
         resources: Vec<String>,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Evaluation time (RFC 3339; default: now).
         #[arg(long)]
         now: Option<String>,
@@ -106,6 +123,8 @@ enum Command {
         resources: Vec<String>,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Bundle file to write.
         #[arg(short = 'o', long = "output", required = true)]
         out: String,
@@ -116,6 +135,8 @@ enum Command {
         dir: String,
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Evaluation time (RFC 3339; default: now).
         #[arg(long)]
         now: Option<String>,
@@ -166,13 +187,16 @@ fn print_lints(lints: &serde_json::Value) {
 fn load(
     policies: &[String],
     resources: &[String],
+    trust: &TrustArgs,
 ) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
+    let settings = trust.settings()?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let policy_texts =
         inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
     let resource_texts =
         inputs::read_all(resources, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-    let loaded = apply::load_policies(&runner, &policy_texts).map_err(|e| e.to_string())?;
+    let loaded =
+        apply::load_policies(&runner, &policy_texts, &settings).map_err(|e| e.to_string())?;
     print_lints(&loaded.lints);
     Ok((loaded, resource_texts))
 }
@@ -203,6 +227,7 @@ fn apply_cmd(
     policies: &[String],
     resources: &[String],
     source: &SourceArgs,
+    trust: &TrustArgs,
     now: Option<String>,
     output: Format,
     values_file: Option<&str>,
@@ -212,7 +237,7 @@ fn apply_cmd(
     let ctx = context(values_file, userinfo)?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
-    let (mut loaded, resource_texts) = load(policies, resources)?;
+    let (mut loaded, resource_texts) = load(policies, resources, trust)?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
@@ -249,12 +274,13 @@ fn fetch_cmd(
     policies: &[String],
     resources: &[String],
     source: &SourceArgs,
+    trust: &TrustArgs,
     out: &str,
 ) -> Result<ExitCode, String> {
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let (mut loaded, resource_texts) = load(policies, resources)?;
+    let (mut loaded, resource_texts) = load(policies, resources, trust)?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();
@@ -268,8 +294,14 @@ fn fetch_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn test_cmd(dir: &str, source: &SourceArgs, now: Option<String>) -> Result<ExitCode, String> {
+fn test_cmd(
+    dir: &str,
+    source: &SourceArgs,
+    trust: &TrustArgs,
+    now: Option<String>,
+) -> Result<ExitCode, String> {
     let now = Some(request_time(now)?);
+    let settings = trust.settings()?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
@@ -279,6 +311,7 @@ fn test_cmd(dir: &str, source: &SourceArgs, now: Option<String>) -> Result<ExitC
         warnings,
     } = kyverno_test::run(
         &runner,
+        &settings,
         std::path::Path::new(dir),
         now.as_deref(),
         source.as_ref(),
@@ -319,6 +352,7 @@ fn main() -> ExitCode {
             policies,
             resources,
             source,
+            trust,
             now,
             output,
             values_file,
@@ -327,6 +361,7 @@ fn main() -> ExitCode {
             &policies,
             &resources,
             &source,
+            &trust,
             now,
             output,
             values_file.as_deref(),
@@ -336,9 +371,15 @@ fn main() -> ExitCode {
             policies,
             resources,
             source,
+            trust,
             out,
-        } => fetch_cmd(&policies, &resources, &source, &out),
-        Command::Test { dir, source, now } => test_cmd(&dir, &source, now),
+        } => fetch_cmd(&policies, &resources, &source, &trust, &out),
+        Command::Test {
+            dir,
+            source,
+            trust,
+            now,
+        } => test_cmd(&dir, &source, &trust, now),
         Command::Serve(args) => serve::run(args),
         Command::VerifyBundle(args) => imgverify_host::verify_bundle::run(args),
     };

@@ -233,6 +233,34 @@ fn split_reference(key: &str) -> Option<(&str, &str)> {
     Some((&key[..colon], &key[colon + 1..]))
 }
 
+impl OciLayouts {
+    /// The manifest a `repository:tag` key names in one of the layouts.
+    fn by_tag(&self, key: &str, max: usize) -> SourceAnswer {
+        let Some((repo, tag)) = split_reference(key) else {
+            return SourceAnswer::Invalid(format!("bad tag reference {key}"));
+        };
+        for l in &self.layouts {
+            for (name, digest) in &l.refs {
+                let full = if name.contains('/') {
+                    name == key
+                } else {
+                    l.default_repo.as_deref() == Some(repo) && name == tag
+                };
+                if full {
+                    return match Self::read_blob(&l.dir, digest, max) {
+                        Some(a) => a,
+                        None => SourceAnswer::Invalid(format!(
+                            "{key}: blob {digest} missing from layout {}",
+                            l.dir.display()
+                        )),
+                    };
+                }
+            }
+        }
+        SourceAnswer::NotFound(format!("{key}: manifest unknown"))
+    }
+}
+
 impl ArtifactSource for OciLayouts {
     fn fetch(&self, f: &Fetch) -> SourceAnswer {
         let kind_max = match f.kind {
@@ -241,31 +269,7 @@ impl ArtifactSource for OciLayouts {
         };
         let max = f.max_bytes.map_or(kind_max, |m| m.min(kind_max));
         match f.kind {
-            FetchKind::ManifestByTag => {
-                let Some((repo, tag)) = split_reference(&f.key) else {
-                    return SourceAnswer::Invalid(format!("bad tag reference {}", f.key));
-                };
-                for l in &self.layouts {
-                    for (name, digest) in &l.refs {
-                        let full = if name.contains('/') {
-                            name == &f.key
-                        } else {
-                            l.default_repo.as_deref() == Some(repo) && name == tag
-                        };
-                        if full {
-                            return match Self::read_blob(&l.dir, digest, max) {
-                                Some(a) => a,
-                                None => SourceAnswer::Invalid(format!(
-                                    "{}: blob {digest} missing from layout {}",
-                                    f.key,
-                                    l.dir.display()
-                                )),
-                            };
-                        }
-                    }
-                }
-                SourceAnswer::NotFound(format!("{}: manifest unknown", f.key))
-            }
+            FetchKind::ManifestByTag => self.by_tag(&f.key, max),
             FetchKind::Manifest | FetchKind::Blob => {
                 let digest = f.digest.as_deref().unwrap_or("");
                 for l in &self.layouts {
@@ -275,9 +279,14 @@ impl ArtifactSource for OciLayouts {
                 }
                 SourceAnswer::NotFound(format!("{}: blob unknown", f.key))
             }
-            FetchKind::Referrers => {
-                SourceAnswer::NotFound(format!("{}: no referrers in OCI layouts", f.key))
-            }
+            // A layout has no referrers API: the tag schema `sha256-<hex>`,
+            // as on a registry without one.
+            FetchKind::Referrers => match f.key.rsplit_once('@') {
+                Some((repo, digest)) => {
+                    self.by_tag(&format!("{repo}:{}", digest.replacen(':', "-", 1)), max)
+                }
+                None => SourceAnswer::Invalid(format!("bad referrers reference {}", f.key)),
+            },
         }
     }
 }

@@ -29,6 +29,7 @@ fn load(policy: String) -> Loaded {
             name: "policy.yaml".into(),
             text: policy,
         }],
+        &Default::default(),
     )
     .unwrap()
 }
@@ -359,6 +360,7 @@ fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
             name: "policy.yaml".into(),
             text: policy,
         }],
+        &Default::default(),
     )
     .unwrap();
     let resources = format!(

@@ -362,3 +362,203 @@ fn item7_test_prints_lints_for_policies_it_ignores() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An OCI layout holding one Sigstore bundle as a referrer of
+/// `registry.example.com/app@<subject>` (through the tag-schema index), in
+/// a fresh directory.
+fn layout_with_bundle(tag: &str, bundle: &[u8], subject: &str) -> PathBuf {
+    use sha2::Digest as _;
+    let dir = std::env::temp_dir().join(format!("imgverify-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(dir.join("blobs/sha256").join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let (bd, bn) = put(bundle);
+    let (ed, en) = put(b"{}");
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": bundle_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": ed, "size": en},
+        "layers": [{"mediaType": bundle_type, "digest": bd, "size": bn}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 1},
+    }))
+    .unwrap();
+    let (md, mn) = put(&manifest);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": mn, "artifactType": bundle_type}],
+    }))
+    .unwrap();
+    let (id, n) = put(&index);
+    let name = format!("registry.example.com/app:{}", subject.replace(':', "-"));
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": id, "size": n,
+                "annotations": {"org.opencontainers.image.ref.name": name}}],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    dir
+}
+
+#[test]
+fn trusted_root_replaces_the_embedded_root_for_apply_test_and_fetch() {
+    // A Rekor v2 bundle (sigstore-conformance) logged by the staging log,
+    // which only its own trusted root holds.
+    let case =
+        root().join("../shared/vectors/sigstore-conformance/bundle-verify/rekor2-dsse-happy-path");
+    let subject = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+    let layout = layout_with_bundle(
+        "rekor2",
+        &std::fs::read(case.join("bundle.sigstore.json")).unwrap(),
+        subject,
+    );
+    let policy = layout.join("policy.yaml");
+    std::fs::write(&policy, r#"
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: staging-identity}
+spec:
+  rules:
+    - name: bundle
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - type: SigstoreBundle
+          failureAction: Enforce
+          imageReferences: ["registry.example.com/*"]
+          attestors:
+            - entries:
+                - keyless:
+                    subject: "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+                    issuer: https://token.actions.githubusercontent.com
+                    rekor: {url: https://log2025-alpha1.rekor.sigstage.dev}
+"#).unwrap();
+    let pod = layout.join("pod.yaml");
+    std::fs::write(&pod, format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: app, namespace: default}}\nspec:\n  containers:\n    - name: app\n      image: registry.example.com/app@{subject}\n")).unwrap();
+    let trusted_root = case.join("trusted_root.json");
+    let (policy, pod, layout_s, trusted_root) = (
+        policy.to_str().unwrap(),
+        pod.to_str().unwrap(),
+        layout.to_str().unwrap(),
+        trusted_root.to_str().unwrap(),
+    );
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            policy,
+            "-r",
+            pod,
+            "--oci-layout",
+            layout_s,
+            "--now",
+            "2026-12-01T00:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        imgverify(&args, None)
+    };
+    let out = apply(&["--trusted-root", trusted_root]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ALLOWED Pod/default/app"), "{stdout}");
+    // The embedded public-good root does not hold the staging log.
+    let out = apply(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("no trusted log"), "{stdout}");
+    // A missing or broken trusted root is a usage error naming the flag.
+    let out = apply(&["--trusted-root", "/nonexistent/trusted_root.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--trusted-root /nonexistent/trusted_root.json")
+    );
+    let broken = layout.join("broken.json");
+    std::fs::write(&broken, "{\"tlogs\": 7}").unwrap();
+    let out = apply(&["--trusted-root", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid trusted root"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `test` takes it too.
+    std::fs::write(layout.join("kyverno-test.yaml"), "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults:\n  - {policy: staging-identity, rule: bundle, resources: [app], kind: Pod, result: pass}\n").unwrap();
+    let out = imgverify(
+        &[
+            "test",
+            layout_s,
+            "--oci-layout",
+            layout_s,
+            "--trusted-root",
+            trusted_root,
+            "--now",
+            "2026-12-01T00:00:00Z",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    // And `fetch` records what the decision needed, replayable offline.
+    let recorded = layout.join("recorded.json");
+    let out = imgverify(
+        &[
+            "fetch",
+            "-p",
+            policy,
+            "-r",
+            pod,
+            "--oci-layout",
+            layout_s,
+            "--trusted-root",
+            trusted_root,
+            "-o",
+            recorded.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = imgverify(
+        &[
+            "apply",
+            policy,
+            "-r",
+            pod,
+            "--bundle",
+            recorded.to_str().unwrap(),
+            "--trusted-root",
+            trusted_root,
+            "--now",
+            "2026-12-01T00:00:00Z",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&layout);
+}

@@ -36,7 +36,7 @@ fn decide(fault: Fault, deadline: Option<Duration>) -> (Decision, Duration, usiz
             name: "p.yaml".into(),
             text: support::keyed_policy(),
         }];
-        imgverify_host::apply::load_policies(&runner, &texts).unwrap()
+        imgverify_host::apply::load_policies(&runner, &texts, &Default::default()).unwrap()
     });
     let start = Instant::now();
     let d = match (deadline, loaded.as_mut()) {

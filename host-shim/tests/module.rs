@@ -42,7 +42,7 @@ fn decide(policy: &str, source: &dyn ArtifactSource) -> Vec<apply::ResourceOutco
     let dir = root().join("policies").join(policy);
     let pol = inputs::read_all(&[dir.join("policy.yaml").display().to_string()], &[]).unwrap();
     let res = inputs::read_all(&[dir.join("resources.yaml").display().to_string()], &[]).unwrap();
-    let mut loaded = apply::load_policies(&runner, &pol).unwrap();
+    let mut loaded = apply::load_policies(&runner, &pol, &Default::default()).unwrap();
     apply::run(&mut loaded, &res, None, source).unwrap()
 }
 

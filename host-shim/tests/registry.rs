@@ -8,7 +8,7 @@ use imgverify_host::registry::RegistryClient;
 use imgverify_host::registry::config::{Credential, RegistryConfig};
 use imgverify_host::runner::decide_native;
 use std::sync::Arc;
-use support::{Auth, TestRegistry, keyed_policy, pod_request};
+use support::{Auth, TestRegistry, bundle_policy, keyed_policy, pod_request};
 
 fn source(config: RegistryConfig, rt: &tokio::runtime::Runtime) -> (Arc<CachingSource>, Metrics) {
     let metrics = Metrics::new();
@@ -71,6 +71,61 @@ fn keyed_verification_against_a_real_registry() {
         "{}",
         missing.results[0].message
     );
+}
+
+/// Decides the sigstore-bundle example's images on a registry at `host`:
+/// the bundle by key A verifies, the bundle by key B and no bundle do not;
+/// returns the messages of the denials.
+fn decide_bundles(host: &str, src: &CachingSource) -> Vec<String> {
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &bundle_policy()).unwrap());
+    let d = decide_native(
+        &engine,
+        &pod_request("a", &format!("{host}/demo/bundle-signed:v1")),
+        src,
+    )
+    .unwrap();
+    assert!(d.allowed, "{:?}", d.results);
+    ["demo/bundle-by-b:v1", "demo/unsigned:v1"]
+        .iter()
+        .map(|image| {
+            let d =
+                decide_native(&engine, &pod_request("b", &format!("{host}/{image}")), src).unwrap();
+            assert!(!d.allowed, "{image}");
+            d.results[0].message.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn sigstore_bundles_through_the_tag_schema_fallback() {
+    // Debian's docker-registry has no referrers API: the host falls back to
+    // the `sha256-<hex>` index, whose bundle cosign 3 lists with the empty
+    // artifact type.
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let (src, _) = source(RegistryConfig::default(), &rt);
+    let denied = decide_bundles(&reg.host(), &src);
+    assert!(denied[0].contains("invalid signature"), "{}", denied[0]);
+    assert!(
+        denied[1].contains("sigstore bundle verification failed: no matching signatures found"),
+        "{}",
+        denied[1]
+    );
+    let counts = reg.get_counts();
+    assert!(
+        counts.keys().any(|k| k.contains("/referrers/")),
+        "the referrers API was not tried: {counts:?}"
+    );
+}
+
+#[test]
+fn sigstore_bundles_through_the_referrers_api() {
+    let rt = runtime();
+    let (port, _fake) = rt.block_on(support::fake::start(support::fake::Fault::None));
+    let (src, _) = source(RegistryConfig::default(), &rt);
+    let denied = decide_bundles(&format!("127.0.0.1:{port}"), &src);
+    assert!(denied[0].contains("invalid signature"), "{}", denied[0]);
 }
 
 #[test]

@@ -37,9 +37,18 @@ fn pub_pem(k: &SigningKey) -> String {
         .expect("encode public key")
 }
 
+/// OCI media types the layout writes.
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// cosign 3's bundle artifact and layer type.
+const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The OCI empty descriptor's type and bytes.
+const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+
 struct Layout {
     blobs: BTreeMap<String, Vec<u8>>,
-    refs: Vec<(String, String, usize)>,
+    /// Reference, digest, size and media type of each tagged manifest.
+    refs: Vec<(String, String, usize, &'static str)>,
 }
 
 impl Layout {
@@ -51,10 +60,64 @@ impl Layout {
     }
 
     fn add_manifest(&mut self, reference: &str, manifest: &Value) -> String {
+        self.add_tagged(reference, manifest, MANIFEST)
+    }
+
+    fn add_tagged(
+        &mut self,
+        reference: &str,
+        manifest: &Value,
+        media_type: &'static str,
+    ) -> String {
         let bytes = serde_json::to_vec(manifest).expect("json");
         let (d, n) = self.add_blob(bytes);
-        self.refs.push((reference.to_string(), d.clone(), n));
+        self.refs
+            .push((reference.to_string(), d.clone(), n, media_type));
         d
+    }
+
+    /// Attaches cosign 3 Sigstore bundles (DSSE over an in-toto statement,
+    /// a managed key, one Rekor `dsse` entry with SET, inclusion proof and
+    /// checkpoint) as referrers of `subject`, listed in the image's
+    /// `sha256-<hex>` tag-schema index as a registry without the referrers
+    /// API holds them. `listed_type` is the artifact type the index gives
+    /// (cosign 3 writes the empty type there).
+    fn attach_bundles(
+        &mut self,
+        repo: &str,
+        image_digest: &str,
+        bundles: &[(&SigningKey, BTreeMap<&str, &str>, &str)],
+        rekor: &SigningKey,
+        listed_type: &str,
+    ) {
+        let mut listed = Vec::new();
+        for (i, (key, annotations, subject)) in bundles.iter().enumerate() {
+            let bundle = sigstore_bundle(key, subject, annotations, rekor, i as i64);
+            let (bd, bn) = self.add_blob(bundle);
+            let (ed, en) = self.add_blob(b"{}".to_vec());
+            let subject_size = self.blobs.get(*subject).map_or(0, Vec::len);
+            let annotations = json!({
+                "dev.sigstore.bundle.content": "dsse-envelope",
+                "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1",
+            });
+            let manifest = json!({
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "artifactType": BUNDLE_V03,
+                "config": {"mediaType": EMPTY, "digest": ed, "size": en},
+                "layers": [{"mediaType": BUNDLE_V03, "digest": bd, "size": bn}],
+                "subject": {"mediaType": MANIFEST, "digest": subject, "size": subject_size},
+                "annotations": annotations,
+            });
+            let (md, mn) = self.add_blob(serde_json::to_vec(&manifest).expect("json"));
+            listed.push(json!({
+                "mediaType": MANIFEST, "digest": md, "size": mn,
+                "artifactType": listed_type, "annotations": annotations,
+            }));
+        }
+        let index = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": listed});
+        let tag = image_digest.replace(':', "-");
+        self.add_tagged(&format!("{REGISTRY}/{repo}:{tag}"), &index, INDEX);
     }
 
     fn image(&mut self, repo: &str, tag: &str) -> String {
@@ -150,6 +213,97 @@ fn rekor_bundle(
     .expect("json")
 }
 
+/// DSSE's pre-authentication encoding.
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut v = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A v0.3 Sigstore bundle as `cosign sign --new-bundle-format` writes it
+/// for an image, signed with a managed key and logged in a one-entry demo
+/// Rekor tree.
+fn sigstore_bundle(
+    key: &SigningKey,
+    image_digest: &str,
+    annotations: &BTreeMap<&str, &str>,
+    rekor: &SigningKey,
+    index: i64,
+) -> Vec<u8> {
+    const IN_TOTO: &str = "application/vnd.in-toto+json";
+    let hex_digest = image_digest.trim_start_matches("sha256:");
+    let mut subject =
+        json!({"name": format!("{REGISTRY}/image"), "digest": {"sha256": hex_digest}});
+    if !annotations.is_empty() {
+        subject["annotations"] = json!(annotations);
+    }
+    let statement = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [subject],
+        "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        "predicate": {},
+    }))
+    .expect("json");
+    let sig: Signature = key.sign(&pae(IN_TOTO, &statement));
+    let sig = sig.to_der();
+    let body = serde_json::to_vec(&json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "payloadHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(&statement))},
+            "signatures": [{"signature": b64(sig.as_bytes()), "verifier": b64(pub_pem(key).as_bytes())}],
+        }
+    }))
+    .expect("json");
+    let spki = rekor.verifying_key().to_public_key_der().expect("der");
+    let log_id = Sha256::digest(spki.as_bytes());
+    let canonical = serde_json::to_vec(&json!({"body": b64(&body), "integratedTime": INTEGRATED_TIME, "logID": hex(&log_id), "logIndex": index})).expect("json");
+    let set: Signature = rekor.sign(&canonical);
+    // A one-leaf tree: the root is the leaf hash and the proof is empty.
+    let mut leaf = Sha256::new();
+    leaf.update([0u8]);
+    leaf.update(&body);
+    let root_hash = leaf.finalize();
+    let origin = "rekor.example.com - demo";
+    let text = format!("{origin}\n1\n{}\n", b64(&root_hash));
+    let note_sig: Signature = rekor.sign(text.as_bytes());
+    let mut signed = log_id[..4].to_vec();
+    signed.extend_from_slice(note_sig.to_der().as_bytes());
+    let checkpoint = format!("{text}\n\u{2014} {origin} {}\n", b64(&signed));
+    serde_json::to_vec_pretty(&json!({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": {
+            "publicKey": {"hint": b64(&Sha256::digest(pub_pem(key).as_bytes()))},
+            "tlogEntries": [{
+                "logIndex": index.to_string(),
+                "logId": {"keyId": b64(&log_id)},
+                "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+                "integratedTime": INTEGRATED_TIME.to_string(),
+                "inclusionPromise": {"signedEntryTimestamp": b64(set.to_der().as_bytes())},
+                "inclusionProof": {
+                    "logIndex": "0",
+                    "rootHash": b64(&root_hash),
+                    "treeSize": "1",
+                    "hashes": [],
+                    "checkpoint": {"envelope": checkpoint},
+                },
+                "canonicalizedBody": b64(&body),
+            }],
+        },
+        "dsseEnvelope": {
+            "payload": b64(&statement),
+            "payloadType": IN_TOTO,
+            "signatures": [{"sig": b64(sig.as_bytes()), "keyid": ""}],
+        },
+    }))
+    .expect("json")
+}
+
 /// Regenerates `policies/images` and `policies/keys`.
 pub fn generate(root: &Path) -> std::io::Result<()> {
     let a = demo_key("A");
@@ -199,6 +353,33 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     let no_tlog = l.image("demo/no-tlog", "v1");
     l.sign("demo/no-tlog", &no_tlog, &[(&a, no(), &no_tlog)], None);
 
+    // Sigstore bundles as OCI 1.1 referrers (`type: SigstoreBundle`).
+    let bundled = l.image("demo/bundle-signed", "v1");
+    l.attach_bundles(
+        "demo/bundle-signed",
+        &bundled,
+        &[(&a, BTreeMap::from([("team", "payments")]), &bundled)],
+        &rekor,
+        EMPTY,
+    );
+    let bundled_b = l.image("demo/bundle-by-b", "v1");
+    l.attach_bundles(
+        "demo/bundle-by-b",
+        &bundled_b,
+        &[(&b, no(), &bundled_b)],
+        &rekor,
+        BUNDLE_V03,
+    );
+    // A valid bundle by key A, but its referrer manifest is about another image.
+    let borrowed = l.image("demo/bundle-borrowed", "v1");
+    l.attach_bundles(
+        "demo/bundle-borrowed",
+        &borrowed,
+        &[(&a, no(), &bundled)],
+        &rekor,
+        BUNDLE_V03,
+    );
+
     let dir = root.join("policies/images");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
@@ -218,7 +399,7 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     let manifests: Vec<Value> = l
         .refs
         .iter()
-        .map(|(r, d, n)| json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": n, "annotations": {"org.opencontainers.image.ref.name": r}}))
+        .map(|(r, d, n, t)| json!({"mediaType": t, "digest": d, "size": n, "annotations": {"org.opencontainers.image.ref.name": r}}))
         .collect();
     let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
     std::fs::write(
@@ -227,8 +408,8 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     )?;
     let mut digests =
         String::from("# Digests of the example images (generated by `cargo xtask fixtures`)\n");
-    for (r, d, _) in &l.refs {
-        if !r.contains(".sig") {
+    for (r, d, _, t) in &l.refs {
+        if !r.contains(".sig") && *t == MANIFEST {
             digests.push_str(&format!("{r} {d}\n"));
         }
     }

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Serve artifacts from OCI layouts instead of registries (demos, air gaps).
     #[arg(long = "oci-layout")]
     pub oci_layouts: Vec<String>,
+    /// A `trusted_root.json` replacing the embedded Sigstore public-good
+    /// root (reloaded with the policies when it changes).
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<String>,
     /// kubeconfig for namespace labels and user roles (default: the
     /// in-cluster service account, else KUBECONFIG or ~/.kube/config).
     /// Used only when a policy needs them.
@@ -110,6 +114,14 @@ impl ServeArgs {
             tls_key,
         ]);
         <Wrapper as clap::Parser>::parse_from(argv).args
+    }
+
+    /// The files a policy generation is made from: the policies and the
+    /// trusted root.
+    fn generation_files(&self) -> Vec<String> {
+        let mut files = self.policies.clone();
+        files.extend(self.trusted_root.iter().cloned());
+        files
     }
 
     fn instances(&self) -> usize {
@@ -531,6 +543,7 @@ pub async fn serve(
     let generation = Generation::load(
         &runner,
         &args.policies,
+        args.trusted_root.as_deref(),
         permits.clone(),
         instances,
         metrics.clone(),
@@ -565,7 +578,7 @@ pub async fn serve(
                 tick.tick().await;
                 let current = state.generation.read().map(|g| g.clone()).ok();
                 let Some(current) = current else { continue };
-                let now = fingerprint(&args.policies);
+                let now = fingerprint(&args.generation_files());
                 if now == current.fingerprint || failed.as_ref() == Some(&now) {
                     continue;
                 }
@@ -576,6 +589,7 @@ pub async fn serve(
                 let loaded = Generation::load(
                     &runner,
                     &args.policies,
+                    args.trusted_root.as_deref(),
                     permits.clone(),
                     instances,
                     state.metrics.clone(),

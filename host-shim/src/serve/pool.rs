@@ -57,6 +57,7 @@ pub type Fingerprint = Vec<(PathBuf, SystemTime, u64)>;
 pub struct Generation {
     runner: ModuleRunner,
     texts: Vec<NamedText>,
+    settings: apply::EngineSettings,
     idle: Mutex<Vec<Pooled>>,
     /// Signalled when an instance goes back to `idle`.
     returned: Notify,
@@ -71,7 +72,7 @@ pub struct Generation {
     pub lints: Value,
     /// Fields that need namespace labels or user roles (JSON array).
     pub context_needs: Value,
-    /// The policy files as loaded.
+    /// The policy and trusted-root files as loaded.
     pub fingerprint: Fingerprint,
 }
 
@@ -92,12 +93,16 @@ impl Generation {
     pub async fn load(
         runner: &ModuleRunner,
         paths: &[String],
+        trusted_root: Option<&str>,
         permits: Arc<Semaphore>,
         capacity: usize,
         metrics: Metrics,
     ) -> Result<Self, String> {
-        let fingerprint = fingerprint(paths);
+        let mut files = paths.to_vec();
+        files.extend(trusted_root.map(str::to_string));
+        let fingerprint = fingerprint(&files);
         let texts = inputs::read_all(paths, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
+        let settings = apply::EngineSettings::load(trusted_root)?;
         // At most a minute: instances of the previous generation in use hold
         // their permits only while they answer.
         let permit = tokio::time::timeout(Duration::from_secs(60), permits.clone().acquire_owned())
@@ -106,8 +111,8 @@ impl Generation {
                 "no engine instance became free to compile the policies within 60 s".to_string()
             })?
             .map_err(|e| e.to_string())?;
-        let (r, t) = (runner.clone(), texts.clone());
-        let first = tokio::task::spawn_blocking(move || apply::load_policies(&r, &t))
+        let (r, t, o) = (runner.clone(), texts.clone(), settings.clone());
+        let first = tokio::task::spawn_blocking(move || apply::load_policies(&r, &t, &o))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
@@ -129,6 +134,7 @@ impl Generation {
         Ok(Generation {
             runner: runner.clone(),
             texts,
+            settings,
             timeout: Duration::from_secs(timeout),
             failure_policy,
             lints: first.lints.clone(),
@@ -162,8 +168,12 @@ impl Generation {
                 _ = tokio::time::sleep_until(deadline) => return Err(TakeError::Deadline),
             }
         };
-        let (r, t) = (self.runner.clone(), self.texts.clone());
-        let loaded = tokio::task::spawn_blocking(move || apply::load_policies(&r, &t))
+        let (r, t, o) = (
+            self.runner.clone(),
+            self.texts.clone(),
+            self.settings.clone(),
+        );
+        let loaded = tokio::task::spawn_blocking(move || apply::load_policies(&r, &t, &o))
             .await
             .map_err(|e| TakeError::Load(e.to_string()))?
             .map_err(|e| TakeError::Load(e.to_string()))?;

@@ -1,5 +1,6 @@
-//! A misbehaving registry for fault tests: serves the example layout over
-//! the distribution API, with one injected fault.
+//! A registry for fault tests: serves the example layout over the
+//! distribution API, with the referrers API (answered from the manifests'
+//! `subject`s), and one injected fault.
 #![allow(dead_code)]
 
 use axum::Router;
@@ -17,6 +18,8 @@ use std::time::Duration;
 /// The fault to inject.
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
+    /// None: a well-behaved registry.
+    None,
     /// Every response delayed.
     Slow(Duration),
     /// The first N requests get 429 with `Retry-After: 1`.
@@ -116,6 +119,9 @@ async fn handle(
         }
         _ => {}
     }
+    if let Some((_, subject)) = rest.rsplit_once("/referrers/") {
+        return referrers(&f, subject);
+    }
     let (repo, kind, reference) = match rest.rsplit_once("/manifests/") {
         Some((r, t)) => (r.to_string(), "manifests", t.to_string()),
         None => match rest.rsplit_once("/blobs/") {
@@ -176,4 +182,36 @@ async fn handle(
             .into_response(),
         _ => bytes.into_response(),
     }
+}
+
+/// The referrers API: an index of every manifest whose `subject` is
+/// `digest`, with its artifact type and annotations.
+fn referrers(f: &Fake, digest: &str) -> Response {
+    let manifests: Vec<Value> = f
+        .blobs
+        .iter()
+        .filter_map(|(d, bytes)| {
+            let m: Value = serde_json::from_slice(bytes).ok()?;
+            (m["subject"]["digest"].as_str() == Some(digest)).then(|| {
+                let artifact_type = m["artifactType"]
+                    .as_str()
+                    .or(m["config"]["mediaType"].as_str())
+                    .unwrap_or_default();
+                serde_json::json!({
+                    "mediaType": m["mediaType"], "digest": d, "size": bytes.len(),
+                    "artifactType": artifact_type, "annotations": m["annotations"],
+                })
+            })
+        })
+        .collect();
+    (
+        [("content-type", "application/vnd.oci.image.index.v1+json")],
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        }))
+        .unwrap_or_default(),
+    )
+        .into_response()
 }

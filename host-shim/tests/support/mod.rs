@@ -306,14 +306,36 @@ impl TestRegistry {
         repos
     }
 
-    /// Pushes every tagged manifest of the example layout (with its blobs),
-    /// dropping the `registry.example.com/` prefix of the ref names.
+    /// Pushes every tagged manifest of the example layout (with its blobs,
+    /// and for an index the manifests it lists), dropping the
+    /// `registry.example.com/` prefix of the ref names.
     pub async fn push_examples(&self) {
         let client = self.client();
         let layout = root().join("policies/images");
         let index: Value =
             serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap())
                 .unwrap();
+        for m in index["manifests"].as_array().unwrap() {
+            let name = m["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .unwrap();
+            let name = name.trim_start_matches("registry.example.com/");
+            let (repo, tag) = name.rsplit_once(':').unwrap();
+            self.push_layout_manifest(&client, &layout, repo, m["digest"].as_str().unwrap(), tag)
+                .await;
+        }
+    }
+
+    /// Pushes one manifest of a layout under `reference`, after what it
+    /// refers to: its config and layers, or an index's manifests.
+    async fn push_layout_manifest(
+        &self,
+        client: &reqwest::Client,
+        layout: &std::path::Path,
+        repo: &str,
+        digest: &str,
+        reference: &str,
+    ) {
         let blob = |d: &str| {
             std::fs::read(
                 layout
@@ -322,14 +344,14 @@ impl TestRegistry {
             )
             .unwrap()
         };
-        for m in index["manifests"].as_array().unwrap() {
-            let name = m["annotations"]["org.opencontainers.image.ref.name"]
-                .as_str()
-                .unwrap();
-            let name = name.trim_start_matches("registry.example.com/");
-            let (repo, tag) = name.rsplit_once(':').unwrap();
-            let manifest = blob(m["digest"].as_str().unwrap());
-            let mv: Value = serde_json::from_slice(&manifest).unwrap();
+        let manifest = blob(digest);
+        let mv: Value = serde_json::from_slice(&manifest).unwrap();
+        if let Some(children) = mv["manifests"].as_array() {
+            for c in children {
+                let d = c["digest"].as_str().unwrap();
+                Box::pin(self.push_layout_manifest(client, layout, repo, d, d)).await;
+            }
+        } else {
             let mut digests = vec![mv["config"]["digest"].as_str().unwrap().to_string()];
             digests.extend(
                 mv["layers"]
@@ -339,10 +361,10 @@ impl TestRegistry {
                     .map(|l| l["digest"].as_str().unwrap().to_string()),
             );
             for d in digests {
-                self.push_blob(&client, repo, &blob(&d)).await;
+                self.push_blob(client, repo, &blob(&d)).await;
             }
-            self.push_manifest(&client, repo, tag, &manifest).await;
         }
+        self.push_manifest(client, repo, reference, &manifest).await;
     }
 }
 
@@ -358,6 +380,15 @@ pub fn keyed_policy() -> String {
     std::fs::read_to_string(root().join("policies/keyed-signature/policy.yaml"))
         .unwrap()
         .replace("\"registry.example.com/*\"", "\"127.0.0.1:*\"")
+}
+
+/// The sigstore-bundle policy (`type: SigstoreBundle`) with its images
+/// moved to a loopback registry.
+pub fn bundle_policy() -> String {
+    std::fs::read_to_string(root().join("policies/sigstore-bundle/policy.yaml"))
+        .unwrap()
+        .replace("\"registry.example.com/demo/bundle-*\"", "\"127.0.0.1:*\"")
+        .replace("\"registry.example.com/demo/unsigned*\"", "\"localhost:*\"")
 }
 
 /// A Pod request for `image`.
