@@ -304,3 +304,64 @@ async fn tls_certificate_is_reloaded() {
     );
     s.stop().await;
 }
+
+/// A trusted root whose only transparency log is the example's DEMO Rekor.
+fn demo_trusted_root() -> String {
+    use sha2::Digest as _;
+    let pem =
+        std::fs::read_to_string(support::root().join("policies/keys/demo-rekor.pub")).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .unwrap();
+    let log_id = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&der));
+    json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{"baseUrl": "https://rekor.example.com", "hashAlgorithm": "SHA2_256",
+            "publicKey": {"rawBytes": body, "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "validFor": {"start": "2020-01-01T00:00:00Z"}},
+            "logId": {"keyId": log_id}}],
+        "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": [],
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusted_root_is_served_and_reloaded_with_the_policies() {
+    // The sigstore-bundle example without its own `rekor.pubkey`: the
+    // transparency log comes from `--trusted-root`.
+    let dir = Dir::new("trusted-root");
+    let p = dir.0.join("policy.yaml");
+    let text = std::fs::read_to_string(policy("sigstore-bundle")).unwrap();
+    let cut = text.find("                    rekor:").unwrap();
+    std::fs::write(&p, &text[..cut]).unwrap();
+    let root = dir.0.join("trusted_root.json");
+    std::fs::write(&root, demo_trusted_root()).unwrap();
+    let root_arg = root.display().to_string();
+    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
+        imgverify_host::serve::ServeArgs {
+            trusted_root: Some(root_arg),
+            ..a
+        }
+    })
+    .await;
+    let image = "registry.example.com/demo/bundle-signed:v1";
+    let r = s.review("/mutate", "a", pod("x", image)).await;
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    // A root without the demo log: once reloaded, the bundle's entry is untrusted.
+    let mut other: Value = serde_json::from_str(&demo_trusted_root()).unwrap();
+    other["tlogs"] = json!([]);
+    std::fs::write(&root, other.to_string()).unwrap();
+    let mut denied = None;
+    for i in 0..600 {
+        let r = s.review("/mutate", &format!("b{i}"), pod("x", image)).await;
+        if r["response"]["allowed"] == false {
+            denied = Some(r["response"]["status"]["message"].to_string());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let denied = denied.expect("the reloaded trusted root took effect");
+    assert!(denied.contains("no trusted log"), "{denied}");
+    s.stop().await;
+}
