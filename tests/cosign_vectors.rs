@@ -465,6 +465,7 @@ fn run_certificate_case(c: &Value) -> Outcome {
             ctlog_keys: ctlogs.as_deref(),
             identity,
             now,
+            timestamp_authorities: None,
         };
         if let Err(e) = keyless::verify_layer(&sig.payload, &sig.annotations, &digest, &check) {
             return Outcome::Fail(e.to_string());

@@ -206,3 +206,37 @@ fn a_keyless_attestor_without_identity_is_linted() {
     let (allowed, message) = admit(json!({"rekor": {"url": "u"}}), &registry(|_| {}), None);
     assert!(allowed, "{message}");
 }
+
+#[test]
+fn variable_roots_fail_closed_naming_the_cause() {
+    let reg = registry(|_| {});
+    let (allowed, message) = admit(
+        json!({"subject": "mitr@redhat.com", "roots": "{{ request.object.metadata.annotations.roots }}", "rekor": {"url": "u"}}),
+        &reg,
+        None,
+    );
+    assert!(!allowed);
+    assert!(
+        message.contains("keyless roots given as variables cannot be loaded"),
+        "{message}"
+    );
+}
+
+#[test]
+fn tsa_cert_chain_without_a_root_is_a_policy_error() {
+    let leaf_only = String::from_utf8(common::bytes("containers-image/fixtures/pki-cert")).unwrap();
+    let err = Engine::compile(
+        "p.yaml",
+        &policy(
+            json!({"subject": "x", "rekor": {"url": "u"}, "ctlog": {"tsaCertChain": leaf_only}}),
+        ),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("keyless.ctlog.tsaCertChain")
+            && err.contains("the TSA certificate chain has no self-signed root"),
+        "{err}"
+    );
+}

@@ -150,7 +150,14 @@ impl Certificate {
         let m = |e: der::Error| X509Error::Malformed(e.to_string());
         let cert = x509_cert::Certificate::from_der(der).map_err(m)?;
         let tbs = cert.tbs_certificate();
-        let subject = tbs.subject().to_string();
+        // Fulcio leaves have an empty subject: messages name them by serial.
+        let subject = match tbs.subject().to_string() {
+            s if s.is_empty() => format!(
+                "(empty subject, serial {})",
+                crate::digest::hex_encode(tbs.serial_number().as_bytes())
+            ),
+            s => s,
+        };
         let mut seen = std::collections::BTreeSet::new();
         for ext in tbs.extensions().into_iter().flatten() {
             let oid = ext.extn_id.to_string();

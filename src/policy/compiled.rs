@@ -282,7 +282,12 @@ pub struct CtlogPolicy {
     pub ignore_sct: bool,
     /// Keys from `ctlog.pubkey`; `None` uses the engine's trusted root.
     pub keys: Option<Vec<Arc<PublicKey>>>,
-    /// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints.
+    /// Timestamp authorities from `ctlog.tsaCertChain` (one per self-signed
+    /// root, each with the chain's other certificates); `None` uses the
+    /// engine's trusted root.
+    pub tsa: Option<Vec<crate::sigstore::trusted_root::Authority>>,
+    /// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints, and the
+    /// TSA certificates' fingerprints.
     pub id: String,
 }
 

@@ -56,6 +56,9 @@ pub enum SignatureError {
     /// The certificate's identity does not match the policy.
     #[error("{0}")]
     Identity(String),
+    /// The RFC 3161 timestamp annotation.
+    #[error("RFC 3161 timestamp: {0}")]
+    Timestamp(String),
 }
 
 /// Inputs to verify one signature layer with a public key.

@@ -10,7 +10,9 @@ use super::identity::IdentityPolicy;
 use super::rekor::Signer;
 use super::sct;
 use super::trusted_root::{Authority, LogKey};
-use super::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN};
+use super::{
+    ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_RFC3161_TIMESTAMP, ANNOTATION_SIGNATURE,
+};
 use crate::crypto::HashAlgorithm;
 use crate::crypto::x509::{self, Certificate, OID_EKU_CODE_SIGNING};
 use crate::digest::Digest;
@@ -35,6 +37,9 @@ pub struct CertificateCheck<'a> {
     /// The verification time when no transparency log fixes the signing
     /// time (the request's time; never read from a clock here).
     pub now: Option<i64>,
+    /// Timestamp authorities (`ctlog.tsaCertChain`); `None` leaves a layer's
+    /// RFC 3161 timestamp unread, as cosign does without a TSA chain.
+    pub timestamp_authorities: Option<&'a [Authority]>,
 }
 
 /// Verifies one simple-signing layer signed with a certificate.
@@ -69,20 +74,27 @@ pub fn verify_layer(
         check.tlog_keys,
         Signer::Certificate(leaf),
     )?;
-    let at = verified
-        .tlog
-        .as_ref()
-        .map(|t| t.integrated_time)
-        .or(check.now)
-        .ok_or(SignatureError::NoSigningTime)?;
-    match check.authorities {
-        Some(authorities) => {
-            let issuer = verify_certificate(leaf, &intermediates, authorities, at)?;
-            if let Some(ctlogs) = check.ctlog_keys {
-                sct::verify_embedded(leaf, &issuer, ctlogs)?;
+    // The trusted signing times: the log's integrated time and the
+    // timestamp's genTime, each checked; the request's time without either.
+    let mut times: Vec<i64> = verified.tlog.iter().map(|t| t.integrated_time).collect();
+    if let Some(authorities) = check.timestamp_authorities
+        && let Some(t) = timestamp_time(annotations, authorities, check.now)?
+    {
+        times.push(t);
+    }
+    if times.is_empty() {
+        times.push(check.now.ok_or(SignatureError::NoSigningTime)?);
+    }
+    for at in times {
+        match check.authorities {
+            Some(authorities) => {
+                let issuer = verify_certificate(leaf, &intermediates, authorities, at)?;
+                if let Some(ctlogs) = check.ctlog_keys {
+                    sct::verify_embedded(leaf, &issuer, ctlogs)?;
+                }
             }
+            None => leaf.check_valid_at(at)?,
         }
-        None => leaf.check_valid_at(at)?,
     }
     if !check.identity.is_empty() {
         let identity = Identity::of(leaf)?;
@@ -92,6 +104,39 @@ pub fn verify_layer(
             .map_err(SignatureError::Identity)?;
     }
     Ok(verified)
+}
+
+/// The `genTime` of a layer's RFC 3161 timestamp over its signature, when
+/// it has one; a timestamp that does not verify, or lies after the
+/// request's time, fails the layer.
+fn timestamp_time(
+    annotations: &BTreeMap<String, String>,
+    authorities: &[Authority],
+    now: Option<i64>,
+) -> Result<Option<i64>, SignatureError> {
+    #[derive(serde::Deserialize)]
+    struct Blob {
+        #[serde(rename = "SignedRFC3161TimestampBlob")]
+        blob: String,
+    }
+    let Some(json) = annotations.get(ANNOTATION_RFC3161_TIMESTAMP) else {
+        return Ok(None);
+    };
+    let err = |m: String| SignatureError::Timestamp(m);
+    let blob: Blob = serde_json::from_str(json).map_err(|e| err(e.to_string()))?;
+    let der = super::dsse::decode_b64(&blob.blob)
+        .ok_or_else(|| err("the timestamp is not base64".into()))?;
+    // The timestamp is over the raw signature bytes.
+    let signature = annotations
+        .get(ANNOTATION_SIGNATURE)
+        .and_then(|s| super::decode_signature_annotation(s))
+        .ok_or(SignatureError::SignatureEncoding)?;
+    let at =
+        super::timestamp::verify(&der, &signature, authorities).map_err(|e| err(e.to_string()))?;
+    if now.is_some_and(|n| at > n) {
+        return Err(err(format!("its time {at} is after the request's")));
+    }
+    Ok(Some(at))
 }
 
 /// Verifies the leaf's path at `at` to an authority valid at `at`; returns

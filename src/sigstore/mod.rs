@@ -21,6 +21,9 @@ pub const ANNOTATION_BUNDLE: &str = "dev.sigstore.cosign/bundle";
 pub const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 /// Layer annotation holding the certificate chain.
 pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
+/// Layer annotation holding an RFC 3161 timestamp over the signature
+/// (`{"SignedRFC3161TimestampBlob": "<base64 DER>"}`).
+pub const ANNOTATION_RFC3161_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 

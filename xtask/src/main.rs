@@ -106,6 +106,14 @@ fn setup() -> Result<(), String> {
         // Without --locked: the crate's lockfile pins a yanked webpki-roots (see DESIGN notes).
         run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
     }
+    // sigstore-js's mock Fulcio, CT log, Rekor and TSA, from the lockfile:
+    // the tests mint fresh keyless signatures with them.
+    let mock = root().join("host-shim/tests/mock-sigstore");
+    if !mock.join("node_modules/@sigstore/mock").is_dir() {
+        run(Command::new("npm")
+            .current_dir(&mock)
+            .args(["ci", "--no-audit", "--no-fund"]))?;
+    }
     Ok(())
 }
 

@@ -79,7 +79,11 @@ impl<'a> BundleTrust<'a> {
                 .roots
                 .as_deref()
                 .unwrap_or(&root.certificate_authorities),
-            timestamp_authorities: &root.timestamp_authorities,
+            timestamp_authorities: attestor
+                .ctlog
+                .tsa
+                .as_deref()
+                .unwrap_or(&root.timestamp_authorities),
             trust_id: format!("bundle-keyless:{}", attestor.id),
         }
     }

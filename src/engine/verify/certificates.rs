@@ -75,6 +75,7 @@ impl LayerCheck for CertificatesLayerCheck<'_> {
                 ctlog_keys: self.ctlog_keys.as_deref(),
                 identity: &identity,
                 now: self.now,
+                timestamp_authorities: self.attestor.ctlog.tsa.as_deref(),
             },
         )
     }

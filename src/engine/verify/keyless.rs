@@ -73,6 +73,7 @@ impl LayerCheck for KeylessLayerCheck<'_> {
                 ctlog_keys: self.ctlog_keys.as_deref(),
                 identity: &self.attestor.identity,
                 now: self.now,
+                timestamp_authorities: self.attestor.ctlog.tsa.as_deref(),
             },
         )
     }

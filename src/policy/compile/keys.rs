@@ -108,12 +108,56 @@ pub(super) fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) 
 pub(super) fn compile_ctlog(ctx: &mut Ctx, path: &str, c: Option<&model::CtLog>) -> CtlogPolicy {
     let ignore_sct = c.and_then(|c| c.ignore_sct).unwrap_or(false);
     let keys = log_keys(ctx, path, c.and_then(|c| c.pubkey.as_deref()), "CT log");
-    let id = log_policy_id(ignore_sct, keys.as_deref());
+    let tsa = c
+        .and_then(|c| c.tsa_cert_chain.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|pem| tsa_authorities(ctx, &format!("{path}.tsaCertChain"), pem));
+    let mut id = log_policy_id(ignore_sct, keys.as_deref());
+    for cert in tsa.iter().flatten().flat_map(|a| &a.chain) {
+        id.push_str(&format!(
+            ";tsa:{}",
+            crate::digest::Digest::sha256_of(cert.der()).hex()
+        ));
+    }
     CtlogPolicy {
         ignore_sct,
         keys,
+        tsa,
         id,
     }
+}
+
+/// `ctlog.tsaCertChain`: the TSA's leaf and intermediates, and one or more
+/// self-signed roots, as Kyverno splits it; one authority per root.
+fn tsa_authorities(ctx: &mut Ctx, path: &str, pem: &str) -> Option<Vec<Authority>> {
+    let certs = match Certificate::from_pem_chain(pem) {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.err(
+                path,
+                format!("failed to load the TSA certificate chain: {e}"),
+            );
+            return None;
+        }
+    };
+    let (roots, others): (Vec<Certificate>, Vec<Certificate>) =
+        certs.into_iter().partition(|c| c.names_issuer(c));
+    if roots.is_empty() {
+        ctx.err(path, "the TSA certificate chain has no self-signed root");
+        return None;
+    }
+    Some(
+        roots
+            .into_iter()
+            .map(|root| Authority {
+                chain: others.iter().cloned().chain([root]).collect(),
+                valid_from: i64::MIN,
+                valid_until: None,
+                uri: String::new(),
+            })
+            .collect(),
+    )
 }
 
 /// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints.
@@ -203,8 +247,16 @@ pub(super) fn compile_keyless(
             "no subject, issuer or additionalExtensions: a signature by any identity the roots certify is accepted",
         );
     }
+    let mut unsupported = None;
     let roots = match k.roots.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
+        Some(text) if has_variable(text) => {
+            unsupported = Some(
+                "keyless roots given as variables cannot be loaded by the offline engine; give them inline as PEM".to_string(),
+            );
+            // Never the trusted root in their place.
+            Some(Vec::new())
+        }
         Some(text) => match Certificate::from_pem_chain(text) {
             Ok(certs) => Some(certs.into_iter().map(Authority::anchor).collect::<Vec<_>>()),
             Err(e) => {
@@ -218,15 +270,6 @@ pub(super) fn compile_keyless(
     };
     let tlog = compile_tlog(ctx, &format!("{path}.rekor"), k.rekor.as_ref());
     let ctlog = compile_ctlog(ctx, &format!("{path}.ctlog"), k.ctlog.as_ref());
-    let unsupported = k
-        .ctlog
-        .as_ref()
-        .and_then(|c| c.tsa_cert_chain.as_deref())
-        .filter(|s| !s.trim().is_empty())
-        .map(|_| {
-            "ctlog.tsaCertChain (RFC 3161 timestamps) is not supported by this engine version"
-                .to_string()
-        });
     let roots_id = match &roots {
         None => "root".to_string(),
         Some(r) => r
@@ -346,16 +389,6 @@ pub(super) fn compile_certificates(
     };
     let tlog = compile_tlog(ctx, &format!("{path}.rekor"), c.rekor.as_ref());
     let ctlog = compile_ctlog(ctx, &format!("{path}.ctlog"), c.ctlog.as_ref());
-    if c.ctlog
-        .as_ref()
-        .and_then(|c| c.tsa_cert_chain.as_deref())
-        .is_some_and(|s| !s.trim().is_empty())
-    {
-        unsupported.get_or_insert_with(|| {
-            "ctlog.tsaCertChain (RFC 3161 timestamps) is not supported by this engine version"
-                .to_string()
-        });
-    }
     let fingerprints = |certs: &[Certificate]| {
         certs
             .iter()
