@@ -19,4 +19,5 @@ pub mod runner;
 pub mod safe_fs;
 pub mod serve;
 pub mod source;
+pub mod tuf;
 pub mod verify_bundle;

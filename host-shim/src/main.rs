@@ -76,13 +76,39 @@ impl SourceArgs {
 struct TrustArgs {
     /// A `trusted_root.json` (Rekor and CT log keys, Fulcio and timestamp
     /// authorities) replacing the embedded public-good root.
-    #[arg(long = "trusted-root", value_name = "FILE")]
+    #[arg(
+        long = "trusted-root",
+        value_name = "FILE",
+        conflicts_with = "tuf_mirror"
+    )]
     trusted_root: Option<String>,
+    #[command(flatten)]
+    tuf: serve::TufArgs,
 }
 
 impl TrustArgs {
-    fn settings(&self) -> Result<apply::EngineSettings, String> {
-        apply::EngineSettings::load(self.trusted_root.as_deref())
+    /// The engine settings: `--trusted-root`, or the trusted root verified
+    /// from a TUF mirror (or its cache when the mirror is unreachable).
+    fn settings(&self, rt: &tokio::runtime::Runtime) -> Result<apply::EngineSettings, String> {
+        match self.tuf.config().map_err(|e| e.to_string())? {
+            None => apply::EngineSettings::load(self.trusted_root.as_deref()),
+            Some(cfg) => {
+                let http = imgverify_host::tuf::http_client().map_err(|e| e.to_string())?;
+                let (text, origin) = rt
+                    .block_on(imgverify_host::tuf::current(&cfg, http))
+                    .map_err(|e| e.to_string())?;
+                if origin == imgverify_host::tuf::Origin::Cache {
+                    eprintln!(
+                        "warning: TUF mirror {} unreachable; using the trusted root cached in {}",
+                        cfg.mirror,
+                        cfg.cache.display()
+                    );
+                }
+                Ok(apply::EngineSettings {
+                    trusted_root: Some(text),
+                })
+            }
+        }
     }
 }
 
@@ -188,8 +214,9 @@ fn load(
     policies: &[String],
     resources: &[String],
     trust: &TrustArgs,
+    rt: &tokio::runtime::Runtime,
 ) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
-    let settings = trust.settings()?;
+    let settings = trust.settings(rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let policy_texts =
         inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
@@ -237,7 +264,7 @@ fn apply_cmd(
     let ctx = context(values_file, userinfo)?;
     let rt = runtime()?;
     let source = source.build(&rt)?;
-    let (mut loaded, resource_texts) = load(policies, resources, trust)?;
+    let (mut loaded, resource_texts) = load(policies, resources, trust, &rt)?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
@@ -280,7 +307,7 @@ fn fetch_cmd(
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let (mut loaded, resource_texts) = load(policies, resources, trust)?;
+    let (mut loaded, resource_texts) = load(policies, resources, trust, &rt)?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();
@@ -301,8 +328,8 @@ fn test_cmd(
     now: Option<String>,
 ) -> Result<ExitCode, String> {
     let now = Some(request_time(now)?);
-    let settings = trust.settings()?;
     let rt = runtime()?;
+    let settings = trust.settings(&rt)?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let kyverno_test::Outcome {

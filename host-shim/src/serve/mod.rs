@@ -37,6 +37,36 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
+/// Keeping the trusted root current from a TUF repository.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TufArgs {
+    /// A TUF repository's metadata URL whose `trusted_root.json` target
+    /// replaces the embedded public-good root (targets under `targets/`).
+    #[arg(long = "tuf-mirror", value_name = "URL", requires = "tuf_root")]
+    pub tuf_mirror: Option<String>,
+    /// The TUF `root.json` trusted to start from.
+    #[arg(long = "tuf-root", value_name = "FILE", requires = "tuf_mirror")]
+    pub tuf_root: Option<String>,
+    /// Where verified TUF metadata and the last verified trusted root are
+    /// kept (a restart verifies offline from it).
+    #[arg(
+        long = "tuf-cache",
+        value_name = "DIR",
+        default_value = ".imgverify-tuf"
+    )]
+    pub tuf_cache: String,
+}
+
+impl TufArgs {
+    /// The TUF settings, when a mirror is given.
+    pub fn config(&self) -> Result<Option<crate::tuf::TufConfig>, crate::tuf::TufError> {
+        match (&self.tuf_mirror, &self.tuf_root) {
+            (Some(m), Some(r)) => crate::tuf::TufConfig::new(m, r, &self.tuf_cache).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
 /// `imgverify serve` flags.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
@@ -60,8 +90,17 @@ pub struct ServeArgs {
     pub oci_layouts: Vec<String>,
     /// A `trusted_root.json` replacing the embedded Sigstore public-good
     /// root (reloaded with the policies when it changes).
-    #[arg(long = "trusted-root", value_name = "FILE")]
+    #[arg(
+        long = "trusted-root",
+        value_name = "FILE",
+        conflicts_with = "tuf_mirror"
+    )]
     pub trusted_root: Option<String>,
+    #[command(flatten)]
+    pub tuf: TufArgs,
+    /// How often to refresh the trusted root from the TUF mirror, seconds.
+    #[arg(long = "tuf-refresh-interval", default_value_t = 3600)]
+    pub tuf_refresh_interval: u64,
     /// kubeconfig for namespace labels and user roles (default: the
     /// in-cluster service account, else KUBECONFIG or ~/.kube/config).
     /// Used only when a policy needs them.
@@ -532,10 +571,31 @@ async fn ensure_cluster(
 
 /// Serves until `shutdown` completes, then drains connections.
 pub async fn serve(
-    args: ServeArgs,
+    mut args: ServeArgs,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     init_logs(&args.log_format);
+    // A TUF mirror keeps the trusted root file current: the policies are
+    // reloaded with it whenever a refresh changes it.
+    if let Some(cfg) = args.tuf.config().map_err(|e| e.to_string())? {
+        let http = crate::tuf::http_client().map_err(|e| e.to_string())?;
+        let (_, origin) = crate::tuf::current(&cfg, http.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(mirror = %cfg.mirror, ?origin, "trusted root from TUF");
+        args.trusted_root = Some(cfg.cached_target().display().to_string());
+        let every = Duration::from_secs(args.tuf_refresh_interval.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::tuf::refresh(&cfg, http.clone()).await {
+                    tracing::warn!(error = %e, "TUF refresh failed; keeping the current trusted root");
+                }
+            }
+        });
+    }
     let metrics = Metrics::new();
     let runner = ModuleRunner::new().map_err(|e| e.to_string())?;
     let instances = args.instances();
