@@ -9,6 +9,7 @@ use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
 use crate::engine::work::CheckKey;
 use crate::limits;
+use crate::oci::Manifest;
 use crate::policy::compiled::AttestorEntry;
 use crate::sigstore::SIMPLE_SIGNING_MEDIA_TYPE;
 use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
@@ -33,7 +34,21 @@ pub(super) trait LayerCheck {
     ) -> Result<VerifiedSignature, SignatureError>;
 }
 
-/// Verifies the image's `.sig` layers with `check`: one layer that verifies
+/// The artifact type cosign's OCI 1.1 mode gives signature referrers.
+const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+/// What the layers of the signature manifests came to.
+#[derive(Default)]
+struct Layers {
+    pending: bool,
+    transport_error: bool,
+    seen: usize,
+    verified: Vec<VerifiedSignature>,
+    errors: Vec<String>,
+}
+
+/// Verifies the image's `.sig` layers with `check` (and, under
+/// `cosignOCI11`, those of its signature referrers): one layer that verifies
 /// (and carries the entry's required annotations) is enough. Layers that
 /// could not be fetched for transport reasons make the result an error only
 /// when no other layer verified.
@@ -46,20 +61,25 @@ pub(super) fn verify(
         Ok(r) => r,
         Err(m) => return Verdict::Fail(m),
     };
+    let mut layers = Layers::default();
+    let mut manifests = Vec::new();
     let tag = format!("{}.sig", ctx.digest.tag_stem());
     let sig_fetch =
         Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access);
-    let manifest = match ctx.fetcher.manifest(sig_fetch.clone()) {
-        Got::Bytes(Ok(m)) => m,
+    match ctx.fetcher.manifest(sig_fetch.clone()) {
+        Got::Bytes(Ok(m)) => match ctx.fetcher.tag_digest(sig_fetch) {
+            // The manifest's bytes are stored, so this is their (cached) digest.
+            Got::Bytes(d) => manifests.push((m, d)),
+            Got::Failed(s, m) => return failed(s, m),
+            Got::Pending => return Verdict::Pending,
+        },
         Got::Bytes(Err(e)) => {
             return Verdict::Fail(format!(
                 "signature manifest {registry}/{repository}:{tag}: {e}"
             ));
         }
-        Got::Pending => return Verdict::Pending,
-        Got::Failed(FailureStatus::NotFound, _) => {
-            return Verdict::Fail("no signatures found".into());
-        }
+        Got::Pending => layers.pending = true,
+        Got::Failed(FailureStatus::NotFound, _) => {}
         Got::Failed(FailureStatus::Unauthorized, m) => {
             return Verdict::Fail(format!(
                 "fetching signatures {registry}/{repository}:{tag}: unauthorized: {m}"
@@ -71,35 +91,132 @@ pub(super) fn verify(
                 format!("fetching signatures {registry}/{repository}:{tag}: {m}"),
             );
         }
+    }
+    if ctx.verification.cosign_oci11 {
+        match signature_referrers(ctx, &registry, &repository) {
+            Verdict::Ok(found) => manifests.extend(found),
+            Verdict::Pending => layers.pending = true,
+            Verdict::Fail(m) => layers.errors.push(m),
+            Verdict::Error(m) => {
+                layers.transport_error = true;
+                layers.errors.push(m);
+            }
+        }
+    }
+    for (manifest, digest) in manifests {
+        if let Err(m) = check_layers(
+            ctx,
+            entry,
+            check,
+            (&registry, &repository),
+            (manifest, &digest),
+            &mut layers,
+        ) {
+            return Verdict::Fail(m);
+        }
+        // One good signature is enough unless annotations must match.
+        if !layers.verified.is_empty() && entry.annotations.is_empty() {
+            break;
+        }
+    }
+    decide(entry, layers)
+}
+
+/// The manifests of the image's signature referrers (cosign's OCI 1.1
+/// mode), each fetched by digest and naming the image as its subject.
+fn signature_referrers<'a>(
+    ctx: &VerifyCtx<'a>,
+    registry: &str,
+    repository: &str,
+) -> Verdict<Vec<(&'a Manifest, Digest)>> {
+    let access = &ctx.verification.access;
+    let index = match ctx.fetcher.manifest(
+        Fetch::by_digest(FetchKind::Referrers, registry, repository, ctx.digest)
+            .with_access(access),
+    ) {
+        Got::Bytes(Ok(m)) => m,
+        Got::Bytes(Err(e)) => return Verdict::Fail(format!("signature referrers: {e}")),
+        Got::Pending => return Verdict::Pending,
+        Got::Failed(FailureStatus::NotFound, _) => return Verdict::Ok(Vec::new()),
+        Got::Failed(s, m) => return failed(s, format!("signature referrers: {m}")),
     };
-    if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
+    let listed: Vec<_> = index
+        .manifests
+        .iter()
+        .filter(|d| d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE))
+        .collect();
+    if listed.len() > limits::MAX_BUNDLE_REFERRERS {
         return Verdict::Fail(format!(
+            "failed to fetch referrers: too many referrers found, max limit is {}",
+            limits::MAX_BUNDLE_REFERRERS
+        ));
+    }
+    let mut out = Vec::new();
+    let mut pending = false;
+    for d in listed {
+        let Ok(digest) = d.parsed_digest() else {
+            continue;
+        };
+        let Some(size) = usize::try_from(d.size)
+            .ok()
+            .filter(|n| *n <= limits::MAX_MANIFEST_BYTES)
+        else {
+            continue;
+        };
+        match ctx.fetcher.manifest(
+            Fetch::by_digest(FetchKind::Manifest, registry, repository, &digest)
+                .with_access(access)
+                .with_max_bytes(size),
+        ) {
+            // The referrers list is the registry's word: the subject binds.
+            Got::Bytes(Ok(m))
+                if m.subject.as_ref().map(|s| s.digest.as_str())
+                    == Some(ctx.digest.to_string().as_str()) =>
+            {
+                out.push((m, digest))
+            }
+            Got::Bytes(_) => {}
+            Got::Pending => pending = true,
+            Got::Failed(FailureStatus::Error, m) => {
+                return Verdict::Error(format!("signature referrer {digest}: {m}"));
+            }
+            Got::Failed(..) => {}
+        }
+    }
+    if pending {
+        return Verdict::Pending;
+    }
+    Verdict::Ok(out)
+}
+
+/// Checks the simple-signing layers of one signature manifest into `out`;
+/// `Err` (a decisive failure) when the manifest has too many layers or the
+/// work budget is spent.
+fn check_layers(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    check: &dyn LayerCheck,
+    (registry, repository): (&str, &str),
+    (manifest, manifest_digest): (&Manifest, &Digest),
+    out: &mut Layers,
+) -> Result<(), String> {
+    if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
+        return Err(format!(
             "signature manifest has {} layers, over the limit of {}",
             manifest.layers.len(),
             limits::MAX_SIGNATURE_LAYERS
         ));
     }
-    // The manifest's bytes are stored, so this is their (cached) digest.
-    let manifest_digest = match ctx.fetcher.tag_digest(sig_fetch) {
-        Got::Bytes(d) => d.to_string(),
-        Got::Failed(s, m) => return failed(s, m),
-        Got::Pending => return Verdict::Pending,
-    };
     let (trust, cost) = (check.trust_id(), check.cost());
-    let mut pending = false;
-    let mut transport_error = false;
-    let mut seen_layers = 0usize;
-    let mut verified = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
     for (index, layer) in manifest.layers.iter().enumerate() {
         if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
             continue;
         }
-        seen_layers += 1;
+        out.seen += 1;
         let digest = match layer.parsed_digest() {
             Ok(d) => d,
             Err(e) => {
-                errors.push(format!("layer {}: {e}", layer.digest));
+                out.errors.push(format!("layer {}: {e}", layer.digest));
                 continue;
             }
         };
@@ -107,7 +224,7 @@ pub(super) fn verify(
             .ok()
             .filter(|n| *n <= limits::MAX_SIGNATURE_PAYLOAD_BYTES)
         else {
-            errors.push(format!(
+            out.errors.push(format!(
                 "layer {digest}: signature payload of {} bytes is outside 0..={}",
                 layer.size,
                 limits::MAX_SIGNATURE_PAYLOAD_BYTES
@@ -115,24 +232,24 @@ pub(super) fn verify(
             continue;
         };
         match ctx.fetcher.get(
-            Fetch::by_digest(FetchKind::Blob, &registry, &repository, &digest)
+            Fetch::by_digest(FetchKind::Blob, registry, repository, &digest)
                 .with_access(&ctx.verification.access)
                 .with_max_bytes(size),
         ) {
-            Got::Pending => pending = true,
+            Got::Pending => out.pending = true,
             Got::Failed(s, m) => {
-                transport_error |= s == FailureStatus::Error;
-                errors.push(format!("layer {digest}: {m}"));
+                out.transport_error |= s == FailureStatus::Error;
+                out.errors.push(format!("layer {digest}: {m}"));
             }
             Got::Bytes(payload) if payload.len() != size => {
-                errors.push(format!(
+                out.errors.push(format!(
                     "layer {digest}: payload is {} bytes, its descriptor says {size}",
                     payload.len()
                 ));
             }
             Got::Bytes(payload) => {
                 let key = CheckKey {
-                    manifest: manifest_digest.clone(),
+                    manifest: manifest_digest.to_string(),
                     layer: index,
                     image: ctx.digest.to_string(),
                     trust: trust.clone(),
@@ -142,15 +259,15 @@ pub(super) fn verify(
                 });
                 match checked {
                     Ok(Ok(v)) => {
-                        verified.push(v);
+                        out.verified.push(v);
                         // One good signature is enough unless annotations must match.
                         if entry.annotations.is_empty() {
                             break;
                         }
                     }
-                    Ok(Err(e)) => errors.push(e.to_string()),
+                    Ok(Err(e)) => out.errors.push(e.to_string()),
                     Err(_) => {
-                        return Verdict::Fail(format!(
+                        return Err(format!(
                             "verification work limit reached: this admission needs more than {} P-256-equivalent signature checks",
                             limits::MAX_VERIFICATION_COST
                         ));
@@ -159,13 +276,28 @@ pub(super) fn verify(
             }
         }
     }
+    Ok(())
+}
+
+/// The verdict from every layer seen.
+fn decide(entry: &AttestorEntry, layers: Layers) -> Verdict<Digest> {
+    let Layers {
+        pending,
+        transport_error,
+        seen,
+        verified,
+        mut errors,
+    } = layers;
     if pending {
         return Verdict::Pending;
     }
-    if seen_layers == 0 {
-        return Verdict::Fail("no signatures found".into());
-    }
     if verified.is_empty() {
+        if seen == 0 && !transport_error {
+            return Verdict::Fail(match errors.is_empty() {
+                true => "no signatures found".into(),
+                false => format!("no signatures found: {}", errors.join("; ")),
+            });
+        }
         errors.dedup();
         // A signature that could not be fetched might have verified.
         return if transport_error {
