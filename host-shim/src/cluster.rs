@@ -106,6 +106,10 @@ impl Cluster {
     /// Connects and starts watching namespaces, role bindings and cluster
     /// role bindings.
     pub fn start(config: Config) -> Result<Self, String> {
+        // The kube client builds its TLS from rustls's process-wide provider:
+        // ring, as everywhere in this binary (another dependency also links
+        // aws-lc-rs, so rustls cannot choose one by itself).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = Client::try_from(config).map_err(|e| e.to_string())?;
         let mut tasks = Vec::new();
         let namespaces = watch(Api::<Namespace>::all(client.clone()), &mut tasks);

@@ -7,7 +7,7 @@
 //! [`BundleTrust`].
 
 use super::fetcher::Got;
-use super::{Verdict, VerifyCtx, failed, signature_repository};
+use super::{Failure, Verdict, VerifyCtx, failed, signature_repository};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
 use crate::engine::work::CheckKey;
@@ -26,8 +26,6 @@ use std::collections::BTreeMap;
 const BUNDLE_MEDIA_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 /// The artifact type cosign 3 writes in tag-schema indexes (Kyverno #16664).
 const EMPTY_ARTIFACT_TYPE: &str = "application/vnd.oci.empty.v1+json";
-/// Kyverno's message when no bundle verifies.
-const NO_MATCHING: &str = "sigstore bundle verification failed: no matching signatures found";
 
 /// Who must have signed a bundle.
 enum BundleSigner<'a> {
@@ -164,23 +162,28 @@ pub(super) fn verify(
     let access = &ctx.verification.access;
     let referrers = Fetch::by_digest(FetchKind::Referrers, &registry, &repository, ctx.digest)
         .with_access(access);
+    let location = format!("{registry}/{repository}@{}", ctx.digest);
     let index = match ctx.fetcher.manifest(referrers) {
         Got::Bytes(Ok(m)) => m,
         Got::Bytes(Err(e)) => {
-            return Verdict::Fail(format!(
-                "referrers of {registry}/{repository}@{}: {e}",
-                ctx.digest
-            ));
+            return Verdict::Fail(Failure::Artifact {
+                what: "referrers of",
+                location,
+                reason: e.to_string(),
+            });
         }
         Got::Pending => return Verdict::Pending,
-        Got::Failed(FailureStatus::NotFound, _) => return Verdict::Fail(NO_MATCHING.into()),
-        Got::Failed(s, m) => {
+        Got::Failed(FailureStatus::NotFound, _) => {
+            return Verdict::Fail(Failure::NoMatchingBundles(Vec::new()));
+        }
+        Got::Failed(s, reason) => {
             return failed(
                 s,
-                format!(
-                    "fetching referrers of {registry}/{repository}@{}: {m}",
-                    ctx.digest
-                ),
+                Failure::Artifact {
+                    what: "fetching referrers of",
+                    location,
+                    reason,
+                },
             );
         }
     };
@@ -190,10 +193,7 @@ pub(super) fn verify(
         .filter(|d| may_be_bundle(d))
         .collect();
     if candidates.len() > limits::MAX_BUNDLE_REFERRERS {
-        return Verdict::Fail(format!(
-            "failed to fetch referrers: too many referrers found, max limit is {}",
-            limits::MAX_BUNDLE_REFERRERS
-        ));
+        return Verdict::Fail(Failure::TooManyReferrers);
     }
     let mut pending = false;
     let mut transport_error = false;
@@ -231,12 +231,7 @@ pub(super) fn verify(
                 }
             }
             Ok(Err(e)) => errors.push(format!("bundle {manifest_digest}: {e}")),
-            Err(_) => {
-                return Verdict::Fail(format!(
-                    "verification work limit reached: this admission needs more than {} P-256-equivalent signature checks",
-                    limits::MAX_VERIFICATION_COST
-                ));
-            }
+            Err(_) => return Verdict::Fail(Failure::WorkLimit),
         }
     }
     if pending {
@@ -245,16 +240,9 @@ pub(super) fn verify(
     if verified.is_empty() {
         errors.dedup();
         if transport_error {
-            return Verdict::Error(format!(
-                "bundles could not all be fetched: {}",
-                errors.join("; ")
-            ));
+            return Verdict::Error(Failure::BundlesUnfetched(errors));
         }
-        return Verdict::Fail(if errors.is_empty() {
-            NO_MATCHING.to_string()
-        } else {
-            format!("{NO_MATCHING}: {}", errors.join("; "))
-        });
+        return Verdict::Fail(Failure::NoMatchingBundles(errors));
     }
     if !entry.annotations.is_empty()
         && !verified.iter().any(|v| {
@@ -263,15 +251,7 @@ pub(super) fn verify(
                 .is_some_and(|p| subject_has_annotations(p, ctx.digest, &entry.annotations))
         })
     {
-        return Verdict::Fail(format!(
-            "no signature matched the required annotations: {}",
-            entry
-                .annotations
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Verdict::Fail(super::cosign_layers::annotations_failure(entry));
     }
     Verdict::Ok(ctx.digest.clone())
 }

@@ -4,7 +4,7 @@
 //! [`LayerCheck`].
 
 use super::fetcher::Got;
-use super::{Verdict, VerifyCtx, failed, signature_repository};
+use super::{Failure, Verdict, VerifyCtx, failed, signature_repository};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
 use crate::engine::work::CheckKey;
@@ -70,25 +70,39 @@ pub(super) fn verify(
         Got::Bytes(Ok(m)) => match ctx.fetcher.tag_digest(sig_fetch) {
             // The manifest's bytes are stored, so this is their (cached) digest.
             Got::Bytes(d) => manifests.push((m, d)),
-            Got::Failed(s, m) => return failed(s, m),
+            Got::Failed(s, reason) => {
+                return failed(
+                    s,
+                    Failure::Artifact {
+                        what: "signature manifest",
+                        location: format!("{registry}/{repository}:{tag}"),
+                        reason,
+                    },
+                );
+            }
             Got::Pending => return Verdict::Pending,
         },
         Got::Bytes(Err(e)) => {
-            return Verdict::Fail(format!(
-                "signature manifest {registry}/{repository}:{tag}: {e}"
-            ));
+            return Verdict::Fail(Failure::Artifact {
+                what: "signature manifest",
+                location: format!("{registry}/{repository}:{tag}"),
+                reason: e.to_string(),
+            });
         }
         Got::Pending => layers.pending = true,
         Got::Failed(FailureStatus::NotFound, _) => {}
-        Got::Failed(FailureStatus::Unauthorized, m) => {
-            return Verdict::Fail(format!(
-                "fetching signatures {registry}/{repository}:{tag}: unauthorized: {m}"
-            ));
-        }
         Got::Failed(s, m) => {
+            let reason = match s {
+                FailureStatus::Unauthorized => format!("unauthorized: {m}"),
+                _ => m,
+            };
             return failed(
                 s,
-                format!("fetching signatures {registry}/{repository}:{tag}: {m}"),
+                Failure::Artifact {
+                    what: "fetching signatures",
+                    location: format!("{registry}/{repository}:{tag}"),
+                    reason,
+                },
             );
         }
     }
@@ -96,15 +110,15 @@ pub(super) fn verify(
         match signature_referrers(ctx, &registry, &repository) {
             Verdict::Ok(found) => manifests.extend(found),
             Verdict::Pending => layers.pending = true,
-            Verdict::Fail(m) => layers.errors.push(m),
-            Verdict::Error(m) => {
+            Verdict::Fail(f) => layers.errors.push(f.to_string()),
+            Verdict::Error(f) => {
                 layers.transport_error = true;
-                layers.errors.push(m);
+                layers.errors.push(f.to_string());
             }
         }
     }
     for (manifest, digest) in manifests {
-        if let Err(m) = check_layers(
+        if let Err(f) = check_layers(
             ctx,
             entry,
             check,
@@ -112,7 +126,7 @@ pub(super) fn verify(
             (manifest, &digest),
             &mut layers,
         ) {
-            return Verdict::Fail(m);
+            return Verdict::Fail(f);
         }
         // One good signature is enough unless annotations must match.
         if !layers.verified.is_empty() && entry.annotations.is_empty() {
@@ -135,10 +149,12 @@ fn signature_referrers<'a>(
             .with_access(access),
     ) {
         Got::Bytes(Ok(m)) => m,
-        Got::Bytes(Err(e)) => return Verdict::Fail(format!("signature referrers: {e}")),
+        Got::Bytes(Err(e)) => {
+            return Verdict::Fail(referrers_failure(ctx, registry, repository, e.to_string()));
+        }
         Got::Pending => return Verdict::Pending,
         Got::Failed(FailureStatus::NotFound, _) => return Verdict::Ok(Vec::new()),
-        Got::Failed(s, m) => return failed(s, format!("signature referrers: {m}")),
+        Got::Failed(s, m) => return failed(s, referrers_failure(ctx, registry, repository, m)),
     };
     let listed: Vec<_> = index
         .manifests
@@ -146,10 +162,7 @@ fn signature_referrers<'a>(
         .filter(|d| d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE))
         .collect();
     if listed.len() > limits::MAX_BUNDLE_REFERRERS {
-        return Verdict::Fail(format!(
-            "failed to fetch referrers: too many referrers found, max limit is {}",
-            limits::MAX_BUNDLE_REFERRERS
-        ));
+        return Verdict::Fail(Failure::TooManyReferrers);
     }
     let mut out = Vec::new();
     let mut pending = false;
@@ -178,7 +191,11 @@ fn signature_referrers<'a>(
             Got::Bytes(_) => {}
             Got::Pending => pending = true,
             Got::Failed(FailureStatus::Error, m) => {
-                return Verdict::Error(format!("signature referrer {digest}: {m}"));
+                return Verdict::Error(Failure::Artifact {
+                    what: "fetching signature referrer",
+                    location: format!("{registry}/{repository}@{digest}"),
+                    reason: m,
+                });
             }
             Got::Failed(..) => {}
         }
@@ -199,13 +216,9 @@ fn check_layers(
     (registry, repository): (&str, &str),
     (manifest, manifest_digest): (&Manifest, &Digest),
     out: &mut Layers,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
-        return Err(format!(
-            "signature manifest has {} layers, over the limit of {}",
-            manifest.layers.len(),
-            limits::MAX_SIGNATURE_LAYERS
-        ));
+        return Err(Failure::TooManyLayers(manifest.layers.len()));
     }
     let (trust, cost) = (check.trust_id(), check.cost());
     for (index, layer) in manifest.layers.iter().enumerate() {
@@ -266,12 +279,7 @@ fn check_layers(
                         }
                     }
                     Ok(Err(e)) => out.errors.push(e.to_string()),
-                    Err(_) => {
-                        return Err(format!(
-                            "verification work limit reached: this admission needs more than {} P-256-equivalent signature checks",
-                            limits::MAX_VERIFICATION_COST
-                        ));
-                    }
+                    Err(_) => return Err(Failure::WorkLimit),
                 }
             }
         }
@@ -292,21 +300,15 @@ fn decide(entry: &AttestorEntry, layers: Layers) -> Verdict<Digest> {
         return Verdict::Pending;
     }
     if verified.is_empty() {
-        if seen == 0 && !transport_error {
-            return Verdict::Fail(match errors.is_empty() {
-                true => "no signatures found".into(),
-                false => format!("no signatures found: {}", errors.join("; ")),
-            });
-        }
         errors.dedup();
+        if seen == 0 && !transport_error {
+            return Verdict::Fail(Failure::NoSignatures(errors));
+        }
         // A signature that could not be fetched might have verified.
         return if transport_error {
-            Verdict::Error(format!(
-                "signatures could not all be fetched: {}",
-                errors.join("; ")
-            ))
+            Verdict::Error(Failure::SignaturesUnfetched(errors))
         } else {
-            Verdict::Fail(format!("no matching signatures: {}", errors.join("; ")))
+            Verdict::Fail(Failure::NoMatchingSignatures(errors))
         };
     }
     if !entry.annotations.is_empty()
@@ -314,15 +316,27 @@ fn decide(entry: &AttestorEntry, layers: Layers) -> Verdict<Digest> {
             .iter()
             .any(|v| v.payload.has_annotations(&entry.annotations))
     {
-        return Verdict::Fail(format!(
-            "no signature matched the required annotations: {}",
-            entry
-                .annotations
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Verdict::Fail(annotations_failure(entry));
     }
     Verdict::Ok(verified[0].payload.manifest_digest.clone())
+}
+
+/// The entry's required annotations that no verified signature carries.
+pub(super) fn annotations_failure(entry: &AttestorEntry) -> Failure {
+    Failure::Annotations(
+        entry
+            .annotations
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+    )
+}
+
+/// A referrers index that could not be had.
+fn referrers_failure(ctx: &VerifyCtx, registry: &str, repository: &str, reason: String) -> Failure {
+    Failure::Artifact {
+        what: "signature referrers of",
+        location: format!("{registry}/{repository}@{}", ctx.digest),
+        reason,
+    }
 }

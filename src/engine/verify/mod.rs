@@ -11,10 +11,12 @@
 mod bundles;
 mod certificates;
 mod cosign_layers;
+mod failure;
 mod fetcher;
 mod key;
 mod keyless;
 
+pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
 
 use crate::digest::Digest;
@@ -29,18 +31,18 @@ use crate::sigstore::trusted_root::{LogKey, TrustedRoot};
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Verdict<T> {
     Ok(T),
-    /// Verification failed (message): anything the resource, the artifacts'
-    /// bytes or the policy's unsupported features caused.
-    Fail(String),
-    /// A transport failure or deadline (message): the only outcome a
+    /// Verification failed: anything the resource, the artifacts' bytes or
+    /// the policy's unsupported features caused.
+    Fail(Failure),
+    /// A transport failure or deadline: the only outcome a
     /// `failurePolicy: Ignore` may forgive.
-    Error(String),
+    Error(Failure),
     Pending,
 }
 
 /// Maps a failed fetch to a verdict: transport failures are errors, every
 /// other failure (not found, refused, unusable bytes) fails verification.
-fn failed<T>(status: FailureStatus, message: String) -> Verdict<T> {
+fn failed<T>(status: FailureStatus, message: Failure) -> Verdict<T> {
     match status {
         FailureStatus::Error => Verdict::Error(message),
         FailureStatus::NotFound | FailureStatus::Unauthorized | FailureStatus::Invalid => {
@@ -63,12 +65,12 @@ pub(super) fn resolve_digest(
     ) {
         Got::Bytes(d) => Verdict::Ok(d),
         Got::Pending => Verdict::Pending,
-        Got::Failed(s, m) => failed(
+        Got::Failed(s, reason) => failed(
             s,
-            format!(
-                "failed to resolve digest of {}: {m}",
-                info.reference_with_tag()
-            ),
+            Failure::ResolveDigest {
+                image: info.reference_with_tag(),
+                reason,
+            },
         ),
     }
 }
@@ -92,7 +94,7 @@ pub(super) struct VerifyCtx<'a> {
 pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
     let mut digest = ctx.digest.clone();
     let mut pending = false;
-    let mut error: Option<String> = None;
+    let mut error: Option<Failure> = None;
     for (i, set) in ctx.verification.attestors.iter().enumerate() {
         match eval_set(ctx, set, &format!(".attestors[{i}]")) {
             Verdict::Ok(d) => digest = d,
@@ -116,7 +118,7 @@ pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
 fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
     let mut verified = 0usize;
     let mut undecided = 0usize;
-    let mut errors = Vec::new();
+    let mut failures = Vec::new();
     let mut any_error = false;
     let mut pending = false;
     for (k, entry) in set.entries.iter().enumerate() {
@@ -128,11 +130,11 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
                     return Verdict::Ok(d);
                 }
             }
-            Verdict::Fail(m) => errors.push(format!("{p}: {m}")),
-            Verdict::Error(m) => {
+            Verdict::Fail(f) => failures.push((p, f)),
+            Verdict::Error(f) => {
                 any_error = true;
                 undecided += 1;
-                errors.push(format!("{p}: {m}"))
+                failures.push((p, f))
             }
             Verdict::Pending => {
                 pending = true;
@@ -140,17 +142,17 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
             }
         }
     }
-    let msg = errors.join("; ");
+    let failure = Failure::Entries(failures);
     if verified + undecided < set.required {
-        return Verdict::Fail(msg);
+        return Verdict::Fail(failure);
     }
     if pending {
         return Verdict::Pending;
     }
     if any_error {
-        Verdict::Error(msg)
+        Verdict::Error(failure)
     } else {
-        Verdict::Fail(msg)
+        Verdict::Fail(failure)
     }
 }
 
@@ -162,11 +164,11 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
         AttestorKind::Key(k) => {
             cosign_layers::verify(ctx, entry, &key::KeyLayerCheck::new(k, &ctx.trust.tlogs))
         }
-        AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(Failure::Unsupported(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
-        )),
+        ))),
         AttestorKind::Certificates(c) => match &c.unsupported {
-            Some(what) => Verdict::Fail(what.clone()),
+            Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => cosign_layers::verify(
                 ctx,
                 entry,
@@ -174,7 +176,7 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
             ),
         },
         AttestorKind::Keyless(k) => match &k.unsupported {
-            Some(what) => Verdict::Fail(what.clone()),
+            Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => cosign_layers::verify(
                 ctx,
                 entry,
@@ -192,16 +194,16 @@ fn eval_bundle_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verd
             bundles::verify(ctx, entry, &bundles::BundleTrust::key(k, ctx.trust))
         }
         AttestorKind::Keyless(k) => match &k.unsupported {
-            Some(what) => Verdict::Fail(what.clone()),
+            Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => bundles::verify(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
         },
-        AttestorKind::KeyUnavailable(what) => Verdict::Fail(format!(
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(Failure::Unsupported(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
-        )),
-        AttestorKind::Certificates(_) => Verdict::Fail(
+        ))),
+        AttestorKind::Certificates(_) => Verdict::Fail(Failure::Unsupported(
             "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
                 .into(),
-        ),
+        )),
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
 }
@@ -229,7 +231,7 @@ fn log_keys(
 fn signature_repository(
     ctx: &VerifyCtx,
     entry: &AttestorEntry,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), Failure> {
     match entry
         .repository
         .as_deref()
@@ -237,8 +239,11 @@ fn signature_repository(
     {
         None => Ok((ctx.image.registry.clone(), ctx.image.path.clone())),
         Some(repo) => {
-            let parsed = ParsedReference::parse(repo)
-                .map_err(|e| format!("invalid signature repository {repo:?}: {e}"))?;
+            let parsed =
+                ParsedReference::parse(repo).map_err(|e| Failure::SignatureRepository {
+                    repository: repo.to_string(),
+                    reason: e.to_string(),
+                })?;
             Ok((
                 parsed
                     .domain
