@@ -148,13 +148,27 @@ pub fn verify_certificate(
     at: i64,
 ) -> Result<Certificate, SignatureError> {
     let mut last = None;
+    let intermediates: Vec<&Certificate> = extra_intermediates.iter().collect();
     for authority in authorities.iter().filter(|a| a.valid_at(at)) {
-        let Some((anchor, own)) = authority.chain.split_last() else {
-            continue;
-        };
-        let intermediates: Vec<&Certificate> =
-            own.iter().chain(extra_intermediates.iter()).collect();
-        match x509::verify_path(leaf, &intermediates, &[anchor], at, OID_EKU_CODE_SIGNING) {
+        // The authority's certificates are trust material, all of them: any
+        // may anchor the path (their signatures on one another prove
+        // nothing more, and cost a P-384 check per image), but the ones
+        // above the anchor must be valid at the signing time too.
+        let anchors: Vec<&Certificate> = authority.chain.iter().collect();
+        let path = x509::verify_path(leaf, &intermediates, &anchors, at, OID_EKU_CODE_SIGNING)
+            .and_then(|path| {
+                let anchor = path.last().map(|a| a.der());
+                let above = authority
+                    .chain
+                    .iter()
+                    .skip_while(|c| Some(c.der()) != anchor)
+                    .skip(1);
+                for c in above {
+                    c.check_valid_at(at)?;
+                }
+                Ok(path)
+            });
+        match path {
             Ok(path) => {
                 if let Some(issuer) = path.first() {
                     return Ok((*issuer).clone());
