@@ -8,7 +8,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::sha256;
+use common::{assert_denied, sha256};
 use imgverify::Engine;
 use imgverify::engine::{Answer, EngineOptions, FailureStatus, Fetch, FetchKind};
 use p256::ecdsa::{Signature, SigningKey, signature::Signer};
@@ -126,15 +126,6 @@ fn conformance_bundle(case: &str) -> Vec<u8> {
     common::bytes(&format!(
         "sigstore-conformance/bundle-verify/{case}/bundle.sigstore.json"
     ))
-}
-
-fn assert_denied(got: (bool, String), reason: &str) {
-    assert!(!got.0, "allowed, expected a denial for {reason:?}");
-    assert!(
-        got.1.contains(reason),
-        "denied for another reason: {}\nexpected: {reason}",
-        got.1
-    );
 }
 
 #[test]

@@ -166,3 +166,13 @@ impl CosignFixture {
         }
     }
 }
+
+/// Asserts an admission was denied, for `reason` (a part of its message).
+pub fn assert_denied(got: (bool, String), reason: &str) {
+    assert!(!got.0, "allowed, expected a denial for {reason:?}");
+    assert!(
+        got.1.contains(reason),
+        "denied for another reason: {}\nexpected: {reason}",
+        got.1
+    );
+}

@@ -22,28 +22,6 @@ use tough::editor::signed::{PathExists, SignedRole};
 use tough::key_source::{KeySource, LocalKeySource};
 use tough::schema::{KeyHolder, RoleKeys, RoleType, Root};
 
-/// A trusted root whose only transparency log is the DEMO Rekor.
-fn demo_trusted_root() -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let pem =
-        std::fs::read_to_string(support::root().join("policies/keys/demo-rekor.pub")).unwrap();
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(&body)
-        .unwrap();
-    let log_id = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&der));
-    serde_json::json!({
-        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [{"baseUrl": "https://rekor.example.com", "hashAlgorithm": "SHA2_256",
-            "publicKey": {"rawBytes": body, "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                "validFor": {"start": "2020-01-01T00:00:00Z"}},
-            "logId": {"keyId": log_id}}],
-        "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": [],
-    })
-    .to_string()
-}
-
 /// Makes a TUF repository in `dir/repo` with `trusted_root.json` as its
 /// only target; returns the root.json path.
 async fn make_repository(dir: &Path, trusted_root: &str) -> PathBuf {
@@ -161,19 +139,11 @@ fn trusted_root_from_a_tuf_mirror_and_offline_from_its_cache() {
         .build()
         .unwrap();
     let dir = Dir::new("tuf");
-    let root_json = rt.block_on(make_repository(&dir.0, &demo_trusted_root()));
+    let root_json = rt.block_on(make_repository(&dir.0, &support::demo_trusted_root()));
     let tamper = Arc::new(Mutex::new(None));
     let port = rt.block_on(serve_dir(dir.0.join("repo/metadata"), tamper.clone()));
     // The example policy, its transparency log left to the trusted root.
-    let text =
-        std::fs::read_to_string(support::root().join("policies/sigstore-bundle/policy.yaml"))
-            .unwrap();
-    let policy = dir.0.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        &text[..text.find("                    rekor:").unwrap()],
-    )
-    .unwrap();
+    let policy = support::bundle_policy_trusting_the_root(&dir.0);
     let resources = support::root().join("policies/sigstore-bundle/resources.yaml");
     let cache = dir.0.join("cache");
     let mirror = format!("http://127.0.0.1:{port}");
@@ -236,7 +206,7 @@ fn trusted_root_from_a_tuf_mirror_and_offline_from_its_cache() {
     );
     // A mirror serving a tampered target is an error, never a fallback.
     *tamper.lock().unwrap() = Some(
-        demo_trusted_root()
+        support::demo_trusted_root()
             .replace("rekor.example.com", "evil")
             .into_bytes(),
     );
@@ -260,17 +230,9 @@ fn trusted_root_from_a_tuf_mirror_and_offline_from_its_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_takes_its_trusted_root_from_the_tuf_mirror() {
     let dir = Dir::new("tuf-serve");
-    let root_json = make_repository(&dir.0, &demo_trusted_root()).await;
+    let root_json = make_repository(&dir.0, &support::demo_trusted_root()).await;
     let port = serve_dir(dir.0.join("repo/metadata"), Arc::new(Mutex::new(None))).await;
-    let text =
-        std::fs::read_to_string(support::root().join("policies/sigstore-bundle/policy.yaml"))
-            .unwrap();
-    let policy = dir.0.join("policy.yaml");
-    std::fs::write(
-        &policy,
-        &text[..text.find("                    rekor:").unwrap()],
-    )
-    .unwrap();
+    let policy = support::bundle_policy_trusting_the_root(&dir.0);
     let tuf = imgverify_host::serve::TufArgs {
         tuf_mirror: Some(format!("http://127.0.0.1:{port}")),
         tuf_root: Some(root_json.display().to_string()),

@@ -305,38 +305,14 @@ async fn tls_certificate_is_reloaded() {
     s.stop().await;
 }
 
-/// A trusted root whose only transparency log is the example's DEMO Rekor.
-fn demo_trusted_root() -> String {
-    use sha2::Digest as _;
-    let pem =
-        std::fs::read_to_string(support::root().join("policies/keys/demo-rekor.pub")).unwrap();
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(&body)
-        .unwrap();
-    let log_id = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&der));
-    json!({
-        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [{"baseUrl": "https://rekor.example.com", "hashAlgorithm": "SHA2_256",
-            "publicKey": {"rawBytes": body, "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                "validFor": {"start": "2020-01-01T00:00:00Z"}},
-            "logId": {"keyId": log_id}}],
-        "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": [],
-    })
-    .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trusted_root_is_served_and_reloaded_with_the_policies() {
     // The sigstore-bundle example without its own `rekor.pubkey`: the
     // transparency log comes from `--trusted-root`.
     let dir = Dir::new("trusted-root");
-    let p = dir.0.join("policy.yaml");
-    let text = std::fs::read_to_string(policy("sigstore-bundle")).unwrap();
-    let cut = text.find("                    rekor:").unwrap();
-    std::fs::write(&p, &text[..cut]).unwrap();
+    let p = support::bundle_policy_trusting_the_root(&dir.0);
     let root = dir.0.join("trusted_root.json");
-    std::fs::write(&root, demo_trusted_root()).unwrap();
+    std::fs::write(&root, support::demo_trusted_root()).unwrap();
     let root_arg = root.display().to_string();
     let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
         imgverify_host::serve::ServeArgs {
@@ -349,7 +325,7 @@ async fn trusted_root_is_served_and_reloaded_with_the_policies() {
     let r = s.review("/mutate", "a", pod("x", image)).await;
     assert_eq!(r["response"]["allowed"], true, "{r}");
     // A root without the demo log: once reloaded, the bundle's entry is untrusted.
-    let mut other: Value = serde_json::from_str(&demo_trusted_root()).unwrap();
+    let mut other: Value = serde_json::from_str(&support::demo_trusted_root()).unwrap();
     other["tlogs"] = json!([]);
     std::fs::write(&root, other.to_string()).unwrap();
     let mut denied = None;

@@ -391,6 +391,39 @@ pub fn bundle_policy() -> String {
         .replace("\"registry.example.com/demo/unsigned*\"", "\"localhost:*\"")
 }
 
+/// A trusted root whose only transparency log is the example's DEMO Rekor.
+pub fn demo_trusted_root() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let pem = std::fs::read_to_string(root().join("policies/keys/demo-rekor.pub")).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .unwrap();
+    let log_id = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&der));
+    serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{"baseUrl": "https://rekor.example.com", "hashAlgorithm": "SHA2_256",
+            "publicKey": {"rawBytes": body, "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "validFor": {"start": "2020-01-01T00:00:00Z"}},
+            "logId": {"keyId": log_id}}],
+        "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": [],
+    })
+    .to_string()
+}
+
+/// Writes the sigstore-bundle example's policy without its own
+/// `rekor.pubkey` into `dir` (its transparency log then comes from the
+/// trusted root); returns the file.
+pub fn bundle_policy_trusting_the_root(dir: &std::path::Path) -> PathBuf {
+    let text =
+        std::fs::read_to_string(root().join("policies/sigstore-bundle/policy.yaml")).unwrap();
+    let cut = text.find("                    rekor:").unwrap();
+    let path = dir.join("policy.yaml");
+    std::fs::write(&path, &text[..cut]).unwrap();
+    path
+}
+
 /// A Pod request for `image`.
 pub fn pod_request(name: &str, image: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({"object": {
