@@ -4,17 +4,15 @@
 //! - [`fetcher`]: store lookups and the fetches still needed;
 //! - [`cosign_layers`]: cosign's `.sig` layers, checked by a [`cosign_layers::LayerCheck`];
 //! - [`key`]: the `keys` attestor's check;
-//! - [`keyless`]: the `keyless` attestor's check;
-//! - [`certificates`]: the `certificates` attestor's check;
+//! - [`certificate`]: the `keyless` and `certificates` attestors' check;
 //! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`).
 
 mod bundles;
-mod certificates;
+mod certificate;
 mod cosign_layers;
 mod failure;
 mod fetcher;
 mod key;
-mod keyless;
 
 pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
@@ -172,7 +170,7 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
             None => cosign_layers::verify(
                 ctx,
                 entry,
-                &certificates::CertificatesLayerCheck::new(c, ctx.trust, ctx.now),
+                &certificate::CertificateLayerCheck::certificates(c, ctx.trust, ctx.now),
             ),
         },
         AttestorKind::Keyless(k) => match &k.unsupported {
@@ -180,7 +178,7 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
             None => cosign_layers::verify(
                 ctx,
                 entry,
-                &keyless::KeylessLayerCheck::new(k, ctx.trust, ctx.now),
+                &certificate::CertificateLayerCheck::keyless(k, ctx.trust, ctx.now),
             ),
         },
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
