@@ -88,10 +88,19 @@ struct TrustArgs {
 
 impl TrustArgs {
     /// The engine settings: `--trusted-root`, or the trusted root verified
-    /// from a TUF mirror (or its cache when the mirror is unreachable).
-    fn settings(&self, rt: &tokio::runtime::Runtime) -> Result<apply::EngineSettings, String> {
-        match self.tuf.config().map_err(|e| e.to_string())? {
-            None => apply::EngineSettings::load(self.trusted_root.as_deref()),
+    /// from a TUF mirror (or its cache when the mirror is unreachable); when
+    /// neither flag is given, the registry configuration's.
+    fn settings(
+        &self,
+        source: &SourceArgs,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<apply::EngineSettings, String> {
+        let (mut tuf, mut trusted_root) = (self.tuf.clone(), self.trusted_root.clone());
+        if let Some(path) = &source.registry_config {
+            tuf.or_config(&mut trusted_root, &RegistryConfig::load(path)?);
+        }
+        match tuf.config().map_err(|e| e.to_string())? {
+            None => apply::EngineSettings::load(trusted_root.as_deref()),
             Some(cfg) => {
                 let http = imgverify_host::tuf::http_client().map_err(|e| e.to_string())?;
                 let (text, origin) = rt
@@ -213,10 +222,10 @@ fn print_lints(lints: &serde_json::Value) {
 fn load(
     policies: &[String],
     resources: &[String],
-    trust: &TrustArgs,
+    (trust, source): (&TrustArgs, &SourceArgs),
     rt: &tokio::runtime::Runtime,
 ) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
-    let settings = trust.settings(rt)?;
+    let settings = trust.settings(source, rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let policy_texts =
         inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
@@ -263,13 +272,13 @@ fn apply_cmd(
     let now = Some(request_time(now)?);
     let ctx = context(values_file, userinfo)?;
     let rt = runtime()?;
-    let source = source.build(&rt)?;
-    let (mut loaded, resource_texts) = load(policies, resources, trust, &rt)?;
+    let artifacts = source.build(&rt)?;
+    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt)?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
         now.as_deref(),
-        source.as_ref(),
+        artifacts.as_ref(),
         &ctx,
     )
     .map_err(|e| e.to_string())?;
@@ -307,7 +316,7 @@ fn fetch_cmd(
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let (mut loaded, resource_texts) = load(policies, resources, trust, &rt)?;
+    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt)?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();
@@ -329,7 +338,7 @@ fn test_cmd(
 ) -> Result<ExitCode, String> {
     let now = Some(request_time(now)?);
     let rt = runtime()?;
-    let settings = trust.settings(&rt)?;
+    let settings = trust.settings(source, &rt)?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let kyverno_test::Outcome {

@@ -225,15 +225,7 @@ impl OciLayouts {
             Err(e) => Some(SourceAnswer::Error(e.to_string())),
         }
     }
-}
 
-fn split_reference(key: &str) -> Option<(&str, &str)> {
-    let slash = key.rfind('/').unwrap_or(0);
-    let colon = key[slash..].rfind(':')? + slash;
-    Some((&key[..colon], &key[colon + 1..]))
-}
-
-impl OciLayouts {
     /// The manifest a `repository:tag` key names in one of the layouts.
     fn by_tag(&self, key: &str, max: usize) -> SourceAnswer {
         let Some((repo, tag)) = split_reference(key) else {
@@ -259,6 +251,12 @@ impl OciLayouts {
         }
         SourceAnswer::NotFound(format!("{key}: manifest unknown"))
     }
+}
+
+fn split_reference(key: &str) -> Option<(&str, &str)> {
+    let slash = key.rfind('/').unwrap_or(0);
+    let colon = key[slash..].rfind(':')? + slash;
+    Some((&key[..colon], &key[colon + 1..]))
 }
 
 impl ArtifactSource for OciLayouts {

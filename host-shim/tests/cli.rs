@@ -476,6 +476,16 @@ spec:
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("ALLOWED Pod/default/app"), "{stdout}");
+    // The registry configuration may name it instead of the flag.
+    let config = layout.join("registry.yaml");
+    std::fs::write(&config, format!("trustedRoot: {trusted_root}\n")).unwrap();
+    let out = apply(&["--registry-config", config.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The embedded public-good root does not hold the staging log.
     let out = apply(&[]);
     let stdout = String::from_utf8_lossy(&out.stdout);

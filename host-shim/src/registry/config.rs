@@ -66,6 +66,25 @@ pub struct RegistryConfig {
     pub request_timeout_seconds: u64,
     /// Caching.
     pub cache: CacheConfig,
+    /// A `trusted_root.json` replacing the embedded Sigstore public-good
+    /// root (`--trusted-root` wins).
+    pub trusted_root: Option<String>,
+    /// A TUF repository keeping the trusted root current (the `--tuf-*`
+    /// flags win).
+    pub tuf: Option<TufSettings>,
+}
+
+/// `tuf:` in the configuration: what `--tuf-mirror`, `--tuf-root` and
+/// `--tuf-cache` say on the command line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TufSettings {
+    /// The repository's metadata URL.
+    pub mirror: String,
+    /// The trusted initial `root.json`.
+    pub root: String,
+    /// The cache directory (default `.imgverify-tuf`).
+    pub cache: Option<String>,
 }
 
 impl Default for RegistryConfig {
@@ -80,6 +99,8 @@ impl Default for RegistryConfig {
             retries: 3,
             request_timeout_seconds: 10,
             cache: CacheConfig::default(),
+            trusted_root: None,
+            tuf: None,
         }
     }
 }

@@ -58,6 +58,28 @@ pub struct TufArgs {
 }
 
 impl TufArgs {
+    /// Takes the registry configuration's `tuf` (into these flags) or
+    /// `trustedRoot` (into `trusted_root`) when the command line gives
+    /// neither a trusted root nor a mirror.
+    pub fn or_config(
+        &mut self,
+        trusted_root: &mut Option<String>,
+        config: &crate::registry::config::RegistryConfig,
+    ) {
+        if trusted_root.is_some() || self.tuf_mirror.is_some() {
+            return;
+        }
+        if let Some(t) = &config.tuf {
+            self.tuf_mirror = Some(t.mirror.clone());
+            self.tuf_root = Some(t.root.clone());
+            if let Some(c) = &t.cache {
+                self.tuf_cache = c.clone();
+            }
+        } else {
+            trusted_root.clone_from(&config.trusted_root);
+        }
+    }
+
     /// The TUF settings, when a mirror is given.
     pub fn config(&self) -> Result<Option<crate::tuf::TufConfig>, crate::tuf::TufError> {
         match (&self.tuf_mirror, &self.tuf_root) {
@@ -575,6 +597,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     init_logs(&args.log_format);
+    if let Some(path) = &args.registry_config {
+        let config = crate::registry::config::RegistryConfig::load(path)?;
+        args.tuf.or_config(&mut args.trusted_root, &config);
+    }
     // A TUF mirror keeps the trusted root file current: the policies are
     // reloaded with it whenever a refresh changes it.
     if let Some(cfg) = args.tuf.config().map_err(|e| e.to_string())? {
