@@ -7,11 +7,11 @@
 //! [`BundleTrust`].
 
 use super::fetcher::Got;
-use super::{Failure, Verdict, VerifyCtx, failed, signature_repository};
+use super::referrers::{self, Referrer};
+use super::{Failure, Verdict, VerifyCtx, signature_repository};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
 use crate::engine::work::CheckKey;
-use crate::limits;
 use crate::oci::Descriptor;
 use crate::policy::compiled::{AttestorEntry, KeyAttestor, KeylessAttestor};
 use crate::sigstore::bundle::{
@@ -159,42 +159,12 @@ pub(super) fn verify(
         Ok(r) => r,
         Err(m) => return Verdict::Fail(m),
     };
-    let access = &ctx.verification.access;
-    let referrers = Fetch::by_digest(FetchKind::Referrers, &registry, &repository, ctx.digest)
-        .with_access(access);
-    let location = format!("{registry}/{repository}@{}", ctx.digest);
-    let index = match ctx.fetcher.manifest(referrers) {
-        Got::Bytes(Ok(m)) => m,
-        Got::Bytes(Err(e)) => {
-            return Verdict::Fail(Failure::Artifact {
-                what: "referrers of",
-                location,
-                reason: e.to_string(),
-            });
-        }
-        Got::Pending => return Verdict::Pending,
-        Got::Failed(FailureStatus::NotFound, _) => {
-            return Verdict::Fail(Failure::NoMatchingBundles(Vec::new()));
-        }
-        Got::Failed(s, reason) => {
-            return failed(
-                s,
-                Failure::Artifact {
-                    what: "fetching referrers of",
-                    location,
-                    reason,
-                },
-            );
-        }
+    let candidates = match referrers::listed(ctx, (&registry, &repository), may_be_bundle) {
+        Verdict::Ok(c) => c,
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
     };
-    let candidates: Vec<&Descriptor> = index
-        .manifests
-        .iter()
-        .filter(|d| may_be_bundle(d))
-        .collect();
-    if candidates.len() > limits::MAX_BUNDLE_REFERRERS {
-        return Verdict::Fail(Failure::TooManyReferrers);
-    }
     let mut pending = false;
     let mut transport_error = false;
     let mut errors: Vec<String> = Vec::new();
@@ -276,8 +246,8 @@ enum Fetched<'a> {
     Failed(FailureStatus, String),
 }
 
-/// Fetches a referrer's manifest by digest, checks that it refers to the
-/// image and holds a bundle, and fetches the bundle.
+/// Fetches a listed referrer (bound to the image by its subject) and, when
+/// its first layer is a bundle, the bundle.
 fn bundle_of<'a>(
     ctx: &VerifyCtx<'a>,
     descriptor: &Descriptor,
@@ -285,30 +255,10 @@ fn bundle_of<'a>(
     repository: &str,
 ) -> Fetched<'a> {
     let invalid = |m: String| Fetched::Failed(FailureStatus::Invalid, m);
-    let digest = match descriptor.parsed_digest() {
-        Ok(d) => d,
-        Err(e) => return invalid(format!("referrer {}: {e}", descriptor.digest)),
-    };
-    let Some(size) = usize::try_from(descriptor.size)
-        .ok()
-        .filter(|n| *n <= limits::MAX_MANIFEST_BYTES)
-    else {
-        return invalid(format!(
-            "referrer {digest}: manifest of {} bytes is outside 0..={}",
-            descriptor.size,
-            limits::MAX_MANIFEST_BYTES
-        ));
-    };
-    let access = &ctx.verification.access;
-    let manifest = match ctx.fetcher.manifest(
-        Fetch::by_digest(FetchKind::Manifest, registry, repository, &digest)
-            .with_access(access)
-            .with_max_bytes(size),
-    ) {
-        Got::Bytes(Ok(m)) => m,
-        Got::Bytes(Err(e)) => return invalid(format!("referrer {digest}: {e}")),
-        Got::Pending => return Fetched::Pending,
-        Got::Failed(s, m) => return Fetched::Failed(s, format!("referrer {digest}: {m}")),
+    let (manifest, digest) = match referrers::manifest(ctx, descriptor, (registry, repository)) {
+        Referrer::Manifest(m, d) => (m, d),
+        Referrer::Pending => return Fetched::Pending,
+        Referrer::Failed(s, m) => return Fetched::Failed(s, m),
     };
     let Some(layer) = manifest
         .layers
@@ -317,17 +267,6 @@ fn bundle_of<'a>(
     else {
         return Fetched::NotABundle;
     };
-    // The referrers list is the registry's word; the manifest's own subject
-    // (covered by its digest) is what binds the bundle to this image.
-    match manifest.subject.as_ref().map(|s| s.digest.as_str()) {
-        Some(s) if s == ctx.digest.to_string() => {}
-        other => {
-            return invalid(format!(
-                "referrer {digest} is not about this image: its subject is {}",
-                other.unwrap_or("missing")
-            ));
-        }
-    }
     let layer_digest = match layer.parsed_digest() {
         Ok(d) => d,
         Err(e) => return invalid(format!("referrer {digest}: bundle layer: {e}")),
@@ -343,7 +282,7 @@ fn bundle_of<'a>(
     };
     match ctx.fetcher.get(
         Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
-            .with_access(access)
+            .with_access(&ctx.verification.access)
             .with_max_bytes(layer_size),
     ) {
         Got::Bytes(b) if b.len() != layer_size => invalid(format!(

@@ -4,6 +4,7 @@
 //! [`LayerCheck`].
 
 use super::fetcher::Got;
+use super::referrers::{self, Referrer};
 use super::{Failure, Verdict, VerifyCtx, failed, signature_repository};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
@@ -107,15 +108,8 @@ pub(super) fn verify(
         }
     }
     if ctx.verification.cosign_oci11 {
-        match signature_referrers(ctx, &registry, &repository) {
-            Verdict::Ok(found) => manifests.extend(found),
-            Verdict::Pending => layers.pending = true,
-            Verdict::Fail(f) => layers.errors.push(f.to_string()),
-            Verdict::Error(f) => {
-                layers.transport_error = true;
-                layers.errors.push(f.to_string());
-            }
-        }
+        let found = signature_referrers(ctx, (&registry, &repository), &mut layers);
+        manifests.extend(found);
     }
     for (manifest, digest) in manifests {
         if let Err(f) = check_layers(
@@ -137,73 +131,43 @@ pub(super) fn verify(
 }
 
 /// The manifests of the image's signature referrers (cosign's OCI 1.1
-/// mode), each fetched by digest and naming the image as its subject.
+/// mode), each bound to the image by its subject; referrers that cannot be
+/// used are recorded in `out`.
 fn signature_referrers<'a>(
     ctx: &VerifyCtx<'a>,
-    registry: &str,
-    repository: &str,
-) -> Verdict<Vec<(&'a Manifest, Digest)>> {
-    let access = &ctx.verification.access;
-    let index = match ctx.fetcher.manifest(
-        Fetch::by_digest(FetchKind::Referrers, registry, repository, ctx.digest)
-            .with_access(access),
-    ) {
-        Got::Bytes(Ok(m)) => m,
-        Got::Bytes(Err(e)) => {
-            return Verdict::Fail(referrers_failure(ctx, registry, repository, e.to_string()));
+    location: (&str, &str),
+    out: &mut Layers,
+) -> Vec<(&'a Manifest, Digest)> {
+    let listed = match referrers::listed(ctx, location, |d| {
+        d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE)
+    }) {
+        Verdict::Ok(listed) => listed,
+        Verdict::Pending => {
+            out.pending = true;
+            return Vec::new();
         }
-        Got::Pending => return Verdict::Pending,
-        Got::Failed(FailureStatus::NotFound, _) => return Verdict::Ok(Vec::new()),
-        Got::Failed(s, m) => return failed(s, referrers_failure(ctx, registry, repository, m)),
+        Verdict::Fail(f) => {
+            out.errors.push(f.to_string());
+            return Vec::new();
+        }
+        Verdict::Error(f) => {
+            out.transport_error = true;
+            out.errors.push(f.to_string());
+            return Vec::new();
+        }
     };
-    let listed: Vec<_> = index
-        .manifests
-        .iter()
-        .filter(|d| d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE))
-        .collect();
-    if listed.len() > limits::MAX_BUNDLE_REFERRERS {
-        return Verdict::Fail(Failure::TooManyReferrers);
-    }
-    let mut out = Vec::new();
-    let mut pending = false;
+    let mut found = Vec::new();
     for d in listed {
-        let Ok(digest) = d.parsed_digest() else {
-            continue;
-        };
-        let Some(size) = usize::try_from(d.size)
-            .ok()
-            .filter(|n| *n <= limits::MAX_MANIFEST_BYTES)
-        else {
-            continue;
-        };
-        match ctx.fetcher.manifest(
-            Fetch::by_digest(FetchKind::Manifest, registry, repository, &digest)
-                .with_access(access)
-                .with_max_bytes(size),
-        ) {
-            // The referrers list is the registry's word: the subject binds.
-            Got::Bytes(Ok(m))
-                if m.subject.as_ref().map(|s| s.digest.as_str())
-                    == Some(ctx.digest.to_string().as_str()) =>
-            {
-                out.push((m, digest))
+        match referrers::manifest(ctx, d, location) {
+            Referrer::Manifest(m, digest) => found.push((m, digest)),
+            Referrer::Pending => out.pending = true,
+            Referrer::Failed(s, m) => {
+                out.transport_error |= s == FailureStatus::Error;
+                out.errors.push(m);
             }
-            Got::Bytes(_) => {}
-            Got::Pending => pending = true,
-            Got::Failed(FailureStatus::Error, m) => {
-                return Verdict::Error(Failure::Artifact {
-                    what: "fetching signature referrer",
-                    location: format!("{registry}/{repository}@{digest}"),
-                    reason: m,
-                });
-            }
-            Got::Failed(..) => {}
         }
     }
-    if pending {
-        return Verdict::Pending;
-    }
-    Verdict::Ok(out)
+    found
 }
 
 /// Checks the simple-signing layers of one signature manifest into `out`;
@@ -330,13 +294,4 @@ pub(super) fn annotations_failure(entry: &AttestorEntry) -> Failure {
             .map(|(k, v)| format!("{k}={v}"))
             .collect(),
     )
-}
-
-/// A referrers index that could not be had.
-fn referrers_failure(ctx: &VerifyCtx, registry: &str, repository: &str, reason: String) -> Failure {
-    Failure::Artifact {
-        what: "signature referrers of",
-        location: format!("{registry}/{repository}@{}", ctx.digest),
-        reason,
-    }
 }

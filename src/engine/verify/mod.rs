@@ -5,7 +5,8 @@
 //! - [`cosign_layers`]: cosign's `.sig` layers, checked by a [`cosign_layers::LayerCheck`];
 //! - [`key`]: the `keys` attestor's check;
 //! - [`certificate`]: the `keyless` and `certificates` attestors' check;
-//! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`).
+//! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`);
+//! - [`referrers`]: an image's referrers, each bound to it by its own subject.
 
 mod bundles;
 mod certificate;
@@ -13,6 +14,7 @@ mod cosign_layers;
 mod failure;
 mod fetcher;
 mod key;
+mod referrers;
 
 pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
