@@ -21,6 +21,12 @@ pub const MAX_BUNDLE_REFERRERS: usize = 50;
 pub const MAX_SIGNATURE_LAYERS: usize = 64;
 /// Largest cosign simple-signing payload (bytes); real ones are under 1 KiB.
 pub const MAX_SIGNATURE_PAYLOAD_BYTES: usize = 64 * 1024;
+/// Largest attestation layer or bundle read for its in-toto statement
+/// (bytes): SBOMs are large, but an envelope past this fails the image with
+/// a message naming the limit, never truncated.
+pub const MAX_ATTESTATION_BYTES: usize = 8 * 1024 * 1024;
+/// Most attestation layers considered in one `.att` manifest.
+pub const MAX_ATTESTATION_LAYERS: usize = 64;
 /// Most signature-verification work in one admission (one session), in P-256
 /// verification equivalents, across every policy, rule, image and attestor
 /// (each distinct check counted once: results are remembered). A P-256 check

@@ -1,6 +1,6 @@
 //! The compiled, validated form of a policy the engine evaluates.
 
-use super::model::{Attestation, ImageExtractor, LabelSelector, MatchResources};
+use super::model::{ImageExtractor, LabelSelector, MatchResources};
 use crate::crypto::{HashAlgorithm, PublicKey};
 use serde::Serialize;
 use serde_json::Value;
@@ -150,8 +150,8 @@ pub struct Verification {
     pub skip_image_references: Vec<String>,
     /// Signature checks.
     pub attestors: Vec<AttestorSet>,
-    /// Attestation checks (evaluated by a later engine version).
-    pub attestations: Vec<Attestation>,
+    /// Attestation checks.
+    pub attestations: Vec<CompiledAttestation>,
     /// Alternate signature repository.
     pub repository: Option<String>,
     /// Replace tags by digests.
@@ -175,6 +175,23 @@ impl Verification {
     pub fn has_checks(&self) -> bool {
         !self.attestors.is_empty() || !self.attestations.is_empty()
     }
+}
+
+/// A compiled `attestations[]` entry.
+#[derive(Debug, Clone)]
+pub struct CompiledAttestation {
+    /// Index in `attestations`.
+    pub index: usize,
+    /// The predicate type (`type`, or the deprecated `predicateType`);
+    /// empty fails the image with Kyverno's `missing type`.
+    pub predicate_type: String,
+    /// `name`: the context name of the predicate for `validate.deny`.
+    pub name: Option<String>,
+    /// Attestor sets; without any, the empty attestor (any Fulcio
+    /// certificate in the transparency log) stands in, as in Kyverno.
+    pub attestors: Vec<AttestorSet>,
+    /// Conditions every statement of the type must meet.
+    pub conditions: crate::conditions::Conditions,
 }
 
 /// A compiled attestor set.

@@ -1,5 +1,7 @@
 //! cosign key-based signature verification of one signature layer.
 
+use super::dsse::{DsseError, Envelope, IN_TOTO_PAYLOAD_TYPE};
+use super::intoto::{Statement, StatementError};
 use super::rekor::{self, ExpectedEntry, RekorError, Signer, VerifiedEntry};
 use super::sct::SctError;
 use super::simple_signing::{PayloadError, SimpleSigning};
@@ -59,6 +61,18 @@ pub enum SignatureError {
     /// The RFC 3161 timestamp annotation.
     #[error("RFC 3161 timestamp: {0}")]
     Timestamp(String),
+    /// An attestation layer is not a DSSE envelope.
+    #[error("{0}")]
+    Envelope(#[from] DsseError),
+    /// The envelope does not carry an in-toto statement.
+    #[error("DSSE payloadType is {0:?}, not {IN_TOTO_PAYLOAD_TYPE}")]
+    PayloadType(String),
+    /// The envelope has no signature.
+    #[error("DSSE envelope has no signatures")]
+    NoEnvelopeSignature,
+    /// The statement is unusable or names another image.
+    #[error("{0}")]
+    Statement(#[from] StatementError),
 }
 
 /// Inputs to verify one signature layer with a public key.
@@ -78,6 +92,46 @@ pub struct VerifiedSignature {
     pub payload: SimpleSigning,
     /// The Rekor entry, when the tlog was checked.
     pub tlog: Option<VerifiedEntry>,
+    /// The signature bytes that verified (what an RFC 3161 timestamp covers).
+    pub signature: Vec<u8>,
+}
+
+/// An attestation layer that verified: a DSSE envelope whose signature
+/// verified over its PAE, carrying an in-toto statement about the image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedAttestation {
+    /// The statement.
+    pub statement: Statement,
+    /// The Rekor entry, when the tlog was checked.
+    pub tlog: Option<VerifiedEntry>,
+    /// The envelope signature that verified.
+    pub signature: Vec<u8>,
+}
+
+/// What the certificate checks read from any verified layer.
+pub trait Verified {
+    /// The Rekor entry, when the tlog was checked.
+    fn tlog(&self) -> Option<&VerifiedEntry>;
+    /// The signature bytes that verified.
+    fn signature(&self) -> &[u8];
+}
+
+impl Verified for VerifiedSignature {
+    fn tlog(&self) -> Option<&VerifiedEntry> {
+        self.tlog.as_ref()
+    }
+    fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+}
+
+impl Verified for VerifiedAttestation {
+    fn tlog(&self) -> Option<&VerifiedEntry> {
+        self.tlog.as_ref()
+    }
+    fn signature(&self) -> &[u8] {
+        &self.signature
+    }
 }
 
 /// Verifies one simple-signing layer: signature over the exact payload bytes,
@@ -135,7 +189,7 @@ pub(super) fn verify_signed_layer(
                 keys,
                 &ExpectedEntry {
                     payload,
-                    signature: &sig,
+                    signature: Some(&sig),
                     signer,
                 },
             )?)
@@ -144,5 +198,87 @@ pub(super) fn verify_signed_layer(
     Ok(VerifiedSignature {
         payload: parsed,
         tlog,
+        signature: sig,
+    })
+}
+
+/// Verifies one attestation layer (a DSSE envelope) with a public key.
+pub fn verify_attestation_layer(
+    envelope: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    check: &KeyCheck,
+) -> Result<VerifiedAttestation, SignatureError> {
+    verify_signed_envelope(
+        envelope,
+        annotations,
+        image_digest,
+        check.key,
+        check.hash,
+        check.tlog_keys,
+        Signer::Key(check.key),
+    )
+}
+
+/// The checks of an attestation layer every signer kind shares: an
+/// envelope signature over `PAE(payloadType, payload)` with `key`, an
+/// in-toto payload whose statement names `image_digest` as a subject, and
+/// (when `tlog_keys` are given) a Rekor SET whose `intoto` or `dsse` body
+/// hashes the envelope and names `signer`, as cosign binds attestations.
+pub(super) fn verify_signed_envelope(
+    envelope_bytes: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    key: &PublicKey,
+    hash: HashAlgorithm,
+    tlog_keys: Option<&[LogKey]>,
+    signer: Signer,
+) -> Result<VerifiedAttestation, SignatureError> {
+    let envelope = Envelope::parse(envelope_bytes)?;
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(SignatureError::PayloadType(envelope.payload_type));
+    }
+    if envelope.signatures.is_empty() {
+        return Err(SignatureError::NoEnvelopeSignature);
+    }
+    let pae = envelope.pae();
+    let mut last = None;
+    let mut good = None;
+    for sig in &envelope.signatures {
+        match key.verify_cosign(hash, &pae, sig) {
+            Ok(()) => {
+                good = Some(sig.clone());
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let signature = match (good, last) {
+        (Some(sig), _) => sig,
+        (None, Some(e)) => return Err(e.into()),
+        (None, None) => return Err(SignatureError::NoEnvelopeSignature),
+    };
+    let statement = Statement::parse_for(&envelope.payload, image_digest)?;
+    let tlog = match tlog_keys {
+        None => None,
+        Some(keys) => {
+            let bundle = annotations
+                .get(ANNOTATION_BUNDLE)
+                .ok_or(RekorError::Missing)?;
+            Some(rekor::verify_bundle(
+                bundle,
+                keys,
+                &ExpectedEntry {
+                    payload: envelope_bytes,
+                    signature: None,
+                    signer,
+                },
+            )?)
+        }
+    };
+    Ok(VerifiedAttestation {
+        statement,
+        tlog,
+        signature,
     })
 }

@@ -4,15 +4,13 @@
 //! SET that fixes the signing time, the path to a trusted authority at that
 //! time, the embedded SCT, and the signer identity.
 
-use super::cosign::{SignatureError, VerifiedSignature};
+use super::cosign::{SignatureError, Verified, VerifiedAttestation, VerifiedSignature};
 use super::fulcio::Identity;
 use super::identity::IdentityPolicy;
 use super::rekor::Signer;
 use super::sct;
 use super::trusted_root::{Authority, LogKey};
-use super::{
-    ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_RFC3161_TIMESTAMP, ANNOTATION_SIGNATURE,
-};
+use super::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_RFC3161_TIMESTAMP};
 use crate::crypto::HashAlgorithm;
 use crate::crypto::x509::{self, Certificate, OID_EKU_CODE_SIGNING};
 use crate::digest::Digest;
@@ -49,6 +47,51 @@ pub fn verify_layer(
     image_digest: &Digest,
     check: &CertificateCheck,
 ) -> Result<VerifiedSignature, SignatureError> {
+    verify_with_certificate(annotations, check, None, |key, leaf| {
+        super::cosign::verify_signed_layer(
+            payload,
+            annotations,
+            image_digest,
+            key,
+            HashAlgorithm::Sha256,
+            check.tlog_keys,
+            Signer::Certificate(leaf),
+        )
+    })
+}
+
+/// Verifies one attestation layer (a DSSE envelope) signed with a
+/// certificate.
+pub fn verify_attestation_layer(
+    envelope: &[u8],
+    annotations: &BTreeMap<String, String>,
+    image_digest: &Digest,
+    check: &CertificateCheck,
+) -> Result<VerifiedAttestation, SignatureError> {
+    // cosign timestamps an attestation's whole envelope.
+    verify_with_certificate(annotations, check, Some(envelope), |key, leaf| {
+        super::cosign::verify_signed_envelope(
+            envelope,
+            annotations,
+            image_digest,
+            key,
+            HashAlgorithm::Sha256,
+            check.tlog_keys,
+            Signer::Certificate(leaf),
+        )
+    })
+}
+
+/// The certificate checks around a layer's own checks (`verify`, given the
+/// leaf's key and the leaf): the leaf (pinned or annotated), its path at
+/// every trusted signing time, its SCT and its identity. An RFC 3161
+/// timestamp covers `timestamped`, or else the verified signature.
+fn verify_with_certificate<T: Verified>(
+    annotations: &BTreeMap<String, String>,
+    check: &CertificateCheck,
+    timestamped: Option<&[u8]>,
+    verify: impl FnOnce(&crate::crypto::PublicKey, &Certificate) -> Result<T, SignatureError>,
+) -> Result<T, SignatureError> {
     let annotated;
     let leaf = match check.pinned {
         Some(c) => c,
@@ -65,20 +108,17 @@ pub fn verify_layer(
         _ => Vec::new(),
     };
     let key = leaf.public_key()?;
-    let verified = super::cosign::verify_signed_layer(
-        payload,
-        annotations,
-        image_digest,
-        &key,
-        HashAlgorithm::Sha256,
-        check.tlog_keys,
-        Signer::Certificate(leaf),
-    )?;
+    let verified = verify(&key, leaf)?;
     // The trusted signing times: the log's integrated time and the
     // timestamp's genTime, each checked; the request's time without either.
-    let mut times: Vec<i64> = verified.tlog.iter().map(|t| t.integrated_time).collect();
+    let mut times: Vec<i64> = verified.tlog().iter().map(|t| t.integrated_time).collect();
     if let Some(authorities) = check.timestamp_authorities
-        && let Some(t) = timestamp_time(annotations, authorities, check.now)?
+        && let Some(t) = timestamp_time(
+            annotations,
+            timestamped.unwrap_or(verified.signature()),
+            authorities,
+            check.now,
+        )?
     {
         times.push(t);
     }
@@ -111,6 +151,7 @@ pub fn verify_layer(
 /// request's time, fails the layer.
 fn timestamp_time(
     annotations: &BTreeMap<String, String>,
+    message: &[u8],
     authorities: &[Authority],
     now: Option<i64>,
 ) -> Result<Option<i64>, SignatureError> {
@@ -126,13 +167,8 @@ fn timestamp_time(
     let blob: Blob = serde_json::from_str(json).map_err(|e| err(e.to_string()))?;
     let der = super::dsse::decode_b64(&blob.blob)
         .ok_or_else(|| err("the timestamp is not base64".into()))?;
-    // The timestamp is over the raw signature bytes.
-    let signature = annotations
-        .get(ANNOTATION_SIGNATURE)
-        .and_then(|s| super::decode_signature_annotation(s))
-        .ok_or(SignatureError::SignatureEncoding)?;
     let at =
-        super::timestamp::verify(&der, &signature, authorities).map_err(|e| err(e.to_string()))?;
+        super::timestamp::verify(&der, message, authorities).map_err(|e| err(e.to_string()))?;
     if now.is_some_and(|n| at > n) {
         return Err(err(format!("its time {at} is after the request's")));
     }

@@ -5,6 +5,7 @@ pub mod cosign;
 pub mod dsse;
 pub mod fulcio;
 pub mod identity;
+pub mod intoto;
 pub mod keyless;
 pub mod merkle;
 pub mod rekor;
@@ -24,6 +25,8 @@ pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 /// Layer annotation holding an RFC 3161 timestamp over the signature
 /// (`{"SignedRFC3161TimestampBlob": "<base64 DER>"}`).
 pub const ANNOTATION_RFC3161_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
+/// Media type of a DSSE envelope layer (cosign attestations).
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 

@@ -82,10 +82,12 @@ pub enum Signer<'a> {
 
 /// What the entry body must describe.
 pub struct ExpectedEntry<'a> {
-    /// The signed payload bytes.
+    /// The signed payload bytes (for an attestation, the whole envelope).
     pub payload: &'a [u8],
-    /// The raw signature bytes.
-    pub signature: &'a [u8],
+    /// The raw signature bytes of a simple signature (a `hashedrekord` or
+    /// `rekord` entry); `None` for an attestation, whose `intoto` or `dsse`
+    /// entry hashes the envelope, signatures included.
+    pub signature: Option<&'a [u8]>,
     /// The signer (compared with the body's public key or certificate).
     pub signer: Signer<'a>,
 }
@@ -161,28 +163,63 @@ fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| RekorError::Invalid(format!("body: {e}")))?;
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind != "hashedrekord" && kind != "rekord" {
-        return Err(RekorError::BodyMismatch(format!(
-            "unsupported Rekor entry kind {kind:?} for a signature"
-        )));
-    }
+    let version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let b64 = base64::engine::general_purpose::STANDARD;
-    let sig_b64 = v
-        .pointer("/spec/signature/content")
-        .and_then(Value::as_str)
-        .ok_or_else(|| RekorError::Invalid("body has no spec.signature.content".into()))?;
-    let sig = b64
-        .decode(sig_b64)
-        .map_err(|e| RekorError::Invalid(format!("body signature: {e}")))?;
-    if sig != expected.signature {
-        return Err(RekorError::BodyMismatch(
-            "signature in Rekor SET does not match".into(),
-        ));
+    // Where each entry kind keeps the hash of what was logged and the signer.
+    let (hash_path, key_path) = match (expected.signature, kind, version) {
+        (Some(_), "hashedrekord" | "rekord", _) => {
+            ("/spec/data/hash", "/spec/signature/publicKey/content")
+        }
+        (None, "intoto", "0.0.1") => ("/spec/content/hash", "/spec/publicKey"),
+        (None, "intoto", "0.0.2") => (
+            "/spec/content/hash",
+            "/spec/content/envelope/signatures/0/publicKey",
+        ),
+        (None, "dsse", "0.0.1") => ("/spec/envelopeHash", "/spec/signatures/0/verifier"),
+        (Some(_), ..) => {
+            return Err(RekorError::BodyMismatch(format!(
+                "unsupported Rekor entry kind {kind:?} for a signature"
+            )));
+        }
+        (None, ..) => {
+            return Err(RekorError::BodyMismatch(format!(
+                "unsupported Rekor entry kind {kind:?} version {version:?} for an attestation"
+            )));
+        }
+    };
+    if let Some(signature) = expected.signature {
+        let sig_b64 = v
+            .pointer("/spec/signature/content")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RekorError::Invalid("body has no spec.signature.content".into()))?;
+        let sig = b64
+            .decode(sig_b64)
+            .map_err(|e| RekorError::Invalid(format!("body signature: {e}")))?;
+        if sig != signature {
+            return Err(RekorError::BodyMismatch(
+                "signature in Rekor SET does not match".into(),
+            ));
+        }
+    } else {
+        // cosign reads one signer from DSSE entries and refuses more.
+        let signatures = match kind {
+            "dsse" => v.pointer("/spec/signatures"),
+            _ => v.pointer("/spec/content/envelope/signatures"),
+        };
+        if signatures
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() > 1)
+        {
+            return Err(RekorError::BodyMismatch(
+                "multiple signatures on DSSE envelopes are not supported".into(),
+            ));
+        }
     }
-    // `hashedrekord` and `rekord` both carry the payload hash here.
-    let hash = v.pointer("/spec/data/hash/value").and_then(Value::as_str);
+    let hash = v
+        .pointer(&format!("{hash_path}/value"))
+        .and_then(Value::as_str);
     let algorithm = v
-        .pointer("/spec/data/hash/algorithm")
+        .pointer(&format!("{hash_path}/algorithm"))
         .and_then(Value::as_str)
         .unwrap_or("sha256");
     let want = match algorithm {
@@ -199,11 +236,9 @@ fn check_body(body: &[u8], expected: &ExpectedEntry) -> Result<(), RekorError> {
         ));
     }
     let key_b64 = v
-        .pointer("/spec/signature/publicKey/content")
+        .pointer(key_path)
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            RekorError::Invalid("body has no spec.signature.publicKey.content".into())
-        })?;
+        .ok_or_else(|| RekorError::Invalid(format!("body has no public key at {key_path}")))?;
     let pem_bytes = b64
         .decode(key_b64)
         .map_err(|e| RekorError::Invalid(format!("body public key: {e}")))?;

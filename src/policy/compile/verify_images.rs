@@ -6,7 +6,8 @@ use super::keys::{compile_certificates, compile_keyless, compile_keys};
 use super::{Ctx, convert, has_variable};
 use crate::limits;
 use crate::policy::compiled::{
-    Action, AttestorEntry, AttestorKind, AttestorSet, Verification, VerifierType,
+    Action, AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, Verification,
+    VerifierType,
 };
 use crate::policy::model;
 use serde_json::Value;
@@ -100,25 +101,12 @@ pub(super) fn compile_verification(
             attestors.push(s);
         }
     }
-    let attestations = e.attestations.clone().unwrap_or_default();
-    for (i, a) in attestations.iter().enumerate() {
+    let mut attestations = Vec::new();
+    for (i, a) in e.attestations.iter().flatten().enumerate() {
         let p = format!("{path}.attestations[{i}]");
-        if a.attestation_type.as_deref().unwrap_or("").is_empty() {
-            match a.predicate_type.as_deref() {
-                Some(pt) if !pt.is_empty() => ctx.lint(
-                    format!("{p}.predicateType"),
-                    format!("predicateType has been deprecated use 'type: {pt}' instead of 'predicateType: {pt}'"),
-                ),
-                _ => {}
-            }
+        if let Some(c) = compile_attestation(ctx, &p, i, a, verifier) {
+            attestations.push(c);
         }
-        for (j, set) in a.attestors.iter().flatten().enumerate() {
-            let _ =
-                compile_attestor_set(ctx, &format!("{p}.attestors[{j}]"), set, verifier, &None, 0);
-        }
-    }
-    if !attestations.is_empty() {
-        unsupported.push("attestations".to_string());
     }
     if e.validate.as_ref().is_some_and(|v| !v.is_null()) {
         unsupported.push("verifyImages[].validate".to_string());
@@ -150,6 +138,92 @@ pub(super) fn compile_verification(
         );
     }
     Some(v)
+}
+
+/// One `attestations[]` entry: its type, attestors (or the empty attestor)
+/// and conditions.
+fn compile_attestation(
+    ctx: &mut Ctx,
+    path: &str,
+    index: usize,
+    a: &model::Attestation,
+    verifier: VerifierType,
+) -> Option<CompiledAttestation> {
+    let mut predicate_type = a.attestation_type.clone().unwrap_or_default();
+    if predicate_type.is_empty() {
+        match a.predicate_type.as_deref() {
+            Some(pt) if !pt.is_empty() => {
+                ctx.lint(
+                    format!("{path}.predicateType"),
+                    format!("predicateType has been deprecated use 'type: {pt}' instead of 'predicateType: {pt}'"),
+                );
+                predicate_type = pt.to_string();
+            }
+            _ => ctx.lint(
+                format!("{path}.type"),
+                "an attestation without a type fails every image it checks (missing type)",
+            ),
+        }
+    }
+    let mut attestors = Vec::new();
+    for (j, set) in a.attestors.iter().flatten().enumerate() {
+        if let Some(s) = compile_attestor_set(
+            ctx,
+            &format!("{path}.attestors[{j}]"),
+            set,
+            verifier,
+            &None,
+            0,
+        ) {
+            attestors.push(s);
+        }
+    }
+    if a.attestors.as_ref().is_none_or(Vec::is_empty) {
+        // Kyverno's empty attestor: any certificate from the trusted root's
+        // Fulcio authorities, in the transparency log, SCTs not required.
+        let empty = model::KeylessAttestor {
+            ctlog: Some(model::CtLog {
+                ignore_sct: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        if let Some(k) = compile_keyless(ctx, &format!("{path}.attestors"), &empty) {
+            attestors.push(AttestorSet {
+                required: 1,
+                entries: vec![AttestorEntry {
+                    kind: AttestorKind::Keyless(Box::new(k)),
+                    annotations: BTreeMap::new(),
+                    repository: None,
+                }],
+            });
+        }
+        ctx.lint(
+            format!("{path}.attestors"),
+            "no attestors: any Fulcio certificate in the transparency log is accepted as the attestation's signer (Kyverno's empty attestor)",
+        );
+    }
+    let (conditions, problems) = match &a.conditions {
+        Some(v) => crate::conditions::Conditions::parse(v, &format!("{path}.conditions")),
+        None => (
+            crate::conditions::Conditions::Blocks(Vec::new()),
+            Vec::new(),
+        ),
+    };
+    for p in problems {
+        if p.is_warning() {
+            ctx.lint(p.path.clone(), p.reason.clone());
+        } else {
+            ctx.err(p.path.clone(), p.reason.clone());
+        }
+    }
+    Some(CompiledAttestation {
+        index,
+        predicate_type,
+        name: a.name.clone().filter(|n| !n.is_empty()),
+        attestors,
+        conditions,
+    })
 }
 
 /// `imageRegistryCredentials` → the fetch hints hosts use.
