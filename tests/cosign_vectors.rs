@@ -242,7 +242,7 @@ fn rekor_set_unit() {
     let cert = Certificate::from_pem_chain(&cert_pem).unwrap().remove(0);
     let expected = ExpectedEntry {
         payload: &payload,
-        signature: &sig,
+        signature: Some(&sig),
         signer: Signer::Certificate(&cert),
     };
     let entry = rekor::verify_bundle(&set, &keys, &expected).expect("SET verifies");

@@ -12,7 +12,7 @@
 
 use crate::limits;
 use crate::sigstore::bundle::{BundleError, VerifiedBundle};
-use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
+use crate::sigstore::cosign::{SignatureError, VerifiedAttestation, VerifiedSignature};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
@@ -38,6 +38,7 @@ pub struct Work {
     spent: Cell<u32>,
     memo: RefCell<BTreeMap<CheckKey, Result<VerifiedSignature, SignatureError>>>,
     bundles: RefCell<BTreeMap<CheckKey, Result<VerifiedBundle, BundleError>>>,
+    attestations: RefCell<BTreeMap<CheckKey, Result<VerifiedAttestation, SignatureError>>>,
 }
 
 impl Clone for Work {
@@ -46,6 +47,7 @@ impl Clone for Work {
             spent: Cell::new(self.spent.get()),
             memo: RefCell::new(self.memo.borrow().clone()),
             bundles: RefCell::new(self.bundles.borrow().clone()),
+            attestations: RefCell::new(self.attestations.borrow().clone()),
         }
     }
 }
@@ -76,6 +78,16 @@ impl Work {
         self.remember(&self.bundles, key, cost, run)
     }
 
+    /// [`Work::check`] for a cosign attestation layer.
+    pub fn check_attestation(
+        &self,
+        key: CheckKey,
+        cost: u32,
+        run: impl FnOnce() -> Result<VerifiedAttestation, SignatureError>,
+    ) -> Result<Result<VerifiedAttestation, SignatureError>, BudgetExhausted> {
+        self.remember(&self.attestations, key, cost, run)
+    }
+
     fn remember<T: Clone>(
         &self,
         memo: &RefCell<BTreeMap<CheckKey, T>>,
@@ -94,6 +106,17 @@ impl Work {
         let r = run();
         memo.borrow_mut().insert(key, r.clone());
         Ok(r)
+    }
+
+    /// Spends `cost` of the budget on work that is not remembered (a
+    /// condition evaluation).
+    pub fn spend(&self, cost: u32) -> Result<(), BudgetExhausted> {
+        let spent = self.spent.get().saturating_add(cost);
+        if spent > limits::MAX_VERIFICATION_COST {
+            return Err(BudgetExhausted);
+        }
+        self.spent.set(spent);
+        Ok(())
     }
 
     /// Verification cost spent so far (P-256 equivalents).

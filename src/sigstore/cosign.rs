@@ -65,7 +65,9 @@ pub enum SignatureError {
     #[error("{0}")]
     Envelope(#[from] DsseError),
     /// The envelope does not carry an in-toto statement.
-    #[error("DSSE payloadType is {0:?}, not {IN_TOTO_PAYLOAD_TYPE}")]
+    #[error(
+        "DSSE payloadType is {0:?}, neither {IN_TOTO_PAYLOAD_TYPE} nor the statement's predicate type"
+    )]
     PayloadType(String),
     /// The envelope has no signature.
     #[error("DSSE envelope has no signatures")]
@@ -235,9 +237,6 @@ pub(super) fn verify_signed_envelope(
     signer: Signer,
 ) -> Result<VerifiedAttestation, SignatureError> {
     let envelope = Envelope::parse(envelope_bytes)?;
-    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(SignatureError::PayloadType(envelope.payload_type));
-    }
     if envelope.signatures.is_empty() {
         return Err(SignatureError::NoEnvelopeSignature);
     }
@@ -259,6 +258,14 @@ pub(super) fn verify_signed_envelope(
         (None, None) => return Err(SignatureError::NoEnvelopeSignature),
     };
     let statement = Statement::parse_for(&envelope.payload, image_digest)?;
+    // The signature covers the payload type: an envelope signed as anything
+    // but in-toto is not read as a statement, except in early cosign's
+    // form, whose payload type is the statement's own predicate type.
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE
+        && envelope.payload_type != statement.predicate_type
+    {
+        return Err(SignatureError::PayloadType(envelope.payload_type));
+    }
     let tlog = match tlog_keys {
         None => None,
         Some(keys) => {

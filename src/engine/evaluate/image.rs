@@ -6,24 +6,38 @@ use super::matches_image;
 use super::report::{Collected, RuleAcc, RuleReporter};
 use crate::decision::RuleStatus;
 use crate::digest::Digest;
+use crate::engine::verify::Failure;
 use crate::engine::verify::{self, Fetcher, Verdict, VerifyCtx};
 use crate::engine::{Engine, Phase, Request};
 use crate::policy::compiled::Verification;
 use crate::reference::ImageInfo;
 use crate::resource::ExtractedImage;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Verifies every matched image against every `verifyImages` entry of the
 /// rule, recording per-image results in `acc`.
+/// What one rule checks: its entries, the images they match, and the JSON
+/// context their conditions read (`Null` when none has conditions).
+pub(super) struct RuleChecks<'a> {
+    pub entries: &'a [Verification],
+    pub images: &'a [(&'a ExtractedImage, &'a ImageInfo)],
+    pub context: &'a Value,
+}
+
 pub(super) fn verify_rule_images(
     engine: &Engine,
     req: &Request,
     fetcher: &Fetcher,
     reporter: &RuleReporter,
-    entries: &[Verification],
-    images: &[(&ExtractedImage, &ImageInfo)],
+    checks: RuleChecks,
     c: &mut Collected,
 ) -> RuleAcc {
+    let RuleChecks {
+        entries,
+        images,
+        context,
+    } = checks;
     let mut acc = RuleAcc::default();
     // One verification per (entry, image), however many containers use the image.
     let mut memo: BTreeMap<(usize, String), Verdict<Digest>> = BTreeMap::new();
@@ -49,9 +63,9 @@ pub(super) fn verify_rule_images(
             }
             let verdict = memo
                 .entry((v.index, canon.clone()))
-                .or_insert_with(|| verify_image(engine, req, fetcher, v, info))
+                .or_insert_with(|| verify_image(engine, req, fetcher, v, info, context))
                 .clone();
-            let Some((status, message, digest)) = image_status(v, &canon, verdict) else {
+            let Some((status, message, digest)) = image_status(v, &canon, info, verdict) else {
                 c.pending = true;
                 continue;
             };
@@ -87,27 +101,50 @@ pub(super) fn verify_rule_images(
 }
 
 /// The image's digest (given, or resolved from its tag) and, when the entry
-/// has attestors, their verdict.
+/// has attestors and attestations, their verdict. Attestations are fetched
+/// in the same rounds as signatures, but a signature failure decides first.
 fn verify_image(
     engine: &Engine,
     req: &Request,
     fetcher: &Fetcher,
     v: &Verification,
     info: &ImageInfo,
+    rule_context: &Value,
 ) -> Verdict<Digest> {
-    match verify::resolve_digest(fetcher, info, &v.access) {
-        Verdict::Ok(d) if v.has_checks() => verify::verify_attestors(&VerifyCtx {
-            fetcher,
-            image: info,
-            digest: &d,
-            verification: v,
-            trust: &engine.trust,
-            now: req
-                .now
-                .as_deref()
-                .and_then(crate::sigstore::trusted_root::parse_rfc3339),
-        }),
-        other => other,
+    let d = match verify::resolve_digest(fetcher, info, &v.access) {
+        Verdict::Ok(d) if v.has_checks() => d,
+        other => return other,
+    };
+    let image_context = match rule_context.is_null() {
+        true => Value::Null,
+        false => super::context::with_image(rule_context, info),
+    };
+    let ctx = VerifyCtx {
+        fetcher,
+        image: info,
+        digest: &d,
+        verification: v,
+        trust: &engine.trust,
+        now: req
+            .now
+            .as_deref()
+            .and_then(crate::sigstore::trusted_root::parse_rfc3339),
+        context: &image_context,
+    };
+    let signatures = match v.attestors.is_empty() {
+        true => Verdict::Ok(d.clone()),
+        false => verify::verify_attestors(&ctx),
+    };
+    let attestations = match v.attestations.is_empty() {
+        true => Verdict::Ok(()),
+        false => verify::verify_attestations(&ctx),
+    };
+    match (signatures, attestations) {
+        (Verdict::Ok(digest), Verdict::Ok(())) => Verdict::Ok(digest),
+        (Verdict::Ok(_), Verdict::Fail(f)) => Verdict::Fail(f),
+        (Verdict::Ok(_), Verdict::Error(f)) => Verdict::Error(f),
+        (Verdict::Ok(_), Verdict::Pending) => Verdict::Pending,
+        (other, _) => other,
     }
 }
 
@@ -116,16 +153,31 @@ fn verify_image(
 fn image_status(
     v: &Verification,
     canon: &str,
+    info: &ImageInfo,
     verdict: Verdict<Digest>,
 ) -> Option<(RuleStatus, String, Option<Digest>)> {
     let checks = v.has_checks();
     Some(match verdict {
         Verdict::Pending => return None,
+        Verdict::Ok(d) if !v.attestations.is_empty() => (
+            RuleStatus::Pass,
+            format!(
+                "verified image attestations for {}@{d}",
+                info.repository_reference()
+            ),
+            Some(d),
+        ),
         Verdict::Ok(d) if checks => (
             RuleStatus::Pass,
             format!("verified image signatures for {canon}"),
             Some(d),
         ),
+        Verdict::Fail(m @ (Failure::Attestations { .. } | Failure::MissingType(_))) => {
+            (RuleStatus::Fail, m.to_string(), None)
+        }
+        Verdict::Error(m @ Failure::Attestations { .. }) => {
+            (RuleStatus::Error, m.to_string(), None)
+        }
         Verdict::Ok(d) => (
             RuleStatus::Pass,
             "mutated image digest".to_string(),

@@ -5,6 +5,7 @@
 //! - [`image`]: verifying each image and its status;
 //! - [`report`]: rule results, blocking, annotations, patches, the decision.
 
+mod context;
 mod image;
 mod report;
 
@@ -211,7 +212,20 @@ fn evaluate_rule(
         );
         return true;
     }
-    let acc = image::verify_rule_images(engine, req, fetcher, &reporter, entries, &images, c);
+    // Conditions read the request and the images; build that only for them.
+    let needs_context = entries
+        .iter()
+        .any(|v| v.attestations.iter().any(|a| !a.conditions.is_empty()));
+    let rule_context = match needs_context {
+        true => context::rule_context(req, &meta.namespace, &extracted),
+        false => Value::Null,
+    };
+    let checks = image::RuleChecks {
+        entries,
+        images: &images,
+        context: &rule_context,
+    };
+    let acc = image::verify_rule_images(engine, req, fetcher, &reporter, checks, c);
     reporter.push_aggregate(c, acc, action)
 }
 

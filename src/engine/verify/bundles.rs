@@ -18,6 +18,7 @@ use crate::sigstore::bundle::{
     self, Artifact, Bundle, BundleCheck, BundleError, MAX_BUNDLE_BYTES, Signer, VerifiedBundle,
 };
 use crate::sigstore::identity::IdentityPolicy;
+use crate::sigstore::intoto::Statement;
 use crate::sigstore::trusted_root::{Authority, LogKey, Trust, TrustedRoot};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -155,15 +156,58 @@ pub(super) fn verify(
     entry: &AttestorEntry,
     trust: &BundleTrust,
 ) -> Verdict<Digest> {
-    let (registry, repository) = match signature_repository(ctx, entry) {
-        Ok(r) => r,
-        Err(m) => return Verdict::Fail(m),
+    let verified = match collect(ctx, entry, trust, entry.annotations.is_empty()) {
+        Ok(v) => v,
+        Err(v) => return super::widen(v),
     };
+    if !entry.annotations.is_empty()
+        && !verified.iter().any(|v| {
+            v.payload
+                .as_deref()
+                .is_some_and(|p| subject_has_annotations(p, ctx.digest, &entry.annotations))
+        })
+    {
+        return Verdict::Fail(super::cosign_layers::annotations_failure(entry));
+    }
+    Verdict::Ok(ctx.digest.clone())
+}
+
+/// The in-toto statements of the image's bundle referrers that verify with
+/// `trust` (each names the image as a subject).
+pub(super) fn statements(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    trust: &BundleTrust,
+) -> Verdict<Vec<Statement>> {
+    let verified = match collect(ctx, entry, trust, false) {
+        Ok(v) => v,
+        Err(v) => return super::widen(v),
+    };
+    let mut out = Vec::new();
+    for payload in verified.iter().filter_map(|v| v.payload.as_deref()) {
+        match Statement::parse_for(payload, ctx.digest) {
+            Ok(s) => out.push(s),
+            Err(e) => return Verdict::Fail(Failure::AttestationCheck(e.to_string())),
+        }
+    }
+    Verdict::Ok(out)
+}
+
+/// The bundles among the image's referrers that verify with `trust`
+/// (stopping at the first when `first_is_enough`); `Err` when none does, or
+/// the referrers could not be listed.
+fn collect<'a>(
+    ctx: &VerifyCtx<'a>,
+    entry: &AttestorEntry,
+    trust: &BundleTrust,
+    first_is_enough: bool,
+) -> Result<Vec<VerifiedBundle>, Verdict<std::convert::Infallible>> {
+    let (registry, repository) = signature_repository(ctx, entry).map_err(Verdict::Fail)?;
     let candidates = match referrers::listed(ctx, (&registry, &repository), may_be_bundle) {
         Verdict::Ok(c) => c,
-        Verdict::Fail(f) => return Verdict::Fail(f),
-        Verdict::Error(f) => return Verdict::Error(f),
-        Verdict::Pending => return Verdict::Pending,
+        Verdict::Fail(f) => return Err(Verdict::Fail(f)),
+        Verdict::Error(f) => return Err(Verdict::Error(f)),
+        Verdict::Pending => return Err(Verdict::Pending),
     };
     let mut pending = false;
     let mut transport_error = false;
@@ -196,34 +240,25 @@ pub(super) fn verify(
         match checked {
             Ok(Ok(v)) => {
                 verified.push(v);
-                if entry.annotations.is_empty() {
+                if first_is_enough {
                     break;
                 }
             }
             Ok(Err(e)) => errors.push(format!("bundle {manifest_digest}: {e}")),
-            Err(_) => return Verdict::Fail(Failure::WorkLimit),
+            Err(_) => return Err(Verdict::Fail(Failure::WorkLimit)),
         }
     }
     if pending {
-        return Verdict::Pending;
+        return Err(Verdict::Pending);
     }
     if verified.is_empty() {
         errors.dedup();
         if transport_error {
-            return Verdict::Error(Failure::BundlesUnfetched(errors));
+            return Err(Verdict::Error(Failure::BundlesUnfetched(errors)));
         }
-        return Verdict::Fail(Failure::NoMatchingBundles(errors));
+        return Err(Verdict::Fail(Failure::NoMatchingBundles(errors)));
     }
-    if !entry.annotations.is_empty()
-        && !verified.iter().any(|v| {
-            v.payload
-                .as_deref()
-                .is_some_and(|p| subject_has_annotations(p, ctx.digest, &entry.annotations))
-        })
-    {
-        return Verdict::Fail(super::cosign_layers::annotations_failure(entry));
-    }
-    Verdict::Ok(ctx.digest.clone())
+    Ok(verified)
 }
 
 /// Whether a referrer descriptor may hold a bundle: its artifact type says

@@ -8,7 +8,7 @@ use super::cosign_layers::LayerCheck;
 use crate::crypto::x509::Certificate;
 use crate::digest::Digest;
 use crate::policy::compiled::{CertificatesAttestor, CtlogPolicy, KeylessAttestor, TlogPolicy};
-use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
+use crate::sigstore::cosign::{SignatureError, VerifiedAttestation, VerifiedSignature};
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::keyless::{self, CertificateCheck};
 use crate::sigstore::trusted_root::{Authority, LogKey, TrustedRoot};
@@ -135,19 +135,29 @@ impl LayerCheck for CertificateLayerCheck<'_> {
         annotations: &BTreeMap<String, String>,
         image: &Digest,
     ) -> Result<VerifiedSignature, SignatureError> {
-        keyless::verify_layer(
-            payload,
-            annotations,
-            image,
-            &CertificateCheck {
-                pinned: self.pinned,
-                authorities: self.authorities,
-                tlog_keys: self.tlog_keys.as_deref(),
-                ctlog_keys: self.ctlog_keys.as_deref(),
-                identity: self.identity,
-                now: self.now,
-                timestamp_authorities: self.timestamp_authorities,
-            },
-        )
+        keyless::verify_layer(payload, annotations, image, &self.certificate_check())
+    }
+
+    fn check_attestation(
+        &self,
+        envelope: &[u8],
+        annotations: &BTreeMap<String, String>,
+        image: &Digest,
+    ) -> Result<VerifiedAttestation, SignatureError> {
+        keyless::verify_attestation_layer(envelope, annotations, image, &self.certificate_check())
+    }
+}
+
+impl CertificateLayerCheck<'_> {
+    fn certificate_check(&self) -> CertificateCheck<'_> {
+        CertificateCheck {
+            pinned: self.pinned,
+            authorities: self.authorities,
+            tlog_keys: self.tlog_keys.as_deref(),
+            ctlog_keys: self.ctlog_keys.as_deref(),
+            identity: self.identity,
+            now: self.now,
+            timestamp_authorities: self.timestamp_authorities,
+        }
     }
 }

@@ -8,12 +8,13 @@ use super::referrers::{self, Referrer};
 use super::{Failure, Verdict, VerifyCtx, failed, signature_repository};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
+use crate::engine::work::BudgetExhausted;
 use crate::engine::work::CheckKey;
 use crate::limits;
 use crate::oci::Manifest;
 use crate::policy::compiled::AttestorEntry;
-use crate::sigstore::SIMPLE_SIGNING_MEDIA_TYPE;
-use crate::sigstore::cosign::{SignatureError, VerifiedSignature};
+use crate::sigstore::cosign::{SignatureError, VerifiedAttestation, VerifiedSignature};
+use crate::sigstore::{DSSE_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE};
 use std::collections::BTreeMap;
 
 /// One attestor kind's check of one signature layer (a public key today;
@@ -33,19 +34,105 @@ pub(super) trait LayerCheck {
         annotations: &BTreeMap<String, String>,
         image: &Digest,
     ) -> Result<VerifiedSignature, SignatureError>;
+    /// Verifies one attestation layer (a DSSE envelope) against the image
+    /// digest.
+    fn check_attestation(
+        &self,
+        envelope: &[u8],
+        annotations: &BTreeMap<String, String>,
+        image: &Digest,
+    ) -> Result<VerifiedAttestation, SignatureError>;
+}
+
+/// What a kind of cosign layer is: where it is found, how large it may be,
+/// and how one is checked and remembered.
+pub(super) trait LayerKind {
+    /// What a verified layer yields.
+    type Verified: Clone;
+    /// The tag suffix beside `sha256-<hex>`.
+    const TAG_SUFFIX: &'static str;
+    /// The layers' media type.
+    const MEDIA_TYPE: &'static str;
+    /// The largest layer read.
+    const MAX_BYTES: usize;
+    /// Most layers read in one manifest.
+    const MAX_LAYERS: usize;
+    /// Checks one layer (remembered in the session's work).
+    fn check(
+        ctx: &VerifyCtx,
+        key: CheckKey,
+        check: &dyn LayerCheck,
+        payload: &[u8],
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Result<Self::Verified, SignatureError>, BudgetExhausted>;
+}
+
+/// cosign signatures: `.sig`, simple-signing layers.
+pub(super) struct Signatures;
+
+impl LayerKind for Signatures {
+    type Verified = VerifiedSignature;
+    const TAG_SUFFIX: &'static str = "sig";
+    const MEDIA_TYPE: &'static str = SIMPLE_SIGNING_MEDIA_TYPE;
+    const MAX_BYTES: usize = limits::MAX_SIGNATURE_PAYLOAD_BYTES;
+    const MAX_LAYERS: usize = limits::MAX_SIGNATURE_LAYERS;
+    fn check(
+        ctx: &VerifyCtx,
+        key: CheckKey,
+        check: &dyn LayerCheck,
+        payload: &[u8],
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Result<VerifiedSignature, SignatureError>, BudgetExhausted> {
+        ctx.fetcher.work.check(key, check.cost(), || {
+            check.check(payload, annotations, ctx.digest)
+        })
+    }
+}
+
+/// cosign attestations: `.att`, DSSE envelope layers.
+pub(super) struct Attestations;
+
+impl LayerKind for Attestations {
+    type Verified = VerifiedAttestation;
+    const TAG_SUFFIX: &'static str = "att";
+    const MEDIA_TYPE: &'static str = DSSE_MEDIA_TYPE;
+    const MAX_BYTES: usize = limits::MAX_ATTESTATION_BYTES;
+    const MAX_LAYERS: usize = limits::MAX_ATTESTATION_LAYERS;
+    fn check(
+        ctx: &VerifyCtx,
+        key: CheckKey,
+        check: &dyn LayerCheck,
+        payload: &[u8],
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Result<VerifiedAttestation, SignatureError>, BudgetExhausted> {
+        ctx.fetcher.work.check_attestation(key, check.cost(), || {
+            check.check_attestation(payload, annotations, ctx.digest)
+        })
+    }
 }
 
 /// The artifact type cosign's OCI 1.1 mode gives signature referrers.
 const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
 
-/// What the layers of the signature manifests came to.
-#[derive(Default)]
-struct Layers {
-    pending: bool,
-    transport_error: bool,
-    seen: usize,
-    verified: Vec<VerifiedSignature>,
-    errors: Vec<String>,
+/// What the layers of the signature (or attestation) manifests came to.
+pub(super) struct Layers<T> {
+    pub pending: bool,
+    pub transport_error: bool,
+    pub seen: usize,
+    pub verified: Vec<T>,
+    pub errors: Vec<String>,
+}
+
+impl<T> Default for Layers<T> {
+    fn default() -> Self {
+        Layers {
+            pending: false,
+            transport_error: false,
+            seen: 0,
+            verified: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// Verifies the image's `.sig` layers with `check` (and, under
@@ -58,13 +145,39 @@ pub(super) fn verify(
     entry: &AttestorEntry,
     check: &dyn LayerCheck,
 ) -> Verdict<Digest> {
-    let (registry, repository) = match signature_repository(ctx, entry) {
-        Ok(r) => r,
-        Err(m) => return Verdict::Fail(m),
-    };
+    let first_is_enough = entry.annotations.is_empty();
+    match collect::<Signatures>(
+        ctx,
+        entry,
+        check,
+        first_is_enough,
+        ctx.verification.cosign_oci11,
+    ) {
+        Ok(layers) => decide(entry, layers),
+        Err(v) => super::widen(v),
+    }
+}
+
+/// Checks the layers of kind `K` beside the image (and, with `referrers`,
+/// of its signature referrers) with `check`; stops at the first that
+/// verifies when `first_is_enough`. `Err` is a decisive verdict (the
+/// manifest could not be read, too many layers, the work budget spent).
+pub(super) fn collect<K: LayerKind>(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    check: &dyn LayerCheck,
+    first_is_enough: bool,
+    referrers: bool,
+) -> Result<Layers<K::Verified>, Verdict<std::convert::Infallible>> {
+    let (registry, repository) = signature_repository(ctx, entry).map_err(Verdict::Fail)?;
     let mut layers = Layers::default();
     let mut manifests = Vec::new();
-    let tag = format!("{}.sig", ctx.digest.tag_stem());
+    let tag = format!("{}.{}", ctx.digest.tag_stem(), K::TAG_SUFFIX);
+    let what = if K::TAG_SUFFIX == "att" {
+        "attestation manifest"
+    } else {
+        "signature manifest"
+    };
     let sig_fetch =
         Fetch::manifest_by_tag(&registry, &repository, &tag).with_access(&ctx.verification.access);
     match ctx.fetcher.manifest(sig_fetch.clone()) {
@@ -72,23 +185,23 @@ pub(super) fn verify(
             // The manifest's bytes are stored, so this is their (cached) digest.
             Got::Bytes(d) => manifests.push((m, d)),
             Got::Failed(s, reason) => {
-                return failed(
+                return Err(failed(
                     s,
                     Failure::Artifact {
-                        what: "signature manifest",
+                        what,
                         location: format!("{registry}/{repository}:{tag}"),
                         reason,
                     },
-                );
+                ));
             }
-            Got::Pending => return Verdict::Pending,
+            Got::Pending => return Err(Verdict::Pending),
         },
         Got::Bytes(Err(e)) => {
-            return Verdict::Fail(Failure::Artifact {
-                what: "signature manifest",
+            return Err(Verdict::Fail(Failure::Artifact {
+                what,
                 location: format!("{registry}/{repository}:{tag}"),
                 reason: e.to_string(),
-            });
+            }));
         }
         Got::Pending => layers.pending = true,
         Got::Failed(FailureStatus::NotFound, _) => {}
@@ -97,46 +210,44 @@ pub(super) fn verify(
                 FailureStatus::Unauthorized => format!("unauthorized: {m}"),
                 _ => m,
             };
-            return failed(
+            return Err(failed(
                 s,
                 Failure::Artifact {
                     what: "fetching signatures",
                     location: format!("{registry}/{repository}:{tag}"),
                     reason,
                 },
-            );
+            ));
         }
     }
-    if ctx.verification.cosign_oci11 {
+    if referrers {
         let found = signature_referrers(ctx, (&registry, &repository), &mut layers);
         manifests.extend(found);
     }
     for (manifest, digest) in manifests {
-        if let Err(f) = check_layers(
+        check_layers::<K>(
             ctx,
-            entry,
             check,
             (&registry, &repository),
             (manifest, &digest),
+            first_is_enough,
             &mut layers,
-        ) {
-            return Verdict::Fail(f);
-        }
-        // One good signature is enough unless annotations must match.
-        if !layers.verified.is_empty() && entry.annotations.is_empty() {
+        )
+        .map_err(Verdict::Fail)?;
+        if !layers.verified.is_empty() && first_is_enough {
             break;
         }
     }
-    decide(entry, layers)
+    Ok(layers)
 }
 
 /// The manifests of the image's signature referrers (cosign's OCI 1.1
 /// mode), each bound to the image by its subject; referrers that cannot be
 /// used are recorded in `out`.
-fn signature_referrers<'a>(
+fn signature_referrers<'a, T>(
     ctx: &VerifyCtx<'a>,
     location: (&str, &str),
-    out: &mut Layers,
+    out: &mut Layers<T>,
 ) -> Vec<(&'a Manifest, Digest)> {
     let listed = match referrers::listed(ctx, location, |d| {
         d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE)
@@ -170,23 +281,23 @@ fn signature_referrers<'a>(
     found
 }
 
-/// Checks the simple-signing layers of one signature manifest into `out`;
-/// `Err` (a decisive failure) when the manifest has too many layers or the
-/// work budget is spent.
-fn check_layers(
+/// Checks the layers of kind `K` in one manifest into `out`; `Err` (a
+/// decisive failure) when the manifest has too many layers or the work
+/// budget is spent.
+fn check_layers<K: LayerKind>(
     ctx: &VerifyCtx,
-    entry: &AttestorEntry,
     check: &dyn LayerCheck,
     (registry, repository): (&str, &str),
     (manifest, manifest_digest): (&Manifest, &Digest),
-    out: &mut Layers,
+    first_is_enough: bool,
+    out: &mut Layers<K::Verified>,
 ) -> Result<(), Failure> {
-    if manifest.layers.len() > limits::MAX_SIGNATURE_LAYERS {
+    if manifest.layers.len() > K::MAX_LAYERS {
         return Err(Failure::TooManyLayers(manifest.layers.len()));
     }
-    let (trust, cost) = (check.trust_id(), check.cost());
+    let trust = check.trust_id();
     for (index, layer) in manifest.layers.iter().enumerate() {
-        if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
+        if layer.media_type != K::MEDIA_TYPE {
             continue;
         }
         out.seen += 1;
@@ -199,12 +310,12 @@ fn check_layers(
         };
         let Some(size) = usize::try_from(layer.size)
             .ok()
-            .filter(|n| *n <= limits::MAX_SIGNATURE_PAYLOAD_BYTES)
+            .filter(|n| *n <= K::MAX_BYTES)
         else {
             out.errors.push(format!(
-                "layer {digest}: signature payload of {} bytes is outside 0..={}",
+                "layer {digest}: {} bytes is outside 0..={}",
                 layer.size,
-                limits::MAX_SIGNATURE_PAYLOAD_BYTES
+                K::MAX_BYTES
             ));
             continue;
         };
@@ -231,14 +342,10 @@ fn check_layers(
                     image: ctx.digest.to_string(),
                     trust: trust.clone(),
                 };
-                let checked = ctx.fetcher.work.check(key, cost, || {
-                    check.check(payload, &layer.annotations, ctx.digest)
-                });
-                match checked {
+                match K::check(ctx, key, check, payload, &layer.annotations) {
                     Ok(Ok(v)) => {
                         out.verified.push(v);
-                        // One good signature is enough unless annotations must match.
-                        if entry.annotations.is_empty() {
+                        if first_is_enough {
                             break;
                         }
                     }
@@ -252,7 +359,7 @@ fn check_layers(
 }
 
 /// The verdict from every layer seen.
-fn decide(entry: &AttestorEntry, layers: Layers) -> Verdict<Digest> {
+fn decide(entry: &AttestorEntry, layers: Layers<VerifiedSignature>) -> Verdict<Digest> {
     let Layers {
         pending,
         transport_error,

@@ -69,6 +69,35 @@ pub(in crate::engine) enum Failure {
     /// A policy feature the offline engine cannot verify: it fails closed.
     #[error("{0}")]
     Unsupported(String),
+    /// An attestation entry without a type (Kyverno's message).
+    #[error("{0}: missing type")]
+    MissingType(String),
+    /// No attestation manifest or layer at all.
+    #[error("failed to fetch attestations: no attestations found{}", details(.0))]
+    NoAttestations(Vec<String>),
+    /// Attestations were found and none verified.
+    #[error("failed to fetch attestations: no matching attestations: {}", .0.join("; "))]
+    NoMatchingAttestations(Vec<String>),
+    /// Some attestations could not be fetched (transport) and none verified.
+    #[error("failed to fetch attestations: attestations could not all be fetched: {}", .0.join("; "))]
+    AttestationsUnfetched(Vec<String>),
+    /// Verified statements of the type were checked and failed (or none
+    /// has the type): Kyverno's messages.
+    #[error("{0}")]
+    AttestationCheck(String),
+    /// An attestation's attestor set verified too few entries.
+    #[error(
+        "image attestations verification failed, verifiedCount: {verified}, requiredCount: {required}, error: {}",
+        .errors.iter().map(|(p, f)| format!("{p}: {f}")).collect::<Vec<_>>().join("; ")
+    )]
+    Attestations {
+        /// Entries that verified.
+        verified: usize,
+        /// Entries required.
+        required: usize,
+        /// Each failed entry with its path.
+        errors: Vec<(String, Failure)>,
+    },
     /// An attestor set's entries that did not verify, each with its path.
     #[error("{}", .0.iter().map(|(p, f)| format!("{p}: {f}")).collect::<Vec<_>>().join("; "))]
     Entries(Vec<(String, Failure)>),

@@ -4,7 +4,9 @@
 use super::cosign_layers::LayerCheck;
 use crate::digest::Digest;
 use crate::policy::compiled::KeyAttestor;
-use crate::sigstore::cosign::{self, KeyCheck, SignatureError, VerifiedSignature};
+use crate::sigstore::cosign::{
+    self, KeyCheck, SignatureError, VerifiedAttestation, VerifiedSignature,
+};
 use crate::sigstore::trusted_root::LogKey;
 use std::collections::BTreeMap;
 
@@ -46,15 +48,25 @@ impl LayerCheck for KeyLayerCheck<'_> {
         annotations: &BTreeMap<String, String>,
         image: &Digest,
     ) -> Result<VerifiedSignature, SignatureError> {
-        cosign::verify_layer(
-            payload,
-            annotations,
-            image,
-            &KeyCheck {
-                key: &self.attestor.key,
-                hash: self.attestor.hash,
-                tlog_keys: self.tlog_keys.as_deref(),
-            },
-        )
+        cosign::verify_layer(payload, annotations, image, &self.key_check())
+    }
+
+    fn check_attestation(
+        &self,
+        envelope: &[u8],
+        annotations: &BTreeMap<String, String>,
+        image: &Digest,
+    ) -> Result<VerifiedAttestation, SignatureError> {
+        cosign::verify_attestation_layer(envelope, annotations, image, &self.key_check())
+    }
+}
+
+impl KeyLayerCheck<'_> {
+    fn key_check(&self) -> KeyCheck<'_> {
+        KeyCheck {
+            key: &self.attestor.key,
+            hash: self.attestor.hash,
+            tlog_keys: self.tlog_keys.as_deref(),
+        }
     }
 }

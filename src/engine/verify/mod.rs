@@ -8,6 +8,7 @@
 //! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`);
 //! - [`referrers`]: an image's referrers, each bound to it by its own subject.
 
+mod attestations;
 mod bundles;
 mod certificate;
 mod cosign_layers;
@@ -16,6 +17,7 @@ mod fetcher;
 mod key;
 mod referrers;
 
+pub(super) use attestations::verify_attestations;
 pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
 
@@ -38,6 +40,16 @@ pub(super) enum Verdict<T> {
     /// `failurePolicy: Ignore` may forgive.
     Error(Failure),
     Pending,
+}
+
+/// A verdict that cannot be `Ok`, as any verdict type.
+fn widen<T>(v: Verdict<std::convert::Infallible>) -> Verdict<T> {
+    match v {
+        Verdict::Ok(never) => match never {},
+        Verdict::Fail(f) => Verdict::Fail(f),
+        Verdict::Error(f) => Verdict::Error(f),
+        Verdict::Pending => Verdict::Pending,
+    }
 }
 
 /// Maps a failed fetch to a verdict: transport failures are errors, every
@@ -85,6 +97,8 @@ pub(super) struct VerifyCtx<'a> {
     pub trust: &'a TrustedRoot,
     /// The request's time (unix seconds), when it gave one.
     pub now: Option<i64>,
+    /// The JSON context conditions read (`request`, `images`, `image`).
+    pub context: &'a serde_json::Value,
 }
 
 /// Runs every attestor set; all must verify. A decisive failure of any set

@@ -1,0 +1,247 @@
+//! `attestations[]`: in-toto statements about the image, signed by each
+//! attestation's attestors (cosign `.att` layers, or DSSE Sigstore bundles
+//! under `type: SigstoreBundle`), selected by predicate type and held to
+//! the attestation's conditions with the predicate merged into the context,
+//! as Kyverno does.
+
+use super::cosign_layers::{self, Attestations, LayerCheck};
+use super::{Failure, Verdict, VerifyCtx, bundles, certificate, key};
+use crate::policy::compiled::{
+    AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, VerifierType,
+};
+use crate::sigstore::intoto::Statement;
+
+/// Checks every attestation of the entry: each attestor set must have
+/// `required` entries whose verified statements of the type all meet the
+/// conditions. A decisive failure of any attestation fails the image even
+/// while another waits for artifacts.
+pub(in crate::engine) fn verify_attestations(ctx: &VerifyCtx) -> Verdict<()> {
+    let mut pending = false;
+    let mut error = None;
+    for a in &ctx.verification.attestations {
+        let path = format!(".attestations[{}]", a.index);
+        if a.predicate_type.is_empty() {
+            return Verdict::Fail(Failure::MissingType(path));
+        }
+        for (j, set) in a.attestors.iter().enumerate() {
+            match eval_set(ctx, a, set, &format!("{path}.attestors[{j}]")) {
+                Verdict::Ok(()) => {}
+                Verdict::Fail(f) => return Verdict::Fail(f),
+                Verdict::Error(f) => {
+                    error.get_or_insert(f);
+                }
+                Verdict::Pending => pending = true,
+            }
+        }
+    }
+    match (pending, error) {
+        (true, _) => Verdict::Pending,
+        (false, Some(f)) => Verdict::Error(f),
+        (false, None) => Verdict::Ok(()),
+    }
+}
+
+/// One attestor set of an attestation: `required` entries must verify.
+fn eval_set(
+    ctx: &VerifyCtx,
+    a: &CompiledAttestation,
+    set: &AttestorSet,
+    path: &str,
+) -> Verdict<()> {
+    let mut verified = 0usize;
+    let mut undecided = 0usize;
+    let mut errors = Vec::new();
+    let mut any_error = false;
+    let mut pending = false;
+    for (k, entry) in set.entries.iter().enumerate() {
+        let p = format!("{path}.entries[{k}]{}", entry.kind.path_suffix());
+        match eval_entry(ctx, a, entry, &p) {
+            Verdict::Ok(()) => {
+                verified += 1;
+                if verified >= set.required {
+                    return Verdict::Ok(());
+                }
+            }
+            Verdict::Fail(f) => errors.push((p, f)),
+            Verdict::Error(f) => {
+                any_error = true;
+                undecided += 1;
+                errors.push((p, f));
+            }
+            Verdict::Pending => {
+                pending = true;
+                undecided += 1;
+            }
+        }
+    }
+    let failure = Failure::Attestations {
+        verified,
+        required: set.required,
+        errors,
+    };
+    if verified + undecided < set.required {
+        return Verdict::Fail(failure);
+    }
+    if pending {
+        return Verdict::Pending;
+    }
+    if any_error {
+        Verdict::Error(failure)
+    } else {
+        Verdict::Fail(failure)
+    }
+}
+
+/// One attestor entry: its verified statements of the attestation's type,
+/// held to the conditions.
+fn eval_entry(
+    ctx: &VerifyCtx,
+    a: &CompiledAttestation,
+    entry: &AttestorEntry,
+    path: &str,
+) -> Verdict<()> {
+    if let AttestorKind::Nested(set) = &entry.kind {
+        return eval_set(ctx, a, set, path);
+    }
+    let statements = match ctx.verification.verifier {
+        VerifierType::Cosign => cosign_statements(ctx, entry),
+        VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
+        VerifierType::Notary => Verdict::Fail(Failure::Unsupported(
+            "Notary attestations are not verified by this imgverify version".into(),
+        )),
+    };
+    match statements {
+        Verdict::Ok(s) => check_statements(ctx, a, &s),
+        Verdict::Fail(f) => Verdict::Fail(f),
+        Verdict::Error(f) => Verdict::Error(f),
+        Verdict::Pending => Verdict::Pending,
+    }
+}
+
+fn unavailable(what: &str) -> Failure {
+    Failure::Unsupported(format!(
+        "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
+    ))
+}
+
+/// The statements of the image's `.att` layers that verify with the entry.
+fn cosign_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Statement>> {
+    let check: Box<dyn LayerCheck + '_> = match &entry.kind {
+        AttestorKind::Key(k) => Box::new(key::KeyLayerCheck::new(k, &ctx.trust.tlogs)),
+        AttestorKind::KeyUnavailable(what) => return Verdict::Fail(unavailable(what)),
+        AttestorKind::Certificates(c) => match &c.unsupported {
+            Some(what) => return Verdict::Fail(Failure::Unsupported(what.clone())),
+            None => Box::new(certificate::CertificateLayerCheck::certificates(
+                c, ctx.trust, ctx.now,
+            )),
+        },
+        AttestorKind::Keyless(k) => match &k.unsupported {
+            Some(what) => return Verdict::Fail(Failure::Unsupported(what.clone())),
+            None => Box::new(certificate::CertificateLayerCheck::keyless(
+                k, ctx.trust, ctx.now,
+            )),
+        },
+        AttestorKind::Nested(_) => {
+            return Verdict::Fail(Failure::Unsupported(
+                "nested attestors in attestations".into(),
+            ));
+        }
+    };
+    let layers =
+        match cosign_layers::collect::<Attestations>(ctx, entry, check.as_ref(), false, false) {
+            Ok(l) => l,
+            Err(v) => return super::widen(v),
+        };
+    if layers.pending {
+        return Verdict::Pending;
+    }
+    let mut errors = layers.errors;
+    errors.dedup();
+    if layers.verified.is_empty() {
+        return if layers.transport_error {
+            Verdict::Error(Failure::AttestationsUnfetched(errors))
+        } else if layers.seen == 0 {
+            Verdict::Fail(Failure::NoAttestations(errors))
+        } else {
+            Verdict::Fail(Failure::NoMatchingAttestations(errors))
+        };
+    }
+    if !entry.annotations.is_empty() {
+        // cosign attestations carry no signed annotations (Kyverno: the
+        // payload's `optional` map is empty), so required ones never match.
+        return Verdict::Fail(cosign_layers::annotations_failure(entry));
+    }
+    Verdict::Ok(layers.verified.into_iter().map(|v| v.statement).collect())
+}
+
+/// The statements of the image's DSSE bundle referrers that verify with
+/// the entry.
+fn bundle_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Statement>> {
+    match &entry.kind {
+        AttestorKind::Key(k) => {
+            bundles::statements(ctx, entry, &bundles::BundleTrust::key(k, ctx.trust))
+        }
+        AttestorKind::Keyless(k) => match &k.unsupported {
+            Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
+            None => bundles::statements(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
+        },
+        AttestorKind::KeyUnavailable(what) => Verdict::Fail(unavailable(what)),
+        AttestorKind::Certificates(_) => Verdict::Fail(Failure::Unsupported(
+            "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
+                .into(),
+        )),
+        AttestorKind::Nested(_) => Verdict::Fail(Failure::Unsupported(
+            "nested attestors in attestations".into(),
+        )),
+    }
+}
+
+/// The statements of the attestation's type must exist, and each must meet
+/// the conditions, with its predicate merged into the context.
+fn check_statements(
+    ctx: &VerifyCtx,
+    a: &CompiledAttestation,
+    statements: &[Statement],
+) -> Verdict<()> {
+    let of_type: Vec<&Statement> = statements
+        .iter()
+        .filter(|s| s.predicate_type == a.predicate_type)
+        .collect();
+    if of_type.is_empty() {
+        return Verdict::Fail(Failure::AttestationCheck(format!(
+            "attestions not found for predicate type {}",
+            a.predicate_type
+        )));
+    }
+    if a.conditions.is_empty() {
+        return Verdict::Ok(());
+    }
+    let image = format!("{}@{}", ctx.image.repository_reference(), ctx.digest);
+    for s in of_type {
+        let Some(predicate) = s.json.get("predicate").filter(|p| p.is_object()) else {
+            return Verdict::Fail(Failure::AttestationCheck(
+                "failed to check attestations: failed to extract predicate from statement".into(),
+            ));
+        };
+        if ctx.fetcher.work.spend(1).is_err() {
+            return Verdict::Fail(Failure::WorkLimit);
+        }
+        let mut context = ctx.context.clone();
+        crate::conditions::merge_into(&mut context, predicate);
+        match a.conditions.evaluate(&context, ctx.now) {
+            Err(e) => {
+                return Verdict::Fail(Failure::AttestationCheck(format!(
+                    "failed to check attestations: {e}"
+                )));
+            }
+            Ok(o) if !o.holds => {
+                return Verdict::Fail(Failure::AttestationCheck(format!(
+                    "attestation checks failed for {image} and predicate {}: {}",
+                    a.predicate_type, o.message
+                )));
+            }
+            Ok(_) => {}
+        }
+    }
+    Verdict::Ok(())
+}
