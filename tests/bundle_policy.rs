@@ -385,3 +385,114 @@ fn keyed_bundles_bind_key_payload_type_digest_and_annotations() {
         "signed with a managed key, but a certificate identity was asked for",
     );
 }
+
+/// cosign's own attestation bundle (`pkg/cosign/testdata`): a public-good
+/// keyless DSSE bundle whose statement (predicate type
+/// `https://cosign.sigstore.dev/attestation/v1`) is about go-containerregistry's
+/// empty image, served as its referrer.
+const COSIGN_ATT_IMAGE: &str =
+    "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+const COSIGN_PREDICATE: &str = "https://cosign.sigstore.dev/attestation/v1";
+
+fn cosign_attestation_registry() -> Registry {
+    Registry::with_referrers(
+        COSIGN_ATT_IMAGE,
+        vec![Referrer::new(
+            common::bytes("cosign/pkg/cosign/testdata/oci-attestation.sigstore.json"),
+            COSIGN_ATT_IMAGE,
+        )],
+    )
+}
+
+/// Admits a Pod under a `type: SigstoreBundle` entry with one attestation.
+fn admit_attestation(attestation: Value, reg: &Registry, image: &str) -> (bool, String) {
+    let policy = json!({
+        "apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "p"},
+        "spec": {"rules": [{"name": "check", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+            "verifyImages": [{"type": "SigstoreBundle", "imageReferences": ["registry.example.com/*"],
+                "failureAction": "Enforce", "attestations": [attestation]}]}]},
+    })
+    .to_string();
+    let options = EngineOptions {
+        trusted_root: Some(
+            String::from_utf8(common::bytes(
+                "cosign/pkg/cosign/testdata/trusted_root_pgi.json",
+            ))
+            .unwrap(),
+        ),
+        ..Default::default()
+    };
+    let engine = Engine::compile_with(&[("p.yaml", &policy)], &options).unwrap();
+    common::admit_pod(engine, &format!("{REPO}@{image}"), None, |f| reg.answer(f))
+}
+
+fn cody() -> Value {
+    json!([{"entries": [keyless("cody@soyland.com", "https://github.com/login/oauth")]}])
+}
+
+#[test]
+fn dsse_bundle_attestations_are_verified_and_held_to_conditions() {
+    let reg = cosign_attestation_registry();
+    // Kyverno leaves the custom predicate's `Data` a string (its decoder
+    // compares `_type`, not `predicateType`, with the cosign type).
+    let (allowed, message) = admit_attestation(
+        json!({"type": COSIGN_PREDICATE, "attestors": cody(), "conditions": [{"all": [
+            {"key": "{{ Timestamp }}", "operator": "Equals", "value": "2025-02-28T19:18:11Z"},
+            {"key": "{{ Data }}", "operator": "Equals", "value": "{\"foo\": \"bar\"}\n"},
+        ]}]}),
+        &reg,
+        COSIGN_ATT_IMAGE,
+    );
+    assert!(allowed, "{message}");
+    assert_denied(
+        admit_attestation(
+            json!({"type": COSIGN_PREDICATE, "attestors": cody(), "conditions": [{"all": [
+                {"key": "{{ Timestamp }}", "operator": "Equals", "value": "2026-01-01T00:00:00Z", "message": "stale"},
+            ]}]}),
+            &reg,
+            COSIGN_ATT_IMAGE,
+        ),
+        &format!(
+            "attestation checks failed for {REPO}@{COSIGN_ATT_IMAGE} and predicate {COSIGN_PREDICATE}: stale"
+        ),
+    );
+    assert_denied(
+        admit_attestation(
+            json!({"type": "https://slsa.dev/provenance/v1", "attestors": cody()}),
+            &reg,
+            COSIGN_ATT_IMAGE,
+        ),
+        "attestions not found for predicate type https://slsa.dev/provenance/v1",
+    );
+}
+
+#[test]
+fn dsse_bundle_attestations_by_another_identity_or_for_another_image_fail() {
+    let reg = cosign_attestation_registry();
+    assert_denied(
+        admit_attestation(
+            json!({"type": COSIGN_PREDICATE, "attestors": [{"entries": [keyless("someone@example.com", "https://github.com/login/oauth")]}]}),
+            &reg,
+            COSIGN_ATT_IMAGE,
+        ),
+        "subject mismatch",
+    );
+    // The same referrer listed for another image: its manifest's subject
+    // binds it to the empty image only.
+    let other = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+    let reg = Registry::with_referrers(
+        other,
+        vec![Referrer::new(
+            common::bytes("cosign/pkg/cosign/testdata/oci-attestation.sigstore.json"),
+            COSIGN_ATT_IMAGE,
+        )],
+    );
+    assert_denied(
+        admit_attestation(
+            json!({"type": COSIGN_PREDICATE, "attestors": cody()}),
+            &reg,
+            other,
+        ),
+        "sigstore bundle verification failed",
+    );
+}
