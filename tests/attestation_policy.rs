@@ -503,3 +503,102 @@ fn kyverno_attestation_envelopes_verify_and_meet_their_conditions() {
         }
     }
 }
+
+/// A policy with the whole rule given (context, preconditions, entries).
+fn rule_policy(rule: Value) -> String {
+    let mut r = json!({"name": "check", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]}});
+    for (k, v) in rule.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    json!({"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "attest"},
+           "spec": {"rules": [r]}})
+    .to_string()
+}
+
+#[test]
+fn validate_deny_reads_named_attestations_and_context_variables() {
+    let (signer, log) = (key(1), key(2));
+    let (reg, image) = attested(&signer, &log, GITHUB_BUILDER, 3);
+    let rule = |limit: u64| {
+        json!({
+            "context": [{"name": "maxCritical", "variable": {"value": limit}}],
+            "verifyImages": [{
+                "imageReferences": ["registry.test/*"], "failureAction": "Enforce",
+                "attestations": [{"type": VULN, "name": "scan", "attestors": [keys(&signer, &log)]}],
+                "validate": {
+                    "message": "too many critical vulnerabilities in {{ image.reference }}",
+                    "deny": {"conditions": {"all": [
+                        {"key": "{{ scan.scanner.result.critical }}", "operator": "NotEquals", "value": "{{ maxCritical }}"}
+                    ]}},
+                },
+            }],
+        })
+    };
+    let got = admit(&rule_policy(rule(0)), &reg, &image);
+    common::assert_denied(
+        got,
+        &format!(
+            "validation in verifyImages failed: too many critical vulnerabilities in {REPO}@{image}"
+        ),
+    );
+    let (allowed, message) = admit(&rule_policy(rule(3)), &reg, &image);
+    assert!(allowed, "{message}");
+    assert!(
+        message.is_empty() || message.contains("verifyImages validation is passed"),
+        "{message}"
+    );
+}
+
+#[test]
+fn preconditions_that_do_not_hold_skip_the_rule() {
+    let (signer, log) = (key(1), key(2));
+    let mut reg = Registry::default();
+    let image = reg.image("unattested");
+    let rule = |ns: &str| {
+        json!({
+            "preconditions": {"all": [{"key": "{{ request.object.metadata.namespace }}", "operator": "Equals", "value": ns}]},
+            "verifyImages": [{"imageReferences": ["registry.test/*"], "failureAction": "Enforce",
+                "attestations": [{"type": SLSA, "attestors": [keys(&signer, &log)]}]}],
+        })
+    };
+    // The Pod is in `default`: a rule for `prod` is skipped.
+    let (allowed, message) = admit(&rule_policy(rule("prod")), &reg, &image);
+    assert!(allowed, "{message}");
+    common::assert_denied(
+        admit(&rule_policy(rule("default")), &reg, &image),
+        "no attestations found",
+    );
+}
+
+#[test]
+fn context_variables_that_resolve_to_nothing_fail_the_rule() {
+    let (signer, log) = (key(1), key(2));
+    let (reg, image) = attested(&signer, &log, GITHUB_BUILDER, 0);
+    let p = rule_policy(json!({
+        "context": [{"name": "team", "variable": {"jmesPath": "request.object.metadata.labels.team"}}],
+        "verifyImages": [{"imageReferences": ["registry.test/*"], "failureAction": "Enforce",
+            "attestations": [{"type": SLSA, "attestors": [keys(&signer, &log)]}]}],
+    }));
+    common::assert_denied(
+        admit(&p, &reg, &image),
+        "failed to load context: unable to add context entry for variable team since it evaluated to nil",
+    );
+}
+
+#[test]
+fn unknown_functions_and_bad_expressions_are_policy_errors() {
+    let p = rule_policy(json!({
+        "context": [{"name": "x", "variable": {"jmesPath": "request.object | no_such_function(@)"}}],
+        "preconditions": {"all": [{"key": "{{ request.object.metadata.[ }}", "operator": "Equals", "value": "a"}]},
+        "verifyImages": [{"imageReferences": ["registry.test/*"], "failureAction": "Enforce",
+            "attestations": [{"type": SLSA, "conditions": [{"all": [{"key": "a", "operator": "Sometimes", "value": "b"}]}]}]}],
+    }));
+    let e = Engine::compile("p.yaml", &p).unwrap_err().to_string();
+    for want in [
+        "spec.rules[0].context[0].variable.jmesPath",
+        "spec.rules[0].preconditions.all[0].key",
+        "spec.rules[0].verifyImages[0].attestations[0].conditions[0].all[0].operator: unknown condition operator \"Sometimes\"",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+}

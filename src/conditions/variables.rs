@@ -54,3 +54,20 @@ pub fn resolve_in(
         })
     }
 }
+
+/// Whether `text` holds a `{{ }}` variable.
+pub fn has_variables(text: &str) -> bool {
+    text.contains("{{")
+}
+
+/// The expressions of the variables in `text` (placeholder: outermost).
+pub fn variables_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        let Some(j) = rest[i..].find("}}") else { break };
+        out.push(rest[i + 2..i + j].trim().to_string());
+        rest = &rest[i + j + 2..];
+    }
+    out
+}

@@ -108,11 +108,76 @@ pub struct CompiledRule {
     pub image_extractors: Option<BTreeMap<String, Vec<ImageExtractor>>>,
     /// `reportProperties`.
     pub report_properties: BTreeMap<String, String>,
+    /// `context` entries, loaded in order before `preconditions`.
+    pub context: Vec<ContextEntry>,
+    /// `preconditions`: when they do not hold the rule is skipped.
+    pub preconditions: Option<crate::conditions::Conditions>,
     /// What the rule does.
     pub body: RuleBody,
     /// Features the offline engine cannot evaluate yet; a matching rule
     /// reports `error` naming them rather than silently passing.
     pub unsupported: Vec<String>,
+}
+
+/// A rule's `context` entry: a name and where its value comes from.
+#[derive(Debug, Clone)]
+pub struct ContextEntry {
+    /// The variable name (dots make nested objects).
+    pub name: String,
+    /// The source.
+    pub source: ContextSource,
+}
+
+/// Where a context entry's value comes from.
+#[derive(Debug, Clone)]
+pub enum ContextSource {
+    /// An inline value, a JMESPath over the context, or a default.
+    Variable {
+        /// `value` (variables substituted).
+        value: Option<Value>,
+        /// `jmesPath`, applied to the value or else to the context.
+        jmes_path: Option<String>,
+        /// `default`, when the path finds nothing.
+        default: Option<Value>,
+    },
+    /// A ConfigMap's data, from the host.
+    ConfigMap {
+        /// Name (variables substituted).
+        name: String,
+        /// Namespace (variables substituted).
+        namespace: String,
+    },
+    /// A Kubernetes API GET or POST, from the host.
+    ApiCall {
+        /// `urlPath` (variables substituted).
+        url_path: String,
+        /// `GET` or `POST`.
+        method: String,
+        /// `data` for POST (variables substituted).
+        data: Value,
+        /// `jmesPath` applied to the answer.
+        jmes_path: Option<String>,
+        /// `default` when the call fails.
+        default: Option<Value>,
+    },
+    /// An image's manifest and config, fetched by the host and checked here.
+    ImageRegistry {
+        /// The image reference (variables substituted).
+        reference: String,
+        /// `jmesPath` applied to Kyverno's image data.
+        jmes_path: Option<String>,
+        /// Registry access hints.
+        access: crate::engine::store::Access,
+    },
+}
+
+/// A `verifyImages` entry's `validate` block.
+#[derive(Debug, Clone)]
+pub struct ImageValidation {
+    /// `message` (variables substituted).
+    pub message: String,
+    /// `deny.conditions`: when they hold, the image is denied.
+    pub deny: crate::conditions::Conditions,
 }
 
 /// The kind of rule.
@@ -165,7 +230,7 @@ pub struct Verification {
     /// Also use OCI 1.1 referrers.
     pub cosign_oci11: bool,
     /// Post-verification deny block.
-    pub validate: Option<Value>,
+    pub validate: Option<ImageValidation>,
     /// `imageRegistryCredentials`: passed to the host with every fetch.
     pub access: crate::engine::store::Access,
 }

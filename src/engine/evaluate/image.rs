@@ -9,7 +9,7 @@ use crate::digest::Digest;
 use crate::engine::verify::Failure;
 use crate::engine::verify::{self, Fetcher, Verdict, VerifyCtx};
 use crate::engine::{Engine, Phase, Request};
-use crate::policy::compiled::Verification;
+use crate::policy::compiled::{ImageValidation, Verification};
 use crate::reference::ImageInfo;
 use crate::resource::ExtractedImage;
 use serde_json::Value;
@@ -65,7 +65,9 @@ pub(super) fn verify_rule_images(
                 .entry((v.index, canon.clone()))
                 .or_insert_with(|| verify_image(engine, req, fetcher, v, info, context))
                 .clone();
-            let Some((status, message, digest)) = image_status(v, &canon, info, verdict) else {
+            let Some((status, message, digest)) =
+                image_status(v, &reporter.rule.name, &canon, info, verdict)
+            else {
                 c.pending = true;
                 continue;
             };
@@ -136,22 +138,76 @@ fn verify_image(
         false => verify::verify_attestors(&ctx),
     };
     let attestations = match v.attestations.is_empty() {
-        true => Verdict::Ok(()),
+        true => Verdict::Ok(Vec::new()),
         false => verify::verify_attestations(&ctx),
     };
-    match (signatures, attestations) {
-        (Verdict::Ok(digest), Verdict::Ok(())) => Verdict::Ok(digest),
-        (Verdict::Ok(_), Verdict::Fail(f)) => Verdict::Fail(f),
-        (Verdict::Ok(_), Verdict::Error(f)) => Verdict::Error(f),
-        (Verdict::Ok(_), Verdict::Pending) => Verdict::Pending,
-        (other, _) => other,
+    let (digest, named) = match (signatures, attestations) {
+        (Verdict::Ok(digest), Verdict::Ok(named)) => (digest, named),
+        (Verdict::Ok(_), Verdict::Fail(f)) => return Verdict::Fail(f),
+        (Verdict::Ok(_), Verdict::Error(f)) => return Verdict::Error(f),
+        (Verdict::Ok(_), Verdict::Pending) => return Verdict::Pending,
+        (other, _) => return other,
+    };
+    match &v.validate {
+        None => Verdict::Ok(digest),
+        Some(validation) => match deny(validation, &image_context, named, ctx.now) {
+            Ok(()) => Verdict::Ok(digest),
+            Err(f) => Verdict::Fail(f),
+        },
     }
+}
+
+/// `validate.deny`: the image is denied when the conditions hold, read
+/// against the image's context with the named attestations' predicates.
+fn deny(
+    validation: &ImageValidation,
+    image_context: &Value,
+    named: Vec<(String, Value)>,
+    now: Option<i64>,
+) -> Result<(), Failure> {
+    let mut context = image_context.clone();
+    if let Some(o) = context.as_object_mut() {
+        for (name, predicate) in named {
+            o.insert(name, predicate);
+        }
+    }
+    let outcome = validation
+        .deny
+        .evaluate(&context, now)
+        .map_err(|e| Failure::Deny(format!("failed to check deny conditions: {e}")))?;
+    if !outcome.holds {
+        return Ok(());
+    }
+    if validation.message.is_empty() && outcome.message.is_empty() {
+        return Err(Failure::Deny(
+            "validation error: imageVerify  failed".into(),
+        ));
+    }
+    let joined = [validation.message.as_str(), outcome.message.as_str()]
+        .iter()
+        .filter(|m| !m.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ");
+    // Variables in the message, as Kyverno substitutes them (the raw text
+    // when they cannot be).
+    let mut resolve = crate::conditions::variables::resolve_in(&context, now);
+    let message = match crate::conditions::variables::substitute(
+        &Value::String(joined.clone()),
+        &mut resolve,
+    ) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => joined,
+    };
+    Err(Failure::Deny(message))
 }
 
 /// A verdict as a rule status with Kyverno's message, and the verified
 /// digest; `None` while artifacts are pending.
 fn image_status(
     v: &Verification,
+    rule: &str,
     canon: &str,
     info: &ImageInfo,
     verdict: Verdict<Digest>,
@@ -159,6 +215,11 @@ fn image_status(
     let checks = v.has_checks();
     Some(match verdict {
         Verdict::Pending => return None,
+        Verdict::Ok(d) if v.validate.is_some() => (
+            RuleStatus::Pass,
+            format!("verifyImages validation is passed in {rule} rule"),
+            Some(d),
+        ),
         Verdict::Ok(d) if !v.attestations.is_empty() => (
             RuleStatus::Pass,
             format!(
@@ -172,9 +233,9 @@ fn image_status(
             format!("verified image signatures for {canon}"),
             Some(d),
         ),
-        Verdict::Fail(m @ (Failure::Attestations { .. } | Failure::MissingType(_))) => {
-            (RuleStatus::Fail, m.to_string(), None)
-        }
+        Verdict::Fail(
+            m @ (Failure::Attestations { .. } | Failure::MissingType(_) | Failure::Deny(_)),
+        ) => (RuleStatus::Fail, m.to_string(), None),
         Verdict::Error(m @ Failure::Attestations { .. }) => {
             (RuleStatus::Error, m.to_string(), None)
         }

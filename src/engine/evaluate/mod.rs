@@ -212,14 +212,61 @@ fn evaluate_rule(
         );
         return true;
     }
-    // Conditions read the request and the images; build that only for them.
-    let needs_context = entries
-        .iter()
-        .any(|v| v.attestations.iter().any(|a| !a.conditions.is_empty()));
-    let rule_context = match needs_context {
-        true => context::rule_context(req, &meta.namespace, &extracted),
-        false => Value::Null,
-    };
+    // Conditions read the request, the images and the rule's context
+    // entries; build that only for rules that have them.
+    let needs_context = rule.preconditions.is_some()
+        || !rule.context.is_empty()
+        || entries.iter().any(|v| {
+            v.validate.is_some() || v.attestations.iter().any(|a| !a.conditions.is_empty())
+        });
+    let mut rule_context = Value::Null;
+    if needs_context {
+        rule_context = context::rule_context(req, &meta.namespace, &extracted);
+        let now = req
+            .now
+            .as_deref()
+            .and_then(crate::sigstore::trusted_root::parse_rfc3339);
+        match context::load_entries(&rule.context, &mut rule_context, fetcher, now) {
+            context::Loaded::Done => {}
+            context::Loaded::Pending => {
+                c.pending = true;
+                return true;
+            }
+            context::Loaded::Failed { status, message } => {
+                reporter.push(
+                    c,
+                    status,
+                    format!("failed to load context: {message}"),
+                    Vec::new(),
+                    action,
+                );
+                return true;
+            }
+        }
+        if let Some(p) = &rule.preconditions {
+            match p.evaluate(&rule_context, now) {
+                Err(e) => {
+                    reporter.push(
+                        c,
+                        RuleStatus::Fail,
+                        format!("failed to evaluate preconditions: {e}"),
+                        Vec::new(),
+                        action,
+                    );
+                    return true;
+                }
+                Ok(o) if !o.holds => {
+                    let message = match o.message.is_empty() {
+                        true => "preconditions not met".to_string(),
+                        false => format!("preconditions not met; {}", o.message),
+                    };
+                    reporter.push(c, RuleStatus::Skip, message, Vec::new(), action);
+                    return true;
+                }
+                Ok(_) => {}
+            }
+        }
+    }
     let checks = image::RuleChecks {
         entries,
         images: &images,

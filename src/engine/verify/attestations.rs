@@ -10,14 +10,19 @@ use crate::policy::compiled::{
     AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, VerifierType,
 };
 use crate::sigstore::intoto::Statement;
+use serde_json::Value;
 
 /// Checks every attestation of the entry: each attestor set must have
 /// `required` entries whose verified statements of the type all meet the
 /// conditions. A decisive failure of any attestation fails the image even
 /// while another waits for artifacts.
-pub(in crate::engine) fn verify_attestations(ctx: &VerifyCtx) -> Verdict<()> {
+///
+/// On success, the predicates of the attestations that have a `name`, for
+/// `validate.deny` to read.
+pub(in crate::engine) fn verify_attestations(ctx: &VerifyCtx) -> Verdict<Vec<(String, Value)>> {
     let mut pending = false;
     let mut error = None;
+    let mut named = Vec::new();
     for a in &ctx.verification.attestations {
         let path = format!(".attestations[{}]", a.index);
         if a.predicate_type.is_empty() {
@@ -25,7 +30,11 @@ pub(in crate::engine) fn verify_attestations(ctx: &VerifyCtx) -> Verdict<()> {
         }
         for (j, set) in a.attestors.iter().enumerate() {
             match eval_set(ctx, a, set, &format!("{path}.attestors[{j}]")) {
-                Verdict::Ok(()) => {}
+                Verdict::Ok(predicate) => {
+                    if let (Some(name), Some(p)) = (&a.name, predicate) {
+                        named.push((name.clone(), p));
+                    }
+                }
                 Verdict::Fail(f) => return Verdict::Fail(f),
                 Verdict::Error(f) => {
                     error.get_or_insert(f);
@@ -37,17 +46,18 @@ pub(in crate::engine) fn verify_attestations(ctx: &VerifyCtx) -> Verdict<()> {
     match (pending, error) {
         (true, _) => Verdict::Pending,
         (false, Some(f)) => Verdict::Error(f),
-        (false, None) => Verdict::Ok(()),
+        (false, None) => Verdict::Ok(named),
     }
 }
 
-/// One attestor set of an attestation: `required` entries must verify.
+/// One attestor set of an attestation: `required` entries must verify; on
+/// success, the predicate of the first statement of the type.
 fn eval_set(
     ctx: &VerifyCtx,
     a: &CompiledAttestation,
     set: &AttestorSet,
     path: &str,
-) -> Verdict<()> {
+) -> Verdict<Option<Value>> {
     let mut verified = 0usize;
     let mut undecided = 0usize;
     let mut errors = Vec::new();
@@ -56,10 +66,10 @@ fn eval_set(
     for (k, entry) in set.entries.iter().enumerate() {
         let p = format!("{path}.entries[{k}]{}", entry.kind.path_suffix());
         match eval_entry(ctx, a, entry, &p) {
-            Verdict::Ok(()) => {
+            Verdict::Ok(predicate) => {
                 verified += 1;
                 if verified >= set.required {
-                    return Verdict::Ok(());
+                    return Verdict::Ok(predicate);
                 }
             }
             Verdict::Fail(f) => errors.push((p, f)),
@@ -99,7 +109,7 @@ fn eval_entry(
     a: &CompiledAttestation,
     entry: &AttestorEntry,
     path: &str,
-) -> Verdict<()> {
+) -> Verdict<Option<Value>> {
     if let AttestorKind::Nested(set) = &entry.kind {
         return eval_set(ctx, a, set, path);
     }
@@ -202,7 +212,7 @@ fn check_statements(
     ctx: &VerifyCtx,
     a: &CompiledAttestation,
     statements: &[Statement],
-) -> Verdict<()> {
+) -> Verdict<Option<Value>> {
     let of_type: Vec<&Statement> = statements
         .iter()
         .filter(|s| s.predicate_type == a.predicate_type)
@@ -213,8 +223,9 @@ fn check_statements(
             a.predicate_type
         )));
     }
+    let first = of_type[0].json.get("predicate").cloned();
     if a.conditions.is_empty() {
-        return Verdict::Ok(());
+        return Verdict::Ok(first);
     }
     let image = format!("{}@{}", ctx.image.repository_reference(), ctx.digest);
     for s in of_type {
@@ -243,5 +254,5 @@ fn check_statements(
             Ok(_) => {}
         }
     }
-    Verdict::Ok(())
+    Verdict::Ok(first)
 }

@@ -69,6 +69,9 @@ pub(in crate::engine) enum Failure {
     /// A policy feature the offline engine cannot verify: it fails closed.
     #[error("{0}")]
     Unsupported(String),
+    /// `validate.deny` held (or could not be evaluated): Kyverno's message.
+    #[error("validation in verifyImages failed: {0}")]
+    Deny(String),
     /// An attestation entry without a type (Kyverno's message).
     #[error("{0}: missing type")]
     MissingType(String),

@@ -7,6 +7,7 @@
 //! - [`convert`]: deprecated entry fields into their current form;
 //! - [`keys`]: public keys and transparency-log requirements.
 
+mod context;
 mod convert;
 mod keys;
 mod rules;

@@ -110,12 +110,15 @@ pub(super) fn compile_rule(
         check_filters(ctx, path, r, background);
     }
     let mut unsupported = Vec::new();
-    if r.context.as_ref().is_some_and(|c| !c.is_null()) {
-        unsupported.push("context".to_string());
-    }
-    if r.preconditions.as_ref().is_some_and(|c| !c.is_null()) {
-        unsupported.push("preconditions".to_string());
-    }
+    let context = match &r.context {
+        Some(c) => super::context::compile_context(ctx, &format!("{path}.context"), c),
+        None => Vec::new(),
+    };
+    let preconditions = r
+        .preconditions
+        .as_ref()
+        .filter(|p| !p.is_null())
+        .map(|p| super::context::compile_conditions(ctx, &format!("{path}.preconditions"), p));
     let body = match (&r.verify_images, &r.validate, &r.mutate, &r.generate) {
         (Some(v), _, _, _) => {
             if v.is_empty() {
@@ -173,6 +176,8 @@ pub(super) fn compile_rule(
         exclude: r.exclude.clone(),
         image_extractors: r.image_extractors.clone(),
         report_properties: r.report_properties.clone().unwrap_or_default(),
+        context,
+        preconditions,
         body,
         unsupported,
     })

@@ -6,8 +6,8 @@ use super::keys::{compile_certificates, compile_keyless, compile_keys};
 use super::{Ctx, convert, has_variable};
 use crate::limits;
 use crate::policy::compiled::{
-    Action, AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, Verification,
-    VerifierType,
+    Action, AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, ImageValidation,
+    Verification, VerifierType,
 };
 use crate::policy::model;
 use serde_json::Value;
@@ -108,9 +108,7 @@ pub(super) fn compile_verification(
             attestations.push(c);
         }
     }
-    if e.validate.as_ref().is_some_and(|v| !v.is_null()) {
-        unsupported.push("verifyImages[].validate".to_string());
-    }
+    let validate = compile_validate(ctx, &format!("{path}.validate"), e.validate.as_ref());
     if verifier == VerifierType::Notary {
         unsupported.push(format!("type: {verifier:?}"));
     }
@@ -128,7 +126,7 @@ pub(super) fn compile_verification(
         required: e.required.unwrap_or(true),
         use_cache: e.use_cache.unwrap_or(true),
         cosign_oci11: e.cosign_oci11.unwrap_or(false),
-        validate: e.validate.clone(),
+        validate,
         access: registry_access(e.image_registry_credentials.as_ref()),
     };
     if !v.has_checks() {
@@ -226,8 +224,47 @@ fn compile_attestation(
     })
 }
 
+/// `validate: {message, deny: {conditions}}`.
+fn compile_validate(ctx: &mut Ctx, path: &str, v: Option<&Value>) -> Option<ImageValidation> {
+    let o = v.filter(|v| !v.is_null())?;
+    let Some(o) = o.as_object() else {
+        ctx.err(path, "validate must be an object");
+        return None;
+    };
+    for k in o.keys() {
+        if k != "message" && k != "deny" {
+            ctx.err(format!("{path}.{k}"), "unknown field");
+        }
+    }
+    let message = match o.get("message") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            ctx.err(format!("{path}.message"), "must be a string");
+            String::new()
+        }
+    };
+    super::context::check_expressions(
+        ctx,
+        &format!("{path}.message"),
+        &Value::String(message.clone()),
+    );
+    let deny = o.get("deny").filter(|d| !d.is_null())?;
+    if let Some(d) = deny.as_object() {
+        for k in d.keys() {
+            if k != "conditions" {
+                ctx.err(format!("{path}.deny.{k}"), "unknown field");
+            }
+        }
+    }
+    let conditions = deny.get("conditions").cloned().unwrap_or(Value::Null);
+    let deny =
+        super::context::compile_conditions(ctx, &format!("{path}.deny.conditions"), &conditions);
+    Some(ImageValidation { message, deny })
+}
+
 /// `imageRegistryCredentials` → the fetch hints hosts use.
-fn registry_access(v: Option<&Value>) -> crate::engine::store::Access {
+pub(super) fn registry_access(v: Option<&Value>) -> crate::engine::store::Access {
     let list = |k: &str| -> Vec<String> {
         v.and_then(|v| v.get(k))
             .and_then(Value::as_array)
