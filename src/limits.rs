@@ -11,6 +11,8 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 /// Largest blob the engine will read (signature payloads, attestations).
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
+/// Largest Kubernetes API answer a context entry reads (bytes).
+pub const MAX_KUBE_API_BYTES: usize = 4 * 1024 * 1024;
 /// Total bytes a session store may hold; artifacts past it fail verification.
 pub const MAX_STORE_BYTES: usize = 128 * 1024 * 1024;
 /// Most artifacts one session may fetch; artifacts past it fail verification.

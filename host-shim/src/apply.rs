@@ -191,6 +191,10 @@ pub struct AdmissionContext {
     pub user_info: Option<Value>,
     /// The operation (`CREATE` unless a values file says otherwise).
     pub operation: Option<String>,
+    /// Variable values from a values file (`globalValues`, `policies`); the
+    /// CLI always sends them (empty without a file), so that `configMap`
+    /// and `apiCall` context entries come from them, never a cluster.
+    pub values: Value,
 }
 
 impl AdmissionContext {
@@ -211,6 +215,10 @@ impl AdmissionContext {
         if let Some(u) = &self.user_info {
             r["userInfo"] = u.clone();
         }
+        r["values"] = match &self.values {
+            Value::Null => json!({}),
+            v => v.clone(),
+        };
         r
     }
 }

@@ -12,6 +12,7 @@
 //! groups, a ServiceAccount as `system:serviceaccount:<ns>:<name>` (its
 //! namespace defaulting to the binding's).
 
+use crate::source::SourceAnswer;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, Subject};
@@ -123,6 +124,58 @@ impl Cluster {
             cluster_role_bindings,
             tasks,
         })
+    }
+
+    /// A Kubernetes API call for a policy's `configMap` or `apiCall` context
+    /// entry: the answer's bytes (at most `max`), `not_found` for 404,
+    /// `unauthorized` for 401/403 (what this service account may read is
+    /// RBAC's decision), `invalid` for another refusal, `error` for transport.
+    pub async fn api_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        max: usize,
+        deadline: Instant,
+    ) -> SourceAnswer {
+        use futures::AsyncReadExt as _;
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(body.unwrap_or("").as_bytes().to_vec());
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => return SourceAnswer::Invalid(format!("{method} {path}: {e}")),
+        };
+        let call = async {
+            let mut reader = self.client.request_stream(request).await?;
+            let mut bytes = Vec::new();
+            let mut limited = (&mut reader).take(max as u64 + 1);
+            limited
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(kube::Error::ReadEvents)?;
+            Ok::<_, kube::Error>(bytes)
+        };
+        let answer = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), call).await;
+        match answer {
+            Err(_) => SourceAnswer::Error(format!("{method} {path}: deadline exceeded")),
+            Ok(Ok(b)) if b.len() > max => {
+                SourceAnswer::Invalid(format!("{method} {path}: the answer is over {max} bytes"))
+            }
+            Ok(Ok(b)) => SourceAnswer::Bytes(b),
+            Ok(Err(kube::Error::Api(status))) => {
+                let m = format!("{method} {path}: {} ({})", status.message, status.code);
+                match status.code {
+                    404 => SourceAnswer::NotFound(m),
+                    401 | 403 => SourceAnswer::Unauthorized(m),
+                    500..=599 => SourceAnswer::Error(m),
+                    _ => SourceAnswer::Invalid(m),
+                }
+            }
+            Ok(Err(e)) => SourceAnswer::Error(format!("{method} {path}: {e}")),
+        }
     }
 
     /// Waits until every store has its first full list, up to `timeout`.
@@ -282,5 +335,74 @@ mod tests {
             &[]
         ));
         assert!(!subjects_match(None, "ci", sa, &[]));
+    }
+}
+
+/// An artifact source that answers `kube_api` fetches (context entries)
+/// from the cluster and passes every other fetch to `inner`.
+pub struct ClusterSource {
+    /// Registry artifacts.
+    pub inner: std::sync::Arc<dyn crate::source::ArtifactSource>,
+    /// The cluster connection, when the policies need one.
+    pub cluster: Option<std::sync::Arc<Cluster>>,
+    /// The runtime the API calls run on.
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl ClusterSource {
+    fn kube(&self, f: &imgverify::engine::Fetch, deadline: Option<Instant>) -> SourceAnswer {
+        let Some(cluster) = &self.cluster else {
+            return SourceAnswer::Error(format!(
+                "{}: no cluster connection for a context entry",
+                f.key
+            ));
+        };
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(10));
+        self.runtime.block_on(
+            cluster.api_call(
+                f.method.as_deref().unwrap_or("GET"),
+                f.path.as_deref().unwrap_or("/"),
+                f.body.as_deref(),
+                f.max_bytes
+                    .map_or(imgverify::limits::MAX_KUBE_API_BYTES, |m| {
+                        m.min(imgverify::limits::MAX_KUBE_API_BYTES)
+                    }),
+                deadline,
+            ),
+        )
+    }
+}
+
+impl crate::source::ArtifactSource for ClusterSource {
+    fn fetch(&self, f: &imgverify::engine::Fetch) -> SourceAnswer {
+        match f.kind {
+            imgverify::engine::FetchKind::KubeApi => self.kube(f, None),
+            _ => self.inner.fetch(f),
+        }
+    }
+
+    fn fetch_each(
+        &self,
+        fetches: &[imgverify::engine::Fetch],
+        deadline: Option<Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        let mut others = Vec::new();
+        let mut positions = Vec::new();
+        for (i, f) in fetches.iter().enumerate() {
+            if f.kind == imgverify::engine::FetchKind::KubeApi {
+                sink(i, self.kube(f, deadline));
+            } else {
+                others.push(f.clone());
+                positions.push(i);
+            }
+        }
+        if !others.is_empty() {
+            self.inner.fetch_each(&others, deadline, &mut |j, a| {
+                if let Some(i) = positions.get(j) {
+                    sink(*i, a);
+                }
+            });
+        }
     }
 }

@@ -166,12 +166,13 @@ impl Values {
             }
             ctx.operation = Some(op.to_string());
         }
+        // Variable values: `globalValues` and per-policy rule and resource
+        // values, read by the engine as the Kyverno CLI reads them.
+        ctx.values = json!({
+            "globalValues": self.global_values,
+            "policies": self.policies,
+        });
         Ok(())
-    }
-
-    /// Whether the file carries variable values, which image rules do not read yet.
-    pub fn has_variables(&self) -> bool {
-        !self.policies.is_empty() || self.global_values.keys().any(|k| k != "request.operation")
     }
 }
 

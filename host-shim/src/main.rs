@@ -245,11 +245,6 @@ fn context(
     let mut ctx = apply::AdmissionContext::default();
     if let Some(path) = values_file {
         let values = context_files::load_values(path)?;
-        if values.has_variables() {
-            eprintln!(
-                "warning: {path}: variable values are not used by this imgverify version (image rules here read no variables)"
-            );
-        }
         values.apply_to(&mut ctx)?;
     }
     if let Some(path) = userinfo {

@@ -72,6 +72,16 @@ impl From<SourceAnswer> for imgverify::engine::Answer {
     }
 }
 
+/// The answer of a source that has no Kubernetes API (an OCI layout, a
+/// registry): the CLI takes `configMap` and `apiCall` values from a values
+/// file instead.
+pub fn no_kube_api(f: &Fetch) -> SourceAnswer {
+    SourceAnswer::NotFound(format!(
+        "{}: no Kubernetes API here; give the context entry's value in a values file",
+        f.key
+    ))
+}
+
 /// Serves fetches. Implementations must be safe to share across threads.
 pub trait ArtifactSource: Send + Sync {
     /// Answers one fetch.
@@ -285,6 +295,7 @@ impl ArtifactSource for OciLayouts {
                 }
                 None => SourceAnswer::Invalid(format!("bad referrers reference {}", f.key)),
             },
+            FetchKind::KubeApi => no_kube_api(f),
         }
     }
 }

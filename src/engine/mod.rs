@@ -206,6 +206,13 @@ pub struct Request {
     /// The admission phase (default: both).
     #[serde(default)]
     pub phase: Phase,
+    /// A Kyverno CLI values file (`globalValues`, `policies[].rules[].values`,
+    /// `policies[].resources[].values`). Present in the CLI, where, as in the
+    /// Kyverno CLI, `configMap` and `apiCall` context entries are not loaded:
+    /// the values stand in for them. Absent in the webhook, which asks its
+    /// host for them (`kube_api` fetches).
+    #[serde(default)]
+    pub values: Option<Value>,
 }
 
 /// Why a request was refused.

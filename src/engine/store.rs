@@ -20,6 +20,10 @@ pub enum FetchKind {
     Blob,
     /// OCI 1.1 referrers index of a digest.
     Referrers,
+    /// A Kubernetes API call (`context` `configMap` and `apiCall` entries):
+    /// `method` on `path`, with a JSON `body` for POST; the answer is the
+    /// response's JSON. Unverifiable, like a tag: the cluster's word.
+    KubeApi,
 }
 
 impl FetchKind {
@@ -30,6 +34,7 @@ impl FetchKind {
             "manifest" => Some(Self::Manifest),
             "blob" => Some(Self::Blob),
             "referrers" => Some(Self::Referrers),
+            "kube_api" => Some(Self::KubeApi),
             _ => None,
         }
     }
@@ -40,11 +45,13 @@ impl FetchKind {
             Self::Manifest => "manifest",
             Self::Blob => "blob",
             Self::Referrers => "referrers",
+            Self::KubeApi => "kube_api",
         }
     }
     fn max_bytes(self) -> usize {
         match self {
             Self::Blob => limits::MAX_BLOB_BYTES,
+            Self::KubeApi => limits::MAX_KUBE_API_BYTES,
             _ => limits::MAX_MANIFEST_BYTES,
         }
     }
@@ -100,6 +107,15 @@ pub struct Fetch {
     /// answers without hashing them.
     #[serde(rename = "maxBytes", skip_serializing_if = "Option::is_none", default)]
     pub max_bytes: Option<usize>,
+    /// `GET` or `POST`, for `kube_api`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub method: Option<String>,
+    /// The API path (`/api/v1/namespaces/default/configmaps/x`), for `kube_api`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+    /// The JSON body of a POST, for `kube_api`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub body: Option<String>,
 }
 
 fn repo_ref(registry: &str, repository: &str) -> String {
@@ -135,6 +151,9 @@ impl Fetch {
             artifact_type: None,
             access: Access::default(),
             max_bytes: None,
+            method: None,
+            path: None,
+            body: None,
         }
     }
     /// A digest-addressed manifest or blob.
@@ -149,6 +168,32 @@ impl Fetch {
             artifact_type: None,
             access: Access::default(),
             max_bytes: None,
+            method: None,
+            path: None,
+            body: None,
+        }
+    }
+
+    /// A Kubernetes API call; the key names the method, the path and the
+    /// body's digest.
+    pub fn kube_api(method: &str, path: &str, body: Option<String>) -> Self {
+        let key = match &body {
+            Some(b) => format!("{method} {path} {}", Digest::sha256_of(b.as_bytes())),
+            None => format!("{method} {path}"),
+        };
+        Fetch {
+            kind: FetchKind::KubeApi,
+            key,
+            registry: String::new(),
+            repository: String::new(),
+            tag: None,
+            digest: None,
+            artifact_type: None,
+            access: Access::default(),
+            max_bytes: None,
+            method: Some(method.to_string()),
+            path: Some(path.to_string()),
+            body,
         }
     }
 }

@@ -393,6 +393,8 @@ pub enum ContextKind {
     NamespaceLabels,
     /// The requesting user's roles and cluster roles (`roles`, `clusterRoles`).
     UserRoles,
+    /// Kubernetes API reads (`context` `configMap` and `apiCall` entries).
+    KubeApi,
 }
 
 /// One field of a policy that needs cluster context.
@@ -431,6 +433,18 @@ impl CompiledPolicy {
             }
         }
         for r in &self.rules {
+            for (i, e) in r.context.iter().enumerate() {
+                let field = match e.source {
+                    ContextSource::ConfigMap { .. } => "configMap",
+                    ContextSource::ApiCall { .. } => "apiCall",
+                    _ => continue,
+                };
+                need(
+                    &r.name,
+                    format!("context[{i}].{field}"),
+                    ContextKind::KubeApi,
+                );
+            }
             let blocks = [
                 ("match", Some(&r.match_resources)),
                 ("exclude", r.exclude.as_ref()),

@@ -194,6 +194,7 @@ impl RegistryClient {
     /// Answers one fetch from the registry.
     pub async fn fetch(&self, f: &Fetch) -> SourceAnswer {
         match f.kind {
+            FetchKind::KubeApi => crate::source::no_kube_api(f),
             FetchKind::ManifestByTag => {
                 let tag = f.tag.as_deref().unwrap_or("latest");
                 self.get_manifest(f.kind, &f.registry, &f.repository, tag, &f.access)

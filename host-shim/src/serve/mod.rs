@@ -438,11 +438,18 @@ async fn decide(
         pool::TakeError::Deadline => Undecided::Forgivable(e.to_string()),
         pool::TakeError::Load(m) => Undecided::Denied(m),
     })?;
-    let (g2, source) = (generation.clone(), s.source.clone());
+    let (g2, source) = (
+        generation.clone(),
+        crate::cluster::ClusterSource {
+            inner: s.source.clone(),
+            cluster: cluster.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        },
+    );
     let work = tokio::task::spawn_blocking(move || {
         let r = pooled
             .loaded
-            .decide_bytes(&request, source.as_ref(), Some(deadline));
+            .decide_bytes(&request, &source, Some(deadline));
         // An instance that trapped (fuel, memory, deadline) is dropped, not reused.
         g2.give_back(pooled, r.is_ok());
         r
@@ -550,6 +557,7 @@ fn describe_needs(needs: &Value) -> Vec<String> {
             let s = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let what = match s("kind").as_str() {
                 "namespaceLabels" => "namespace labels",
+                "kubeApi" => "the Kubernetes API",
                 _ => "the user's roles",
             };
             if s("rule").is_empty() {

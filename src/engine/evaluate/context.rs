@@ -83,46 +83,282 @@ pub(super) enum Loaded {
     Failed { status: RuleStatus, message: String },
 }
 
+/// The values a Kyverno CLI values file gives one rule's evaluation of one
+/// resource: `globalValues` and the resource's values (set before the
+/// context entries load), and the rule's values (set after them).
+pub(super) struct CliValues {
+    pub before: Vec<(String, Value)>,
+    pub after: Vec<(String, Value)>,
+}
+
+fn pairs(v: Option<&Value>) -> Vec<(String, Value)> {
+    v.and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+impl CliValues {
+    /// The values for `policy`/`rule` on the resource named `resource`.
+    pub(super) fn of(values: &Value, policy: &str, rule: &str, resource: &str) -> Self {
+        let mut before = pairs(values.get("globalValues"));
+        let mut after = Vec::new();
+        let named = |list: Option<&Value>, name: &str| -> Option<Value> {
+            list.and_then(Value::as_array)?
+                .iter()
+                .find(|x| x.get("name").and_then(Value::as_str) == Some(name))
+                .cloned()
+        };
+        if let Some(p) = named(values.get("policies"), policy) {
+            if let Some(r) = named(p.get("resources"), resource) {
+                before.extend(pairs(r.get("values")));
+            }
+            if let Some(r) = named(p.get("rules"), rule) {
+                after.extend(pairs(r.get("values")));
+            }
+        }
+        CliValues { before, after }
+    }
+}
+
+/// Sets each value (names with dots make nested objects).
+pub(super) fn set_values(context: &mut Value, values: &[(String, Value)]) {
+    for (k, v) in values {
+        set_entry(context, k, v.clone());
+    }
+}
+
 /// Loads the entries in order into `context` (each may read the ones
-/// before it).
+/// before it). With CLI values (`cli`), `configMap` and `apiCall` entries
+/// are not loaded and the rule's values are set last, as the Kyverno CLI
+/// does; without, the host answers them from the cluster.
 pub(super) fn load_entries(
     entries: &[ContextEntry],
     context: &mut Value,
-    _fetcher: &Fetcher,
+    fetcher: &Fetcher,
     now: Option<i64>,
+    cli: Option<&CliValues>,
 ) -> Loaded {
     for e in entries {
-        let value = match &e.source {
+        let step = match &e.source {
             ContextSource::Variable {
                 value,
                 jmes_path,
                 default,
-            } => load_variable(
+            } => match load_variable(
                 &e.name,
                 value.as_ref(),
                 jmes_path.as_deref(),
                 default.as_ref(),
                 context,
                 now,
-            ),
-            ContextSource::ConfigMap { .. }
-            | ContextSource::ApiCall { .. }
-            | ContextSource::ImageRegistry { .. } => Err(format!(
-                "context entry {:?}: this source is not evaluated by this imgverify version",
-                e.name
-            )),
-        };
-        match value {
-            Ok(v) => set_entry(context, &e.name, v),
-            Err(message) => {
-                return Loaded::Failed {
-                    status: RuleStatus::Fail,
-                    message,
-                };
+            ) {
+                Ok(v) => Step::Value(v),
+                Err(m) => Step::Failed(RuleStatus::Fail, m),
+            },
+            ContextSource::ConfigMap { .. } | ContextSource::ApiCall { .. } if cli.is_some() => {
+                continue;
             }
+            ContextSource::ConfigMap { name, namespace } => {
+                load_config_map(name, namespace, context, fetcher, now)
+            }
+            ContextSource::ApiCall {
+                url_path,
+                method,
+                data,
+                jmes_path,
+                default,
+            } => load_api_call(
+                (method, url_path, data),
+                jmes_path.as_deref(),
+                default.as_ref(),
+                context,
+                fetcher,
+                now,
+            ),
+            ContextSource::ImageRegistry { .. } => Step::Failed(
+                RuleStatus::Fail,
+                format!(
+                    "context entry {:?}: imageRegistry entries are not evaluated by this imgverify version",
+                    e.name
+                ),
+            ),
+        };
+        match step {
+            Step::Value(v) => set_entry(context, &e.name, v),
+            Step::Pending => return Loaded::Pending,
+            Step::Failed(status, message) => return Loaded::Failed { status, message },
         }
     }
+    if let Some(cli) = cli {
+        set_values(context, &cli.after);
+    }
     Loaded::Done
+}
+
+/// One entry's progress.
+enum Step {
+    Value(Value),
+    Pending,
+    Failed(RuleStatus, String),
+}
+
+/// The string a field gives after substitution.
+fn substituted_string(
+    text: &str,
+    what: &str,
+    context: &Value,
+    now: Option<i64>,
+) -> Result<String, String> {
+    match substitute(&Value::String(text.to_string()), context, now)? {
+        Value::String(s) => Ok(s),
+        other => Err(format!(
+            "{what} is not a string after substitution: {other}"
+        )),
+    }
+}
+
+/// A name in a Kubernetes API path: a DNS subdomain.
+fn valid_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && s != "."
+        && s != ".."
+}
+
+/// The host's answer to a Kubernetes API call, as JSON.
+fn kube_answer(fetcher: &Fetcher, fetch: crate::engine::store::Fetch, what: &str) -> Step {
+    use crate::engine::store::FailureStatus;
+    use crate::engine::verify::Got;
+    match fetcher.get(fetch) {
+        Got::Pending => Step::Pending,
+        Got::Bytes(b) => match serde_json::from_slice(b) {
+            Ok(v) => Step::Value(v),
+            Err(e) => Step::Failed(
+                RuleStatus::Fail,
+                format!("{what}: the answer is not JSON: {e}"),
+            ),
+        },
+        Got::Failed(FailureStatus::Error, m) => {
+            Step::Failed(RuleStatus::Error, format!("{what}: {m}"))
+        }
+        Got::Failed(_, m) => Step::Failed(RuleStatus::Fail, format!("{what}: {m}")),
+    }
+}
+
+/// A `configMap` entry: the ConfigMap object from the cluster.
+fn load_config_map(
+    name: &str,
+    namespace: &str,
+    context: &Value,
+    fetcher: &Fetcher,
+    now: Option<i64>,
+) -> Step {
+    let names = substituted_string(name, "configMap.name", context, now).and_then(|n| {
+        let ns = substituted_string(namespace, "configMap.namespace", context, now)?;
+        Ok((n, ns))
+    });
+    let (name, namespace) = match names {
+        Ok(v) => v,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    // Kyverno reads a ConfigMap without a namespace from `default`.
+    let namespace = if namespace.is_empty() {
+        "default".to_string()
+    } else {
+        namespace
+    };
+    if !valid_segment(&name) || !valid_segment(&namespace) {
+        return Step::Failed(
+            RuleStatus::Fail,
+            format!("failed to get configmap {namespace}/{name}: not a valid name"),
+        );
+    }
+    let path = format!("/api/v1/namespaces/{namespace}/configmaps/{name}");
+    kube_answer(
+        fetcher,
+        crate::engine::store::Fetch::kube_api("GET", &path, None),
+        &format!("failed to get configmap {namespace}/{name}"),
+    )
+}
+
+/// An `apiCall` entry: GET or POST on the Kubernetes API, `jmesPath`
+/// applied, `default` when the call (not the transport) or the path fails.
+fn load_api_call(
+    (method, url_path, data): (&str, &str, &Value),
+    jmes_path: Option<&str>,
+    default: Option<&Value>,
+    context: &Value,
+    fetcher: &Fetcher,
+    now: Option<i64>,
+) -> Step {
+    let path = match substituted_string(url_path, "apiCall.urlPath", context, now) {
+        Ok(p) => p,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    if !path.starts_with('/') || path.contains("..") || path.contains('#') {
+        return Step::Failed(
+            RuleStatus::Fail,
+            format!("apiCall.urlPath {path:?} is not an absolute Kubernetes API path"),
+        );
+    }
+    let body = match method {
+        "POST" => {
+            // `data` is a list of {key, value}; the body is their object.
+            let data = match substitute(data, context, now) {
+                Ok(d) => d,
+                Err(m) => return Step::Failed(RuleStatus::Fail, m),
+            };
+            let mut o = Map::new();
+            for item in data.as_array().into_iter().flatten() {
+                if let Some(k) = item.get("key").and_then(Value::as_str) {
+                    o.insert(
+                        k.to_string(),
+                        item.get("value").cloned().unwrap_or(Value::Null),
+                    );
+                }
+            }
+            Some(Value::Object(o).to_string())
+        }
+        _ => None,
+    };
+    let answer = kube_answer(
+        fetcher,
+        crate::engine::store::Fetch::kube_api(method, &path, body),
+        &format!("failed to {method} resource with raw url {path}"),
+    );
+    let default = match default.map(|d| substitute(d, context, now)).transpose() {
+        Ok(d) => d,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    let value = match answer {
+        Step::Value(v) => v,
+        Step::Failed(status, m) => {
+            return match default {
+                // A transport failure is not papered over by a default.
+                Some(d) if status != RuleStatus::Error => Step::Value(d),
+                _ => Step::Failed(status, m),
+            };
+        }
+        Step::Pending => return Step::Pending,
+    };
+    let Some(p) = jmes_path else {
+        return Step::Value(value);
+    };
+    let p = match substituted_string(p, "apiCall.jmesPath", context, now) {
+        Ok(p) => p,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    match (functions::search(&p, &value, now), default) {
+        (Ok(v), _) if !v.is_null() => Step::Value(v),
+        (Ok(_), Some(d)) | (Err(_), Some(d)) => Step::Value(d),
+        (Ok(v), None) => Step::Value(v),
+        (Err(e), None) => Step::Failed(
+            RuleStatus::Fail,
+            format!("failed to apply JMESPath {p} to the answer of {path}: {e}"),
+        ),
+    }
 }
 
 /// Substitutes the variables in `v` against `context`.

@@ -216,6 +216,7 @@ fn evaluate_rule(
     // entries; build that only for rules that have them.
     let needs_context = rule.preconditions.is_some()
         || !rule.context.is_empty()
+        || req.values.is_some()
         || entries.iter().any(|v| {
             v.validate.is_some() || v.attestations.iter().any(|a| !a.conditions.is_empty())
         });
@@ -226,7 +227,14 @@ fn evaluate_rule(
             .now
             .as_deref()
             .and_then(crate::sigstore::trusted_root::parse_rfc3339);
-        match context::load_entries(&rule.context, &mut rule_context, fetcher, now) {
+        let cli = req
+            .values
+            .as_ref()
+            .map(|v| context::CliValues::of(v, &policy.report_name(), &rule.name, &meta.name));
+        if let Some(cli) = &cli {
+            context::set_values(&mut rule_context, &cli.before);
+        }
+        match context::load_entries(&rule.context, &mut rule_context, fetcher, now, cli.as_ref()) {
             context::Loaded::Done => {}
             context::Loaded::Pending => {
                 c.pending = true;
