@@ -44,6 +44,13 @@ const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 /// The OCI empty descriptor's type and bytes.
 const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+/// DSSE's payload type for in-toto statements.
+const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// in-toto statement types.
+const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
+const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// The predicate type of cosign 3's image signatures.
+const SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
 struct Layout {
     blobs: BTreeMap<String, Vec<u8>>,
@@ -90,15 +97,41 @@ impl Layout {
         rekor: &SigningKey,
         listed_type: &str,
     ) {
+        let referrers: Vec<_> = bundles
+            .iter()
+            .map(|(key, annotations, subject)| {
+                (
+                    *key,
+                    SIGN_PREDICATE,
+                    sign_statement(subject, annotations),
+                    *subject,
+                )
+            })
+            .collect();
+        self.attach_referrers(repo, image_digest, &referrers, rekor, listed_type);
+    }
+
+    /// Attaches in-toto statements as cosign 3 Sigstore bundle referrers
+    /// (`cosign attest --new-bundle-format`), as [`Self::attach_bundles`]
+    /// does for signatures: one bundle per (key, predicate type, statement,
+    /// subject digest of the referrer manifest).
+    fn attach_referrers(
+        &mut self,
+        repo: &str,
+        image_digest: &str,
+        bundles: &[(&SigningKey, &str, Vec<u8>, &str)],
+        rekor: &SigningKey,
+        listed_type: &str,
+    ) {
         let mut listed = Vec::new();
-        for (i, (key, annotations, subject)) in bundles.iter().enumerate() {
-            let bundle = sigstore_bundle(key, subject, annotations, rekor, i as i64);
+        for (i, (key, predicate_type, statement, subject)) in bundles.iter().enumerate() {
+            let bundle = sigstore_bundle(key, statement, rekor, i as i64);
             let (bd, bn) = self.add_blob(bundle);
             let (ed, en) = self.add_blob(b"{}".to_vec());
             let subject_size = self.blobs.get(*subject).map_or(0, Vec::len);
             let annotations = json!({
                 "dev.sigstore.bundle.content": "dsse-envelope",
-                "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1",
+                "dev.sigstore.bundle.predicateType": predicate_type,
             });
             let manifest = json!({
                 "schemaVersion": 2,
@@ -182,6 +215,54 @@ impl Layout {
         let tag = format!("{}.sig", image_digest.replace(':', "-"));
         self.add_manifest(&format!("{REGISTRY}/{repo}:{tag}"), &manifest);
     }
+
+    /// Writes a `.att` manifest as `cosign attest --key` does: one DSSE
+    /// envelope layer per (key, predicate type, predicate), each an in-toto
+    /// statement about `image_digest`, with a Rekor `intoto` 0.0.2 SET.
+    /// `first_index` numbers the log entries.
+    fn attest(
+        &mut self,
+        repo: &str,
+        image_digest: &str,
+        attestations: &[(&SigningKey, &str, Value)],
+        rekor: &SigningKey,
+        first_index: i64,
+    ) {
+        let (cd, cn) = self.add_blob(b"{}".to_vec());
+        let mut layers = Vec::new();
+        for (i, (key, predicate_type, predicate)) in attestations.iter().enumerate() {
+            let statement =
+                intoto_statement(STATEMENT_V01, repo, image_digest, predicate_type, predicate);
+            let sig: Signature = key.sign(&pae(IN_TOTO, &statement));
+            let sig_der = sig.to_der();
+            let envelope = serde_json::to_vec(&json!({
+                "payloadType": IN_TOTO,
+                "payload": b64(&statement),
+                "signatures": [{"keyid": "", "sig": b64(sig_der.as_bytes())}],
+            }))
+            .expect("json");
+            let annotations = json!({
+                "dev.cosignproject.cosign/signature": "",
+                "dev.sigstore.cosign/bundle": rekor_intoto_bundle(
+                    rekor, key, &envelope, &statement, sig_der.as_bytes(), first_index + i as i64,
+                ),
+                "predicateType": predicate_type,
+            });
+            let (ed, en) = self.add_blob(envelope);
+            layers.push(json!({
+                "mediaType": "application/vnd.dsse.envelope.v1+json",
+                "digest": ed, "size": en, "annotations": annotations,
+            }));
+        }
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
+            "layers": layers,
+        });
+        let tag = format!("{}.att", image_digest.replace(':', "-"));
+        self.add_manifest(&format!("{REGISTRY}/{repo}:{tag}"), &manifest);
+    }
 }
 
 fn rekor_bundle(
@@ -213,6 +294,62 @@ fn rekor_bundle(
     .expect("json")
 }
 
+/// The Rekor SET (`dev.sigstore.cosign/bundle`) of an attestation logged
+/// as an `intoto` 0.0.2 entry, as `cosign attest` uploads it: the entry
+/// binds the envelope's hash and the signer's key.
+fn rekor_intoto_bundle(
+    rekor: &SigningKey,
+    signer: &SigningKey,
+    envelope: &[u8],
+    statement: &[u8],
+    sig: &[u8],
+    log_index: i64,
+) -> String {
+    let body = json!({
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {"content": {
+            "envelope": {
+                "payloadType": IN_TOTO,
+                // Rekor keeps intoto 0.0.2 signatures base64-encoded twice.
+                "signatures": [{"sig": b64(b64(sig).as_bytes()), "publicKey": b64(pub_pem(signer).as_bytes())}],
+            },
+            "hash": {"algorithm": "sha256", "value": hex(&Sha256::digest(envelope))},
+            "payloadHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(statement))},
+        }},
+    });
+    let body_b64 = b64(&serde_json::to_vec(&body).expect("json"));
+    let spki = rekor.verifying_key().to_public_key_der().expect("der");
+    let log_id = hex(&Sha256::digest(spki.as_bytes()));
+    let canonical = serde_json::to_vec(&json!({"body": body_b64, "integratedTime": INTEGRATED_TIME, "logID": log_id, "logIndex": log_index})).expect("json");
+    let set: Signature = rekor.sign(&canonical);
+    serde_json::to_string(&json!({
+        "SignedEntryTimestamp": b64(set.to_der().as_bytes()),
+        "Payload": {"body": body_b64, "integratedTime": INTEGRATED_TIME, "logIndex": log_index, "logID": log_id},
+    }))
+    .expect("json")
+}
+
+/// An in-toto statement of `statement_type` (cosign 2's `.att` layers
+/// write v0.1, cosign 3's bundles v1): `predicate` about the image
+/// `repo@image_digest`.
+fn intoto_statement(
+    statement_type: &str,
+    repo: &str,
+    image_digest: &str,
+    predicate_type: &str,
+    predicate: &Value,
+) -> Vec<u8> {
+    let hex_digest = image_digest.trim_start_matches("sha256:");
+    serde_json::to_vec(&json!({
+        "_type": statement_type,
+        "predicateType": predicate_type,
+        "subject": [{"name": format!("{REGISTRY}/{repo}"), "digest": {"sha256": hex_digest}}],
+        "predicate": predicate,
+    }))
+    .expect("json")
+}
+
 /// DSSE's pre-authentication encoding.
 fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut v = format!(
@@ -225,37 +362,36 @@ fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     v
 }
 
-/// A v0.3 Sigstore bundle as `cosign sign --new-bundle-format` writes it
-/// for an image, signed with a managed key and logged in a one-entry demo
-/// Rekor tree.
-fn sigstore_bundle(
-    key: &SigningKey,
-    image_digest: &str,
-    annotations: &BTreeMap<&str, &str>,
-    rekor: &SigningKey,
-    index: i64,
-) -> Vec<u8> {
-    const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// The in-toto statement `cosign sign --new-bundle-format` signs for an
+/// image (with its `-a` annotations on the subject).
+fn sign_statement(image_digest: &str, annotations: &BTreeMap<&str, &str>) -> Vec<u8> {
     let hex_digest = image_digest.trim_start_matches("sha256:");
     let mut subject =
         json!({"name": format!("{REGISTRY}/image"), "digest": {"sha256": hex_digest}});
     if !annotations.is_empty() {
         subject["annotations"] = json!(annotations);
     }
-    let statement = serde_json::to_vec(&json!({
+    serde_json::to_vec(&json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [subject],
-        "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        "predicateType": SIGN_PREDICATE,
         "predicate": {},
     }))
-    .expect("json");
-    let sig: Signature = key.sign(&pae(IN_TOTO, &statement));
+    .expect("json")
+}
+
+/// A v0.3 Sigstore bundle as `cosign sign --new-bundle-format` (or
+/// `cosign attest --new-bundle-format`) writes it for an image: DSSE over
+/// `statement`, signed with a managed key and logged in a one-entry demo
+/// Rekor tree.
+fn sigstore_bundle(key: &SigningKey, statement: &[u8], rekor: &SigningKey, index: i64) -> Vec<u8> {
+    let sig: Signature = key.sign(&pae(IN_TOTO, statement));
     let sig = sig.to_der();
     let body = serde_json::to_vec(&json!({
         "apiVersion": "0.0.1",
         "kind": "dsse",
         "spec": {
-            "payloadHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(&statement))},
+            "payloadHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(statement))},
             "signatures": [{"signature": b64(sig.as_bytes()), "verifier": b64(pub_pem(key).as_bytes())}],
         }
     }))
@@ -296,12 +432,329 @@ fn sigstore_bundle(
             }],
         },
         "dsseEnvelope": {
-            "payload": b64(&statement),
+            "payload": b64(statement),
             "payloadType": IN_TOTO,
             "signatures": [{"sig": b64(sig.as_bytes()), "keyid": ""}],
         },
     }))
     .expect("json")
+}
+
+// Example predicates. They describe a fictional Go service built from
+// github.com/example/demo-app on an Alpine base; the good image is built by
+// the trusted builder, scanned clean of CRITICAL findings, reviewed on main
+// and free of GPL-3.0 components, and the vulnerable one is none of those.
+
+/// Predicate types of the example attestations.
+const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
+const SLSA_V02: &str = "https://slsa.dev/provenance/v0.2";
+const CYCLONEDX: &str = "https://cyclonedx.org/bom";
+const SPDX: &str = "https://spdx.dev/Document";
+const VULN: &str = "https://cosign.sigstore.dev/attestation/vuln/v1";
+const CODE_REVIEW: &str = "https://example.com/CodeReview/v1";
+
+/// The builder the example policies trust, and another one.
+const TRUSTED_BUILDER: &str = "https://github.com/actions/runner";
+const OTHER_BUILDER: &str = "https://ci.example.net/self-hosted-runner";
+/// The example service's source repository.
+const SOURCE_REPO: &str = "https://github.com/example/demo-app";
+
+/// Whether an example attestation describes the good or the bad build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    Good,
+    Bad,
+}
+
+/// The (fixed, fictional) git commit the build of `repo` is from.
+fn commit(repo: &str) -> String {
+    hex(&Sha256::digest(format!("{SOURCE_REPO} commit for {repo}").as_bytes())[..20])
+}
+
+/// SLSA provenance v1, as GitHub Actions' workflow build type writes it
+/// (the bad build comes from another builder).
+fn slsa_v1(repo: &str, build: Build) -> Value {
+    let (builder, build_type) = match build {
+        Build::Good => (
+            TRUSTED_BUILDER,
+            "https://actions.github.io/buildtypes/workflow/v1",
+        ),
+        Build::Bad => (
+            OTHER_BUILDER,
+            "https://ci.example.net/buildtypes/shell-script/v1",
+        ),
+    };
+    json!({
+        "buildDefinition": {
+            "buildType": build_type,
+            "externalParameters": {"workflow": {
+                "ref": "refs/tags/v1",
+                "repository": SOURCE_REPO,
+                "path": ".github/workflows/release.yml",
+            }},
+            "internalParameters": {"github": {
+                "event_name": "push",
+                "repository_id": "812345678",
+                "repository_owner_id": "91234567",
+            }},
+            "resolvedDependencies": [{
+                "uri": format!("git+{SOURCE_REPO}@refs/tags/v1"),
+                "digest": {"gitCommit": commit(repo)},
+            }],
+        },
+        "runDetails": {
+            "builder": {"id": builder},
+            "metadata": {
+                "invocationId": format!("{SOURCE_REPO}/actions/runs/12791234567/attempts/1"),
+                "startedOn": "2025-12-31T23:50:02Z",
+                "finishedOn": "2025-12-31T23:57:41Z",
+            },
+        },
+    })
+}
+
+/// SLSA provenance v0.2, as the slsa-github-generator container workflow
+/// writes it (the bad build comes from another builder).
+fn slsa_v02(repo: &str, build: Build) -> Value {
+    let builder = match build {
+        Build::Good => TRUSTED_BUILDER,
+        Build::Bad => OTHER_BUILDER,
+    };
+    let source = format!("git+{SOURCE_REPO}@refs/tags/v1");
+    json!({
+        "builder": {"id": builder},
+        "buildType": "https://github.com/slsa-framework/slsa-github-generator/container@v1",
+        "invocation": {
+            "configSource": {
+                "uri": source,
+                "digest": {"sha1": commit(repo)},
+                "entryPoint": ".github/workflows/release.yml",
+            },
+            "parameters": {},
+            "environment": {
+                "github_event_name": "push",
+                "github_run_attempt": "1",
+                "github_run_id": "12791234567",
+            },
+        },
+        "metadata": {
+            "buildInvocationId": "12791234567-1",
+            "buildStartedOn": "2025-12-31T23:50:02Z",
+            "buildFinishedOn": "2025-12-31T23:57:41Z",
+            "completeness": {"parameters": true, "environment": false, "materials": false},
+            "reproducible": false,
+        },
+        "materials": [{"uri": source, "digest": {"sha1": commit(repo)}}],
+    })
+}
+
+/// One package of the example image: ecosystem (`apk` or `golang`), name,
+/// version, SPDX license (an expression when it has a space).
+type Package = (&'static str, &'static str, &'static str, &'static str);
+
+/// The packages of the example image (the bad build has an older
+/// golang.org/x/crypto and GNU bash, licensed GPL-3.0-or-later).
+fn packages(build: Build) -> Vec<Package> {
+    let mut p = vec![
+        ("apk", "musl", "1.2.5-r8", "MIT"),
+        ("apk", "busybox", "1.37.0-r8", "GPL-2.0-only"),
+        (
+            "apk",
+            "ca-certificates-bundle",
+            "20241121-r0",
+            "MPL-2.0 AND MIT",
+        ),
+        ("golang", "github.com/spf13/cobra", "v1.8.1", "Apache-2.0"),
+        ("golang", "golang.org/x/net", "v0.32.0", "BSD-3-Clause"),
+    ];
+    match build {
+        Build::Good => p.push(("golang", "golang.org/x/crypto", "v0.31.0", "BSD-3-Clause")),
+        Build::Bad => {
+            p.push(("golang", "golang.org/x/crypto", "v0.30.0", "BSD-3-Clause"));
+            p.push(("apk", "bash", "5.2.37-r0", "GPL-3.0-or-later"));
+        }
+    }
+    p
+}
+
+/// A package's URL.
+fn purl(ecosystem: &str, name: &str, version: &str) -> String {
+    match ecosystem {
+        "apk" => format!("pkg:apk/alpine/{name}@{version}?arch=x86_64&distro=alpine-3.21.0"),
+        _ => format!("pkg:{ecosystem}/{name}@{version}"),
+    }
+}
+
+/// A CycloneDX 1.5 BOM of the image, as syft writes it.
+fn cyclonedx(repo: &str, image_digest: &str, build: Build) -> Value {
+    let components: Vec<Value> = packages(build)
+        .into_iter()
+        .map(|(ecosystem, name, version, license)| {
+            let purl = purl(ecosystem, name, version);
+            let license = if license.contains(' ') {
+                json!({"expression": license})
+            } else {
+                json!({"license": {"id": license}})
+            };
+            json!({
+                "bom-ref": purl,
+                "type": "library",
+                "name": name,
+                "version": version,
+                "licenses": [license],
+                "purl": purl,
+            })
+        })
+        .collect();
+    let mut serial = hex(&Sha256::digest(format!("cyclonedx {repo}").as_bytes())[..16]);
+    for at in [20, 16, 12, 8] {
+        serial.insert(at, '-');
+    }
+    json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": format!("urn:uuid:{serial}"),
+        "version": 1,
+        "metadata": {
+            "timestamp": "2025-12-31T23:58:30Z",
+            "tools": {"components": [{"type": "application", "author": "anchore", "name": "syft", "version": "1.18.1"}]},
+            "component": {
+                "bom-ref": format!("{REGISTRY}/{repo}@{image_digest}"),
+                "type": "container",
+                "name": format!("{REGISTRY}/{repo}"),
+                "version": image_digest,
+            },
+        },
+        "components": components,
+    })
+}
+
+/// An SPDX 2.3 document of the image, as syft writes it.
+fn spdx(repo: &str, build: Build) -> Value {
+    let packages: Vec<Value> = packages(build)
+        .into_iter()
+        .map(|(ecosystem, name, version, license)| {
+            json!({
+                "name": name,
+                "SPDXID": format!("SPDXRef-Package-{}", name.replace(['/', '.'], "-")),
+                "versionInfo": version,
+                "downloadLocation": "NOASSERTION",
+                "filesAnalyzed": false,
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": license,
+                "copyrightText": "NOASSERTION",
+                "externalRefs": [{
+                    "referenceCategory": "PACKAGE-MANAGER",
+                    "referenceType": "purl",
+                    "referenceLocator": purl(ecosystem, name, version),
+                }],
+            })
+        })
+        .collect();
+    let relationships: Vec<Value> = packages
+        .iter()
+        .map(|p| json!({"spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": p["SPDXID"], "relationshipType": "DESCRIBES"}))
+        .collect();
+    json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": format!("{REGISTRY}/{repo}"),
+        "documentNamespace": format!("https://example.com/spdx/{repo}-v1"),
+        "creationInfo": {
+            "licenseListVersion": "3.25",
+            "creators": ["Organization: Example", "Tool: syft-1.18.1"],
+            "created": "2025-12-31T23:58:30Z",
+        },
+        "packages": packages,
+        "relationships": relationships,
+    })
+}
+
+/// A cosign vulnerability attestation of a trivy scan (`trivy image
+/// --format cosign-vuln`): the good build has one MEDIUM finding, the bad
+/// one also a CRITICAL one.
+fn vuln_report(repo: &str, build: Build) -> Value {
+    let mut vulnerabilities = vec![json!({
+        "VulnerabilityID": "CVE-2024-45338",
+        "PkgID": "golang.org/x/net@v0.32.0",
+        "PkgName": "golang.org/x/net",
+        "InstalledVersion": "v0.32.0",
+        "FixedVersion": "0.33.0",
+        "Status": "fixed",
+        "Severity": "MEDIUM",
+        "Title": "golang.org/x/net/html: Non-linear parsing of case-insensitive content in golang.org/x/net/html",
+        "PrimaryURL": "https://avd.aquasec.com/nvd/cve-2024-45338",
+    })];
+    if build == Build::Bad {
+        vulnerabilities.push(json!({
+            "VulnerabilityID": "CVE-2024-45337",
+            "PkgID": "golang.org/x/crypto@v0.30.0",
+            "PkgName": "golang.org/x/crypto",
+            "InstalledVersion": "v0.30.0",
+            "FixedVersion": "0.31.0",
+            "Status": "fixed",
+            "Severity": "CRITICAL",
+            "Title": "golang.org/x/crypto/ssh: Misuse of ServerConfig.PublicKeyCallback may cause authorization bypass in golang.org/x/crypto",
+            "PrimaryURL": "https://avd.aquasec.com/nvd/cve-2024-45337",
+        }));
+    }
+    let artifact = format!("{REGISTRY}/{repo}:v1");
+    json!({
+        "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
+        "scanner": {
+            "uri": "pkg:github/aquasecurity/trivy@v0.58.1",
+            "version": "0.58.1",
+            "db": {"uri": "", "version": ""},
+            "result": {
+                "SchemaVersion": 2,
+                "CreatedAt": "2025-12-31T23:59:10Z",
+                "ArtifactName": artifact,
+                "ArtifactType": "container_image",
+                "Metadata": {"OS": {"Family": "alpine", "Name": "3.21.0"}},
+                "Results": [
+                    {"Target": format!("{artifact} (alpine 3.21.0)"), "Class": "os-pkgs", "Type": "alpine"},
+                    {"Target": "usr/local/bin/demo-app", "Class": "lang-pkgs", "Type": "gobinary", "Vulnerabilities": vulnerabilities},
+                ],
+            },
+        },
+        "metadata": {"scanStartedOn": "2025-12-31T23:59:02Z", "scanFinishedOn": "2025-12-31T23:59:10Z"},
+    })
+}
+
+/// The code review predicate of Kyverno's documentation: the good build
+/// was reviewed on main, the bad one merged from a branch without review.
+fn code_review(build: Build) -> Value {
+    let (branch, reviewers) = match build {
+        Build::Good => ("main", json!(["bob@example.com"])),
+        Build::Bad => ("hotfix/skip-review", json!([])),
+    };
+    json!({
+        "author": "alice@example.com",
+        "repo": {"branch": branch, "type": "git", "uri": SOURCE_REPO},
+        "reviewers": reviewers,
+    })
+}
+
+/// Every example attestation of an image, signed by `key`.
+fn attestations<'k>(
+    key: &'k SigningKey,
+    repo: &str,
+    image_digest: &str,
+    build: Build,
+) -> Vec<(&'k SigningKey, &'static str, Value)> {
+    let mut v = vec![
+        (key, SLSA_V1, slsa_v1(repo, build)),
+        (key, SLSA_V02, slsa_v02(repo, build)),
+        (key, CYCLONEDX, cyclonedx(repo, image_digest, build)),
+    ];
+    // The bad build has no SPDX document.
+    if build == Build::Good {
+        v.push((key, SPDX, spdx(repo, build)));
+    }
+    v.push((key, VULN, vuln_report(repo, build)));
+    v.push((key, CODE_REVIEW, code_review(build)));
+    v
 }
 
 /// Regenerates `policies/images` and `policies/keys`.
@@ -380,6 +833,47 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
         BUNDLE_V03,
     );
 
+    // Attestations (`verifyImages[].attestations`): cosign `.att` layers by
+    // key A (good and bad builds), the good set by key B, and SLSA
+    // provenance as Sigstore bundle referrers.
+    for (repo, key, build, first_index) in [
+        ("demo/attested", &a, Build::Good, 2000),
+        ("demo/attested-vulnerable", &a, Build::Bad, 2100),
+        ("demo/attested-by-b", &b, Build::Good, 2200),
+    ] {
+        let digest = l.image(repo, "v1");
+        let layers = attestations(key, repo, &digest, build);
+        l.attest(repo, &digest, &layers, &rekor, first_index);
+        if build == Build::Bad {
+            // Its provenance as a bundle too, naming the other builder.
+            let statement =
+                intoto_statement(STATEMENT_V1, repo, &digest, SLSA_V1, &slsa_v1(repo, build));
+            l.attach_referrers(
+                repo,
+                &digest,
+                &[(&a, SLSA_V1, statement, &digest)],
+                &rekor,
+                EMPTY,
+            );
+        }
+    }
+    let repo = "demo/bundle-attested";
+    let digest = l.image(repo, "v1");
+    let statement = intoto_statement(
+        STATEMENT_V1,
+        repo,
+        &digest,
+        SLSA_V1,
+        &slsa_v1(repo, Build::Good),
+    );
+    l.attach_referrers(
+        repo,
+        &digest,
+        &[(&a, SLSA_V1, statement, &digest)],
+        &rekor,
+        EMPTY,
+    );
+
     let dir = root.join("policies/images");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
@@ -409,7 +903,8 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     let mut digests =
         String::from("# Digests of the example images (generated by `cargo xtask fixtures`)\n");
     for (r, d, _, t) in &l.refs {
-        if !r.contains(".sig") && *t == MANIFEST {
+        // Signature and attestation tags are not images.
+        if !r.ends_with(".sig") && !r.ends_with(".att") && *t == MANIFEST {
             digests.push_str(&format!("{r} {d}\n"));
         }
     }
