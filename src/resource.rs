@@ -29,6 +29,16 @@ pub enum ExtractError {
     /// More images than [`limits::MAX_IMAGES_PER_RESOURCE`].
     #[error("resource has more than {max} images", max = limits::MAX_IMAGES_PER_RESOURCE)]
     TooMany,
+    /// An extractor's `jmesPath` failed on an image, or gave no string.
+    #[error("failed to apply the image extractor's jmesPath {expression:?} to {image:?}: {reason}")]
+    JmesPath {
+        /// The expression.
+        expression: String,
+        /// The image string.
+        image: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
@@ -162,6 +172,22 @@ fn custom(
         if out.len() >= limits::MAX_IMAGES_PER_RESOURCE {
             return Err(ExtractError::TooMany);
         }
+        let image = match ex.jmes_path.as_deref().filter(|j| !j.is_empty()) {
+            None => image.to_string(),
+            Some(j) => {
+                let failed = |reason: String| ExtractError::JmesPath {
+                    expression: j.to_string(),
+                    image: image.to_string(),
+                    reason,
+                };
+                match crate::conditions::functions::search(j, &Value::String(image.into()), None) {
+                    Ok(Value::String(s)) => s,
+                    Ok(other) => return Err(failed(format!("it gave {other}, not a string"))),
+                    Err(e) => return Err(failed(e.to_string())),
+                }
+            }
+        };
+        let image = image.as_str();
         let pointer = format!("{ptr}/{}", escape(&value_field));
         let key = match ex.key.as_deref() {
             Some(k) => node

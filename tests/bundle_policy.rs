@@ -89,7 +89,7 @@ impl Registry {
         let found = match f.kind {
             FetchKind::Referrers => self.referrers.get(d),
             FetchKind::Manifest | FetchKind::Blob => self.by_digest.get(d),
-            FetchKind::ManifestByTag => None,
+            FetchKind::ManifestByTag | FetchKind::KubeApi => None,
         };
         match found {
             Some(b) if format!("{}/{}", f.registry, f.repository) == REPO => {

@@ -134,10 +134,10 @@ pub(super) fn set_values(context: &mut Value, values: &[(String, Value)]) {
 pub(super) fn load_entries(
     entries: &[ContextEntry],
     context: &mut Value,
-    fetcher: &Fetcher,
-    now: Option<i64>,
+    env: &LoadEnv,
     cli: Option<&CliValues>,
 ) -> Loaded {
+    let (fetcher, now) = (env.fetcher, env.now);
     for e in entries {
         let step = match &e.source {
             ContextSource::Variable {
@@ -175,12 +175,17 @@ pub(super) fn load_entries(
                 fetcher,
                 now,
             ),
-            ContextSource::ImageRegistry { .. } => Step::Failed(
-                RuleStatus::Fail,
-                format!(
-                    "context entry {:?}: imageRegistry entries are not evaluated by this imgverify version",
-                    e.name
-                ),
+            ContextSource::ImageRegistry {
+                reference,
+                jmes_path,
+                access,
+            } => load_image_registry(
+                &e.name,
+                reference,
+                jmes_path.as_deref(),
+                access,
+                context,
+                env,
             ),
         };
         match step {
@@ -193,6 +198,55 @@ pub(super) fn load_entries(
         set_values(context, &cli.after);
     }
     Loaded::Done
+}
+
+/// What loading context entries reads besides the context itself.
+pub(super) struct LoadEnv<'a> {
+    pub fetcher: &'a Fetcher<'a>,
+    pub now: Option<i64>,
+    pub normalize: &'a crate::reference::NormalizeOptions,
+}
+
+/// An `imageRegistry` entry: Kyverno's image data, `jmesPath` applied.
+fn load_image_registry(
+    name: &str,
+    reference: &str,
+    jmes_path: Option<&str>,
+    access: &crate::engine::store::Access,
+    context: &Value,
+    env: &LoadEnv,
+) -> Step {
+    let reference = match substituted_string(reference, "imageRegistry.reference", context, env.now)
+    {
+        Ok(r) => r,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    let data = match super::image_data::load(&reference, access, env.normalize, env.fetcher) {
+        super::image_data::ImageData::Loaded(v) => v,
+        super::image_data::ImageData::Pending => return Step::Pending,
+        super::image_data::ImageData::Failed(transport, m) => {
+            let status = if transport {
+                RuleStatus::Error
+            } else {
+                RuleStatus::Fail
+            };
+            return Step::Failed(status, m);
+        }
+    };
+    let Some(p) = jmes_path else {
+        return Step::Value(data);
+    };
+    let p = match substituted_string(p, "imageRegistry.jmesPath", context, env.now) {
+        Ok(p) => p,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    match functions::search(&p, &data, env.now) {
+        Ok(v) => Step::Value(v),
+        Err(e) => Step::Failed(
+            RuleStatus::Fail,
+            format!("failed to apply JMESPath ({p}) results to context entry {name}, error: {e}"),
+        ),
+    }
 }
 
 /// One entry's progress.

@@ -7,6 +7,7 @@
 
 mod context;
 mod image;
+mod image_data;
 mod report;
 
 use super::verify::Fetcher;
@@ -234,7 +235,12 @@ fn evaluate_rule(
         if let Some(cli) = &cli {
             context::set_values(&mut rule_context, &cli.before);
         }
-        match context::load_entries(&rule.context, &mut rule_context, fetcher, now, cli.as_ref()) {
+        let env = context::LoadEnv {
+            fetcher,
+            now,
+            normalize: &engine.normalize,
+        };
+        match context::load_entries(&rule.context, &mut rule_context, &env, cli.as_ref()) {
             context::Loaded::Done => {}
             context::Loaded::Pending => {
                 c.pending = true;

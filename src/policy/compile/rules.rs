@@ -151,7 +151,16 @@ pub(super) fn compile_rule(
                                 "jmesPath extractors cannot be used with mutateDigest: true",
                             );
                         }
-                        unsupported.push(format!("imageExtractors.{kind}[].jmesPath"));
+                        for (i, x) in list.iter().enumerate() {
+                            if let Some(j) = x.jmes_path.as_deref().filter(|j| !j.is_empty())
+                                && let Err(e) = crate::conditions::functions::validate(j)
+                            {
+                                ctx.err(
+                                    format!("{path}.imageExtractors.{kind}[{i}].jmesPath"),
+                                    e.to_string(),
+                                );
+                            }
+                        }
                     }
                 }
             }
