@@ -236,9 +236,10 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// Whether the entry verifies anything.
+    /// Whether the entry checks anything (signatures, attestations, or a
+    /// `validate.deny` block).
     pub fn has_checks(&self) -> bool {
-        !self.attestors.is_empty() || !self.attestations.is_empty()
+        !self.attestors.is_empty() || !self.attestations.is_empty() || self.validate.is_some()
     }
 }
 
