@@ -225,3 +225,48 @@ async fn policies_needing_context_refuse_to_start_without_a_cluster() {
     );
     assert!(e.contains("no cluster connection is configured"), "{e}");
 }
+
+/// A rule whose preconditions read a ConfigMap through `context`: the
+/// webhook reads it from the API server on each admission (a change takes
+/// effect at once), and a missing ConfigMap fails the rule, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn context_config_maps_are_read_from_the_api_server() {
+    let dir = Dir::new("cluster-cm");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("shop", json!({}));
+    api.config_map("shop", "image-policy", json!({"enforce": "true"}));
+    let p = policy(
+        &dir,
+        "enforce-by-config",
+        "",
+        "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n      context:\n        - name: settings\n          configMap:\n            name: image-policy\n            namespace: \"{{ request.namespace }}\"\n      preconditions:\n        all:\n          - key: \"{{ settings.data.enforce }}\"\n            operator: Equals\n            value: \"true\"\n",
+        "failureAction: Enforce",
+    );
+    let s = start_with(vec![p], (&layout(), None), |a| ServeArgs {
+        kubeconfig: Some(kubeconfig.clone()),
+        ..a
+    })
+    .await;
+    let u = json!({"username": "alice"});
+    let r = review(&s, "shop", u.clone(), pod_in("shop", "a", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "enforced by the ConfigMap: {r}");
+    api.config_map("shop", "image-policy", json!({"enforce": "false"}));
+    let r = review(&s, "shop", u.clone(), pod_in("shop", "b", UNSIGNED)).await;
+    assert_eq!(r["allowed"], true, "preconditions not met: {r}");
+    assert!(
+        api.config_map_gets
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 2
+    );
+    api.namespace("other", json!({}));
+    let r = review(&s, "other", u, pod_in("other", "c", UNSIGNED)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed to load context: failed to get configmap other/image-policy"),
+        "{r}"
+    );
+    s.stop().await;
+}

@@ -85,7 +85,12 @@ fn manifests_parse_and_are_hardened() {
     granted.sort();
     assert_eq!(
         granted,
-        ["clusterrolebindings", "namespaces", "rolebindings"]
+        [
+            "clusterrolebindings",
+            "configmaps",
+            "namespaces",
+            "rolebindings"
+        ]
     );
     let binding = docs
         .iter()

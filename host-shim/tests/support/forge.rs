@@ -167,6 +167,7 @@ impl ArtifactSource for Forge {
                 }
             }
             FetchKind::Referrers => SourceAnswer::NotFound(format!("{}: no referrers", f.key)),
+            FetchKind::KubeApi => imgverify_host::source::no_kube_api(f),
         }
     }
 }

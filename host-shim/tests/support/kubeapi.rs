@@ -22,6 +22,7 @@ pub enum Kind {
     Namespace,
     RoleBinding,
     ClusterRoleBinding,
+    ConfigMap,
 }
 
 impl Kind {
@@ -30,6 +31,7 @@ impl Kind {
             Kind::Namespace => ("v1", "NamespaceList"),
             Kind::RoleBinding => ("rbac.authorization.k8s.io/v1", "RoleBindingList"),
             Kind::ClusterRoleBinding => ("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"),
+            Kind::ConfigMap => ("v1", "ConfigMapList"),
         }
     }
 }
@@ -41,6 +43,7 @@ pub struct FakeApi {
     events: broadcast::Sender<(Kind, Value)>,
     pub watches: AtomicUsize,
     pub lists: AtomicUsize,
+    pub config_map_gets: AtomicUsize,
 }
 
 fn kind_key(k: Kind) -> String {
@@ -72,6 +75,7 @@ impl FakeApi {
             Kind::Namespace => "Namespace",
             Kind::RoleBinding => "RoleBinding",
             Kind::ClusterRoleBinding => "ClusterRoleBinding",
+            Kind::ConfigMap => "ConfigMap",
         };
         let (api, _) = kind.list_kind();
         obj["apiVersion"] = json!(api);
@@ -100,6 +104,13 @@ impl FakeApi {
         self.put(
             Kind::RoleBinding,
             json!({"metadata": {"name": name, "namespace": ns}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role}, "subjects": subjects}),
+        );
+    }
+
+    pub fn config_map(&self, ns: &str, name: &str, data: Value) {
+        self.put(
+            Kind::ConfigMap,
+            json!({"metadata": {"name": name, "namespace": ns}, "data": data}),
         );
     }
 
@@ -173,6 +184,27 @@ async fn one_namespace(State(api): State<Arc<FakeApi>>, Path(name): Path<String>
     }
 }
 
+async fn one_config_map(
+    State(api): State<Arc<FakeApi>>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    api.config_map_gets.fetch_add(1, Ordering::SeqCst);
+    let key = (kind_key(Kind::ConfigMap), format!("{ns}/{name}"));
+    match api.objects.lock().unwrap().get(&key) {
+        Some(o) => {
+            let mut o = o.clone();
+            o["apiVersion"] = json!("v1");
+            o["kind"] = json!("ConfigMap");
+            axum::Json(o).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("configmaps \"{name}\" not found")})),
+        )
+            .into_response(),
+    }
+}
+
 /// Starts the fake on a loopback port; returns it with a kubeconfig path.
 pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
     let (events, _) = broadcast::channel(256);
@@ -182,6 +214,7 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         events,
         watches: AtomicUsize::new(0),
         lists: AtomicUsize::new(0),
+        config_map_gets: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route(
@@ -191,6 +224,10 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/api/v1/namespaces/{name}",
             get(one_namespace).with_state(api.clone()),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/configmaps/{name}",
+            get(one_config_map).with_state(api.clone()),
         )
         .route(
             "/apis/rbac.authorization.k8s.io/v1/rolebindings",
