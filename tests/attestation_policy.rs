@@ -30,6 +30,8 @@ fn pem(k: &SigningKey) -> String {
 struct Registry {
     by_digest: BTreeMap<String, Vec<u8>>,
     by_tag: BTreeMap<String, Vec<u8>>,
+    /// Referrers indexes by subject digest.
+    referrers: BTreeMap<String, Vec<u8>>,
 }
 
 impl Registry {
@@ -81,9 +83,30 @@ impl Registry {
             .insert(format!("{}.att", image.replace(':', "-")), m);
     }
 
+    /// Stores `layers` as an OCI 1.1 referrer of the image, as cosign's
+    /// `--registry-referrers-mode=oci-1-1` writes attestations.
+    fn attest_as_referrer(&mut self, image: &str, layers: Vec<(Vec<u8>, Value)>) {
+        let m = self.manifest(
+            layers
+                .into_iter()
+                .map(|(b, a)| ("application/vnd.dsse.envelope.v1+json", b, a))
+                .collect(),
+        );
+        let mut m: Value = serde_json::from_slice(&m).unwrap();
+        m["artifactType"] = json!("application/vnd.in-toto+json");
+        m["subject"] = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": image, "size": self.by_digest[image].len()});
+        let m = serde_json::to_vec(&m).unwrap();
+        let (d, n) = self.blob(m);
+        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": n, "artifactType": "application/vnd.in-toto+json"}]});
+        self.referrers
+            .insert(image.to_string(), serde_json::to_vec(&index).unwrap());
+    }
+
     fn answer(&self, f: &Fetch) -> Answer {
         let found = match f.kind {
             FetchKind::ManifestByTag => self.by_tag.get(f.tag.as_deref().unwrap_or("")),
+            FetchKind::Referrers => self.referrers.get(f.digest.as_deref().unwrap_or("")),
             _ => self.by_digest.get(f.digest.as_deref().unwrap_or("")),
         };
         match found {
@@ -601,4 +624,29 @@ fn unknown_functions_and_bad_expressions_are_policy_errors() {
     ] {
         assert!(e.contains(want), "missing {want:?} in:\n{e}");
     }
+}
+
+#[test]
+fn attestation_referrers_are_read_under_cosign_oci11() {
+    let (signer, log) = (key(1), key(2));
+    let mut reg = Registry::default();
+    let image = reg.image("app");
+    let l = layer(
+        &signer,
+        &log,
+        &image,
+        SLSA,
+        json!({"runDetails": {"builder": {"id": GITHUB_BUILDER}}}),
+    );
+    reg.attest_as_referrer(&image, vec![l]);
+    let rule = |oci11: bool| {
+        rule_policy(
+            json!({"verifyImages": [{"imageReferences": ["registry.test/*"], "failureAction": "Enforce",
+            "cosignOCI11": oci11,
+            "attestations": [{"type": SLSA, "attestors": [keys(&signer, &log)], "conditions": builder_is(GITHUB_BUILDER)}]}]}),
+        )
+    };
+    let (allowed, message) = admit(&rule(true), &reg, &image);
+    assert!(allowed, "{message}");
+    common::assert_denied(admit(&rule(false), &reg, &image), "no attestations found");
 }

@@ -157,11 +157,19 @@ fn cosign_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Stat
             ));
         }
     };
-    let layers =
-        match cosign_layers::collect::<Attestations>(ctx, entry, check.as_ref(), false, false) {
-            Ok(l) => l,
-            Err(v) => return super::widen(v),
-        };
+    // Under cosignOCI11, also the attestations cosign writes as OCI 1.1
+    // referrers (artifact type in-toto), which cosign itself does not read.
+    let referrers = ctx.verification.cosign_oci11;
+    let layers = match cosign_layers::collect::<Attestations>(
+        ctx,
+        entry,
+        check.as_ref(),
+        false,
+        referrers,
+    ) {
+        Ok(l) => l,
+        Err(v) => return super::widen(v),
+    };
     if layers.pending {
         return Verdict::Pending;
     }

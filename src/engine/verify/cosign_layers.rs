@@ -57,6 +57,9 @@ pub(super) trait LayerKind {
     const MAX_BYTES: usize;
     /// Most layers read in one manifest.
     const MAX_LAYERS: usize;
+    /// The artifact type of these layers' manifests as OCI 1.1 referrers
+    /// (cosign's `--registry-referrers-mode=oci-1-1`).
+    const REFERRER_ARTIFACT_TYPE: &'static str;
     /// Checks one layer (remembered in the session's work).
     fn check(
         ctx: &VerifyCtx,
@@ -76,6 +79,7 @@ impl LayerKind for Signatures {
     const MEDIA_TYPE: &'static str = SIMPLE_SIGNING_MEDIA_TYPE;
     const MAX_BYTES: usize = limits::MAX_SIGNATURE_PAYLOAD_BYTES;
     const MAX_LAYERS: usize = limits::MAX_SIGNATURE_LAYERS;
+    const REFERRER_ARTIFACT_TYPE: &'static str = SIGNATURE_ARTIFACT_TYPE;
     fn check(
         ctx: &VerifyCtx,
         key: CheckKey,
@@ -98,6 +102,7 @@ impl LayerKind for Attestations {
     const MEDIA_TYPE: &'static str = DSSE_MEDIA_TYPE;
     const MAX_BYTES: usize = limits::MAX_ATTESTATION_BYTES;
     const MAX_LAYERS: usize = limits::MAX_ATTESTATION_LAYERS;
+    const REFERRER_ARTIFACT_TYPE: &'static str = crate::sigstore::dsse::IN_TOTO_PAYLOAD_TYPE;
     fn check(
         ctx: &VerifyCtx,
         key: CheckKey,
@@ -221,7 +226,12 @@ pub(super) fn collect<K: LayerKind>(
         }
     }
     if referrers {
-        let found = signature_referrers(ctx, (&registry, &repository), &mut layers);
+        let found = signature_referrers(
+            ctx,
+            (&registry, &repository),
+            K::REFERRER_ARTIFACT_TYPE,
+            &mut layers,
+        );
         manifests.extend(found);
     }
     for (manifest, digest) in manifests {
@@ -247,10 +257,11 @@ pub(super) fn collect<K: LayerKind>(
 fn signature_referrers<'a, T>(
     ctx: &VerifyCtx<'a>,
     location: (&str, &str),
+    artifact_type: &str,
     out: &mut Layers<T>,
 ) -> Vec<(&'a Manifest, Digest)> {
     let listed = match referrers::listed(ctx, location, |d| {
-        d.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE)
+        d.artifact_type.as_deref() == Some(artifact_type)
     }) {
         Verdict::Ok(listed) => listed,
         Verdict::Pending => {
