@@ -12,7 +12,19 @@
 //   "signatures": [{"ca", "san", "extensions": [{"oid","value","legacy"}],
 //                   "tlog": name|null, "tsa": name|null,
 //                   "payload": "<base64 simple-signing payload>"            (a .sig layer)
-//                 | "statement": "<base64 in-toto statement>", "payloadType"  (a v0.3 bundle)}] }
+//                 | "statement": "<base64 in-toto statement>", "payloadType"  (a v0.3 bundle)
+//                 | "statement", "payloadType", "layer": true          (a cosign .att layer)}] }
+//
+// Output per signature: `certificate`, `root`, and
+// - a .sig layer: `annotations` (signature, certificate, chain, Rekor bundle
+//   with a `hashedrekord` body, RFC 3161 timestamp over the signature);
+// - a v0.3 bundle: `bundle` (a `dsse` 0.0.1 entry);
+// - a .att layer: `envelope`, base64 of the DSSE envelope JSON bytes as the
+//   layer stores them, and `annotations` as cosign writes them on an
+//   attestation: an empty signature, certificate, chain, a Rekor bundle whose
+//   `dsse` 0.0.1 body has `payloadHash` and `envelopeHash` (the SHA-256 of the
+//   envelope bytes) and the certificate PEM as `verifier`, and an RFC 3161
+//   timestamp over the whole envelope.
 import crypto from 'node:crypto';
 import { initializeCA, initializeCTLog, initializeTLog, initializeTSA } from '@sigstore/mock';
 
@@ -93,8 +105,15 @@ for (const s of request.signatures ?? []) {
   const payload = Buffer.from(dsse ? s.statement : s.payload, 'base64');
   const signed = dsse ? pae(s.payloadType, payload) : payload;
   const sig = crypto.sign('sha256', signed, keys.privateKey);
+  // The envelope as cosign marshals it (Go's field order), for a .att layer
+  // the exact layer bytes; Rekor's `envelopeHash` hashes it.
+  const layer = dsse && s.layer === true;
+  const envelope = dsse ? Buffer.from(JSON.stringify({
+    payloadType: s.payloadType, payload: b64(payload), signatures: [{ keyid: '', sig: b64(sig) }],
+  })) : undefined;
   const body = dsse
     ? { apiVersion: '0.0.1', kind: 'dsse', spec: {
+        envelopeHash: { algorithm: 'sha256', value: sha256(envelope).toString('hex') },
         payloadHash: { algorithm: 'sha256', value: sha256(payload).toString('hex') },
         signatures: [{ signature: b64(sig), verifier: b64(certPem) }] } }
     : { apiVersion: '0.0.1', kind: 'hashedrekord', spec: {
@@ -106,15 +125,20 @@ for (const s of request.signatures ?? []) {
   }
   let timestamp;
   if (s.tsa) {
+    // cosign timestamps an attestation's whole envelope, a signature's bytes.
     timestamp = await tsas[s.tsa].timestamp({
-      artifactHash: sha256(sig), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1',
+      artifactHash: sha256(layer ? envelope : sig), hashAlgorithmOID: '2.16.840.1.101.3.4.2.1',
       nonce: 1, policyOID: '1.2.3.4', certReq: true,
     });
   }
   const out = { certificate: certPem, root: pem(cas[s.ca].rootCertificate) };
-  if (!dsse) {
+  if (!dsse || layer) {
+    if (layer) {
+      out.envelope = b64(envelope);
+    }
     out.annotations = {
-      'dev.cosignproject.cosign/signature': b64(sig),
+      // An attestation's signature is inside its envelope.
+      'dev.cosignproject.cosign/signature': layer ? '' : b64(sig),
       'dev.sigstore.cosign/certificate': certPem,
       'dev.sigstore.cosign/chain': pem(cas[s.ca].rootCertificate),
     };
