@@ -281,63 +281,6 @@ fn subjects_match(
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn subject(kind: &str, name: &str, ns: Option<&str>) -> Subject {
-        Subject {
-            kind: kind.into(),
-            name: name.into(),
-            namespace: ns.map(str::to_string),
-            api_group: None,
-        }
-    }
-
-    #[test]
-    fn subjects_match_exactly() {
-        let g = vec!["devs".to_string()];
-        assert!(subjects_match(
-            Some(&[subject("User", "alice", None)]),
-            "a",
-            "alice",
-            &g
-        ));
-        assert!(!subjects_match(
-            Some(&[subject("User", "alic*", None)]),
-            "a",
-            "alice",
-            &g
-        ));
-        assert!(subjects_match(
-            Some(&[subject("Group", "devs", None)]),
-            "a",
-            "bob",
-            &g
-        ));
-        let sa = "system:serviceaccount:ci:builder";
-        assert!(subjects_match(
-            Some(&[subject("ServiceAccount", "builder", None)]),
-            "ci",
-            sa,
-            &[]
-        ));
-        assert!(subjects_match(
-            Some(&[subject("ServiceAccount", "builder", Some("ci"))]),
-            "",
-            sa,
-            &[]
-        ));
-        assert!(!subjects_match(
-            Some(&[subject("ServiceAccount", "builder", None)]),
-            "",
-            sa,
-            &[]
-        ));
-        assert!(!subjects_match(None, "ci", sa, &[]));
-    }
-}
-
 /// An artifact source that answers `kube_api` fetches (context entries)
 /// from the cluster and passes every other fetch to `inner`.
 pub struct ClusterSource {
@@ -404,5 +347,62 @@ impl crate::source::ArtifactSource for ClusterSource {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(kind: &str, name: &str, ns: Option<&str>) -> Subject {
+        Subject {
+            kind: kind.into(),
+            name: name.into(),
+            namespace: ns.map(str::to_string),
+            api_group: None,
+        }
+    }
+
+    #[test]
+    fn subjects_match_exactly() {
+        let g = vec!["devs".to_string()];
+        assert!(subjects_match(
+            Some(&[subject("User", "alice", None)]),
+            "a",
+            "alice",
+            &g
+        ));
+        assert!(!subjects_match(
+            Some(&[subject("User", "alic*", None)]),
+            "a",
+            "alice",
+            &g
+        ));
+        assert!(subjects_match(
+            Some(&[subject("Group", "devs", None)]),
+            "a",
+            "bob",
+            &g
+        ));
+        let sa = "system:serviceaccount:ci:builder";
+        assert!(subjects_match(
+            Some(&[subject("ServiceAccount", "builder", None)]),
+            "ci",
+            sa,
+            &[]
+        ));
+        assert!(subjects_match(
+            Some(&[subject("ServiceAccount", "builder", Some("ci"))]),
+            "",
+            sa,
+            &[]
+        ));
+        assert!(!subjects_match(
+            Some(&[subject("ServiceAccount", "builder", None)]),
+            "",
+            sa,
+            &[]
+        ));
+        assert!(!subjects_match(None, "ci", sa, &[]));
     }
 }
