@@ -4654,12 +4654,9 @@ fn parse_subtrees(mut subtrees: Der<'_>, unhandled: &mut bool) -> Result<Subtree
     Ok(out)
 }
 
-/// What the extensions set on a certificate (`processExtensions`).
-struct Processed {
-    fields: serde_json::Map<String, Value>,
-}
-
-fn process_extensions(exts: &[Extension<'_>]) -> Result<Processed, String> {
+/// What the extensions set on a certificate (`processExtensions`), as the
+/// certificate's JSON fields.
+fn process_extensions(exts: &[Extension<'_>]) -> Result<serde_json::Map<String, Value>, String> {
     let mut key_usage = 0u32;
     let (mut bc_valid, mut is_ca, mut max_path_len) = (false, false, 0i64);
     let mut sans = Sans::default();
@@ -4920,10 +4917,10 @@ fn process_extensions(exts: &[Extension<'_>]) -> Result<Processed, String> {
     set("OCSPServer", strings_json(&ocsp));
     set("IssuingCertificateURL", strings_json(&issuers));
     set("UnhandledCriticalExtensions", list_json(unhandled_critical));
-    Ok(Processed { fields: f })
+    Ok(f)
 }
 
-/// `parseTime` of a validity bound: (JSON time, ok).
+/// `parseTime` of a validity bound, as Go's `time.Time` marshals it.
 fn parse_x509_time(der: &mut Der<'_>) -> Result<String, String> {
     if der.peek(TAG_UTC_TIME) {
         let raw = der
@@ -5004,10 +5001,9 @@ fn spki_json(spki_element: &[u8]) -> Result<(u8, Value), String> {
         .ok_or("x509: malformed public key algorithm identifier")?;
     let (oid, params) = parse_ai(ai)?;
     let algorithm = public_key_algorithm(&oid);
-    let (key, bits) = spki
+    let (key, _) = spki
         .read_bit_string()
         .ok_or("x509: malformed subjectPublicKey")?;
-    let _ = bits;
     if algorithm != 1 {
         return Err("certificate should use rsa algorithm".to_string());
     }
@@ -5112,7 +5108,7 @@ fn certificate_json(der: &[u8]) -> Result<Value, String> {
     }
     let processed = process_extensions(&extensions)?;
     let (signature, _) = cert.read_bit_string().ok_or("x509: malformed signature")?;
-    let mut out = processed.fields;
+    let mut out = processed;
     let mut set = |k: &str, v: Value| {
         out.insert(k.to_string(), v);
     };
