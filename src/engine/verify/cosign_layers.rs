@@ -57,6 +57,8 @@ pub(super) trait LayerKind {
     const MAX_BYTES: usize;
     /// Most layers read in one manifest.
     const MAX_LAYERS: usize;
+    /// What one layer holds, for messages.
+    const NOUN: &'static str;
     /// The artifact type of these layers' manifests as OCI 1.1 referrers
     /// (cosign's `--registry-referrers-mode=oci-1-1`).
     const REFERRER_ARTIFACT_TYPE: &'static str;
@@ -80,6 +82,7 @@ impl LayerKind for Signatures {
     const MAX_BYTES: usize = limits::MAX_SIGNATURE_PAYLOAD_BYTES;
     const MAX_LAYERS: usize = limits::MAX_SIGNATURE_LAYERS;
     const REFERRER_ARTIFACT_TYPE: &'static str = SIGNATURE_ARTIFACT_TYPE;
+    const NOUN: &'static str = "signature payload";
     fn check(
         ctx: &VerifyCtx,
         key: CheckKey,
@@ -103,6 +106,7 @@ impl LayerKind for Attestations {
     const MAX_BYTES: usize = limits::MAX_ATTESTATION_BYTES;
     const MAX_LAYERS: usize = limits::MAX_ATTESTATION_LAYERS;
     const REFERRER_ARTIFACT_TYPE: &'static str = crate::sigstore::dsse::IN_TOTO_PAYLOAD_TYPE;
+    const NOUN: &'static str = "attestation envelope";
     fn check(
         ctx: &VerifyCtx,
         key: CheckKey,
@@ -324,7 +328,8 @@ fn check_layers<K: LayerKind>(
             .filter(|n| *n <= K::MAX_BYTES)
         else {
             out.errors.push(format!(
-                "layer {digest}: {} bytes is outside 0..={}",
+                "layer {digest}: {} of {} bytes is outside 0..={}",
+                K::NOUN,
                 layer.size,
                 K::MAX_BYTES
             ));
