@@ -650,3 +650,28 @@ fn attestation_referrers_are_read_under_cosign_oci11() {
     assert!(allowed, "{message}");
     common::assert_denied(admit(&rule(false), &reg, &image), "no attestations found");
 }
+
+#[test]
+fn oversized_attestations_are_denied_naming_the_limit() {
+    let (signer, log) = (key(1), key(2));
+    let mut reg = Registry::default();
+    let image = reg.image("app");
+    // An SBOM-sized envelope just past the limit: refused by its descriptor,
+    // never fetched, never truncated.
+    let too_big = imgverify::limits::MAX_ATTESTATION_BYTES + 1;
+    let m = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": common::sha256(b"{}"), "size": 2},
+        "layers": [{"mediaType": "application/vnd.dsse.envelope.v1+json", "digest": common::sha256(b"x"), "size": too_big}]});
+    reg.by_tag.insert(
+        format!("{}.att", image.replace(':', "-")),
+        serde_json::to_vec(&m).unwrap(),
+    );
+    let p = policy(json!([{"type": SLSA, "attestors": [keys(&signer, &log)]}]));
+    common::assert_denied(
+        admit(&p, &reg, &image),
+        &format!(
+            "attestation envelope of {too_big} bytes is outside 0..={}",
+            imgverify::limits::MAX_ATTESTATION_BYTES
+        ),
+    );
+}

@@ -11,9 +11,6 @@
 //!
 //! All cases run in one `apply` (one policy per case, matching its Pod by
 //! name) and through one webhook: one module compile each.
-//!
-//! `engine_bug_*` tests fail on purpose: they hold Kyverno's behaviour
-//! where the engine is known to differ (see each test's comment).
 
 mod support;
 
@@ -1053,18 +1050,12 @@ fn fresh_attestations_through_apply_and_serve() {
     );
 }
 
-/// ENGINE BUG (reported, not fixed here): Kyverno substitutes the
-/// variables of `validate.message` (`getDenyMessage`: `SubstituteAll` over
-/// the context holding the named attestations), so the denial reads "the
-/// image has 3 critical vulnerabilities". The engine substitutes only a
-/// message that is one whole `{{ }}` variable
-/// (`conditions::variables::substitute`), and leaves this one raw. The
-/// decision is right; the message is not. The engine's own
-/// `validate_deny_reads_named_attestations_and_context_variables`
-/// (`tests/attestation_policy.rs`, `{{ image.reference }}` in a message)
-/// fails for the same reason.
+/// Kyverno substitutes the variables of `validate.message`
+/// (`getDenyMessage`: `SubstituteAll` over the context holding the named
+/// attestations), so the denial reads "the image has 3 critical
+/// vulnerabilities".
 #[test]
-fn engine_bug_deny_message_substitutes_named_attestation_variables() {
+fn deny_messages_substitute_named_attestation_variables() {
     let w = World::build();
     let scan = json!({
         "attestations": [{"type": VULN, "name": "scan", "attestors": [w.keys(&w.signer)]}],
