@@ -757,6 +757,162 @@ fn attestations<'k>(
     v
 }
 
+// Predicates of the kyverno/policies library's and Kyverno's documentation
+// attestation policies (`policies/library/`), with the predicate types and
+// shapes those policies expect.
+
+/// The predicate type the library's vulnerability scan policy and the
+/// documentation's `time_diff` example ask for (no `https://`).
+const VULN_NO_SCHEME: &str = "cosign.sigstore.dev/attestation/vuln/v1";
+/// The CycloneDX predicate type of cosign 1's `--type cyclonedx` (and syft's).
+const CYCLONEDX_SCHEMA: &str = "https://cyclonedx.org/schema";
+/// Grype's scan predicate type (Tekton Chains examples).
+const GRYPE: &str = "https://grype.anchore.io/scan";
+/// The slsa-github-generator container workflow, as a v0.2 `builder.id`.
+const SLSA_GENERATOR: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml";
+
+/// The vulnerability scan of [`vuln_report`], finished at `finished_on`.
+fn vuln_report_at(repo: &str, finished_on: &str) -> Value {
+    let mut v = vuln_report(repo, Build::Good);
+    v["metadata"] = json!({"scanStartedOn": finished_on, "scanFinishedOn": finished_on});
+    v
+}
+
+/// A CycloneDX BOM of the example image with Apache Commons Text at
+/// `commons_text` (or without it).
+fn cyclonedx_commons_text(repo: &str, image_digest: &str, commons_text: Option<&str>) -> Value {
+    let mut bom = cyclonedx(repo, image_digest, Build::Good);
+    if let Some(version) = commons_text {
+        let purl = format!("pkg:maven/org.apache.commons/commons-text@{version}");
+        bom["components"]
+            .as_array_mut()
+            .expect("components")
+            .push(json!({
+                "bom-ref": purl,
+                "type": "library",
+                "group": "org.apache.commons",
+                "name": "commons-text",
+                "version": version,
+                "licenses": [{"license": {"id": "Apache-2.0"}}],
+                "purl": purl,
+            }));
+    }
+    bom
+}
+
+/// SLSA provenance v0.2 from the slsa-github-generator container workflow
+/// at `git_ref`.
+fn slsa_v02_generator(repo: &str, git_ref: &str) -> Value {
+    let mut p = slsa_v02(repo, Build::Good);
+    p["builder"]["id"] = json!(format!("{SLSA_GENERATOR}@{git_ref}"));
+    p
+}
+
+/// A grype scan (`grype -o json`) of `user_input` with one finding whose
+/// CVSS impact score is `impact`.
+fn grype_scan(user_input: &str, image_digest: &str, impact: f64) -> Value {
+    json!({
+        "matches": [{
+            "vulnerability": {
+                "id": "CVE-2024-45337",
+                "dataSource": "https://nvd.nist.gov/vuln/detail/CVE-2024-45337",
+                "namespace": "nvd:cpe",
+                "severity": if impact > 5.0 { "Critical" } else { "Medium" },
+                "cvss": [{
+                    "source": "nvd@nist.gov",
+                    "type": "Primary",
+                    "version": "3.1",
+                    "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                    "metrics": {"baseScore": 9.1, "exploitabilityScore": 3.9, "impactScore": impact},
+                }],
+                "fix": {"versions": ["0.31.0"], "state": "fixed"},
+            },
+            "artifact": {"name": "golang.org/x/crypto", "version": "v0.30.0", "type": "go-module"},
+        }],
+        "source": {
+            "type": "image",
+            "target": {"userInput": user_input, "manifestDigest": image_digest},
+        },
+        "distro": {"name": "alpine", "version": "3.21.0"},
+        "descriptor": {"name": "grype", "version": "0.86.1"},
+    })
+}
+
+/// The code review predicate of Kyverno's documentation, verbatim but for
+/// the reviewers.
+fn docs_code_review(reviewers: &[&str]) -> Value {
+    json!({
+        "author": "alice@example.com",
+        "repo": {"branch": "main", "type": "git", "uri": "https://git-repo.com/org/app"},
+        "reviewers": reviewers,
+    })
+}
+
+/// The images of `policies/library/`: (repository, signer, attestations).
+fn library_images(l: &mut Layout, a: &SigningKey, b: &SigningKey, rekor: &SigningKey) {
+    // A scan "finished" far in the future is always at most 168h (or 24h)
+    // old: `imgverify test` runs on the clock, so the suites cannot pin it.
+    const RECENT: &str = "2100-01-01T00:00:00Z";
+    const STALE: &str = "2025-12-31T23:59:10Z";
+    type Make = fn(&str, &str) -> Vec<(&'static str, Value)>;
+    let images: [(&str, bool, Make); 12] = [
+        ("library/vuln-scan-recent", true, |r, _| {
+            vec![(VULN_NO_SCHEME, vuln_report_at(r, RECENT))]
+        }),
+        ("library/vuln-scan-stale", true, |r, _| {
+            vec![(VULN_NO_SCHEME, vuln_report_at(r, STALE))]
+        }),
+        ("library/vuln-scan-recent-by-b", false, |r, _| {
+            vec![(VULN_NO_SCHEME, vuln_report_at(r, RECENT))]
+        }),
+        ("library/commons-text-1.10.0", true, |r, d| {
+            vec![(
+                CYCLONEDX_SCHEMA,
+                cyclonedx_commons_text(r, d, Some("1.10.0")),
+            )]
+        }),
+        ("library/commons-text-1.9", true, |r, d| {
+            vec![(CYCLONEDX_SCHEMA, cyclonedx_commons_text(r, d, Some("1.9")))]
+        }),
+        ("library/no-commons-text", true, |r, d| {
+            vec![(CYCLONEDX_SCHEMA, cyclonedx_commons_text(r, d, None))]
+        }),
+        ("library/slsa-generator-tag", true, |r, _| {
+            vec![(SLSA_V02, slsa_v02_generator(r, "refs/tags/v1.9.0"))]
+        }),
+        ("library/slsa-generator-branch", true, |r, _| {
+            vec![(SLSA_V02, slsa_v02_generator(r, "refs/heads/main"))]
+        }),
+        // cosign 1's `--type cyclonedx` wraps the BOM: {Data, Timestamp}.
+        ("library/sbom-cosign-cyclonedx", true, |r, d| {
+            let bom = cyclonedx_commons_text(r, d, None);
+            vec![(
+                CYCLONEDX_SCHEMA,
+                json!({"Data": bom, "Timestamp": "2025-12-31T23:58:30Z"}),
+            )]
+        }),
+        ("library/tekton-git-init", true, |r, d| {
+            let target = format!("{REGISTRY}/{r}:v1");
+            vec![(GRYPE, grype_scan(&target, d, 5.9))]
+        }),
+        ("library/code-review", true, |_, _| {
+            vec![(CODE_REVIEW, docs_code_review(&["bob@example.com"]))]
+        }),
+        ("library/code-review-other-reviewer", true, |_, _| {
+            vec![(CODE_REVIEW, docs_code_review(&["carol@example.com"]))]
+        }),
+    ];
+    for (i, (repo, by_a, make)) in images.into_iter().enumerate() {
+        let key = if by_a { a } else { b };
+        let digest = l.image(repo, "v1");
+        let layers: Vec<_> = make(repo, &digest)
+            .into_iter()
+            .map(|(t, p)| (key, t, p))
+            .collect();
+        l.attest(repo, &digest, &layers, rekor, 3000 + 100 * i as i64);
+    }
+}
+
 /// Regenerates `policies/images` and `policies/keys`.
 pub fn generate(root: &Path) -> std::io::Result<()> {
     let a = demo_key("A");
@@ -873,6 +1029,8 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
         &rekor,
         EMPTY,
     );
+
+    library_images(&mut l, &a, &b, &rekor);
 
     let dir = root.join("policies/images");
     if dir.exists() {
