@@ -180,28 +180,36 @@ pub(super) fn verify_signed_layer(
             image: image_digest.to_string(),
         });
     }
-    let tlog = match tlog_keys {
-        None => None,
-        Some(keys) => {
-            let bundle = annotations
-                .get(ANNOTATION_BUNDLE)
-                .ok_or(RekorError::Missing)?;
-            Some(rekor::verify_bundle(
-                bundle,
-                keys,
-                &ExpectedEntry {
-                    payload,
-                    signature: Some(&sig),
-                    signer,
-                },
-            )?)
-        }
-    };
+    let tlog = logged(
+        annotations,
+        tlog_keys,
+        &ExpectedEntry {
+            payload,
+            signature: Some(&sig),
+            signer,
+        },
+    )?;
     Ok(VerifiedSignature {
         payload: parsed,
         tlog,
         signature: sig,
     })
+}
+
+/// The layer's Rekor bundle annotation verified against `tlog_keys` and
+/// bound to `expected`; `None` when the transparency log is ignored.
+fn logged(
+    annotations: &BTreeMap<String, String>,
+    tlog_keys: Option<&[LogKey]>,
+    expected: &ExpectedEntry,
+) -> Result<Option<VerifiedEntry>, SignatureError> {
+    let Some(keys) = tlog_keys else {
+        return Ok(None);
+    };
+    let bundle = annotations
+        .get(ANNOTATION_BUNDLE)
+        .ok_or(RekorError::Missing)?;
+    Ok(Some(rekor::verify_bundle(bundle, keys, expected)?))
 }
 
 /// Verifies one attestation layer (a DSSE envelope) with a public key.
@@ -266,23 +274,15 @@ pub(super) fn verify_signed_envelope(
     {
         return Err(SignatureError::PayloadType(envelope.payload_type));
     }
-    let tlog = match tlog_keys {
-        None => None,
-        Some(keys) => {
-            let bundle = annotations
-                .get(ANNOTATION_BUNDLE)
-                .ok_or(RekorError::Missing)?;
-            Some(rekor::verify_bundle(
-                bundle,
-                keys,
-                &ExpectedEntry {
-                    payload: envelope_bytes,
-                    signature: None,
-                    signer,
-                },
-            )?)
-        }
-    };
+    let tlog = logged(
+        annotations,
+        tlog_keys,
+        &ExpectedEntry {
+            payload: envelope_bytes,
+            signature: None,
+            signer,
+        },
+    )?;
     Ok(VerifiedAttestation {
         statement,
         tlog,

@@ -5,6 +5,7 @@
 pub mod fake;
 pub mod forge;
 pub mod kubeapi;
+pub mod mint;
 pub mod token;
 pub mod webhook;
 

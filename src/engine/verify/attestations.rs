@@ -58,48 +58,16 @@ fn eval_set(
     set: &AttestorSet,
     path: &str,
 ) -> Verdict<Option<Value>> {
-    let mut verified = 0usize;
-    let mut undecided = 0usize;
-    let mut errors = Vec::new();
-    let mut any_error = false;
-    let mut pending = false;
-    for (k, entry) in set.entries.iter().enumerate() {
-        let p = format!("{path}.entries[{k}]{}", entry.kind.path_suffix());
-        match eval_entry(ctx, a, entry, &p) {
-            Verdict::Ok(predicate) => {
-                verified += 1;
-                if verified >= set.required {
-                    return Verdict::Ok(predicate);
-                }
-            }
-            Verdict::Fail(f) => errors.push((p, f)),
-            Verdict::Error(f) => {
-                any_error = true;
-                undecided += 1;
-                errors.push((p, f));
-            }
-            Verdict::Pending => {
-                pending = true;
-                undecided += 1;
-            }
-        }
-    }
-    let failure = Failure::Attestations {
-        verified,
-        required: set.required,
-        errors,
-    };
-    if verified + undecided < set.required {
-        return Verdict::Fail(failure);
-    }
-    if pending {
-        return Verdict::Pending;
-    }
-    if any_error {
-        Verdict::Error(failure)
-    } else {
-        Verdict::Fail(failure)
-    }
+    super::tally(
+        set,
+        path,
+        |entry, p| eval_entry(ctx, a, entry, p),
+        |verified, errors| Failure::Attestations {
+            verified,
+            required: set.required,
+            errors,
+        },
+    )
 }
 
 /// One attestor entry: its verified statements of the attestation's type,

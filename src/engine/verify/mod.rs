@@ -126,10 +126,28 @@ pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
     }
 }
 
-/// One attestor set: `required` of its entries must verify. It fails as soon
-/// as too few entries are left that could verify; only when the entries that
-/// erred (transport) could still have made up the count is it an error.
+/// One attestor set: `required` of its entries must verify.
 fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
+    tally(
+        set,
+        path,
+        |entry, p| eval_entry(ctx, entry, p),
+        |_, failures| Failure::Entries(failures),
+    )
+}
+
+/// Counts an attestor set's entries as `eval` decides them: `required` of
+/// them must verify (the first success past the count is the result). It
+/// fails as soon as too few entries are left that could verify; only when
+/// the entries that erred (transport) could still have made up the count
+/// is it an error. `failure` builds the failure from the count verified and
+/// each failed entry's path and reason.
+pub(super) fn tally<T>(
+    set: &AttestorSet,
+    path: &str,
+    mut eval: impl FnMut(&AttestorEntry, &str) -> Verdict<T>,
+    failure: impl FnOnce(usize, Vec<(String, Failure)>) -> Failure,
+) -> Verdict<T> {
     let mut verified = 0usize;
     let mut undecided = 0usize;
     let mut failures = Vec::new();
@@ -137,7 +155,7 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
     let mut pending = false;
     for (k, entry) in set.entries.iter().enumerate() {
         let p = format!("{path}.entries[{k}]{}", entry.kind.path_suffix());
-        match eval_entry(ctx, entry, &p) {
+        match eval(entry, &p) {
             Verdict::Ok(d) => {
                 verified += 1;
                 if verified >= set.required {
@@ -156,8 +174,9 @@ fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
             }
         }
     }
-    let failure = Failure::Entries(failures);
-    if verified + undecided < set.required {
+    let decisive = verified + undecided < set.required;
+    let failure = failure(verified, failures);
+    if decisive {
         return Verdict::Fail(failure);
     }
     if pending {
