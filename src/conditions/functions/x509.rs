@@ -3,7 +3,30 @@
 //! to JSON and read back: byte slices are base64 strings, nil slices are
 //! null, every number is a float64. Certificates are parsed as Go's
 //! `crypto/x509` parses them, with its error messages.
+//!
+//! The DER primitives come from the `der` crate: element lengths, INTEGER,
+//! BOOLEAN and BIT STRING contents (its DER rules are those of Go's
+//! `cryptobyte`). The structure is walked by hand, because `x509-cert` and
+//! `spki` cannot reproduce Go's output:
+//!
+//! - they sort each multi-valued RDN into DER order on decoding, where Go
+//!   keeps (and `Names` shows) the encoded order;
+//! - `const-oid` refuses OIDs over 39 bytes and `2.x` arcs past `2.39`, which
+//!   Go reads (and shows, in `Extensions`, `Names`, `Policies`);
+//! - validity times are strict DER there, and no earlier than 1970, where Go
+//!   also reads years from 1950, UTCTime without seconds and `±hhmm`
+//!   offsets; serial numbers are capped at 21 bytes, where Go reads any
+//!   length (this engine: up to `MAX_SERIAL_BYTES`);
+//! - `ANY` values (algorithm parameters, attribute values) go through `der`'s
+//!   tag decoding, which refuses unknown universal tags that Go reads;
+//! - Go reads extensions leniently (trailing data ignored, unknown name forms
+//!   skipped undecoded) and names the field that failed in its errors.
+//!
+//! The strings (`parseASN1String`: Go's PrintableString takes `*` and `&`,
+//! T61String is Latin-1), times and OIDs are Go's rules, by hand too.
 
+use der::asn1::{BitStringRef, IntRef};
+use der::{Decode as _, DecodeValue, FixedTag, Header, Length, Reader as _, SliceReader};
 use jmespath::Rcvar;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -61,35 +84,21 @@ impl<'a> Der<'a> {
 
     /// One element: (tag, contents, the whole element).
     fn read_any(&mut self) -> Option<(u8, &'a [u8], &'a [u8])> {
-        let b = self.0;
-        let tag = *b.first()?;
+        let (&tag, rest) = self.0.split_first()?;
+        // The identifier octet is cryptobyte's rule, not der's: any
+        // one-octet tag (der refuses unknown universal ones, such as 0x07 or
+        // a constructed string, which Go reads or skips) and no multi-octet
+        // tag numbers (which der reads and Go refuses).
         if tag & 0x1f == 0x1f {
             return None;
         }
-        let first = *b.get(1)?;
-        let (len, header) = if first & 0x80 == 0 {
-            (usize::from(first), 2)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let bytes = b.get(2..2 + n)?;
-            if bytes[0] == 0 {
-                return None;
-            }
-            let len = bytes
-                .iter()
-                .fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
-            if len < 128 {
-                return None;
-            }
-            (len, 2 + n)
-        };
-        let end = header.checked_add(len)?;
-        let whole = b.get(..end)?;
-        self.0 = &b[end..];
-        Some((tag, &whole[header..], whole))
+        let mut reader = SliceReader::new(rest).ok()?;
+        let length = Length::decode(&mut reader).ok()?;
+        let contents = reader.read_slice(length).ok()?;
+        let end = self.0.len() - usize::try_from(reader.remaining_len()).ok()?;
+        let (whole, after) = self.0.split_at(end);
+        self.0 = after;
+        Some((tag, contents, whole))
     }
 
     /// The contents of an element with this tag.
@@ -134,59 +143,39 @@ impl<'a> Der<'a> {
 
     fn read_i64_with_tag(&mut self, tag: u8) -> Option<i64> {
         let mut copy = *self;
-        let bytes = copy.read_bytes(tag)?;
-        if !valid_integer(bytes) || bytes.len() > 8 {
-            return None;
-        }
-        let mut v: i64 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
-        for &b in bytes {
-            v = (v << 8) | i64::from(b);
-        }
+        let value = decode_value(copy.read_bytes(tag)?)?;
         *self = copy;
-        Some(v)
+        Some(value)
     }
 
     /// `ReadASN1Integer` into a big integer: the two's complement bytes.
     fn read_big_integer(&mut self) -> Option<&'a [u8]> {
         let mut copy = *self;
         let bytes = copy.read_bytes(TAG_INTEGER)?;
-        if !valid_integer(bytes) {
-            return None;
-        }
+        decode_value::<IntRef<'_>>(bytes)?;
         *self = copy;
         Some(bytes)
     }
 
     fn read_boolean(&mut self) -> Option<bool> {
         let mut copy = *self;
-        match copy.read_bytes(TAG_BOOLEAN)? {
-            [0x00] => {
-                *self = copy;
-                Some(false)
-            }
-            [0xff] => {
-                *self = copy;
-                Some(true)
-            }
-            _ => None,
-        }
+        let value = decode_value(copy.read_bytes(TAG_BOOLEAN)?)?;
+        *self = copy;
+        Some(value)
     }
 
     /// `ReadASN1BitString`: (bytes, bit length).
     fn read_bit_string(&mut self) -> Option<(&'a [u8], usize)> {
         let mut copy = *self;
-        let bytes = copy.read_bytes(TAG_BIT_STRING)?;
-        let (&padding, rest) = bytes.split_first()?;
-        if padding > 7
-            || (rest.is_empty() && padding != 0)
-            || rest
-                .last()
-                .is_some_and(|&last| last & ((1u8 << padding) - 1) != 0)
-        {
+        let bits: BitStringRef<'a> = decode_value(copy.read_bytes(TAG_BIT_STRING)?)?;
+        let bytes = bits.raw_bytes();
+        // cryptobyte also wants the unused bits zero; der does not look.
+        let unused = (1u8 << bits.unused_bits()) - 1;
+        if bytes.last().is_some_and(|&last| last & unused != 0) {
             return None;
         }
         *self = copy;
-        Some((rest, rest.len() * 8 - usize::from(padding)))
+        Some((bytes, bits.bit_len()))
     }
 
     /// `ReadASN1ObjectIdentifier` (arcs below 2^31).
@@ -198,17 +187,22 @@ impl<'a> Der<'a> {
     }
 }
 
-/// Minimal two's complement (cryptobyte's `checkASN1Integer`).
-fn valid_integer(bytes: &[u8]) -> bool {
-    match bytes {
-        [] => false,
-        [0x00, next, ..] if next & 0x80 == 0 => false,
-        [0xff, next, ..] if next & 0x80 != 0 => false,
-        _ => true,
-    }
+/// The contents of a primitive element decoded as `T`, with der's DER rules
+/// (the tag was checked by the caller).
+fn decode_value<'a, T>(contents: &'a [u8]) -> Option<T>
+where
+    T: DecodeValue<'a, Error = der::Error> + FixedTag,
+{
+    let header = Header::new(T::TAG, Length::try_from(contents.len()).ok()?);
+    let mut reader = SliceReader::new(contents).ok()?;
+    let value = T::decode_value(&mut reader, header).ok()?;
+    reader.finish().ok()?;
+    Some(value)
 }
 
-/// The arcs of an OID, each below `2^bits`.
+/// The arcs of an OID, each below `2^bits`. By hand: `const-oid` caps OIDs
+/// at 39 bytes and 32-bit arcs, and reads `2.x` only up to `2.39`; Go reads
+/// any length, and `x509.OID` (policies) any arc.
 fn parse_oid(der: &[u8], bits: u32) -> Option<Vec<u64>> {
     let mut arcs = Vec::new();
     let mut rest = der;
