@@ -419,6 +419,8 @@ struct World {
     signer: SigningKey,
     log: SigningKey,
     trusted_root: PathBuf,
+    /// The mock Fulcio's root certificate (PEM), for `certificates` attestors.
+    ca_root: String,
 }
 
 impl World {
@@ -465,6 +467,7 @@ impl World {
             "signatures": requests,
         }));
         let sigs = minted["signatures"].as_array().unwrap();
+        let ca_root = sigs[0]["root"].as_str().unwrap().to_string();
         let dir = Dir::new("attestations");
         let trusted_root = dir.0.join("trusted_root.json");
         std::fs::write(&trusted_root, minted["trustedRoot"].to_string()).unwrap();
@@ -556,6 +559,7 @@ impl World {
             signer,
             log,
             trusted_root,
+            ca_root,
         }
     }
 
@@ -702,6 +706,33 @@ fn cases(w: &World) -> Vec<Case> {
                 w.image("two-provenances")
             ),
             NOT_VERIFIED.into(),
+        ]),
+    ));
+
+    // A `certificates` attestor: the layer's certificate must chain to the
+    // given root (here the mock Fulcio's; SCT and Rekor from the trusted
+    // root); another root does not do.
+    let chained = json!({"entries": [{"certificates": {"certChain": w.ca_root,
+        "rekor": {"url": "https://rekor.mock"}}}]});
+    out.push(case(
+        "certificates-chain-pass",
+        "keyless",
+        cosign(vec![attestation(SLSA, &chained, passing(SLSA))]),
+        Expect::Allowed,
+    ));
+    let other_root = rcgen::generate_simple_self_signed(vec!["other-ca.test".into()])
+        .unwrap()
+        .cert
+        .pem();
+    let elsewhere = json!({"entries": [{"certificates": {"certChain": other_root,
+        "rekor": {"url": "https://rekor.mock"}}}]});
+    out.push(case(
+        "certificates-other-root",
+        "keyless",
+        cosign(vec![attestation(SLSA, &elsewhere, passing(SLSA))]),
+        denied(&[
+            "failed to fetch attestations: no matching attestations",
+            NOT_VERIFIED,
         ]),
     ));
 
