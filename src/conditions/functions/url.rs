@@ -23,27 +23,8 @@ pub(super) fn url_hostname(raw: &str) -> Result<String, String> {
         return Ok(String::new());
     }
     // The scheme.
-    let mut scheme = "";
-    let mut rest = without_fragment;
-    for (i, c) in without_fragment.bytes().enumerate() {
-        if c.is_ascii_alphabetic() {
-            continue;
-        }
-        if c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.') {
-            if i == 0 {
-                break;
-            }
-            continue;
-        }
-        if c == b':' {
-            if i == 0 {
-                return Err(parse_err("missing protocol scheme".to_string()));
-            }
-            scheme = &without_fragment[..i];
-            rest = &without_fragment[i + 1..];
-        }
-        break;
-    }
+    let (scheme, rest) = split_scheme(without_fragment)
+        .map_err(|()| parse_err("missing protocol scheme".to_string()))?;
     let rest = if rest.ends_with('?') && rest.matches('?').count() == 1 {
         &rest[..rest.len() - 1]
     } else {
@@ -179,4 +160,28 @@ pub(super) fn url_escape(s: &str, fragment: bool) -> String {
         }
     }
     out
+}
+
+/// Go's `getScheme`: the scheme (empty when there is none) and the rest;
+/// `Err` for a leading `:` ("missing protocol scheme").
+pub(super) fn split_scheme(s: &str) -> Result<(&str, &str), ()> {
+    for (i, c) in s.bytes().enumerate() {
+        if c.is_ascii_alphabetic() {
+            continue;
+        }
+        if c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.') {
+            if i == 0 {
+                break;
+            }
+            continue;
+        }
+        if c == b':' {
+            if i == 0 {
+                return Err(());
+            }
+            return Ok((&s[..i], &s[i + 1..]));
+        }
+        break;
+    }
+    Ok(("", s))
 }

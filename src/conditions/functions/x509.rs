@@ -596,27 +596,8 @@ fn uri_json(raw: &str) -> Result<Value, String> {
             "net/url: invalid control character in URL".to_string(),
         ));
     }
-    let mut scheme = "";
-    let mut rest_of = rest;
-    for (i, c) in rest.bytes().enumerate() {
-        if c.is_ascii_alphabetic() {
-            continue;
-        }
-        if c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.') {
-            if i == 0 {
-                break;
-            }
-            continue;
-        }
-        if c == b':' {
-            if i == 0 {
-                return Err(fail("missing protocol scheme".to_string()));
-            }
-            scheme = &rest[..i];
-            rest_of = &rest[i + 1..];
-        }
-        break;
-    }
+    let (scheme, rest_of) =
+        super::url::split_scheme(rest).map_err(|()| fail("missing protocol scheme".to_string()))?;
     let scheme = scheme.to_ascii_lowercase();
     let (mut force_query, mut raw_query) = (false, "");
     let mut path_part = rest_of;
