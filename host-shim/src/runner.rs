@@ -220,6 +220,13 @@ impl ModuleRunner {
     }
 }
 
+/// Epoch ticks a call gets however late it is (100 ms): past the deadline
+/// the host answers every fetch `deadline exceeded`, and the module must
+/// still turn those answers into a decision (an `error` the failurePolicy
+/// judges) rather than trap mid-put on a loaded machine. `serve`'s deadline
+/// margin (500 ms by default) covers it.
+const MIN_DEADLINE_TICKS: u128 = 10;
+
 /// Epoch ticks standing in for "no deadline" (about ten years of ticks).
 const NO_DEADLINE_TICKS: u64 = 1 << 35;
 
@@ -249,7 +256,7 @@ impl Instance_ {
             None => NO_DEADLINE_TICKS,
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
-                (left.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+                (left.as_millis() / EPOCH_TICK.as_millis()).max(MIN_DEADLINE_TICKS) as u64
             }
         };
         self.store.set_epoch_deadline(ticks);
