@@ -46,6 +46,9 @@ pub const MAX_KEYS_PER_ENTRY: usize = 64;
 pub const MAX_ATTESTOR_DEPTH: usize = 8;
 /// Most evaluate rounds a host should run before giving up (a host-side guard).
 pub const MAX_ROUNDS: usize = 8;
+/// Most entries the verification memo may be configured to hold (about
+/// 80 bytes each).
+pub const MAX_VERIFICATION_MEMO_ENTRIES: usize = 262_144;
 /// Largest Rekor bundle annotation accepted (bytes).
 pub const MAX_REKOR_BUNDLE_BYTES: usize = 256 * 1024;
 /// Most policies in one compiled engine.

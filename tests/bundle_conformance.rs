@@ -89,3 +89,36 @@ fn conformance_bundles() {
     // 70 cases, each by path and by digest.
     assert_eq!(runs, 140);
 }
+
+/// The verification memo changes no outcome: every case (by path) gives the
+/// same result with the memo off, on and cold, and on and warm, where the
+/// checks that passed before are answered from it.
+#[test]
+fn outcomes_are_identical_with_the_verification_memo_on_and_off() {
+    use imgverify::crypto::memo;
+    let cases = common::json("sigstore-conformance/cases.json");
+    let pass = || -> Vec<Result<(), String>> {
+        cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| run(c, false))
+            .collect()
+    };
+    memo::set_capacity(0);
+    let off = pass();
+    memo::set_capacity(memo::DEFAULT_ENTRIES);
+    let cold = pass();
+    let misses = memo::stats().misses;
+    let warm = pass();
+    let stats = memo::stats();
+    assert_eq!(off, cold);
+    assert_eq!(cold, warm);
+    assert!(stats.hits > 0, "the warm pass hit nothing: {stats:?}");
+    // Only checks that failed run their cryptography again.
+    assert!(
+        stats.misses - misses < misses,
+        "warm pass missed {} of {misses}",
+        stats.misses - misses
+    );
+}

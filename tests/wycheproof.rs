@@ -5,7 +5,7 @@
 //! rejected: the engine is a strict verifier, and the test asserts that.
 mod common;
 
-use imgverify::crypto::{HashAlgorithm, PublicKey};
+use imgverify::crypto::{HashAlgorithm, PublicKey, memo};
 use serde_json::Value;
 
 #[derive(Clone, Copy)]
@@ -27,7 +27,30 @@ fn hash(name: &str) -> HashAlgorithm {
     }
 }
 
+/// Runs a vector file three times: with the verification memo off, on and
+/// cold, on and warm. Every pass must give every case its expected result:
+/// a memo hit never turns an invalid signature valid or the reverse.
 fn run(file: &str, scheme: Scheme) -> (usize, usize, usize) {
+    memo::set_capacity(0);
+    let off = run_once(file, scheme);
+    assert_eq!(memo::stats().hits + memo::stats().misses, 0, "memo off");
+    memo::set_capacity(memo::DEFAULT_ENTRIES);
+    let cold = run_once(file, scheme);
+    let after_cold = memo::stats();
+    let warm = run_once(file, scheme);
+    let hits = memo::stats().hits - after_cold.hits;
+    assert_eq!((off, cold), (cold, warm), "{file}: memo changed an outcome");
+    // Every signature that verified in the cold pass is a hit in the warm
+    // one (several schemes try more than one check per case).
+    assert!(
+        hits >= warm.0 as u64,
+        "{file}: {hits} hits for {} valid",
+        warm.0
+    );
+    off
+}
+
+fn run_once(file: &str, scheme: Scheme) -> (usize, usize, usize) {
     let v = common::json(&format!("wycheproof/testvectors_v1/{file}"));
     let (mut valid, mut invalid, mut acceptable) = (0, 0, 0);
     for g in v["testGroups"].as_array().unwrap() {

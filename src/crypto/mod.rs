@@ -3,6 +3,7 @@
 //!
 //! Everything here is verification only; no RNG is linked.
 
+pub mod memo;
 pub mod pem;
 pub mod x509;
 
@@ -221,16 +222,7 @@ impl PublicKey {
             Self::P256(_) | Self::P384(_) | Self::P521(_) => {
                 self.verify_ecdsa_prehash(digest, sig, SigEncoding::Der)
             }
-            Self::Rsa(k) => {
-                let scheme = match hash {
-                    HashAlgorithm::Sha224 => rsa::Pkcs1v15Sign::new::<sha2::Sha224>(),
-                    HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                    HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                    HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-                };
-                k.verify(scheme, digest, sig)
-                    .map_err(|_| CryptoError::Invalid)
-            }
+            Self::Rsa(k) => self.verify_pkcs1v15_digest(k, hash, digest, sig),
             other => Err(CryptoError::SchemeMismatch {
                 key: other.type_name(),
                 scheme: "a prehashed signature",
@@ -249,6 +241,21 @@ impl PublicKey {
     }
 
     fn verify_ecdsa_prehash(
+        &self,
+        prehash: &[u8],
+        sig: &[u8],
+        enc: SigEncoding,
+    ) -> Result<(), CryptoError> {
+        let scheme = match enc {
+            SigEncoding::Der => "ecdsa-der",
+            SigEncoding::P1363 => "ecdsa-p1363",
+        };
+        self.memoized(scheme, prehash, sig, || {
+            self.verify_ecdsa_unmemoized(prehash, sig, enc)
+        })
+    }
+
+    fn verify_ecdsa_unmemoized(
         &self,
         prehash: &[u8],
         sig: &[u8],
@@ -298,14 +305,27 @@ impl PublicKey {
                 scheme: "RSA PKCS#1 v1.5",
             });
         };
+        self.verify_pkcs1v15_digest(k, hash, &hash.digest(msg), sig)
+    }
+
+    fn verify_pkcs1v15_digest(
+        &self,
+        k: &rsa::RsaPublicKey,
+        hash: HashAlgorithm,
+        digest: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
         let scheme = match hash {
             HashAlgorithm::Sha224 => rsa::Pkcs1v15Sign::new::<sha2::Sha224>(),
             HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
             HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
             HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
         };
-        k.verify(scheme, &hash.digest(msg), sig)
-            .map_err(|_| CryptoError::Invalid)
+        let name = format!("rsa-pkcs1v15-{hash:?}");
+        self.memoized(&name, digest, sig, || {
+            k.verify(scheme, digest, sig)
+                .map_err(|_| CryptoError::Invalid)
+        })
     }
 
     /// RSASSA-PSS with MGF1 of the same hash; `salt_len` `None` detects it.
@@ -334,18 +354,21 @@ impl PublicKey {
                 .map_err(|_| CryptoError::Invalid)
         }
         let hashed = hash.digest(msg);
-        match hash {
+        let name = format!("rsa-pss-{hash:?}-salt-{salt_len:?}");
+        self.memoized(&name, &hashed, sig, || match hash {
             HashAlgorithm::Sha224 => pss::<sha2::Sha224>(k, salt_len, &hashed, sig),
             HashAlgorithm::Sha256 => pss::<sha2::Sha256>(k, salt_len, &hashed, sig),
             HashAlgorithm::Sha384 => pss::<sha2::Sha384>(k, salt_len, &hashed, sig),
             HashAlgorithm::Sha512 => pss::<sha2::Sha512>(k, salt_len, &hashed, sig),
-        }
+        })
     }
 
     /// Pure Ed25519 (RFC 8032), strict: non-canonical and small-order inputs rejected.
     pub fn verify_ed25519(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let (k, s) = self.ed25519_parts(sig)?;
-        k.verify_strict(msg, &s).map_err(|_| CryptoError::Invalid)
+        self.memoized("ed25519", msg, sig, || {
+            k.verify_strict(msg, &s).map_err(|_| CryptoError::Invalid)
+        })
     }
 
     /// Ed25519ph (SHA-512 prehash, empty context), as cosign 2.x writes for blobs.
@@ -353,8 +376,26 @@ impl PublicKey {
         let (k, s) = self.ed25519_parts(sig)?;
         let mut h = sha2::Sha512::new();
         h.update(msg);
-        k.verify_prehashed_strict(h, None, &s)
-            .map_err(|_| CryptoError::Invalid)
+        let digest = h.clone().finalize();
+        self.memoized("ed25519ph", &digest, sig, || {
+            k.verify_prehashed_strict(h, None, &s)
+                .map_err(|_| CryptoError::Invalid)
+        })
+    }
+
+    /// Runs `verify` through the verification memo ([`memo`]), keyed by the
+    /// scheme, this key's SubjectPublicKeyInfo, the input and the signature.
+    fn memoized(
+        &self,
+        scheme: &str,
+        input: &[u8],
+        sig: &[u8],
+        verify: impl FnOnce() -> Result<(), CryptoError>,
+    ) -> Result<(), CryptoError> {
+        match self.to_spki_der() {
+            Ok(spki) => memo::check(&[scheme.as_bytes(), &spki, input, sig], verify),
+            Err(_) => verify(),
+        }
     }
 
     fn ed25519_parts(

@@ -49,6 +49,10 @@ pub struct EngineOptions {
     /// A `trusted_root.json` replacing the embedded public-good root.
     #[serde(default)]
     pub trusted_root: Option<String>,
+    /// Successful signature checks this instance remembers (default
+    /// [`crate::crypto::memo::DEFAULT_ENTRIES`]; 0 turns the memo off).
+    #[serde(default)]
+    pub verification_memo_entries: Option<usize>,
 }
 
 /// Compiled policies plus trust material; immutable and shareable.
@@ -91,6 +95,12 @@ impl Engine {
             Some(json) => TrustedRoot::parse(json)?,
             None => TrustedRoot::public_good()?,
         };
+        crate::crypto::memo::set_capacity(
+            options
+                .verification_memo_entries
+                .unwrap_or(crate::crypto::memo::DEFAULT_ENTRIES)
+                .min(crate::limits::MAX_VERIFICATION_MEMO_ENTRIES),
+        );
         let defaults = NormalizeOptions::default();
         Ok(Engine {
             policies: out.policies,
