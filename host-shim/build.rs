@@ -2,11 +2,34 @@
 //!
 //! Runs a nested `cargo build` of the `imgverify` crate for
 //! `wasm32-unknown-unknown` (no `js` feature) into `target/wasm-module`, so
-//! the `imgverify` binary is self-contained. Set `IMGVERIFY_WASM_MODULE` to a
-//! prebuilt module to skip the nested build.
+//! the `imgverify` binary is self-contained, and precompiles it for this
+//! machine with the runner's wasmtime configuration (`imgverify.cwasm`). Set
+//! `IMGVERIFY_WASM_MODULE` to a prebuilt module to skip the nested build.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "src/engine_config.rs"]
+mod engine_config;
+
+/// Compiles the module for this machine with the runner's configuration
+/// (`imgverify.cwasm`), so no run of the binary pays Cranelift. An empty
+/// file when that fails: the runner then compiles at start, as before.
+fn precompile(wasm: &Path, out: &Path) {
+    let dest = out.join("imgverify.cwasm");
+    let compiled = std::fs::read(wasm)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            let engine = wasmtime::Engine::new(&engine_config::wasmtime_config())
+                .map_err(|e| e.to_string())?;
+            engine.precompile_module(&bytes).map_err(|e| e.to_string())
+        });
+    let bytes = compiled.unwrap_or_else(|e| {
+        println!("cargo:warning=precompiling the engine module failed ({e}); it will be compiled at run time");
+        Vec::new()
+    });
+    std::fs::write(&dest, bytes).unwrap_or_else(|e| panic!("write {}: {e}", dest.display()));
+}
 
 /// Installs the wasm32 target with rustup when it is missing, so that a plain
 /// `cargo build` works on a fresh machine.
@@ -35,6 +58,7 @@ fn main() {
     let dest = out.join("imgverify.wasm");
     if let Ok(prebuilt) = std::env::var("IMGVERIFY_WASM_MODULE") {
         std::fs::copy(&prebuilt, &dest).unwrap_or_else(|e| panic!("copy {prebuilt}: {e}"));
+        precompile(&dest, &out);
         return;
     }
     let manifest_dir =
@@ -81,4 +105,5 @@ fn main() {
         .join("wasm-release")
         .join("imgverify.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+    precompile(&dest, &out);
 }

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cache;
 pub mod cluster;
 pub mod context_files;
+pub mod engine_config;
 pub mod inputs;
 pub mod kyverno_test;
 pub mod metrics;

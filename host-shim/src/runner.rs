@@ -1,15 +1,20 @@
 //! Runs the engine module in wasmtime: zero-import check, memory and fuel
 //! limits, and the evaluate → fetch → put loop over an [`ArtifactSource`].
 
+use crate::engine_config;
 use crate::source::{ArtifactSource, SourceAnswer};
 use imgverify::decision::Decision;
 use imgverify::engine::{Fetch, Outcome};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use wasmtime::{Config, Engine, Instance, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime::{Engine, Instance, Linker, Module, ResourceLimiter, Store, Trap, TypedFunc};
 
 /// The engine module built for this binary.
 pub static MODULE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imgverify.wasm"));
+
+/// [`MODULE_BYTES`] compiled by `build.rs` for the build machine with
+/// [`engine_config::wasmtime_config`] (empty when that failed).
+static PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/imgverify.cwasm"));
 
 /// Memory a module instance may grow to.
 pub const MEMORY_LIMIT_BYTES: usize = 512 * 1024 * 1024;
@@ -102,6 +107,7 @@ pub struct ModuleRunner {
     engine: Engine,
     module: Module,
     fuel: u64,
+    precompiled: bool,
 }
 
 struct Ctx {
@@ -141,19 +147,45 @@ pub struct Instance_ {
 }
 
 impl ModuleRunner {
-    /// Compiles the embedded module.
+    /// Loads the embedded module: the build's precompiled code when this
+    /// machine and engine accept it (wasmtime checks the version, the
+    /// configuration and the CPU features), else compiled now.
     pub fn new() -> Result<Self, RunnerError> {
-        Self::from_bytes(MODULE_BYTES)
+        let engine = Engine::new(&engine_config::wasmtime_config()).map_err(wasm)?;
+        // SAFETY: `PRECOMPILED` is wasmtime's own output for `MODULE_BYTES`,
+        // written by this crate's build script and embedded in the binary
+        // (trusted as the binary itself); `deserialize` checks that it was
+        // made by this wasmtime version with a compatible configuration.
+        let precompiled = match PRECOMPILED.is_empty() {
+            true => None,
+            false => unsafe { Module::deserialize(&engine, PRECOMPILED) }
+                .map_err(|e| tracing::debug!(error = %e, "precompiled engine module refused; compiling it"))
+                .ok(),
+        };
+        match precompiled {
+            Some(module) => Self::with_module(engine, module, true),
+            None => Self::compile(engine, MODULE_BYTES),
+        }
     }
 
     /// Compiles a module, refusing any with imports.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RunnerError> {
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(wasm)?;
-        spawn_epoch_ticker(&engine);
+        let engine = Engine::new(&engine_config::wasmtime_config()).map_err(wasm)?;
+        Self::compile(engine, bytes)
+    }
+
+    /// Whether this runner's module was loaded precompiled.
+    pub fn is_precompiled(&self) -> bool {
+        self.precompiled
+    }
+
+    fn compile(engine: Engine, bytes: &[u8]) -> Result<Self, RunnerError> {
         let module = Module::new(&engine, bytes).map_err(wasm)?;
+        Self::with_module(engine, module, false)
+    }
+
+    fn with_module(engine: Engine, module: Module, precompiled: bool) -> Result<Self, RunnerError> {
+        spawn_epoch_ticker(&engine);
         let imports: Vec<String> = module
             .imports()
             .map(|i| format!("{}::{}", i.module(), i.name()))
@@ -165,6 +197,7 @@ impl ModuleRunner {
             engine,
             module,
             fuel: FUEL_PER_CALL,
+            precompiled,
         })
     }
 

@@ -29,6 +29,18 @@ fn module_has_zero_imports() {
     assert_eq!(runner.import_count(), 0);
 }
 
+/// The binary starts from the code `build.rs` precompiled (no Cranelift run
+/// at start), and that code has zero imports too.
+#[test]
+fn embedded_module_loads_precompiled() {
+    let runner = ModuleRunner::new().expect("module loads");
+    assert!(
+        runner.is_precompiled(),
+        "the precompiled module was refused or missing (see build.rs warnings)"
+    );
+    assert_eq!(runner.import_count(), 0);
+}
+
 #[test]
 fn module_with_imports_is_refused() {
     // (module (import "env" "f" (func)))
