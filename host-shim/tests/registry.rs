@@ -475,3 +475,40 @@ fn docker_credential_helper_from_config_json() {
         String::from_utf8_lossy(&with.stderr)
     );
 }
+
+/// The first fetches that meet a plain-HTTP loopback registry, however many
+/// arrive at once, probe it for TLS once.
+#[test]
+fn concurrent_first_fetches_probe_a_plain_registry_once() {
+    use imgverify::engine::{Fetch, FetchKind};
+    use imgverify_host::source::{ArtifactSource, SourceAnswer};
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    let http = reqwest::Client::new();
+    let digests: Vec<String> = (0..10)
+        .map(|i| rt.block_on(reg.push_blob(&http, "demo/probe", format!("blob {i}").as_bytes())))
+        .collect();
+    let (src, metrics) = source(RegistryConfig::default(), &rt);
+    let fetches: Vec<Fetch> = digests
+        .iter()
+        .map(|d| {
+            let d = imgverify::digest::Digest::parse(d).unwrap();
+            Fetch::by_digest(FetchKind::Blob, &reg.host(), "demo/probe", &d)
+        })
+        .collect();
+    let answers = src.fetch_all(&fetches, None);
+    for (a, i) in answers.iter().zip(0..) {
+        match a {
+            SourceAnswer::Bytes(b) => assert_eq!(b, format!("blob {i}").as_bytes()),
+            other => panic!("blob {i}: {other:?}"),
+        }
+    }
+    let probes = metrics
+        .registry_requests
+        .get_or_create(&imgverify_host::metrics::RequestLabels {
+            kind: "tls_probe".into(),
+            status: "http".into(),
+        })
+        .get();
+    assert_eq!(probes, 1, "one TLS probe for ten concurrent first fetches");
+}

@@ -18,7 +18,7 @@ use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -52,6 +52,9 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
+/// Registries whose TLS probe result is remembered.
+const MAX_PROBED_REGISTRIES: usize = 1024;
+
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
@@ -61,7 +64,7 @@ pub struct RegistryClient {
     config: RegistryConfig,
     credentials: Credentials,
     tokens: Mutex<TokenCache>,
-    schemes: Mutex<HashMap<String, &'static str>>,
+    schemes: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<&'static str>>>>,
     /// Registries known to take basic credentials: sent with the first request.
     basic_registries: Mutex<HashSet<String>>,
     permits: Semaphore,
@@ -164,31 +167,36 @@ impl RegistryClient {
         {
             return "https";
         }
-        if let Some(s) = self
-            .schemes
-            .lock()
-            .ok()
-            .and_then(|m| m.get(registry).copied())
-        {
-            return s;
-        }
-        let (host, _) = api_location(registry, "");
-        let probe = self
-            .http
-            .get(format!("https://{host}/v2/"))
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await;
-        // Only a failed connection or handshake means no TLS; any answer,
-        // or a refused redirect, came over TLS.
-        let scheme = match probe {
-            Err(e) if e.is_connect() || e.is_timeout() => "http",
-            _ => "https",
+        // One probe per registry, however many fetches meet it at once.
+        let cell = match self.schemes.lock() {
+            Ok(mut m) => {
+                // Bounded: loopback registries are named by the Pods.
+                if m.len() >= MAX_PROBED_REGISTRIES && !m.contains_key(registry) {
+                    m.clear();
+                }
+                m.entry(registry.to_string()).or_default().clone()
+            }
+            Err(_) => Arc::default(),
         };
-        if let Ok(mut m) = self.schemes.lock() {
-            m.insert(registry.to_string(), scheme);
-        }
-        scheme
+        *cell
+            .get_or_init(|| async {
+                let (host, _) = api_location(registry, "");
+                let probe = self
+                    .http
+                    .get(format!("https://{host}/v2/"))
+                    .timeout(Duration::from_secs(2))
+                    .send()
+                    .await;
+                // Only a failed connection or handshake means no TLS; any
+                // answer, or a refused redirect, came over TLS.
+                let scheme = match probe {
+                    Err(e) if e.is_connect() || e.is_timeout() => "http",
+                    _ => "https",
+                };
+                self.metrics.request("tls_probe", scheme);
+                scheme
+            })
+            .await
     }
 
     /// Answers one fetch from the registry.
