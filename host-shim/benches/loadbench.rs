@@ -3,6 +3,15 @@
 //! cache. Prints admissions/s, p50/p99 latency, registry requests per
 //! admission and the peak RSS of the process that ran the phase.
 //!
+//! With Debian's `wrk` installed (`cargo xtask bench` installs it), the warm
+//! phase is also driven by `wrk` in its own process: `/healthz` (the HTTP
+//! ceiling of the same server), then the admission on one connection (p50,
+//! p99) and on 16, each with the server's CPU time per request (getrusage of
+//! this process, which runs only the server). The cold phase also puts the
+//! registry behind a proxy that delays every request by a fixed time and
+//! reports a cold admission's latency in units of that delay (registry round
+//! trips in sequence).
+//!
 //! `cargo bench -p imgverify-host --bench loadbench [-- ADMISSIONS CONCURRENCY]`
 
 #[path = "../tests/support/mod.rs"]
@@ -12,6 +21,9 @@ use imgverify_host::serve::{ServeArgs, serve};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Auth, TestRegistry, tempdir::Dir};
+
+/// The registry delay of the cold round-trip measurement.
+const REGISTRY_DELAY: Duration = Duration::from_millis(50);
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -38,6 +50,138 @@ fn policy() -> String {
         .replace("registry.example.com/demo/*", "127.0.0.1:*")
 }
 
+/// CPU time of this process (user + system).
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// What one `wrk` run measured.
+struct Wrk {
+    requests: u64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Server CPU per request.
+    cpu_per_request_ms: f64,
+}
+
+fn wrk_available() -> bool {
+    std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
+/// Runs `wrk` against `url` (POSTing `body` when given) and measures this
+/// process's CPU time meanwhile.
+fn wrk(url: &str, body: Option<&str>, connections: usize, seconds: u64, dir: &Dir) -> Wrk {
+    let mut cmd = std::process::Command::new("wrk");
+    cmd.args([
+        "-t1",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(body) = body {
+        let script = dir.0.join("post.lua");
+        std::fs::write(
+            &script,
+            format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
+            ),
+        )
+        .unwrap();
+        cmd.arg("-s").arg(&script);
+    }
+    cmd.arg(url);
+    let cpu = cpu_time();
+    let out = cmd.output().expect("run wrk");
+    let cpu = cpu_time() - cpu;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "wrk failed: {text}");
+    assert!(
+        !text.contains("Non-2xx"),
+        "wrk saw failed requests:\n{text}"
+    );
+    let ms = |v: &str| -> f64 {
+        let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+        let x: f64 = num.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => x / 1e3,
+            "ms" => x,
+            "s" => x * 1e3,
+            "m" => x * 60e3,
+            _ => f64::NAN,
+        }
+    };
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1).map(String::from))
+    };
+    let requests: u64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Wrk {
+        requests,
+        per_second: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN),
+        p50_ms: field("50%").map(|v| ms(&v)).unwrap_or(f64::NAN),
+        p99_ms: field("99%").map(|v| ms(&v)).unwrap_or(f64::NAN),
+        cpu_per_request_ms: cpu.as_secs_f64() * 1e3 / requests.max(1) as f64,
+    }
+}
+
+/// A TCP proxy to `target` that holds every chunk a client sends for
+/// `delay` before passing it on: each registry request costs one `delay`.
+fn delay_proxy(rt: &tokio::runtime::Runtime, target: String, delay: Duration) -> u16 {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    rt.spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let target = target.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    tokio::time::sleep(delay).await;
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sw.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
 fn phase(name: &str, n: usize, concurrency: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -51,7 +195,7 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     std::fs::write(dir.0.join("tls.crt"), cert.cert.pem()).unwrap();
     std::fs::write(dir.0.join("tls.key"), cert.signing_key.serialize_pem()).unwrap();
     std::fs::write(dir.0.join("policy.yaml"), policy()).unwrap();
-    let cache = if name == "cold" {
+    let cache = if name != "warm" {
         "cache:\n  memoryBytes: 0\n  tagTtlSeconds: 0\n"
     } else {
         "cache:\n  tagTtlSeconds: 300\n"
@@ -79,7 +223,10 @@ fn phase(name: &str, n: usize, concurrency: usize) {
         .build()
         .unwrap();
     let url = format!("https://localhost:{port}/mutate");
-    let host = reg.host();
+    let host = match name {
+        "delay" => format!("127.0.0.1:{}", delay_proxy(&rt, reg.host(), REGISTRY_DELAY)),
+        _ => reg.host(),
+    };
     let body = |uid: usize| {
         json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": format!("u{uid}"), "operation": "CREATE",
             "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{uid}"), "namespace": "default"},
@@ -154,14 +301,58 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     let mut l = latencies;
     l.sort();
     let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
-    println!(
-        "{name:>4} cache: {n} admissions, concurrency {concurrency}: {:.1} admissions/s, p50 {:.2} ms, p99 {:.2} ms, registry requests/admission {:.2}, peak RSS {} MiB",
-        n as f64 / wall.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        (after - before) as f64 / n as f64,
-        peak_rss_kib() / 1024
-    );
+    if name == "delay" {
+        println!(
+            "cold admission, registry {} ms away per request: p50 {:.1} ms = {:.2} registry delays in sequence ({n} admissions one at a time, caching off)",
+            REGISTRY_DELAY.as_millis(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.50).as_secs_f64() / REGISTRY_DELAY.as_secs_f64()
+        );
+    } else {
+        println!(
+            "{name:>4} cache (reqwest client in-process): {n} admissions, concurrency {concurrency}: {:.1} admissions/s, p50 {:.2} ms, p99 {:.2} ms, registry requests/admission {:.2}, peak RSS {} MiB",
+            n as f64 / wall.as_secs_f64(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+            (after - before) as f64 / n as f64,
+            peak_rss_kib() / 1024
+        );
+    }
+    if name == "warm" {
+        if wrk_available() {
+            let healthz = wrk(
+                &format!("https://localhost:{port}/healthz"),
+                None,
+                1,
+                5,
+                &dir,
+            );
+            let body = body(0);
+            let one = wrk(&url, Some(&body), 1, 5, &dir);
+            let many = wrk(&url, Some(&body), 16, 5, &dir);
+            println!(
+                "warm, wrk (own process), /healthz on 1 connection: {:.0} requests/s, p50 {:.3} ms, server CPU {:.3} ms/request",
+                healthz.per_second, healthz.p50_ms, healthz.cpu_per_request_ms
+            );
+            for (c, w) in [(1, &one), (16, &many)] {
+                println!(
+                    "warm, wrk (own process), 3-container Pod admission on {c} connection(s): {:.0} admissions/s ({} in 5 s), p50 {:.3} ms, p99 {:.3} ms, server CPU {:.3} ms/admission (= {:.0} admissions/s per core)",
+                    w.per_second,
+                    w.requests,
+                    w.p50_ms,
+                    w.p99_ms,
+                    w.cpu_per_request_ms,
+                    1e3 / w.cpu_per_request_ms
+                );
+            }
+            println!(
+                "warm, peak RSS after the wrk runs: {} MiB",
+                peak_rss_kib() / 1024
+            );
+        } else {
+            println!("warm, wrk: skipped (wrk not installed; `cargo xtask bench` installs it)");
+        }
+    }
     let _ = tx.send(());
     let _ = rt.block_on(server);
 }
@@ -180,7 +371,7 @@ fn main() {
     println!(
         "webhook load benchmark: 3-container Pod, keys A or B (count 1), local docker-registry over loopback"
     );
-    for name in ["cold", "warm"] {
+    for (name, n, c) in [("cold", n, c), ("delay", 10, 1), ("warm", n, c)] {
         // Each phase in its own process, so its peak RSS is its own.
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--phase", name, &n.to_string(), &c.to_string()])

@@ -1,5 +1,5 @@
-//! A bounded memo of signature checks that succeeded, so that the same
-//! bytes are never verified twice by one module instance.
+//! A bounded memo of signature checks, so that one module instance never
+//! verifies the same bytes twice.
 //!
 //! An entry is the SHA-256 of everything the check read: the scheme (with
 //! its hash and parameters), the public key's SubjectPublicKeyInfo, the
@@ -7,20 +7,24 @@
 //! signature, each length-prefixed. Nothing about the policy, the image or
 //! the request is in the key: identities, counts, conditions and matching
 //! are evaluated again on every admission; only the pure result "this key
-//! signed these bytes" is remembered.
+//! did (or did not) sign these bytes" is remembered.
 //!
 //! The memo lives in the module instance's own memory (thread-local state
-//! of the engine), which only the engine's code writes, and only after a
-//! real verification succeeded; failures are never remembered, so a
-//! hostile input can neither add an entry it did not earn nor turn a
-//! failure into a hit without a SHA-256 collision. Entries are evicted
-//! oldest first once the capacity is reached.
+//! of the engine), which only the engine's code writes, and only with the
+//! result of a real verification: a hit replays what the cryptography said
+//! about exactly the same bytes, so a hostile input cannot turn a failure
+//! into a success (or the reverse) without a SHA-256 collision. Successes
+//! and failures are kept apart, each bounded and evicted oldest first, so a
+//! flood of failing signatures (cheap for an attacker to make) never evicts
+//! the successes that keep warm admissions fast.
 
+use super::CryptoError;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
-/// Entries kept unless the engine is configured otherwise (32 bytes each).
+/// Entries kept on each side (successes, failures) unless the engine is
+/// configured otherwise.
 pub const DEFAULT_ENTRIES: usize = 4096;
 
 /// Counters of the memo (for benchmarks and tests).
@@ -30,49 +34,62 @@ pub struct MemoStats {
     pub hits: u64,
     /// Checks that ran the cryptography.
     pub misses: u64,
-    /// Entries held now.
+    /// Entries held now (both sides).
     pub entries: usize,
 }
 
-struct Memo {
-    capacity: usize,
-    seen: HashSet<[u8; 32]>,
+/// One side of the memo: a bounded map evicted oldest first.
+struct Side<V> {
+    map: HashMap<[u8; 32], V>,
     order: VecDeque<[u8; 32]>,
-    stats: MemoStats,
 }
 
-impl Memo {
-    fn insert(&mut self, key: [u8; 32]) {
-        if self.capacity == 0 || !self.seen.insert(key) {
+impl<V> Default for Side<V> {
+    fn default() -> Self {
+        Side {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<V> Side<V> {
+    fn insert(&mut self, capacity: usize, key: [u8; 32], value: V) {
+        if capacity == 0 || self.map.insert(key, value).is_some() {
             return;
         }
         self.order.push_back(key);
-        while self.order.len() > self.capacity {
+        while self.order.len() > capacity {
             if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
+                self.map.remove(&old);
             }
         }
     }
 }
 
+#[derive(Default)]
+struct Memo {
+    capacity: usize,
+    verified: Side<()>,
+    refuted: Side<CryptoError>,
+    stats: MemoStats,
+}
+
 thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo {
         capacity: DEFAULT_ENTRIES,
-        seen: HashSet::new(),
-        order: VecDeque::new(),
-        stats: MemoStats::default(),
+        ..Memo::default()
     });
 }
 
-/// Sets how many successful checks are remembered; 0 turns the memo off.
+/// Sets how many checks are remembered on each side; 0 turns the memo off.
 /// Clears what was remembered and the counters.
 pub fn set_capacity(entries: usize) {
     MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        m.capacity = entries;
-        m.seen.clear();
-        m.order.clear();
-        m.stats = MemoStats::default();
+        *m.borrow_mut() = Memo {
+            capacity: entries,
+            ..Memo::default()
+        }
     });
 }
 
@@ -81,15 +98,19 @@ pub fn stats() -> MemoStats {
     MEMO.with(|m| {
         let m = m.borrow();
         MemoStats {
-            entries: m.order.len(),
+            entries: m.verified.order.len() + m.refuted.order.len(),
             ..m.stats
         }
     })
 }
 
-/// Runs `verify` unless a check with exactly these inputs already succeeded.
-/// `parts` must name everything `verify` reads.
-pub(crate) fn check<E>(parts: &[&[u8]], verify: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+/// Runs `verify` unless a check with exactly these inputs already ran, in
+/// which case its result is returned. `parts` must name everything `verify`
+/// reads.
+pub(crate) fn check(
+    parts: &[&[u8]],
+    verify: impl FnOnce() -> Result<(), CryptoError>,
+) -> Result<(), CryptoError> {
     let enabled = MEMO.with(|m| m.borrow().capacity > 0);
     if !enabled {
         return verify();
@@ -100,22 +121,32 @@ pub(crate) fn check<E>(parts: &[&[u8]], verify: impl FnOnce() -> Result<(), E>) 
         h.update(p);
     }
     let key: [u8; 32] = h.finalize().into();
-    let hit = MEMO.with(|m| {
+    let known = MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        let hit = m.seen.contains(&key);
-        if hit {
-            m.stats.hits += 1;
+        let known = if m.verified.map.contains_key(&key) {
+            Some(Ok(()))
         } else {
-            m.stats.misses += 1;
+            m.refuted.map.get(&key).cloned().map(Err)
+        };
+        match known {
+            Some(_) => m.stats.hits += 1,
+            None => m.stats.misses += 1,
         }
-        hit
+        known
     });
-    if hit {
-        return Ok(());
+    if let Some(result) = known {
+        return result;
     }
-    verify()?;
-    MEMO.with(|m| m.borrow_mut().insert(key));
-    Ok(())
+    let result = verify();
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let capacity = m.capacity;
+        match &result {
+            Ok(()) => m.verified.insert(capacity, key, ()),
+            Err(e) => m.refuted.insert(capacity, key, e.clone()),
+        }
+    });
+    result
 }
 
 #[cfg(test)]
@@ -123,11 +154,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remembers_successes_only_and_evicts_oldest() {
+    fn remembers_results_and_evicts_oldest() {
         set_capacity(2);
         let runs = std::cell::Cell::new(0);
         let ok = |parts: &[&[u8]]| {
-            check::<()>(parts, || {
+            check(parts, || {
                 runs.set(runs.get() + 1);
                 Ok(())
             })
@@ -144,26 +175,32 @@ mod tests {
         assert_eq!(runs.get(), 4);
         assert_eq!(stats().entries, 2);
 
-        let mut fails = 0;
-        for _ in 0..2 {
-            let r = check(&[b"bad"], || {
-                fails += 1;
-                Err("invalid")
-            });
-            assert_eq!(r, Err("invalid"));
+        // A failure replays the same error, and failures never evict successes.
+        let fails = std::cell::Cell::new(0);
+        for i in 0..10u8 {
+            for _ in 0..2 {
+                let r = check(&[b"bad", &[i]], || {
+                    fails.set(fails.get() + 1);
+                    Err(CryptoError::SignatureFormat(format!("bad {i}")))
+                });
+                assert_eq!(r, Err(CryptoError::SignatureFormat(format!("bad {i}"))));
+            }
         }
-        assert_eq!(fails, 2, "a failure is never remembered");
+        assert_eq!(fails.get(), 10, "each failure ran once");
+        ok(&[b"a"]).unwrap();
+        ok(&[b"a", b"bc"]).unwrap();
+        assert_eq!(runs.get(), 4, "the successes survived the failures");
 
         set_capacity(0);
-        let mut off = 0;
+        let off = std::cell::Cell::new(0);
         for _ in 0..2 {
-            check::<()>(&[b"a"], || {
-                off += 1;
+            check(&[b"a"], || {
+                off.set(off.get() + 1);
                 Ok(())
             })
             .unwrap();
         }
-        assert_eq!(off, 2, "capacity 0 turns the memo off");
+        assert_eq!(off.get(), 2, "capacity 0 turns the memo off");
         set_capacity(DEFAULT_ENTRIES);
     }
 }

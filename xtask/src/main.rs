@@ -117,6 +117,39 @@ fn setup() -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask bench [ITERATIONS]`: installs Debian's `wrk` when missing,
+/// then runs, in one go, the per-image benchmark (wasmtime vs native vs
+/// OpenSSL, memo off and on, module compile and load) and the webhook load
+/// benchmark (cold, cold behind a delayed registry, warm with `wrk`).
+fn bench(iterations: &str) -> Result<(), String> {
+    setup()?;
+    if Command::new("wrk").arg("--version").output().is_err() {
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    run(cargo().current_dir(root()).args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "imgverify-host",
+        "--bin",
+        "imgverify-bench",
+        "--",
+        iterations,
+    ]))?;
+    run(cargo().current_dir(root()).args([
+        "bench",
+        "-q",
+        "-p",
+        "imgverify-host",
+        "--bench",
+        "loadbench",
+    ]))
+}
+
 fn wasm_import_count(bytes: &[u8]) -> Result<usize, String> {
     fn leb(b: &[u8], i: &mut usize) -> Result<u64, String> {
         let (mut r, mut s) = (0u64, 0);
@@ -464,7 +497,8 @@ fn main() -> ExitCode {
             }
         }
         "ci" => ci(),
-        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|fuzz|ci>".into()),
+        "bench" => bench(&std::env::args().nth(2).unwrap_or_else(|| "200".into())),
+        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|fuzz|ci|bench>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,9 +55,21 @@ fn main() {
     );
 
     let t = Instant::now();
+    let jit = ModuleRunner::from_bytes(MODULE_BYTES).expect("module");
+    println!(
+        "module compile (Cranelift, at run time): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop(jit);
+    let t = Instant::now();
     let runner = ModuleRunner::new().expect("module");
     println!(
-        "module compile (Cranelift): {:.1} ms",
+        "module load ({}): {:.1} ms",
+        if runner.is_precompiled() {
+            "precompiled by build.rs"
+        } else {
+            "precompiled code refused: compiled"
+        },
         t.elapsed().as_secs_f64() * 1e3
     );
 
@@ -71,38 +83,25 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e6 / k as f64
     );
 
-    // wasmtime: one instance, policies compiled once, a fresh session per image.
-    let mut inst = runner.instantiate().expect("instantiate");
-    let sources =
-        serde_json::json!({"sources": [{"name": policy[0].name, "text": policy[0].text}]});
-    let engine = inst
-        .engine_new(&serde_json::to_vec(&sources).unwrap_or_default())
-        .expect("engine")
-        .engine;
-    let check = inst.decide(engine, &request, &source).expect("decide");
-    assert!(check.allowed, "bench image must verify");
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = inst.decide(engine, &request, &source).expect("decide");
-        assert!(d.allowed);
+    let p256 = openssl_p256_verify_us();
+    match p256 {
+        Some(us) => println!("OpenSSL P-256 verify (openssl speed, one core): {us:.1} us"),
+        None => println!("OpenSSL P-256 verify: openssl not found"),
     }
-    let wasm_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-
-    // native: the same engine code as an rlib.
-    let native_engine =
-        Arc::new(imgverify::Engine::compile(&policy[0].name, &policy[0].text).expect("compile"));
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = runner::decide_native(&native_engine, &request, &source).expect("decide");
-        assert!(d.allowed);
-    }
-    let native_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-    println!(
-        "keyed verification per image (P-256 signature + Rekor SET, 3 fetch rounds from an OCI layout), avg of {n}:"
+    let times = per_image(
+        &runner,
+        &policy[0].name,
+        &policy[0].text,
+        &request,
+        &source,
+        n,
     );
-    println!("  wasmtime: {wasm_ms:.3} ms");
-    println!("  native:   {native_ms:.3} ms");
-    println!("  ratio wasm/native: {:.2}x", wasm_ms / native_ms);
+    print_times(
+        "keyed verification per image (P-256 signature + Rekor SET, 3 fetch rounds from an OCI layout)",
+        n,
+        &times,
+        p256,
+    );
 
     keyless(&root, &runner, n);
 }
@@ -167,35 +166,8 @@ fn keyless(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
         "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "k", "namespace": "default"},
         "spec": {"containers": [{"name": "app", "image": format!("registry.example.com/app@{SUBJECT}")}]}}}))
     .unwrap_or_default();
+    let times = per_image(runner, "keyless.yaml", &policy, &request, &source, n);
     let mut inst = runner.instantiate().expect("instantiate");
-    let sources = serde_json::json!({"sources": [{"name": "keyless.yaml", "text": policy}]});
-    let engine = inst
-        .engine_new(&serde_json::to_vec(&sources).unwrap_or_default())
-        .expect("engine")
-        .engine;
-    let d = inst.decide(engine, &request, &source).expect("decide");
-    assert!(
-        d.allowed,
-        "the keyless bench image must verify: {:?}",
-        d.results
-    );
-    let t = Instant::now();
-    for _ in 0..n {
-        assert!(
-            inst.decide(engine, &request, &source)
-                .expect("decide")
-                .allowed
-        );
-    }
-    let wasm_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-    let native_engine =
-        Arc::new(imgverify::Engine::compile("keyless.yaml", &policy).expect("compile"));
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = runner::decide_native(&native_engine, &request, &source).expect("decide");
-        assert!(d.allowed);
-    }
-    let native_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
     let input = serde_json::to_vec(&serde_json::json!({
         "bundle": String::from_utf8_lossy(&bundle), "artifactSha256": SUBJECT.trim_start_matches("sha256:"),
         "certificateIdentity": identity, "certificateOidcIssuer": issuer, "now": 1_795_000_000i64}))
@@ -206,13 +178,125 @@ fn keyless(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
         inst.verify_bundle(&input).expect("verify");
     }
     let bundle_ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-    println!(
-        "keyless verification per image (SigstoreBundle referrer: Fulcio path, SCT, Rekor SET, proof, checkpoint, DSSE, identity; 4 fetch rounds), avg of {n}:"
+    print_times(
+        "keyless verification per image (SigstoreBundle referrer: Fulcio path, SCT, Rekor SET, proof, checkpoint, DSSE, identity; 4 fetch rounds)",
+        n,
+        &times,
+        None,
     );
-    println!("  wasmtime: {wasm_ms:.3} ms");
-    println!("  native:   {native_ms:.3} ms");
-    println!("  ratio wasm/native: {:.2}x", wasm_ms / native_ms);
     println!(
         "bundle verification alone (verify-bundle protocol, same bundle, the trusted root parsed per call as the CLI does) in wasmtime: {bundle_ms:.3} ms"
     );
+}
+
+/// Per-image decision times (ms): in wasmtime and natively, with the
+/// verification memo off (every signature checked: a never-seen image) and
+/// on (the same bytes again: a warm admission).
+struct PerImage {
+    wasm_cold: f64,
+    wasm_warm: f64,
+    native_cold: f64,
+    native_warm: f64,
+}
+
+fn per_image(
+    runner: &ModuleRunner,
+    name: &str,
+    policy: &str,
+    request: &[u8],
+    source: &dyn ArtifactSource,
+    n: usize,
+) -> PerImage {
+    let mut ms = [0f64; 4];
+    for (i, memo) in [0usize, imgverify::crypto::memo::DEFAULT_ENTRIES]
+        .into_iter()
+        .enumerate()
+    {
+        let options = serde_json::json!({"verificationMemoEntries": memo});
+        // wasmtime: one instance, policies compiled once, a fresh session per image.
+        let mut inst = runner.instantiate().expect("instantiate");
+        let input =
+            serde_json::json!({"sources": [{"name": name, "text": policy}], "options": options});
+        let engine = inst
+            .engine_new(&serde_json::to_vec(&input).unwrap_or_default())
+            .expect("engine")
+            .engine;
+        let d = inst.decide(engine, request, source).expect("decide");
+        assert!(d.allowed, "the bench image must verify: {:?}", d.results);
+        let t = Instant::now();
+        for _ in 0..n {
+            assert!(
+                inst.decide(engine, request, source)
+                    .expect("decide")
+                    .allowed
+            );
+        }
+        ms[i] = t.elapsed().as_secs_f64() * 1e3 / n as f64;
+        // native: the same engine code as an rlib.
+        let options: imgverify::engine::EngineOptions =
+            serde_json::from_value(options).expect("options");
+        let native = Arc::new(
+            imgverify::Engine::compile_with(&[(name, policy)], &options).expect("compile"),
+        );
+        let d = runner::decide_native(&native, request, source).expect("decide");
+        assert!(d.allowed);
+        let t = Instant::now();
+        for _ in 0..n {
+            let d = runner::decide_native(&native, request, source).expect("decide");
+            assert!(d.allowed);
+        }
+        ms[2 + i] = t.elapsed().as_secs_f64() * 1e3 / n as f64;
+    }
+    PerImage {
+        wasm_cold: ms[0],
+        wasm_warm: ms[1],
+        native_cold: ms[2],
+        native_warm: ms[3],
+    }
+}
+
+fn print_times(what: &str, n: usize, t: &PerImage, p256_us: Option<f64>) {
+    println!("{what}, avg of {n}:");
+    let floor = |ms: f64| match p256_us {
+        Some(us) => format!(" ({:.1}x one OpenSSL P-256 verify)", ms * 1e3 / us),
+        None => String::new(),
+    };
+    println!(
+        "  wasmtime, never-seen bytes (memo off): {:.3} ms{}",
+        t.wasm_cold,
+        floor(t.wasm_cold)
+    );
+    println!(
+        "  wasmtime, warm (memo on):              {:.3} ms{}",
+        t.wasm_warm,
+        floor(t.wasm_warm)
+    );
+    println!(
+        "  native, never-seen bytes (memo off):   {:.3} ms{}",
+        t.native_cold,
+        floor(t.native_cold)
+    );
+    println!(
+        "  native, warm (memo on):                {:.3} ms",
+        t.native_warm
+    );
+    println!(
+        "  ratio wasm/native: {:.2}x cold, {:.2}x warm",
+        t.wasm_cold / t.native_cold,
+        t.wasm_warm / t.native_warm
+    );
+}
+
+/// One P-256 verification by OpenSSL (microseconds), from `openssl speed`.
+fn openssl_p256_verify_us() -> Option<f64> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "2", "ecdsap256"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    // "256 bits ecdsa (nistp256)   0.0000s   0.0001s  43042.0  14276.2"
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.contains("ecdsa (nistp256)"))?;
+    let verify_per_s: f64 = line.split_whitespace().last()?.parse().ok()?;
+    Some(1e6 / verify_per_s)
 }
