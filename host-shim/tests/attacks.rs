@@ -161,13 +161,46 @@ fn wrong_key_signatures(n: usize) -> Forge {
     let forge = Forge::default();
     let d = forge.image(REPO, "v1");
     let wrong = key("wrong");
-    let layers: Vec<Layer> = (0..n).map(|_| Layer::new(&wrong, &d)).collect();
+    // Each payload distinct (its padding), so that every check is real work:
+    // identical layers would be answered by the verification memo.
+    let layers: Vec<Layer> = (0..n)
+        .map(|i| Layer {
+            padding: i,
+            ..Layer::new(&wrong, &d)
+        })
+        .collect();
     forge.sign(REPO, &d, &layers);
     forge
 }
 
 fn keys(n: usize) -> Vec<String> {
     (0..n).map(|i| public_pem(&key(&format!("k{i}")))).collect()
+}
+
+/// 64 copies of one wrong signature cost one check per key: the
+/// verification memo answers the rest with the same failure.
+#[test]
+fn identical_wrong_signatures_are_verified_once() {
+    let d_forge = wrong_key_signatures(64);
+    let same = Forge::default();
+    let d = same.image(REPO, "v1");
+    let wrong = key("wrong");
+    let layers: Vec<Layer> = (0..64).map(|_| Layer::new(&wrong, &d)).collect();
+    same.sign(REPO, &d, &layers);
+    let mut fuel = Vec::new();
+    for forge in [&d_forge, &same] {
+        let mut l = load(key_policy("p", &["reg.example/*"], &keys(4), IGNORE));
+        l.instance().take_peak_fuel();
+        let dec = decide(&mut l, &pod("w", &["reg.example/app:v1"]), forge);
+        assert_denied_for(&dec, "no matching signatures: invalid signature");
+        fuel.push(l.instance().take_peak_fuel());
+    }
+    assert!(
+        fuel[1] * 10 < fuel[0],
+        "identical signatures used {} fuel, distinct ones {}",
+        fuel[1],
+        fuel[0]
+    );
 }
 
 #[test]
