@@ -107,24 +107,24 @@ impl<'a> Der<'a> {
     }
 
     fn read_bytes(&mut self, tag: u8) -> Option<&'a [u8]> {
-        let mut copy = *self;
-        let (t, contents, _) = copy.read_any()?;
-        if t != tag {
-            return None;
-        }
-        *self = copy;
-        Some(contents)
+        self.read_tagged(tag).map(|(contents, _)| contents)
     }
 
     /// A whole element (tag and length included) with this tag.
     fn read_element(&mut self, tag: u8) -> Option<&'a [u8]> {
+        self.read_tagged(tag).map(|(_, whole)| whole)
+    }
+
+    /// The next element's contents and whole encoding when it has this tag;
+    /// nothing is consumed otherwise.
+    fn read_tagged(&mut self, tag: u8) -> Option<(&'a [u8], &'a [u8])> {
         let mut copy = *self;
-        let (t, _, whole) = copy.read_any()?;
+        let (t, contents, whole) = copy.read_any()?;
         if t != tag {
             return None;
         }
         *self = copy;
-        Some(whole)
+        Some((contents, whole))
     }
 
     /// `ReadOptionalASN1`: `Some(None)` when absent, `None` when malformed.
