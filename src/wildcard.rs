@@ -14,17 +14,28 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     if pattern == "*" {
         return true;
     }
+    if !contains_wildcard(pattern) {
+        return pattern == text;
+    }
+    // `?` is one character: on ASCII text a byte, otherwise a `char`.
+    if pattern.is_ascii() && text.is_ascii() {
+        return matches_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    // Iterative matching with single-star backtracking: linear in practice,
-    // O(|p|·|t|) worst case, no recursion.
+    matches_units(&p, &t, '*', '?')
+}
+
+/// Iterative matching with single-star backtracking: linear in practice,
+/// O(|p|·|t|) worst case, no recursion, no allocation.
+fn matches_units<T: Copy + PartialEq>(p: &[T], t: &[T], any_run: T, any_one: T) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+        if pi < p.len() && (p[pi] == any_one || (p[pi] != any_run && p[pi] == t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == any_run {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -35,7 +46,7 @@ pub fn matches(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == any_run)
 }
 
 /// Whether `s` contains `*` or `?`.
@@ -73,5 +84,11 @@ mod tests {
         assert!(!matches("[a]", "a"));
         assert!(matches("[a]", "[a]"));
         assert!(matches("**", ""));
+        // `?` is one character, not one byte.
+        assert!(matches("caf?", "café"));
+        assert!(!matches("caf??", "café"));
+        assert!(matches("*é*", "aéb"));
+        assert!(matches("exact", "exact"));
+        assert!(!matches("exact", "exactly"));
     }
 }
