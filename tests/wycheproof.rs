@@ -5,7 +5,7 @@
 //! rejected: the engine is a strict verifier, and the test asserts that.
 mod common;
 
-use imgverify::crypto::{HashAlgorithm, PublicKey, memo};
+use imgverify::crypto::{HashAlgorithm, PublicKey, fixed_base, memo};
 use serde_json::Value;
 
 #[derive(Clone, Copy)]
@@ -32,12 +32,23 @@ fn hash(name: &str) -> HashAlgorithm {
 /// a memo hit never turns an invalid signature valid or the reverse.
 fn run(file: &str, scheme: Scheme) -> (usize, usize, usize) {
     memo::set_capacity(0);
-    let off = run_once(file, scheme);
+    fixed_base::set_enabled(false);
+    let off = run_once(file, scheme, Tables::Off);
+    fixed_base::set_enabled(true);
+    let before = fixed_base::verifications();
+    let tables = run_once(file, scheme, Tables::Every);
+    if file.contains("secp256r1") || file.contains("secp384r1") {
+        assert!(
+            fixed_base::verifications() - before >= tables.0 as u64,
+            "{file}: the tables pass verified with tables"
+        );
+    }
+    assert_eq!(off, tables, "{file}: fixed-base tables changed an outcome");
     assert_eq!(memo::stats().hits + memo::stats().misses, 0, "memo off");
     memo::set_capacity(memo::DEFAULT_ENTRIES);
-    let cold = run_once(file, scheme);
+    let cold = run_once(file, scheme, Tables::AsEarned);
     let after_cold = memo::stats();
-    let warm = run_once(file, scheme);
+    let warm = run_once(file, scheme, Tables::AsEarned);
     let after_warm = memo::stats();
     assert_eq!((off, cold), (cold, warm), "{file}: memo changed an outcome");
     // The warm pass ran no cryptography: every case that reached a check
@@ -53,12 +64,27 @@ fn run(file: &str, scheme: Scheme) -> (usize, usize, usize) {
     off
 }
 
-fn run_once(file: &str, scheme: Scheme) -> (usize, usize, usize) {
+/// How ECDSA keys get fixed-base tables in a pass.
+#[derive(Clone, Copy, PartialEq)]
+enum Tables {
+    /// None: the curve crate verifies everything.
+    Off,
+    /// Every key's table built before its first test.
+    Every,
+    /// As the engine does: keys earn a table by use.
+    AsEarned,
+}
+
+fn run_once(file: &str, scheme: Scheme, tables: Tables) -> (usize, usize, usize) {
     let v = common::json(&format!("wycheproof/testvectors_v1/{file}"));
     let (mut valid, mut invalid, mut acceptable) = (0, 0, 0);
     for g in v["testGroups"].as_array().unwrap() {
         let der = common::unhex(g["publicKeyDer"].as_str().unwrap());
         let key = match PublicKey::from_spki_der(&der) {
+            Ok(k) if tables == Tables::Every => {
+                fixed_base::clear_key_tables();
+                k.with_tables()
+            }
             Ok(k) => k,
             Err(e) => {
                 // A key the loader refuses can only be right if every test in the group is invalid.

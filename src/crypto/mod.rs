@@ -3,6 +3,7 @@
 //!
 //! Everything here is verification only; no RNG is linked.
 
+pub mod fixed_base;
 pub mod memo;
 pub mod pem;
 pub mod x509;
@@ -269,14 +270,22 @@ impl PublicKey {
                     SigEncoding::Der => p256::ecdsa::Signature::from_der(sig).map_err(sf)?,
                     SigEncoding::P1363 => p256::ecdsa::Signature::from_slice(sig).map_err(sf)?,
                 };
-                k.verify_prehash(prehash, &s).map_err(inv)
+                match fixed_base::verify_prehashed(k, prehash, &s) {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(CryptoError::Invalid),
+                    None => k.verify_prehash(prehash, &s).map_err(inv),
+                }
             }
             Self::P384(k) => {
                 let s = match enc {
                     SigEncoding::Der => p384::ecdsa::Signature::from_der(sig).map_err(sf)?,
                     SigEncoding::P1363 => p384::ecdsa::Signature::from_slice(sig).map_err(sf)?,
                 };
-                k.verify_prehash(prehash, &s).map_err(inv)
+                match fixed_base::verify_prehashed(k, prehash, &s) {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(CryptoError::Invalid),
+                    None => k.verify_prehash(prehash, &s).map_err(inv),
+                }
             }
             Self::P521(k) => {
                 let s = match enc {
@@ -467,6 +476,17 @@ impl PublicKey {
             }
             Self::Ed25519(_) => 2,
         }
+    }
+
+    /// This key, with its fixed-base verification table built now (ECDSA
+    /// P-256 and P-384; see [`fixed_base`]). Other keys are returned as is.
+    pub fn with_tables(self) -> Self {
+        match &self {
+            Self::P256(k) => fixed_base::precompute(k),
+            Self::P384(k) => fixed_base::precompute(k),
+            _ => {}
+        }
+        self
     }
 
     /// The DER SubjectPublicKeyInfo bytes of this key.

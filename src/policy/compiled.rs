@@ -364,7 +364,7 @@ pub struct CtlogPolicy {
     /// `ctlog.ignoreSCT`.
     pub ignore_sct: bool,
     /// Keys from `ctlog.pubkey`; `None` uses the engine's trusted root.
-    pub keys: Option<Vec<Arc<PublicKey>>>,
+    pub keys: Option<Vec<crate::sigstore::trusted_root::LogKey>>,
     /// Timestamp authorities from `ctlog.tsaCertChain` (one per self-signed
     /// root, each with the chain's other certificates); `None` uses the
     /// engine's trusted root.
@@ -380,7 +380,7 @@ pub struct TlogPolicy {
     /// `rekor.ignoreTlog`.
     pub ignore: bool,
     /// Keys from `rekor.pubkey`; `None` uses the engine's trusted root.
-    pub keys: Option<Vec<Arc<PublicKey>>>,
+    pub keys: Option<Vec<crate::sigstore::trusted_root::LogKey>>,
     /// Identifies the requirement in the check memo: `ignore`, `root`, or
     /// `keys:` and the keys' SPKI fingerprints.
     pub id: String,

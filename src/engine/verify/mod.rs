@@ -243,19 +243,12 @@ fn eval_bundle_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verd
 
 /// A log requirement's keys: the attestor's own, or the trusted root's;
 /// `None` when the log is ignored.
-fn log_keys(
-    ignore: bool,
-    own: &Option<Vec<std::sync::Arc<crate::crypto::PublicKey>>>,
-    root: &[LogKey],
-) -> Option<Vec<LogKey>> {
+fn log_keys(ignore: bool, own: &Option<Vec<LogKey>>, root: &[LogKey]) -> Option<Vec<LogKey>> {
     if ignore {
         return None;
     }
     Some(match own {
-        Some(keys) => keys
-            .iter()
-            .filter_map(|k| LogKey::from_key(k.clone()))
-            .collect(),
+        Some(keys) => keys.clone(),
         None => root.to_vec(),
     })
 }

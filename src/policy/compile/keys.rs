@@ -12,6 +12,7 @@ use crate::policy::compiled::{
 use crate::policy::model;
 use crate::sigstore::identity::{IdentityError, IdentityPolicy};
 use crate::sigstore::trusted_root::Authority;
+use crate::sigstore::trusted_root::LogKey;
 use std::sync::Arc;
 
 pub(super) fn compile_keys(
@@ -74,7 +75,8 @@ pub(super) fn compile_keys(
         match PublicKey::from_pem(p) {
             Ok(key) => out.push(AttestorKind::Key(Box::new(KeyAttestor {
                 fingerprint: key_fingerprint(&key),
-                key: Arc::new(key),
+                // One key verifies many images: its table is built now.
+                key: Arc::new(key.with_tables()),
                 hash,
                 tlog: tlog.clone(),
             }))),
@@ -161,14 +163,14 @@ fn tsa_authorities(ctx: &mut Ctx, path: &str, pem: &str) -> Option<Vec<Authority
 }
 
 /// `ignore`, `root`, or `keys:` and the keys' SPKI fingerprints.
-fn log_policy_id(ignore: bool, keys: Option<&[Arc<PublicKey>]>) -> String {
+fn log_policy_id(ignore: bool, keys: Option<&[LogKey]>) -> String {
     match (keys, ignore) {
         (_, true) => "ignore".to_string(),
         (None, false) => "root".to_string(),
         (Some(k), false) => format!(
             "keys:{}",
             k.iter()
-                .map(|k| key_fingerprint(k))
+                .map(|k| k.log_id.as_str())
                 .collect::<Vec<_>>()
                 .join(",")
         ),
@@ -176,12 +178,7 @@ fn log_policy_id(ignore: bool, keys: Option<&[Arc<PublicKey>]>) -> String {
 }
 
 /// A log's `pubkey` PEM (ECDSA or Ed25519 keys); `None` when absent.
-fn log_keys(
-    ctx: &mut Ctx,
-    path: &str,
-    text: Option<&str>,
-    log: &str,
-) -> Option<Vec<Arc<PublicKey>>> {
+fn log_keys(ctx: &mut Ctx, path: &str, text: Option<&str>, log: &str) -> Option<Vec<LogKey>> {
     let text = text.map(str::trim).filter(|s| !s.is_empty())?;
     let mut keys = Vec::new();
     for p in pem::split_public_keys(text) {
@@ -191,7 +188,13 @@ fn log_keys(
                 | PublicKey::P384(_)
                 | PublicKey::P521(_)
                 | PublicKey::Ed25519(_)),
-            ) => keys.push(Arc::new(k)),
+            ) => match LogKey::from_key(Arc::new(k.with_tables())) {
+                Some(key) => keys.push(key),
+                None => ctx.err(
+                    format!("{path}.pubkey"),
+                    format!("the {log} public key cannot be encoded as SubjectPublicKeyInfo"),
+                ),
+            },
             Ok(other) => ctx.err(
                 format!("{path}.pubkey"),
                 format!(

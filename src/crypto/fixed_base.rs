@@ -1,0 +1,388 @@
+//! ECDSA verification with precomputed fixed-base tables.
+//!
+//! Verifying `(r, s)` over a digest `z` computes `u1·G + u2·Q`. The curve
+//! crates do it with a shared-doubling wNAF: ~256 doublings and ~100
+//! additions for P-256. A key that verifies thousands of images (a policy's
+//! cosign key, Rekor's key, Fulcio's intermediate) pays once for a table of
+//! its multiples `j·2^(6i)·Q` (`j = 1..=32`), after which a verification is
+//! one mixed addition per signed 6-bit digit of each scalar and no doubling:
+//! 43 + 43 additions for P-256, 65 + 65 for P-384.
+//!
+//! Only group operations of the curve crates are used (complete addition
+//! formulas, batch normalisation); the scalar recoding and the ECDSA
+//! equation mirror `ecdsa::hazmat::verify_prehashed`, and the Wycheproof
+//! suites run through both paths with identical outcomes.
+//!
+//! Tables are pure functions of a public key: a table can be wrong only if
+//! this code is, never because of what an input chose. They live per engine
+//! instance (thread-local), bounded by [`MAX_KEY_TABLES`] keys.
+
+use ecdsa::EcdsaCurve;
+use elliptic_curve::Group as _;
+use elliptic_curve::ff::PrimeField;
+use elliptic_curve::group::Curve as _;
+use elliptic_curve::ops::{Invert as _, Reduce};
+use elliptic_curve::point::AffineCoordinates;
+use elliptic_curve::scalar::IsHigh as _;
+use elliptic_curve::{CurveArithmetic, FieldBytes};
+use primeorder::{AffinePoint, PrimeCurveParams, ProjectivePoint};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Bits per signed digit: 32 multiples per window.
+const WINDOW_BITS: usize = 6;
+/// Multiples stored per window (`1..=MULTIPLES`).
+const MULTIPLES: usize = 1 << (WINDOW_BITS - 1);
+/// Keys with a table per engine instance (a P-256 table is ~100 KiB, a
+/// P-384 one ~220 KiB): past this, keys verify with the curve crate's wNAF.
+pub const MAX_KEY_TABLES: usize = 32;
+/// Verifications a key without a table makes before it gets one (a policy's
+/// own keys get theirs when the policy is compiled).
+const PROMOTE_AFTER: u32 = 2;
+/// Keys whose uses are counted before the counts are forgotten.
+const MAX_COUNTED_KEYS: usize = 4096;
+
+thread_local! {
+    static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static VERIFICATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Signatures this engine instance has verified with a table.
+pub fn verifications() -> u64 {
+    VERIFICATIONS.with(std::cell::Cell::get)
+}
+
+/// Turns tables on or off in this engine instance (on by default; off,
+/// every key verifies with the curve crate, as the tests compare).
+pub fn set_enabled(on: bool) {
+    ENABLED.with(|e| e.set(on));
+}
+
+/// Forgets every key table of this engine instance.
+pub fn clear_key_tables() {
+    p256::NistP256::with_key_tables(|t| *t = KeyTables::default());
+    p384::NistP384::with_key_tables(|t| *t = KeyTables::default());
+}
+
+/// Multiples `j·2^(6i)·P` of one point, affine, window-major.
+pub struct FixedBaseTable<C: PrimeCurveParams> {
+    points: Vec<AffinePoint<C>>,
+    windows: usize,
+}
+
+impl<C: PrimeCurveParams> FixedBaseTable<C> {
+    /// Precomputes the table of `p`.
+    pub fn new(p: &ProjectivePoint<C>) -> Self {
+        // One window more than the scalar's bits need when the signed
+        // recoding carries out of the top window.
+        let windows = (C::Scalar::NUM_BITS as usize + 1).div_ceil(WINDOW_BITS);
+        let mut projective = Vec::with_capacity(windows * MULTIPLES);
+        let mut base = *p;
+        for _ in 0..windows {
+            let mut multiple = base;
+            for _ in 0..MULTIPLES {
+                projective.push(multiple);
+                multiple += base;
+            }
+            for _ in 0..WINDOW_BITS {
+                base = base.double();
+            }
+        }
+        let mut points = vec![AffinePoint::<C>::IDENTITY; projective.len()];
+        ProjectivePoint::<C>::batch_normalize(&projective, &mut points);
+        Self { points, windows }
+    }
+
+    /// Adds `k·P` to `acc` (variable time: public scalars only).
+    fn add_multiple(&self, acc: &mut ProjectivePoint<C>, k: &C::Scalar) {
+        let repr = k.to_repr();
+        let bytes: &[u8] = repr.as_ref();
+        let mut carry = 0usize;
+        for window in 0..self.windows {
+            let digit = bits_le(bytes, window * WINDOW_BITS) + carry;
+            let row = &self.points[window * MULTIPLES..(window + 1) * MULTIPLES];
+            if digit > MULTIPLES {
+                // digit - 64, negative or zero: subtract, carry one into
+                // the next window.
+                let negative = (1 << WINDOW_BITS) - digit;
+                if negative > 0 {
+                    *acc += &-row[negative - 1];
+                }
+                carry = 1;
+            } else {
+                if digit > 0 {
+                    *acc += &row[digit - 1];
+                }
+                carry = 0;
+            }
+        }
+        debug_assert_eq!(carry, 0, "the top window absorbs the last carry");
+    }
+
+    /// Memory the table holds.
+    fn bytes(&self) -> usize {
+        self.points.len() * std::mem::size_of::<AffinePoint<C>>()
+    }
+}
+
+/// `WINDOW_BITS` bits of a big-endian integer starting at bit `at` from the
+/// least significant end (zero past the top).
+fn bits_le(be: &[u8], at: usize) -> usize {
+    let byte = |i: usize| -> usize {
+        be.len()
+            .checked_sub(i + 1)
+            .and_then(|j| be.get(j))
+            .map_or(0, |b| usize::from(*b))
+    };
+    let (i, shift) = (at / 8, at % 8);
+    ((byte(i) | byte(i + 1) << 8) >> shift) & ((1 << WINDOW_BITS) - 1)
+}
+
+/// The curves verified with tables.
+pub trait TableCurve: PrimeCurveParams + EcdsaCurve
+where
+    <Self as CurveArithmetic>::Scalar: Reduce<FieldBytes<Self>>,
+{
+    /// This curve's generator table, built on first use.
+    fn generator_table() -> &'static FixedBaseTable<Self>;
+    /// This curve's per-key tables in this engine instance.
+    fn with_key_tables<R>(f: impl FnOnce(&mut KeyTables<Self>) -> R) -> R;
+}
+
+macro_rules! table_curve {
+    ($curve:ty, $generator:ident, $keys:ident) => {
+        static $generator: std::sync::OnceLock<FixedBaseTable<$curve>> = std::sync::OnceLock::new();
+        thread_local! {
+            static $keys: RefCell<KeyTables<$curve>> = RefCell::new(KeyTables::default());
+        }
+        impl TableCurve for $curve {
+            fn generator_table() -> &'static FixedBaseTable<Self> {
+                $generator.get_or_init(|| FixedBaseTable::new(&ProjectivePoint::<Self>::GENERATOR))
+            }
+            fn with_key_tables<R>(f: impl FnOnce(&mut KeyTables<Self>) -> R) -> R {
+                $keys.with(|t| f(&mut t.borrow_mut()))
+            }
+        }
+    };
+}
+
+table_curve!(p256::NistP256, P256_GENERATOR, P256_KEYS);
+table_curve!(p384::NistP384, P384_GENERATOR, P384_KEYS);
+
+/// Per-key tables of one curve, by the key's uncompressed SEC1 encoding.
+pub struct KeyTables<C: PrimeCurveParams> {
+    tables: HashMap<Vec<u8>, Rc<FixedBaseTable<C>>>,
+    uses: HashMap<Vec<u8>, u32>,
+}
+
+impl<C: PrimeCurveParams> Default for KeyTables<C> {
+    fn default() -> Self {
+        Self {
+            tables: HashMap::new(),
+            uses: HashMap::new(),
+        }
+    }
+}
+
+impl<C: PrimeCurveParams> KeyTables<C> {
+    /// The table of `sec1`, building it when `build` is set or the key has
+    /// been used often enough, within [`MAX_KEY_TABLES`].
+    fn get(
+        &mut self,
+        sec1: &[u8],
+        point: &ProjectivePoint<C>,
+        build: bool,
+    ) -> Option<Rc<FixedBaseTable<C>>> {
+        if !ENABLED.with(std::cell::Cell::get) {
+            return None;
+        }
+        if let Some(t) = self.tables.get(sec1) {
+            return Some(t.clone());
+        }
+        if self.tables.len() >= MAX_KEY_TABLES {
+            return None;
+        }
+        if !build {
+            if self.uses.len() >= MAX_COUNTED_KEYS {
+                self.uses.clear();
+            }
+            let uses = self.uses.entry(sec1.to_vec()).or_insert(0);
+            *uses += 1;
+            if *uses < PROMOTE_AFTER {
+                return None;
+            }
+        }
+        self.uses.remove(sec1);
+        let table = Rc::new(FixedBaseTable::new(point));
+        self.tables.insert(sec1.to_vec(), table.clone());
+        Some(table)
+    }
+}
+
+/// Builds the table of a key now (a policy's key, when it is compiled).
+pub fn precompute<C>(key: &ecdsa::VerifyingKey<C>)
+where
+    <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
+    C: TableCurve
+        + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+{
+    let sec1 = key.to_sec1_point(false);
+    let point = ProjectivePoint::<C>::from(*key.as_affine());
+    C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, true));
+}
+
+/// Verifies an ECDSA signature over `prehash` as
+/// `ecdsa::hazmat::verify_prehashed` does, with the key's table when it has
+/// one (or earns one now); `None` when the key has no table, so the caller
+/// verifies with the curve crate.
+pub fn verify_prehashed<C>(
+    key: &ecdsa::VerifyingKey<C>,
+    prehash: &[u8],
+    signature: &ecdsa::Signature<C>,
+) -> Option<bool>
+where
+    <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
+    C: TableCurve
+        + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+{
+    let sec1 = key.to_sec1_point(false);
+    let point = ProjectivePoint::<C>::from(*key.as_affine());
+    let table = C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, false))?;
+    VERIFICATIONS.with(|v| v.set(v.get() + 1));
+    let (r, s) = signature.split_scalars();
+    if C::NORMALIZE_S && bool::from(s.is_high()) {
+        return Some(false);
+    }
+    let z = bits2scalar::<C>(prehash);
+    let s_inv = *s.invert_vartime();
+    let u1 = z * s_inv;
+    let u2 = *r * s_inv;
+    let mut acc = ProjectivePoint::<C>::IDENTITY;
+    C::generator_table().add_multiple(&mut acc, &u1);
+    table.add_multiple(&mut acc, &u2);
+    let x = acc.to_affine().x();
+    Some(*r == <C::Scalar as Reduce<FieldBytes<C>>>::reduce(&x))
+}
+
+/// The digest as a scalar: its leftmost field-size bytes, zero-padded on
+/// the left when shorter, reduced mod n (P-256 and P-384 orders are whole
+/// bytes, so this is `bits2field` then a reduction).
+fn bits2scalar<C: TableCurve>(prehash: &[u8]) -> C::Scalar
+where
+    <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
+{
+    let mut bytes = FieldBytes::<C>::default();
+    let n = bytes.len();
+    let take = prehash.get(..n.min(prehash.len())).unwrap_or_default();
+    let start = n - take.len();
+    bytes[start..].copy_from_slice(take);
+    <C::Scalar as Reduce<FieldBytes<C>>>::reduce(&bytes)
+}
+
+/// Memory held by this instance's key tables (for the bench and tests).
+pub fn key_table_bytes() -> usize {
+    let p256 =
+        p256::NistP256::with_key_tables(|t| t.tables.values().map(|t| t.bytes()).sum::<usize>());
+    let p384 =
+        p384::NistP384::with_key_tables(|t| t.tables.values().map(|t| t.bytes()).sum::<usize>());
+    p256 + p384
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use elliptic_curve::Field;
+
+    #[test]
+    fn bits_are_read_little_endian_across_bytes() {
+        let be = [0b1010_1100u8, 0b0111_0001];
+        assert_eq!(bits_le(&be, 0), 0b11_0001);
+        assert_eq!(bits_le(&be, 6), (0xac71 >> 6) & 0b11_1111);
+        assert_eq!(bits_le(&be, 12), 0b1010);
+        assert_eq!(bits_le(&be, 30), 0);
+    }
+
+    /// k·G by the table equals k·G by the curve crate for edge scalars and
+    /// pseudo-random ones (digits at the recoding boundaries included).
+    fn tables_multiply_like_the_curve<C>()
+    where
+        <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
+        C: TableCurve
+            + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
+    {
+        let table = C::generator_table();
+        let mut k = C::Scalar::ONE;
+        let mut scalars = vec![C::Scalar::ZERO, C::Scalar::ONE, -C::Scalar::ONE];
+        for _ in 0..40 {
+            k = k.square() + C::Scalar::from(0x2f_u64);
+            scalars.push(k);
+        }
+        for byte in [0x20u8, 0x21, 0x3f, 0x40, 0xff] {
+            let mut repr = <C::Scalar as PrimeField>::Repr::default();
+            for b in AsMut::<[u8]>::as_mut(&mut repr).iter_mut().skip(1) {
+                *b = byte;
+            }
+            if let Some(s) = Option::from(C::Scalar::from_repr(repr)) {
+                scalars.push(s);
+            }
+        }
+        for k in scalars {
+            let mut acc = ProjectivePoint::<C>::IDENTITY;
+            table.add_multiple(&mut acc, &k);
+            assert_eq!(
+                acc.to_affine(),
+                (ProjectivePoint::<C>::GENERATOR * k).to_affine()
+            );
+        }
+    }
+
+    /// Digests longer and shorter than the field (P-256 with SHA-512 and
+    /// SHA-1, P-384 with SHA-256) reduce as the curve crate reduces them.
+    #[test]
+    fn digests_of_every_length_verify_as_the_curve_crate_does() {
+        use signature::hazmat::{PrehashSigner, PrehashVerifier};
+        let p256_key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("key");
+        let p384_key = p384::ecdsa::SigningKey::from_slice(&[9u8; 48]).expect("key");
+        for len in [20usize, 32, 48, 64] {
+            let digest: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut other = digest.clone();
+            other[len - 1] ^= 1;
+            let sig: p256::ecdsa::Signature = p256_key.sign_prehash(&digest).expect("sign");
+            let vk = p256_key.verifying_key();
+            precompute(vk);
+            // A flipped last byte past the field size is truncated away.
+            for (d, verifies) in [(&digest, true), (&other, len > 32)] {
+                assert_eq!(vk.verify_prehash(d, &sig).is_ok(), verifies);
+                assert_eq!(
+                    verify_prehashed(vk, d, &sig),
+                    Some(verifies),
+                    "P-256, {len} bytes"
+                );
+            }
+            let sig: p384::ecdsa::Signature = p384_key.sign_prehash(&digest).expect("sign");
+            let vk = p384_key.verifying_key();
+            precompute(vk);
+            for (d, verifies) in [(&digest, true), (&other, len > 48)] {
+                assert_eq!(vk.verify_prehash(d, &sig).is_ok(), verifies);
+                assert_eq!(
+                    verify_prehashed(vk, d, &sig),
+                    Some(verifies),
+                    "P-384, {len} bytes"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn p256_tables_multiply_like_the_curve() {
+        tables_multiply_like_the_curve::<p256::NistP256>();
+    }
+
+    #[test]
+    fn p384_tables_multiply_like_the_curve() {
+        tables_multiply_like_the_curve::<p384::NistP384>();
+    }
+}
