@@ -94,6 +94,7 @@ fn main() {
             cmd.env_remove(k);
         }
     }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", engine_config::MODULE_RUSTFLAGS);
     let status = cmd.status().expect("run cargo for the wasm module");
     if !status.success() {
         panic!(

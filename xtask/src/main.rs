@@ -34,6 +34,9 @@ struct Artifact {
     out_dir: String,
     #[serde(default)]
     zero_imports: bool,
+    /// `-Ctarget-feature=` values for this artifact.
+    #[serde(default)]
+    target_features: Vec<String>,
 }
 
 fn root() -> PathBuf {
@@ -211,6 +214,12 @@ fn wasm() -> Result<(), String> {
                 .join(format!("wasm-{}", a.features.join("-")))
         };
         c.arg("--target-dir").arg(&target_dir);
+        if !a.target_features.is_empty() {
+            c.env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                format!("-Ctarget-feature={}", a.target_features.join(",")),
+            );
+        }
         run(&mut c)?;
         let built = target_dir
             .join(&a.target)
