@@ -63,6 +63,8 @@ pub struct Engine {
     /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
     trust: TrustedRoot,
     normalize: NormalizeOptions,
+    /// Layer-check results shared by this engine's sessions.
+    checks: Arc<work::SharedChecks>,
 }
 
 impl Engine {
@@ -95,17 +97,17 @@ impl Engine {
             Some(json) => TrustedRoot::parse(json)?,
             None => TrustedRoot::public_good()?,
         };
-        crate::crypto::memo::set_capacity(
-            options
-                .verification_memo_entries
-                .unwrap_or(crate::crypto::memo::DEFAULT_ENTRIES)
-                .min(crate::limits::MAX_VERIFICATION_MEMO_ENTRIES),
-        );
+        let memo_entries = options
+            .verification_memo_entries
+            .unwrap_or(crate::crypto::memo::DEFAULT_ENTRIES)
+            .min(crate::limits::MAX_VERIFICATION_MEMO_ENTRIES);
+        crate::crypto::memo::set_capacity(memo_entries);
         let defaults = NormalizeOptions::default();
         Ok(Engine {
             policies: out.policies,
             lints: out.lints,
             trust: root,
+            checks: Arc::new(work::SharedChecks::new(memo_entries)),
             normalize: NormalizeOptions {
                 default_registry: options
                     .default_registry
@@ -290,11 +292,11 @@ impl Session {
     /// Starts a session.
     pub fn new(engine: Arc<Engine>, request: Request) -> Self {
         Session {
-            engine,
             request,
             store: Store::default(),
-            work: work::Work::default(),
+            work: work::Work::with_shared(engine.checks.clone()),
             expected: Default::default(),
+            engine,
         }
     }
 
