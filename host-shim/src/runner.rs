@@ -107,6 +107,8 @@ pub struct ModuleRunner {
     engine: Engine,
     module: Module,
     fuel: u64,
+    /// Epoch ticks a call gets however late it is.
+    grace_ticks: u128,
     precompiled: bool,
 }
 
@@ -144,6 +146,8 @@ pub struct Instance_ {
     peak_fuel: u64,
     /// Fuel given to each call.
     fuel: u64,
+    /// Epoch ticks a call gets however late it is.
+    grace_ticks: u128,
 }
 
 impl ModuleRunner {
@@ -197,6 +201,7 @@ impl ModuleRunner {
             engine,
             module,
             fuel: FUEL_PER_CALL,
+            grace_ticks: MIN_DEADLINE_TICKS,
             precompiled,
         })
     }
@@ -204,6 +209,14 @@ impl ModuleRunner {
     /// The same module with another fuel budget per call (tests of the limit).
     pub fn with_fuel_per_call(mut self, fuel: u64) -> Self {
         self.fuel = fuel;
+        self
+    }
+
+    /// The same module with another grace past a request's deadline (at
+    /// least one epoch tick): tests of the deadline itself, whose work must
+    /// outlast the grace.
+    pub fn with_deadline_grace(mut self, grace: Duration) -> Self {
+        self.grace_ticks = (grace.as_millis() / EPOCH_TICK.as_millis()).max(1);
         self
     }
 
@@ -249,6 +262,7 @@ impl ModuleRunner {
             deadline: None,
             peak_fuel: 0,
             fuel: self.fuel,
+            grace_ticks: self.grace_ticks,
         })
     }
 }
@@ -289,7 +303,7 @@ impl Instance_ {
             None => NO_DEADLINE_TICKS,
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
-                (left.as_millis() / EPOCH_TICK.as_millis()).max(MIN_DEADLINE_TICKS) as u64
+                (left.as_millis() / EPOCH_TICK.as_millis()).max(self.grace_ticks) as u64
             }
         };
         self.store.set_epoch_deadline(ticks);

@@ -178,7 +178,9 @@ fn keys(n: usize) -> Vec<String> {
 }
 
 /// 64 copies of one wrong signature cost one check per key: the
-/// verification memo answers the rest with the same failure.
+/// verification memo answers the rest with the same failure (what remains
+/// is parsing and hashing 64 layers, so the ratio is no longer 10x now that
+/// a check with a key's table costs little more than that).
 #[test]
 fn identical_wrong_signatures_are_verified_once() {
     let d_forge = wrong_key_signatures(64);
@@ -196,7 +198,7 @@ fn identical_wrong_signatures_are_verified_once() {
         fuel.push(l.instance().take_peak_fuel());
     }
     assert!(
-        fuel[1] * 10 < fuel[0],
+        fuel[1] * 3 < fuel[0],
         "identical signatures used {} fuel, distinct ones {}",
         fuel[1],
         fuel[0]
@@ -232,7 +234,22 @@ fn item2_past_the_work_budget_images_fail_not_trap() {
 #[test]
 fn item14_a_wall_clock_deadline_interrupts_the_module() {
     let forge = wrong_key_signatures(64);
-    let mut l = load(key_policy("p", &["reg.example/*"], &keys(8), IGNORE));
+    // 512 checks take ~100 ms; the runner's usual grace past a deadline
+    // (100 ms, so the module can still turn late answers into a decision)
+    // would let them finish, so this runner's grace is one tick.
+    let runner = ModuleRunner::new()
+        .unwrap()
+        .with_deadline_grace(std::time::Duration::from_millis(10));
+    let policy = key_policy("p", &["reg.example/*"], &keys(8), IGNORE);
+    let mut l = apply::load_policies(
+        &runner,
+        &[NamedText {
+            name: "policy.yaml".into(),
+            text: policy,
+        }],
+        &Default::default(),
+    )
+    .unwrap();
     let request = serde_json::to_vec(&serde_json::json!({
         "object": pod("slow", &["reg.example/app:v1"])
     }))
@@ -241,9 +258,9 @@ fn item14_a_wall_clock_deadline_interrupts_the_module() {
     let r = l.decide_bytes(
         &request,
         &forge,
-        Some(start + std::time::Duration::from_millis(50)),
+        Some(start + std::time::Duration::from_millis(10)),
     );
-    let e = r.expect_err("512 checks cannot finish in 50 ms");
+    let e = r.expect_err("512 checks cannot finish in 10 ms");
     assert!(matches!(e, RunnerError::Deadline), "{e}");
     assert!(e.is_deadline());
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
@@ -382,11 +399,9 @@ fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
     let good = forge.image("reg.example/good", "v1");
     let k0 = key("k0");
     forge.sign("reg.example/good", &good, &[Layer::new(&k0, &good)]);
-    // 4 keys x 64 wrong signatures need about 5e9 fuel; give each call 2e9.
-    let runner = ModuleRunner::new()
-        .unwrap()
-        .with_fuel_per_call(2_000_000_000);
-    let policy = key_policy("p", &["reg.example/*"], &keys(4), "");
+    // 8 keys x 64 wrong signatures need about 9e8 fuel; give each call 3e8.
+    let runner = ModuleRunner::new().unwrap().with_fuel_per_call(300_000_000);
+    let policy = key_policy("p", &["reg.example/*"], &keys(8), "");
     let mut loaded = apply::load_policies(
         &runner,
         &[NamedText {
@@ -414,7 +429,7 @@ fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
     assert_eq!(out.len(), 2);
     assert!(!out[0].allowed);
     let e = out[0].error.as_deref().unwrap();
-    assert!(e.contains("CPU budget (2000000000 fuel)"), "{e}");
+    assert!(e.contains("CPU budget (300000000 fuel)"), "{e}");
     assert!(!e.contains("wasm backtrace") && !e.contains("0x"), "{e}");
     assert!(out[1].allowed, "{:#?}", out[1]);
 }

@@ -20,6 +20,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("profile") {
+        profile(&args[2..]);
+        return;
+    }
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -28,22 +33,7 @@ fn main() {
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default();
-    let policy = inputs::read_all(
-        &[root
-            .join("policies/keyed-signature/policy.yaml")
-            .display()
-            .to_string()],
-        &[],
-    )
-    .expect("policy");
-    let mut source = OciLayouts::default();
-    source
-        .add(root.join("policies/images").to_str().unwrap_or_default())
-        .expect("layout");
-    let pod = serde_json::json!({"operation": "CREATE", "object": {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench", "namespace": "default"},
-        "spec": {"containers": [{"name": "app", "image": "registry.example.com/demo/signed:v1"}]}}});
-    let request = serde_json::to_vec(&pod).unwrap_or_default();
+    let keyed = keyed_case(&root);
 
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(MODULE_BYTES).expect("gzip");
@@ -88,14 +78,7 @@ fn main() {
         Some(us) => println!("OpenSSL P-256 verify (openssl speed, one core): {us:.1} us"),
         None => println!("OpenSSL P-256 verify: openssl not found"),
     }
-    let times = per_image(
-        &runner,
-        &policy[0].name,
-        &policy[0].text,
-        &request,
-        &source,
-        n,
-    );
+    let times = per_image(&runner, &keyed, n);
     print_times(
         "keyed verification per image (P-256 signature + Rekor SET, 3 fetch rounds from an OCI layout)",
         n,
@@ -105,6 +88,43 @@ fn main() {
 
     keyless(&root, &runner, n);
 }
+
+/// One benchmarked admission: a policy, a Pod and where its artifacts come from.
+struct Case {
+    name: String,
+    policy: String,
+    request: Vec<u8>,
+    source: Box<dyn ArtifactSource>,
+}
+
+/// The shipped keyed example: a P-256 cosign signature with a Rekor SET,
+/// read from the example OCI layout.
+fn keyed_case(root: &std::path::Path) -> Case {
+    let policy = inputs::read_all(
+        &[root
+            .join("policies/keyed-signature/policy.yaml")
+            .display()
+            .to_string()],
+        &[],
+    )
+    .expect("policy");
+    let mut source = OciLayouts::default();
+    source
+        .add(root.join("policies/images").to_str().unwrap_or_default())
+        .expect("layout");
+    let pod = serde_json::json!({"operation": "CREATE", "object": {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench", "namespace": "default"},
+        "spec": {"containers": [{"name": "app", "image": "registry.example.com/demo/signed:v1"}]}}});
+    Case {
+        name: policy[0].name.clone(),
+        policy: policy[0].text.clone(),
+        request: serde_json::to_vec(&pod).unwrap_or_default(),
+        source: Box::new(source),
+    }
+}
+
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// The conformance bundle's statement subject (`a.txt`).
 const SUBJECT: &str = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
@@ -128,13 +148,10 @@ fn sha256(b: &[u8]) -> String {
 /// Keyless verification of one image (a SigstoreBundle referrer: Fulcio
 /// path, SCT, Rekor SET, inclusion proof and checkpoint, DSSE, identity),
 /// and of the bare bundle, in wasmtime and natively.
-fn keyless(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
+fn keyless_case(root: &std::path::Path) -> Option<(Case, Vec<u8>)> {
     let case = root
         .join("../shared/vectors/sigstore-conformance/bundle-verify/happy-path-intoto-in-dsse-v3");
-    let Ok(bundle) = std::fs::read(case.join("bundle.sigstore.json")) else {
-        println!("keyless: skipped ({} not found)", case.display());
-        return;
-    };
+    let bundle = std::fs::read(case.join("bundle.sigstore.json")).ok()?;
     let kind = "application/vnd.dev.sigstore.bundle.v0.3+json";
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": kind,
@@ -152,25 +169,39 @@ fn keyless(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
         ((FetchKind::Manifest, sha256(&manifest)), manifest),
         ((FetchKind::Blob, sha256(&bundle)), bundle.clone()),
     ]));
-    let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-    let issuer = "https://token.actions.githubusercontent.com";
     let policy = serde_json::json!({"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy",
         "metadata": {"name": "keyless"}, "spec": {"rules": [{"name": "r",
         "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
         "verifyImages": [{"type": "SigstoreBundle", "failureAction": "Enforce",
             "imageReferences": ["registry.example.com/*"],
-            "attestors": [{"entries": [{"keyless": {"subject": identity, "issuer": issuer,
+            "attestors": [{"entries": [{"keyless": {"subject": IDENTITY, "issuer": ISSUER,
                 "rekor": {"url": "https://rekor.sigstore.dev"}}}]}]}]}]}})
     .to_string();
     let request = serde_json::to_vec(&serde_json::json!({"now": "2026-12-01T00:00:00Z",
         "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "k", "namespace": "default"},
         "spec": {"containers": [{"name": "app", "image": format!("registry.example.com/app@{SUBJECT}")}]}}}))
     .unwrap_or_default();
-    let times = per_image(runner, "keyless.yaml", &policy, &request, &source, n);
+    Some((
+        Case {
+            name: "keyless.yaml".into(),
+            policy,
+            request,
+            source: Box::new(source),
+        },
+        bundle,
+    ))
+}
+
+fn keyless(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
+    let Some((case, bundle)) = keyless_case(root) else {
+        println!("keyless: skipped (sigstore-conformance vectors not found)");
+        return;
+    };
+    let times = per_image(runner, &case, n);
     let mut inst = runner.instantiate().expect("instantiate");
     let input = serde_json::to_vec(&serde_json::json!({
         "bundle": String::from_utf8_lossy(&bundle), "artifactSha256": SUBJECT.trim_start_matches("sha256:"),
-        "certificateIdentity": identity, "certificateOidcIssuer": issuer, "now": 1_795_000_000i64}))
+        "certificateIdentity": IDENTITY, "certificateOidcIssuer": ISSUER, "now": 1_795_000_000i64}))
     .unwrap_or_default();
     inst.verify_bundle(&input).expect("the bundle verifies");
     let t = Instant::now();
@@ -199,14 +230,13 @@ struct PerImage {
     native_warm: f64,
 }
 
-fn per_image(
-    runner: &ModuleRunner,
-    name: &str,
-    policy: &str,
-    request: &[u8],
-    source: &dyn ArtifactSource,
-    n: usize,
-) -> PerImage {
+fn per_image(runner: &ModuleRunner, case: &Case, n: usize) -> PerImage {
+    let (name, policy, request, source) = (
+        case.name.as_str(),
+        case.policy.as_str(),
+        case.request.as_slice(),
+        case.source.as_ref(),
+    );
     let mut ms = [0f64; 4];
     for (i, memo) in [0usize, imgverify::crypto::memo::DEFAULT_ENTRIES]
         .into_iter()
@@ -285,6 +315,61 @@ fn print_times(what: &str, n: usize, t: &PerImage, p256_us: Option<f64>) {
         t.wasm_cold / t.native_cold,
         t.wasm_warm / t.native_warm
     );
+}
+
+/// `imgverify-bench profile keyed|keyless native|wasm cold|warm N`: one
+/// configuration in a loop and nothing else, for `perf record` or
+/// `valgrind --tool=callgrind` (the full bench is dominated by Cranelift).
+fn profile(args: &[String]) {
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let n: usize = arg(3, "1000").parse().unwrap_or(1000);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let case = match arg(0, "keyed").as_str() {
+        "keyless" => keyless_case(&root).expect("the conformance vectors").0,
+        _ => keyed_case(&root),
+    };
+    let memo = match arg(2, "warm").as_str() {
+        "cold" => 0,
+        _ => imgverify::crypto::memo::DEFAULT_ENTRIES,
+    };
+    let options = serde_json::json!({"verificationMemoEntries": memo});
+    if arg(1, "native") == "wasm" {
+        // Compiled here, so IMGVERIFY_WASM_PERFMAP=1 can name its functions.
+        let runner = ModuleRunner::from_bytes(MODULE_BYTES).expect("module");
+        let mut inst = runner.instantiate().expect("instantiate");
+        let input = serde_json::json!({"sources": [{"name": case.name, "text": case.policy}], "options": options});
+        let engine = inst
+            .engine_new(&serde_json::to_vec(&input).unwrap_or_default())
+            .expect("engine")
+            .engine;
+        for _ in 0..n {
+            assert!(
+                inst.decide(engine, &case.request, case.source.as_ref())
+                    .expect("decide")
+                    .allowed
+            );
+        }
+    } else {
+        let options: imgverify::engine::EngineOptions =
+            serde_json::from_value(options).expect("options");
+        let native = Arc::new(
+            imgverify::Engine::compile_with(
+                &[(case.name.as_str(), case.policy.as_str())],
+                &options,
+            )
+            .expect("compile"),
+        );
+        for _ in 0..n {
+            assert!(
+                runner::decide_native(&native, &case.request, case.source.as_ref())
+                    .expect("decide")
+                    .allowed
+            );
+        }
+    }
 }
 
 /// One P-256 verification by OpenSSL (microseconds), from `openssl speed`.
