@@ -139,6 +139,7 @@ pub struct Instance_ {
     session_free: TypedFunc<u32, ()>,
     parse_documents: TypedFunc<(u32, u32), u64>,
     verify_bundle: TypedFunc<(u32, u32), u64>,
+    verify_signature: TypedFunc<(u32, u32), u64>,
     _instance: Instance,
     /// The wall-clock deadline of the current request, if any.
     deadline: Option<Instant>,
@@ -256,6 +257,7 @@ impl ModuleRunner {
             session_free: f!("imgverify_session_free"),
             parse_documents: f!("imgverify_parse_documents"),
             verify_bundle: f!("imgverify_verify_bundle"),
+            verify_signature: f!("imgverify_verify_signature"),
             memory,
             store,
             _instance: instance,
@@ -437,6 +439,24 @@ impl Instance_ {
             .flatten()
             .filter_map(Value::as_i64)
             .collect())
+    }
+
+    /// Verifies one signature inside the sandbox
+    /// (`imgverify::abi::protocol::VerifySignatureInput` JSON): `Ok(None)`
+    /// when it verifies, `Ok(Some(reason))` when it does not.
+    pub fn verify_signature(&mut self, input_json: &[u8]) -> Result<Option<String>, RunnerError> {
+        self.deadline = None;
+        let v = self.call_with_input(self.verify_signature.clone(), input_json)?;
+        Self::check_ok(&v)?;
+        Ok(match v.get("valid").and_then(Value::as_bool) {
+            Some(true) => None,
+            _ => Some(
+                v.get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("not valid")
+                    .to_string(),
+            ),
+        })
     }
 
     /// Calls an export taking one input buffer and returning a JSON result.

@@ -41,6 +41,46 @@ fn embedded_module_loads_precompiled() {
     assert_eq!(runner.import_count(), 0);
 }
 
+/// The `verify_signature` export: a P-256 key's valid signature verifies
+/// (three times, so its fixed-base table is built and used in the module),
+/// the same signature over other bytes does not, and a scheme the engine
+/// does not know is an input error.
+#[test]
+fn one_signature_verifies_in_the_module() {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let key = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+    let sig: p256::ecdsa::Signature = key.sign(b"payload");
+    let pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(
+        key.verifying_key(),
+        p256::pkcs8::LineEnding::LF,
+    )
+    .unwrap();
+    let input = |msg: &[u8], scheme: &str| {
+        serde_json::to_vec(&serde_json::json!({"publicKey": pem, "scheme": scheme,
+            "message": b64(msg), "signature": b64(&sig.to_der().to_bytes())}))
+        .unwrap()
+    };
+    let mut inst = ModuleRunner::new().unwrap().instantiate().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            inst.verify_signature(&input(b"payload", "ecdsa-der"))
+                .unwrap(),
+            None
+        );
+    }
+    let reason = inst
+        .verify_signature(&input(b"other", "ecdsa-der"))
+        .unwrap()
+        .expect("another message fails");
+    assert!(reason.contains("signature"), "{reason}");
+    let err = inst
+        .verify_signature(&input(b"payload", "dsa"))
+        .unwrap_err();
+    assert!(err.to_string().contains("scheme: unknown dsa"), "{err}");
+}
+
 #[test]
 fn module_with_imports_is_refused() {
     // (module (import "env" "f" (func)))

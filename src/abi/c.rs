@@ -118,6 +118,18 @@ pub unsafe extern "C" fn imgverify_verify_bundle(ptr: *const u8, len: usize) -> 
     out(protocol::verify_bundle_json(bytes))
 }
 
+/// Verifies one signature inside the sandbox: input
+/// [`protocol::VerifySignatureInput`], output `{"ok":true,"valid":…}` or
+/// `{"ok":false,"error":…}`.
+///
+/// # Safety
+/// `ptr`/`len` must describe a buffer from `imgverify_alloc`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn imgverify_verify_signature(ptr: *const u8, len: usize) -> u64 {
+    let bytes = unsafe { input(ptr, len) };
+    out(protocol::verify_signature_json(bytes))
+}
+
 /// Drops an engine.
 #[unsafe(no_mangle)]
 pub extern "C" fn imgverify_engine_free(engine: u32) {

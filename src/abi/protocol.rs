@@ -111,6 +111,65 @@ pub fn error_json(e: &dyn std::fmt::Display) -> String {
     serde_json::json!({"ok": false, "error": e.to_string()}).to_string()
 }
 
+/// Input of `verify_signature`: one signature over bytes with a public key
+/// (benchmarks of each algorithm; the playground's key checks).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifySignatureInput {
+    /// The key, PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`).
+    pub public_key: String,
+    /// `ecdsa-der`, `ecdsa-p1363`, `rsa-pkcs1v15`, `rsa-pss` or `ed25519`.
+    pub scheme: String,
+    /// `sha256` (default), `sha384`, `sha512`, `sha224`; not for Ed25519.
+    #[serde(default)]
+    pub hash: Option<String>,
+    /// The signed bytes, base64.
+    pub message: String,
+    /// The signature, base64.
+    pub signature: String,
+}
+
+/// Verifies one signature: `{"ok":true,"valid":true}`,
+/// `{"ok":true,"valid":false,"reason":…}`, or `{"ok":false,"error":…}` for
+/// input that names no key, scheme or hash this engine knows.
+pub fn verify_signature_json(bytes: &[u8]) -> String {
+    match verify_signature(bytes) {
+        Ok(Ok(())) => serde_json::json!({"ok": true, "valid": true}).to_string(),
+        Ok(Err(reason)) => {
+            serde_json::json!({"ok": true, "valid": false, "reason": reason}).to_string()
+        }
+        Err(e) => error_json(&e),
+    }
+}
+
+fn verify_signature(bytes: &[u8]) -> Result<Result<(), String>, String> {
+    use crate::crypto::{HashAlgorithm, PublicKey};
+    use base64::Engine as _;
+    let input: VerifySignatureInput =
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid input: {e}"))?;
+    let key = PublicKey::from_pem(&input.public_key).map_err(|e| format!("publicKey: {e}"))?;
+    let b64 = |what: &str, s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|e| format!("{what}: {e}"))
+    };
+    let message = b64("message", &input.message)?;
+    let signature = b64("signature", &input.signature)?;
+    let hash = match input.hash.as_deref() {
+        None => HashAlgorithm::Sha256,
+        Some(h) => HashAlgorithm::from_policy(h).ok_or_else(|| format!("hash: unknown {h}"))?,
+    };
+    let result = match input.scheme.as_str() {
+        "ecdsa-der" => key.verify_ecdsa_der(hash, &message, &signature),
+        "ecdsa-p1363" => key.verify_ecdsa_p1363(hash, &message, &signature),
+        "rsa-pkcs1v15" => key.verify_rsa_pkcs1v15(hash, &message, &signature),
+        "rsa-pss" => key.verify_rsa_pss(hash, None, &message, &signature),
+        "ed25519" => key.verify_ed25519(&message, &signature),
+        other => return Err(format!("scheme: unknown {other}")),
+    };
+    Ok(result.map_err(|e| e.to_string()))
+}
+
 /// Input of `verify_bundle`: a Sigstore bundle, the artifact, and whom to
 /// trust (the sigstore-conformance client protocol's arguments).
 #[derive(Debug, Clone, Deserialize, Serialize)]
