@@ -25,6 +25,38 @@ use support::{Auth, TestRegistry, tempdir::Dir};
 /// The registry delay of the cold round-trip measurement.
 const REGISTRY_DELAY: Duration = Duration::from_millis(50);
 
+/// The signed example repositories a 10-container Pod draws from.
+const TEN_REPOS: [&str; 3] = ["demo/signed", "demo/signed-by-b", "demo/multi"];
+
+/// Pushes each signed example's `v1` manifest again under tags `c0`..`c3`,
+/// so a 10-container Pod names 10 distinct image references.
+async fn push_more_tags(reg: &TestRegistry) {
+    let layout = support::root().join("policies/images");
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap()).unwrap();
+    let client = reg.client();
+    for repo in TEN_REPOS {
+        let want = format!("registry.example.com/{repo}:v1");
+        let digest = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == want.as_str())
+            .and_then(|m| m["digest"].as_str())
+            .unwrap()
+            .to_string();
+        let bytes = std::fs::read(
+            layout
+                .join("blobs/sha256")
+                .join(digest.trim_start_matches("sha256:")),
+        )
+        .unwrap();
+        for tag in ["c0", "c1", "c2", "c3"] {
+            reg.push_manifest(&client, repo, tag, &bytes).await;
+        }
+    }
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -190,12 +222,15 @@ fn phase(name: &str, n: usize, concurrency: usize) {
         .unwrap();
     let reg = TestRegistry::start(Auth::None);
     rt.block_on(reg.push_examples());
+    if name == "delay10" {
+        rt.block_on(push_more_tags(&reg));
+    }
     let dir = Dir::new("loadbench");
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     std::fs::write(dir.0.join("tls.crt"), cert.cert.pem()).unwrap();
     std::fs::write(dir.0.join("tls.key"), cert.signing_key.serialize_pem()).unwrap();
     std::fs::write(dir.0.join("policy.yaml"), policy()).unwrap();
-    let cache = if name != "warm" {
+    let cache = if name != "warm" && name != "herd" {
         "cache:\n  memoryBytes: 0\n  tagTtlSeconds: 0\n"
     } else {
         "cache:\n  tagTtlSeconds: 300\n"
@@ -224,10 +259,24 @@ fn phase(name: &str, n: usize, concurrency: usize) {
         .unwrap();
     let url = format!("https://localhost:{port}/mutate");
     let host = match name {
-        "delay" => format!("127.0.0.1:{}", delay_proxy(&rt, reg.host(), REGISTRY_DELAY)),
+        "delay" | "delay10" => {
+            format!("127.0.0.1:{}", delay_proxy(&rt, reg.host(), REGISTRY_DELAY))
+        }
         _ => reg.host(),
     };
+    let ten = |uid: usize| {
+        let containers: Vec<_> = (0..10)
+            .map(|i| json!({"name": format!("c{i}"), "image": format!("{host}/{}:c{}", TEN_REPOS[i % 3], i / 3)}))
+            .collect();
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": format!("u{uid}"), "operation": "CREATE",
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{uid}"), "namespace": "default"},
+              "spec": {"containers": containers}}}})
+        .to_string()
+    };
     let body = |uid: usize| {
+        if name == "delay10" {
+            return ten(uid);
+        }
         json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": format!("u{uid}"), "operation": "CREATE",
             "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{uid}"), "namespace": "default"},
               "spec": {"containers": [
@@ -236,7 +285,7 @@ fn phase(name: &str, n: usize, concurrency: usize) {
                 {"name": "c", "image": format!("{host}/demo/multi:v1")}]}}}})
         .to_string()
     };
-    rt.block_on(async {
+    let first = rt.block_on(async {
         for _ in 0..200 {
             if client
                 .get(format!("https://localhost:{port}/healthz"))
@@ -248,7 +297,12 @@ fn phase(name: &str, n: usize, concurrency: usize) {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        // One admission to compile the module instance pool's first member; not counted.
+        // One admission to compile the module instance pool's first member;
+        // not counted. (Not in the herd: it would warm the cache.)
+        if name == "herd" {
+            return Duration::ZERO;
+        }
+        let t = Instant::now();
         let r = client
             .post(&url)
             .header("content-type", "application/json")
@@ -258,6 +312,7 @@ fn phase(name: &str, n: usize, concurrency: usize) {
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
         assert_eq!(v["response"]["allowed"], true, "{v}");
+        t.elapsed()
     });
     let before: usize = reg.get_counts().values().sum();
     let start = Instant::now();
@@ -301,7 +356,26 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     let mut l = latencies;
     l.sort();
     let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
-    if name == "delay" {
+    if name == "herd" {
+        let counts = reg.get_counts();
+        println!(
+            "cold herd: {n} identical 3-container admissions at once on a fresh server: {} registry GETs for {} distinct artifacts (all allowed)",
+            after - before,
+            counts.len()
+        );
+    } else if name == "delay10" {
+        println!(
+            "cold 10-container Pod, the server's first admission (it meets the registry: TLS probe, then the same rounds): {:.1} ms = {:.2} registry delays",
+            first.as_secs_f64() * 1e3,
+            first.as_secs_f64() / REGISTRY_DELAY.as_secs_f64()
+        );
+        println!(
+            "cold 10-container Pod (10 tags of 3 signed images), registry {} ms away per request: p50 {:.1} ms = {:.2} registry delays in sequence ({n} admissions one at a time, caching off)",
+            REGISTRY_DELAY.as_millis(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.50).as_secs_f64() / REGISTRY_DELAY.as_secs_f64()
+        );
+    } else if name == "delay" {
         println!(
             "cold admission, registry {} ms away per request: p50 {:.1} ms = {:.2} registry delays in sequence ({n} admissions one at a time, caching off)",
             REGISTRY_DELAY.as_millis(),
@@ -371,7 +445,13 @@ fn main() {
     println!(
         "webhook load benchmark: 3-container Pod, keys A or B (count 1), local docker-registry over loopback"
     );
-    for (name, n, c) in [("cold", n, c), ("delay", 10, 1), ("warm", n, c)] {
+    for (name, n, c) in [
+        ("cold", n, c),
+        ("delay", 10, 1),
+        ("delay10", 10, 1),
+        ("herd", 50, 50),
+        ("warm", n, c),
+    ] {
         // Each phase in its own process, so its peak RSS is its own.
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--phase", name, &n.to_string(), &c.to_string()])

@@ -87,6 +87,150 @@ fn main() {
     );
 
     keyless(&root, &runner, n);
+    algorithms(&root, &runner, n);
+}
+
+/// One valid Wycheproof case per algorithm: (label, file, scheme, hash,
+/// `openssl speed` algorithm and the line that reports it).
+const ALGORITHMS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "ECDSA P-256",
+        "ecdsa_secp256r1_sha256_test.json",
+        "ecdsa-der",
+        "sha256",
+        "ecdsap256",
+        "ecdsa (nistp256)",
+    ),
+    (
+        "ECDSA P-384",
+        "ecdsa_secp384r1_sha384_test.json",
+        "ecdsa-der",
+        "sha384",
+        "ecdsap384",
+        "ecdsa (nistp384)",
+    ),
+    (
+        "RSA-2048 PKCS#1",
+        "rsa_signature_2048_sha256_test.json",
+        "rsa-pkcs1v15",
+        "sha256",
+        "rsa2048",
+        "rsa 2048 bits",
+    ),
+    (
+        "Ed25519",
+        "ed25519_test.json",
+        "ed25519",
+        "sha256",
+        "ed25519",
+        "EdDSA (Ed25519)",
+    ),
+];
+
+/// One signature verification per algorithm, the memo off: in wasmtime
+/// (the `verify_signature` export), natively (the same code as an rlib)
+/// with and without the key's fixed-base table, and OpenSSL.
+fn algorithms(root: &std::path::Path, runner: &ModuleRunner, n: usize) {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len() / 2)
+            .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect()
+    };
+    println!("one signature verification, memo off, avg of {n} (us):");
+    println!(
+        "  {:<16} {:>9} {:>14} {:>13} {:>9} {:>11}",
+        "algorithm", "wasmtime", "native+table", "native plain", "OpenSSL", "wasm/OpenSSL"
+    );
+    let mut inst = runner.instantiate().expect("instantiate");
+    // An engine compiled with the memo off turns it off in this instance.
+    let off = serde_json::json!({"sources": [], "options": {"verificationMemoEntries": 0}});
+    inst.engine_new(&serde_json::to_vec(&off).unwrap_or_default())
+        .expect("engine");
+    imgverify::crypto::memo::set_capacity(0);
+    for (label, file, scheme, hash, openssl_alg, openssl_line) in ALGORITHMS {
+        let path = root
+            .join("../shared/vectors/wycheproof/testvectors_v1")
+            .join(file);
+        let Some(v) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        else {
+            println!("  {label}: skipped ({} not found)", path.display());
+            continue;
+        };
+        let Some((der, msg, sig)) =
+            v["testGroups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|g| {
+                    let t = g["tests"]
+                        .as_array()?
+                        .iter()
+                        .find(|t| t["result"] == "valid")?;
+                    Some((
+                        unhex(g["publicKeyDer"].as_str()?),
+                        unhex(t["msg"].as_str()?),
+                        unhex(t["sig"].as_str()?),
+                    ))
+                })
+        else {
+            continue;
+        };
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            b64(&der)
+        );
+        let input = serde_json::to_vec(&serde_json::json!({"publicKey": pem, "scheme": scheme,
+            "hash": hash, "message": b64(&msg), "signature": b64(&sig)}))
+        .unwrap_or_default();
+        // Twice first: an ECDSA key earns its table by its second use.
+        for _ in 0..2 {
+            assert_eq!(
+                inst.verify_signature(&input).expect("verify"),
+                None,
+                "{label}"
+            );
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            assert_eq!(inst.verify_signature(&input).expect("verify"), None);
+        }
+        let wasm = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+        let key = imgverify::crypto::PublicKey::from_pem(&pem).expect("key");
+        let h = imgverify::crypto::HashAlgorithm::from_policy(hash).expect("hash");
+        let verify = |k: &imgverify::crypto::PublicKey| match *scheme {
+            "ecdsa-der" => k.verify_ecdsa_der(h, &msg, &sig),
+            "rsa-pkcs1v15" => k.verify_rsa_pkcs1v15(h, &msg, &sig),
+            _ => k.verify_ed25519(&msg, &sig),
+        };
+        let mut native = [0f64; 2];
+        for (i, tables) in [true, false].into_iter().enumerate() {
+            imgverify::crypto::fixed_base::set_enabled(tables);
+            let key = if tables {
+                key.clone().with_tables()
+            } else {
+                key.clone()
+            };
+            verify(&key).expect("native verify");
+            let t = Instant::now();
+            for _ in 0..n {
+                verify(&key).expect("native verify");
+            }
+            native[i] = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+        }
+        imgverify::crypto::fixed_base::set_enabled(true);
+        let openssl = openssl_verify_us(openssl_alg, openssl_line);
+        println!(
+            "  {label:<16} {wasm:>9.1} {:>14.1} {:>13.1} {:>9} {:>11}",
+            native[0],
+            native[1],
+            openssl.map_or("-".into(), |us| format!("{us:.1}")),
+            openssl.map_or("-".into(), |us| format!("{:.2}x", wasm / us)),
+        );
+    }
 }
 
 /// One benchmarked admission: a policy, a Pod and where its artifacts come from.
@@ -374,14 +518,20 @@ fn profile(args: &[String]) {
 
 /// One P-256 verification by OpenSSL (microseconds), from `openssl speed`.
 fn openssl_p256_verify_us() -> Option<f64> {
+    openssl_verify_us("ecdsap256", "ecdsa (nistp256)")
+}
+
+/// One verification by OpenSSL (microseconds), from `openssl speed`: the
+/// last column of the algorithm's line is verifications per second
+/// ("256 bits ecdsa (nistp256)   0.0000s   0.0001s  43042.0  14276.2").
+fn openssl_verify_us(algorithm: &str, line: &str) -> Option<f64> {
     let out = std::process::Command::new("openssl")
-        .args(["speed", "-seconds", "2", "ecdsap256"])
+        .args(["speed", "-seconds", "2", algorithm])
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    // "256 bits ecdsa (nistp256)   0.0000s   0.0001s  43042.0  14276.2"
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.contains("ecdsa (nistp256)"))?;
-    let verify_per_s: f64 = line.split_whitespace().last()?.parse().ok()?;
+    let found = text.lines().find(|l| l.contains(line))?;
+    let verify_per_s: f64 = found.split_whitespace().last()?.parse().ok()?;
     Some(1e6 / verify_per_s)
 }
