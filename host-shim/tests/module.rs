@@ -199,3 +199,127 @@ fn registry_down_is_an_error_under_failure_policy_fail() {
     assert_eq!(signed.results[0].result, RuleStatus::Error);
     assert!(signed.results[0].message.contains("connection refused"));
 }
+
+/// Counts the rounds of fetches a decision takes.
+struct Rounds<'a> {
+    inner: &'a dyn ArtifactSource,
+    rounds: std::sync::atomic::AtomicUsize,
+    fetches: std::sync::atomic::AtomicUsize,
+}
+
+impl ArtifactSource for Rounds<'_> {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.fetch(f)
+    }
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        self.rounds
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        for (i, f) in fetches.iter().enumerate() {
+            let _ = deadline;
+            sink(i, self.fetch(f));
+        }
+    }
+}
+
+/// A Pod decided before is decided again in one round of fetches (the
+/// first round also asks for what the last decision asked for later), with
+/// the same decision; a different Pod, or an engine with the memo off, asks
+/// round by round; and a prediction that turned wrong (the tag moved) still
+/// gives the right decision.
+#[test]
+fn a_pod_seen_before_needs_one_round_of_fetches() {
+    let layouts = layouts();
+    let source = Rounds {
+        inner: &layouts,
+        rounds: Default::default(),
+        fetches: Default::default(),
+    };
+    let policy =
+        std::fs::read_to_string(root().join("policies/keyed-signature/policy.yaml")).unwrap();
+    let pod = |image: &str| {
+        serde_json::to_vec(
+            &serde_json::json!({"object": {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default"},
+            "spec": {"containers": [{"name": "a", "image": image}]}}}),
+        )
+        .unwrap()
+    };
+    let signed = pod("registry.example.com/demo/signed:v1");
+    let tampered = pod("registry.example.com/demo/tampered:v1");
+    for (memo, second_rounds) in [(4096, 1), (0, 3)] {
+        let mut inst = ModuleRunner::new().unwrap().instantiate().unwrap();
+        let input = serde_json::json!({"sources": [{"name": "p.yaml", "text": policy}],
+            "options": {"verificationMemoEntries": memo}});
+        let engine = inst
+            .engine_new(&serde_json::to_vec(&input).unwrap())
+            .unwrap()
+            .engine;
+        let mut run = |req: &[u8]| {
+            source.rounds.store(0, std::sync::atomic::Ordering::SeqCst);
+            let d = inst.decide(engine, req, &source).unwrap();
+            (
+                d.allowed,
+                source.rounds.load(std::sync::atomic::Ordering::SeqCst),
+            )
+        };
+        assert_eq!(
+            run(&signed),
+            (true, 3),
+            "memo {memo}: tag, signature tag, payload"
+        );
+        assert_eq!(
+            run(&signed),
+            (true, second_rounds),
+            "memo {memo}: seen before"
+        );
+        assert!(!run(&tampered).0, "memo {memo}: another Pod");
+        assert!(!run(&tampered).0, "memo {memo}: another Pod again");
+        assert_eq!(run(&signed), (true, second_rounds), "memo {memo}");
+    }
+    // The tag moves to another image: the warm engine's prediction is stale.
+    let moved = Moved { inner: &layouts };
+    let decide = |inst: &mut imgverify_host::runner::Instance_, engine| {
+        let d = inst.decide(engine, &signed, &moved).unwrap();
+        (d.allowed, format!("{:?}", d.results))
+    };
+    let input = serde_json::json!({"sources": [{"name": "p.yaml", "text": policy}]});
+    let input = serde_json::to_vec(&input).unwrap();
+    let mut warm = ModuleRunner::new().unwrap().instantiate().unwrap();
+    let engine = warm.engine_new(&input).unwrap().engine;
+    assert!(warm.decide(engine, &signed, &layouts).unwrap().allowed);
+    let stale = decide(&mut warm, engine);
+    let mut fresh = ModuleRunner::new().unwrap().instantiate().unwrap();
+    let fresh_engine = fresh.engine_new(&input).unwrap().engine;
+    assert_eq!(stale, decide(&mut fresh, fresh_engine));
+    assert!(
+        !stale.0,
+        "the moved tag's image has no signature there: {}",
+        stale.1
+    );
+    assert!(stale.1.contains("no signatures found"), "{}", stale.1);
+}
+
+/// The example layout, except that `demo/signed:v1` names the tampered
+/// image's manifest.
+struct Moved<'a> {
+    inner: &'a dyn ArtifactSource,
+}
+
+impl ArtifactSource for Moved<'_> {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        if f.kind == FetchKind::ManifestByTag && f.key == "registry.example.com/demo/signed:v1" {
+            let mut g = f.clone();
+            g.key = "registry.example.com/demo/tampered:v1".into();
+            g.repository = "demo/tampered".into();
+            return self.inner.fetch(&g);
+        }
+        self.inner.fetch(f)
+    }
+}

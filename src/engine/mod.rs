@@ -3,6 +3,7 @@
 //! artifacts still needed or the [`Decision`].
 
 mod evaluate;
+pub mod predict;
 pub mod store;
 mod verify;
 pub mod work;
@@ -65,6 +66,8 @@ pub struct Engine {
     normalize: NormalizeOptions,
     /// Layer-check results shared by this engine's sessions.
     checks: Arc<work::SharedChecks>,
+    /// What sessions asked for after their first round.
+    predictions: predict::Predictions,
 }
 
 impl Engine {
@@ -108,6 +111,7 @@ impl Engine {
             lints: out.lints,
             trust: root,
             checks: Arc::new(work::SharedChecks::new(memo_entries)),
+            predictions: predict::Predictions::new(memo_entries > 0),
             normalize: NormalizeOptions {
                 default_registry: options
                     .default_registry
@@ -286,6 +290,12 @@ pub struct Session {
     work: work::Work,
     /// Size bounds of the fetches asked for, checked when they are put.
     expected: std::cell::RefCell<BTreeMap<(FetchKind, String), usize>>,
+    /// Rounds of fetches asked for so far.
+    rounds: std::cell::Cell<u32>,
+    /// The first round's id ([`predict::first_round_id`]) and the
+    /// predictable fetches asked for after it, learned at the decision.
+    first_round: std::cell::Cell<Option<u64>>,
+    later: std::cell::RefCell<Vec<Fetch>>,
 }
 
 impl Session {
@@ -296,6 +306,9 @@ impl Session {
             store: Store::default(),
             work: work::Work::with_shared(engine.checks.clone()),
             expected: Default::default(),
+            rounds: Default::default(),
+            first_round: Default::default(),
+            later: Default::default(),
             engine,
         }
     }
@@ -311,14 +324,41 @@ impl Session {
         self.store.put_limited(kind, key, answer, max)
     }
 
-    /// Evaluates with what is stored so far.
+    /// Evaluates with what is stored so far. The first round also asks
+    /// for what sessions with the same first round asked for later
+    /// ([`predict`]).
     pub fn evaluate(&self) -> Outcome {
-        let outcome = evaluate::evaluate(&self.engine, &self.request, &self.store, &self.work);
-        if let Outcome::NeedArtifacts { fetches } = &outcome {
-            let mut expected = self.expected.borrow_mut();
-            for f in fetches {
-                if let Some(max) = f.max_bytes {
-                    expected.insert((f.kind, f.key.clone()), max);
+        let mut outcome = evaluate::evaluate(&self.engine, &self.request, &self.store, &self.work);
+        match &mut outcome {
+            Outcome::NeedArtifacts { fetches } => {
+                let round = self.rounds.get();
+                self.rounds.set(round.saturating_add(1));
+                if round == 0 {
+                    let id = predict::first_round_id(fetches);
+                    self.first_round.set(Some(id));
+                    for f in self.engine.predictions.get(id) {
+                        let asked = fetches.iter().any(|g| g.kind == f.kind && g.key == f.key);
+                        if !asked && !self.store.contains(f.kind, &f.key) {
+                            fetches.push(f);
+                        }
+                    }
+                } else {
+                    self.later
+                        .borrow_mut()
+                        .extend(fetches.iter().filter(|f| predict::predictable(f)).cloned());
+                }
+                let mut expected = self.expected.borrow_mut();
+                for f in fetches.iter() {
+                    if let Some(max) = f.max_bytes {
+                        expected.insert((f.kind, f.key.clone()), max);
+                    }
+                }
+            }
+            Outcome::Decision { .. } => {
+                if let Some(id) = self.first_round.take() {
+                    self.engine
+                        .predictions
+                        .learn(id, std::mem::take(&mut *self.later.borrow_mut()));
                 }
             }
         }

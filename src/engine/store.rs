@@ -415,6 +415,11 @@ impl Store {
         self.entry(kind, key).map(|e| &e.answer)
     }
 
+    /// Whether an answer to this fetch is stored.
+    pub fn contains(&self, kind: FetchKind, key: &str) -> bool {
+        self.entry(kind, key).is_some()
+    }
+
     fn entry(&self, kind: FetchKind, key: &str) -> Option<&Entry> {
         self.entries.get(&(kind, key.to_string()))
     }

@@ -132,17 +132,11 @@ fn bench(iterations: &str) -> Result<(), String> {
             .args(["install", "-y", "-q", "wrk"])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
-    run(cargo().current_dir(root()).args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "imgverify-host",
-        "--bin",
-        "imgverify-bench",
-        "--",
-        iterations,
-    ]))?;
+    // imgverify-bench, then sigstore-js and sigstore-python on the same
+    // bundle, in one run.
+    run(Command::new("bash")
+        .arg(root().join("host-shim/benches/compare-sigstore/run.sh"))
+        .arg(iterations))?;
     run(cargo().current_dir(root()).args([
         "bench",
         "-q",
