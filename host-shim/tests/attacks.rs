@@ -23,8 +23,12 @@ fn runner() -> &'static ModuleRunner {
 }
 
 fn load(policy: String) -> Loaded {
+    load_with(runner(), policy)
+}
+
+fn load_with(runner: &ModuleRunner, policy: String) -> Loaded {
     apply::load_policies(
-        runner(),
+        runner,
         &[NamedText {
             name: "policy.yaml".into(),
             text: policy,
@@ -240,16 +244,10 @@ fn item14_a_wall_clock_deadline_interrupts_the_module() {
     let runner = ModuleRunner::new()
         .unwrap()
         .with_deadline_grace(std::time::Duration::from_millis(10));
-    let policy = key_policy("p", &["reg.example/*"], &keys(8), IGNORE);
-    let mut l = apply::load_policies(
+    let mut l = load_with(
         &runner,
-        &[NamedText {
-            name: "policy.yaml".into(),
-            text: policy,
-        }],
-        &Default::default(),
-    )
-    .unwrap();
+        key_policy("p", &["reg.example/*"], &keys(8), IGNORE),
+    );
     let request = serde_json::to_vec(&serde_json::json!({
         "object": pod("slow", &["reg.example/app:v1"])
     }))
@@ -401,16 +399,7 @@ fn a_resource_that_exhausts_the_fuel_does_not_stop_the_others() {
     forge.sign("reg.example/good", &good, &[Layer::new(&k0, &good)]);
     // 8 keys x 64 wrong signatures need about 9e8 fuel; give each call 3e8.
     let runner = ModuleRunner::new().unwrap().with_fuel_per_call(300_000_000);
-    let policy = key_policy("p", &["reg.example/*"], &keys(8), "");
-    let mut loaded = apply::load_policies(
-        &runner,
-        &[NamedText {
-            name: "policy.yaml".into(),
-            text: policy,
-        }],
-        &Default::default(),
-    )
-    .unwrap();
+    let mut loaded = load_with(&runner, key_policy("p", &["reg.example/*"], &keys(8), ""));
     let resources = format!(
         "{}\n---\n{}\n",
         serde_json::to_string(&pod("heavy", &["reg.example/app:v1"])).unwrap(),

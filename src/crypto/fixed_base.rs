@@ -350,29 +350,25 @@ mod tests {
             let digest: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
             let mut other = digest.clone();
             other[len - 1] ^= 1;
-            let sig: p256::ecdsa::Signature = p256_key.sign_prehash(&digest).expect("sign");
-            let vk = p256_key.verifying_key();
-            precompute(vk);
             // A flipped last byte past the field size is truncated away.
-            for (d, verifies) in [(&digest, true), (&other, len > 32)] {
-                assert_eq!(vk.verify_prehash(d, &sig).is_ok(), verifies);
-                assert_eq!(
-                    verify_prehashed(vk, d, &sig),
-                    Some(verifies),
-                    "P-256, {len} bytes"
-                );
+            macro_rules! check {
+                ($curve:ident, $key:expr, $field:expr) => {{
+                    let sig: $curve::ecdsa::Signature = $key.sign_prehash(&digest).expect("sign");
+                    let vk = $key.verifying_key();
+                    precompute(vk);
+                    for (d, verifies) in [(&digest, true), (&other, len > $field)] {
+                        assert_eq!(vk.verify_prehash(d, &sig).is_ok(), verifies);
+                        let label = stringify!($curve);
+                        assert_eq!(
+                            verify_prehashed(vk, d, &sig),
+                            Some(verifies),
+                            "{label}, {len} bytes"
+                        );
+                    }
+                }};
             }
-            let sig: p384::ecdsa::Signature = p384_key.sign_prehash(&digest).expect("sign");
-            let vk = p384_key.verifying_key();
-            precompute(vk);
-            for (d, verifies) in [(&digest, true), (&other, len > 48)] {
-                assert_eq!(vk.verify_prehash(d, &sig).is_ok(), verifies);
-                assert_eq!(
-                    verify_prehashed(vk, d, &sig),
-                    Some(verifies),
-                    "P-384, {len} bytes"
-                );
-            }
+            check!(p256, p256_key, 32);
+            check!(p384, p384_key, 48);
         }
     }
 

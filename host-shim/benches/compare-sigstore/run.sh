@@ -19,7 +19,7 @@ ISSUER=https://token.actions.githubusercontent.com
 JS=1 PY=1
 [ -d node_modules/@sigstore/verify ] || npm ci --no-audit --no-fund || JS=0
 [ -x .venv/bin/python ] || { python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt; } || PY=0
-(cd "$ROOT" && cargo build --release -q -p imgverify-host --bin imgverify-bench)
+(cd "$ROOT" && cargo build --release -q -p imgverify-host --bin imgverify-bench --bin imgverify)
 "$ROOT/target/release/imgverify-bench" "$N"
 if [ "$JS" = 1 ]; then node verify.mjs "$BUNDLE" "$TRUST" "$IDENTITY" "$ISSUER" "$N"; else echo "sigstore-js: skipped (npm ci failed)"; fi
 if [ "$PY" = 1 ]; then .venv/bin/python verify.py "$BUNDLE" "$TRUST" "$IDENTITY" "$ISSUER" "$N"; else echo "sigstore-python: skipped (pip install failed)"; fi
