@@ -34,9 +34,14 @@ use std::rc::Rc;
 const WINDOW_BITS: usize = 6;
 /// Multiples stored per window (`1..=MULTIPLES`).
 const MULTIPLES: usize = 1 << (WINDOW_BITS - 1);
-/// Keys with a table per engine instance (a P-256 table is ~100 KiB, a
-/// P-384 one ~220 KiB): past this, keys verify with the curve crate's wNAF.
+/// Keys with a table per curve and engine instance (a P-256 table is ~100
+/// KiB, a P-384 one ~220 KiB): past this, keys verify with the curve
+/// crate's wNAF.
 pub const MAX_KEY_TABLES: usize = 32;
+/// Of those, how many keys may earn a table by use; the rest are kept for
+/// the keys of the policies compiled next, so that keys an attacker makes
+/// verify twice (a certificate's key, say) cannot take every slot.
+const MAX_EARNED_TABLES: usize = MAX_KEY_TABLES / 2;
 /// Verifications a key without a table makes before it gets one (a policy's
 /// own keys get theirs when the policy is compiled).
 const PROMOTE_AFTER: u32 = 2;
@@ -204,6 +209,9 @@ impl<C: PrimeCurveParams> KeyTables<C> {
             return None;
         }
         if !build {
+            if self.tables.len() >= MAX_EARNED_TABLES {
+                return None;
+            }
             if self.uses.len() >= MAX_COUNTED_KEYS {
                 self.uses.clear();
             }
@@ -370,6 +378,33 @@ mod tests {
             check!(p256, p256_key, 32);
             check!(p384, p384_key, 48);
         }
+    }
+
+    /// Keys earn tables by use only up to half the slots; a policy's keys
+    /// still get theirs when the other half is all that is left.
+    #[test]
+    fn earned_tables_leave_room_for_policy_keys() {
+        use signature::hazmat::PrehashSigner;
+        clear_key_tables();
+        let digest = [3u8; 32];
+        for i in 0..(MAX_KEY_TABLES as u8) {
+            let key = p256::ecdsa::SigningKey::from_slice(&[i + 1; 32]).expect("key");
+            let sig: p256::ecdsa::Signature = key.sign_prehash(&digest).expect("sign");
+            for _ in 0..PROMOTE_AFTER {
+                let _ = verify_prehashed(key.verifying_key(), &digest, &sig);
+            }
+        }
+        let earned = p256::NistP256::with_key_tables(|t| t.tables.len());
+        assert_eq!(earned, MAX_EARNED_TABLES);
+        let policy_key = p256::ecdsa::SigningKey::from_slice(&[0xee; 32]).expect("key");
+        precompute(policy_key.verifying_key());
+        let sig: p256::ecdsa::Signature = policy_key.sign_prehash(&digest).expect("sign");
+        assert_eq!(
+            verify_prehashed(policy_key.verifying_key(), &digest, &sig),
+            Some(true),
+            "the policy key verifies with its table"
+        );
+        clear_key_tables();
     }
 
     #[test]

@@ -95,6 +95,9 @@ impl Engine {
             }
             docs.extend(load::parse_documents(name, text, limits::MAX_POLICY_BYTES)?);
         }
+        // Tables earned under the last policies give way to these keys,
+        // whose tables are built as they are compiled.
+        crate::crypto::fixed_base::clear_key_tables();
         let out = compile::compile_documents(&docs).map_err(EngineError::Compile)?;
         let root = match &options.trusted_root {
             Some(json) => TrustedRoot::parse(json)?,

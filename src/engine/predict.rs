@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 /// First-round fetch sets remembered per engine.
-const MAX_PREDICTIONS: usize = 256;
+const MAX_PREDICTIONS: usize = 128;
 /// Fetches remembered per first-round set; past this the oldest are
 /// forgotten.
 const MAX_PREDICTED_FETCHES: usize = 128;
