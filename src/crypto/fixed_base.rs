@@ -228,8 +228,9 @@ impl<C: PrimeCurveParams> KeyTables<C> {
     }
 }
 
-/// Builds the table of a key now (a policy's key, when it is compiled).
-pub fn precompute<C>(key: &ecdsa::VerifyingKey<C>)
+/// The key's table, found by its uncompressed SEC1 encoding; built now
+/// when `build` is set or the key has earned it ([`KeyTables::get`]).
+fn key_table<C>(key: &ecdsa::VerifyingKey<C>, build: bool) -> Option<Rc<FixedBaseTable<C>>>
 where
     <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
     C: TableCurve
@@ -238,7 +239,18 @@ where
 {
     let sec1 = key.to_sec1_point(false);
     let point = ProjectivePoint::<C>::from(*key.as_affine());
-    C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, true));
+    C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, build))
+}
+
+/// Builds the table of a key now (a policy's key, when it is compiled).
+pub fn precompute<C>(key: &ecdsa::VerifyingKey<C>)
+where
+    <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
+    C: TableCurve
+        + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
+    elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
+{
+    key_table(key, true);
 }
 
 /// Verifies an ECDSA signature over `prehash` as
@@ -256,9 +268,7 @@ where
         + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
     elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
 {
-    let sec1 = key.to_sec1_point(false);
-    let point = ProjectivePoint::<C>::from(*key.as_affine());
-    let table = C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, false))?;
+    let table = key_table(key, false)?;
     VERIFICATIONS.with(|v| v.set(v.get() + 1));
     let (r, s) = signature.split_scalars();
     if C::NORMALIZE_S && bool::from(s.is_high()) {
