@@ -169,6 +169,19 @@ impl Credentials {
             .or_else(|| self.lookup(registry))
     }
 
+    /// Whether credentials may exist for `registry` (a helper or store that
+    /// could answer counts), found without running a helper.
+    pub fn may_have(&self, registry: &str, secrets: &[String]) -> bool {
+        let host = config_host(registry);
+        secrets
+            .iter()
+            .any(|s| self.named.get(s).is_some_and(|m| m.contains_key(&host)))
+            || self.explicit.contains_key(&host)
+            || self.auths.contains_key(&host)
+            || self.helpers.contains_key(&host)
+            || self.store.is_some()
+    }
+
     /// Credentials for `registry`: explicit, then `auths`, then a credential helper.
     pub fn lookup(&self, registry: &str) -> Option<Credential> {
         let host = config_host(registry);

@@ -158,17 +158,17 @@ impl RegistryClient {
         })
     }
 
-    /// `https`, except for loopback and listed-insecure registries that do
-    /// not speak TLS (probed once, like docker does for localhost).
-    async fn scheme(&self, registry: &str, access: &Access) -> &'static str {
-        if !(is_loopback(registry)
+    /// Whether plain HTTP may be tried for a registry: loopback, listed as
+    /// insecure, or allowed by the policy (`allowInsecureRegistry`).
+    fn plain_allowed(&self, registry: &str, access: &Access) -> bool {
+        is_loopback(registry)
             || access.allow_insecure
-            || self.config.insecure.iter().any(|r| r == registry))
-        {
-            return "https";
-        }
-        // One probe per registry, however many fetches meet it at once.
-        let cell = match self.schemes.lock() {
+            || self.config.insecure.iter().any(|r| r == registry)
+    }
+
+    /// The probe cell of a registry that may be reached over plain HTTP.
+    fn scheme_cell(&self, registry: &str) -> Arc<tokio::sync::OnceCell<&'static str>> {
+        match self.schemes.lock() {
             Ok(mut m) => {
                 // Bounded: loopback registries are named by the Pods.
                 if m.len() >= MAX_PROBED_REGISTRIES && !m.contains_key(registry) {
@@ -177,8 +177,27 @@ impl RegistryClient {
                 m.entry(registry.to_string()).or_default().clone()
             }
             Err(_) => Arc::default(),
-        };
-        *cell
+        }
+    }
+
+    /// The scheme, once known: `https`, or what the probe of a registry that
+    /// may be reached over plain HTTP found.
+    fn known_scheme(&self, registry: &str, access: &Access) -> Option<&'static str> {
+        if !self.plain_allowed(registry, access) {
+            return Some("https");
+        }
+        self.scheme_cell(registry).get().copied()
+    }
+
+    /// `https`, except for loopback and listed-insecure registries that do
+    /// not speak TLS (probed once, like docker does for localhost).
+    async fn scheme(&self, registry: &str, access: &Access) -> &'static str {
+        if !self.plain_allowed(registry, access) {
+            return "https";
+        }
+        // One probe per registry, however many fetches meet it at once.
+        *self
+            .scheme_cell(registry)
             .get_or_init(|| async {
                 let (host, _) = api_location(registry, "");
                 let probe = self
@@ -199,6 +218,48 @@ impl RegistryClient {
             .await
     }
 
+    /// GETs `{scheme}://{host}{path}`. The first request to a registry that
+    /// may be reached over plain HTTP, and for which no credentials are
+    /// configured, does not wait for the TLS probe: it is sent over plain
+    /// HTTP at the same time, and its answer is used only if the probe finds
+    /// no TLS (otherwise it is dropped and the request made over HTTPS). So
+    /// meeting such a registry costs no extra round trip, and no credential
+    /// goes out in the clear to a registry that speaks TLS.
+    async fn get_at(&self, host: &str, path: &str, g: Get<'_>) -> SourceAnswer {
+        let known = self.known_scheme(g.registry, g.access);
+        let race = known.is_none() && !self.credentials.may_have(g.registry, &g.access.secrets);
+        if !race {
+            let scheme = match known {
+                Some(s) => s,
+                None => self.scheme(g.registry, g.access).await,
+            };
+            let url = format!("{scheme}://{host}{path}");
+            return self.get(Get { url: &url, ..g }).await;
+        }
+        let plain_url = format!("http://{host}{path}");
+        let plain = self.get(Get {
+            url: &plain_url,
+            ..g
+        });
+        let probe = self.scheme(g.registry, g.access);
+        tokio::pin!(plain, probe);
+        let mut early = None;
+        let scheme = loop {
+            tokio::select! {
+                s = &mut probe => break s,
+                a = &mut plain, if early.is_none() => early = Some(a),
+            }
+        };
+        if scheme == "https" {
+            let url = format!("https://{host}{path}");
+            return self.get(Get { url: &url, ..g }).await;
+        }
+        match early {
+            Some(a) => a,
+            None => plain.await,
+        }
+    }
+
     /// Answers one fetch from the registry.
     pub async fn fetch(&self, f: &Fetch) -> SourceAnswer {
         match f.kind {
@@ -216,46 +277,37 @@ impl RegistryClient {
             FetchKind::Blob => {
                 let d = f.digest.as_deref().unwrap_or("");
                 let (host, repo) = api_location(&f.registry, &f.repository);
-                let url = format!(
-                    "{}://{host}/v2/{repo}/blobs/{d}",
-                    self.scheme(&f.registry, &f.access).await
-                );
-                self.get(Get {
+                let path = format!("/v2/{repo}/blobs/{d}");
+                let get = Get {
                     kind: f.kind,
                     registry: &f.registry,
                     repo: &repo,
-                    url: &url,
+                    url: "",
                     accept: None,
                     max: f
                         .max_bytes
                         .map_or(limits::MAX_BLOB_BYTES, |m| m.min(limits::MAX_BLOB_BYTES)),
                     access: &f.access,
-                })
-                .await
+                };
+                self.get_at(&host, &path, get).await
             }
             FetchKind::Referrers => {
                 let d = f.digest.as_deref().unwrap_or("");
                 let (host, repo) = api_location(&f.registry, &f.repository);
-                let mut url = format!(
-                    "{}://{host}/v2/{repo}/referrers/{d}",
-                    self.scheme(&f.registry, &f.access).await
-                );
+                let mut path = format!("/v2/{repo}/referrers/{d}");
                 if let Some(t) = &f.artifact_type {
-                    url.push_str(&format!("?artifactType={}", urlencode(t)));
+                    path.push_str(&format!("?artifactType={}", urlencode(t)));
                 }
-                let index = "application/vnd.oci.image.index.v1+json";
-                match self
-                    .get(Get {
-                        kind: f.kind,
-                        registry: &f.registry,
-                        repo: &repo,
-                        url: &url,
-                        accept: Some(index),
-                        max: limits::MAX_MANIFEST_BYTES,
-                        access: &f.access,
-                    })
-                    .await
-                {
+                let get = Get {
+                    kind: f.kind,
+                    registry: &f.registry,
+                    repo: &repo,
+                    url: "",
+                    accept: Some("application/vnd.oci.image.index.v1+json"),
+                    max: limits::MAX_MANIFEST_BYTES,
+                    access: &f.access,
+                };
+                match self.get_at(&host, &path, get).await {
                     // No referrers API: the tag schema `sha256-<hex>`.
                     SourceAnswer::NotFound(_) => {
                         let tag = d.replacen(':', "-", 1);
@@ -277,20 +329,17 @@ impl RegistryClient {
         access: &Access,
     ) -> SourceAnswer {
         let (host, repo) = api_location(registry, repository);
-        let url = format!(
-            "{}://{host}/v2/{repo}/manifests/{reference}",
-            self.scheme(registry, access).await
-        );
-        self.get(Get {
+        let path = format!("/v2/{repo}/manifests/{reference}");
+        let get = Get {
             kind,
             registry,
             repo: &repo,
-            url: &url,
+            url: "",
             accept: Some(MANIFEST_ACCEPT),
             max: limits::MAX_MANIFEST_BYTES,
             access,
-        })
-        .await
+        };
+        self.get_at(&host, &path, get).await
     }
 
     /// GET with auth, retries and a streaming size limit.
