@@ -8,16 +8,20 @@
 //! one mixed addition per signed 6-bit digit of each scalar and no doubling:
 //! 43 + 43 additions for P-256, 65 + 65 for P-384.
 //!
-//! Only group operations of the curve crates are used (complete addition
-//! formulas, batch normalisation); the scalar recoding and the ECDSA
-//! equation mirror `ecdsa::hazmat::verify_prehashed`, and the Wycheproof
-//! suites run through both paths with identical outcomes.
+//! Tables are built with the curve crates' group operations (complete
+//! formulas, batch normalisation); verification adds into a Jacobian
+//! accumulator ([`super::jacobian`]) and compares `r` with its x-coordinate
+//! without an inversion. The scalar recoding and the ECDSA equation mirror
+//! `ecdsa::hazmat::verify_prehashed`, and the Wycheproof suites run through
+//! both paths with identical outcomes.
 //!
 //! Tables are pure functions of a public key: a table can be wrong only if
 //! this code is, never because of what an input chose. They live per engine
 //! instance (thread-local), bounded by [`MAX_KEY_TABLES`] keys.
 
+use super::jacobian::{Affine, Jacobian};
 use ecdsa::EcdsaCurve;
+use elliptic_curve::Field as _;
 use elliptic_curve::Group as _;
 use elliptic_curve::ff::PrimeField;
 use elliptic_curve::group::Curve as _;
@@ -72,13 +76,19 @@ pub fn clear_key_tables() {
 
 /// Multiples `j·2^(6i)·P` of one point, affine, window-major.
 pub struct FixedBaseTable<C: PrimeCurveParams> {
-    points: Vec<AffinePoint<C>>,
+    points: Vec<Affine<C::FieldElement>>,
     windows: usize,
 }
 
-impl<C: PrimeCurveParams> FixedBaseTable<C> {
-    /// Precomputes the table of `p`.
-    pub fn new(p: &ProjectivePoint<C>) -> Self {
+impl<C: PrimeCurveParams> FixedBaseTable<C>
+where
+    C::FieldElement: PrimeField<Repr = FieldBytes<C>>,
+{
+    /// Precomputes the table of `p` (`None` for the identity).
+    pub fn new(p: &ProjectivePoint<C>) -> Option<Self> {
+        if bool::from(p.is_identity()) {
+            return None;
+        }
         // One window more than the scalar's bits need when the signed
         // recoding carries out of the top window.
         let windows = (C::Scalar::NUM_BITS as usize + 1).div_ceil(WINDOW_BITS);
@@ -94,13 +104,22 @@ impl<C: PrimeCurveParams> FixedBaseTable<C> {
                 base = base.double();
             }
         }
-        let mut points = vec![AffinePoint::<C>::IDENTITY; projective.len()];
-        ProjectivePoint::<C>::batch_normalize(&projective, &mut points);
-        Self { points, windows }
+        let mut affine = vec![AffinePoint::<C>::IDENTITY; projective.len()];
+        ProjectivePoint::<C>::batch_normalize(&projective, &mut affine);
+        // j·2^(6i)·P with j·2^(6i) < n is never the identity.
+        let points = affine
+            .iter()
+            .map(|a| {
+                let x = Option::from(C::FieldElement::from_repr(a.x()))?;
+                let y = Option::from(C::FieldElement::from_repr(a.y()))?;
+                (!bool::from(a.is_identity())).then_some(Affine { x, y })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { points, windows })
     }
 
     /// Adds `k·P` to `acc` (variable time: public scalars only).
-    fn add_multiple(&self, acc: &mut ProjectivePoint<C>, k: &C::Scalar) {
+    fn add_multiple(&self, acc: &mut Jacobian<C::FieldElement>, k: &C::Scalar) {
         let repr = k.to_repr();
         let bytes: &[u8] = repr.as_ref();
         let mut carry = 0usize;
@@ -111,13 +130,13 @@ impl<C: PrimeCurveParams> FixedBaseTable<C> {
                 // digit - 64, negative or zero: subtract, carry one into
                 // the next window.
                 let negative = (1 << WINDOW_BITS) - digit;
-                if negative > 0 {
-                    *acc += &-row[negative - 1];
+                if let Some(p) = negative.checked_sub(1).and_then(|i| row.get(i)) {
+                    acc.add_affine(&p.neg());
                 }
                 carry = 1;
             } else {
-                if digit > 0 {
-                    *acc += &row[digit - 1];
+                if let Some(p) = digit.checked_sub(1).and_then(|i| row.get(i)) {
+                    acc.add_affine(p);
                 }
                 carry = 0;
             }
@@ -127,7 +146,7 @@ impl<C: PrimeCurveParams> FixedBaseTable<C> {
 
     /// Memory the table holds.
     fn bytes(&self) -> usize {
-        self.points.len() * std::mem::size_of::<AffinePoint<C>>()
+        self.points.len() * std::mem::size_of::<Affine<C::FieldElement>>()
     }
 }
 
@@ -150,20 +169,23 @@ where
     <Self as CurveArithmetic>::Scalar: Reduce<FieldBytes<Self>>,
 {
     /// This curve's generator table, built on first use.
-    fn generator_table() -> &'static FixedBaseTable<Self>;
+    fn generator_table() -> Option<&'static FixedBaseTable<Self>>;
     /// This curve's per-key tables in this engine instance.
     fn with_key_tables<R>(f: impl FnOnce(&mut KeyTables<Self>) -> R) -> R;
 }
 
 macro_rules! table_curve {
     ($curve:ty, $generator:ident, $keys:ident) => {
-        static $generator: std::sync::OnceLock<FixedBaseTable<$curve>> = std::sync::OnceLock::new();
+        static $generator: std::sync::OnceLock<Option<FixedBaseTable<$curve>>> =
+            std::sync::OnceLock::new();
         thread_local! {
             static $keys: RefCell<KeyTables<$curve>> = RefCell::new(KeyTables::default());
         }
         impl TableCurve for $curve {
-            fn generator_table() -> &'static FixedBaseTable<Self> {
-                $generator.get_or_init(|| FixedBaseTable::new(&ProjectivePoint::<Self>::GENERATOR))
+            fn generator_table() -> Option<&'static FixedBaseTable<Self>> {
+                $generator
+                    .get_or_init(|| FixedBaseTable::new(&ProjectivePoint::<Self>::GENERATOR))
+                    .as_ref()
             }
             fn with_key_tables<R>(f: impl FnOnce(&mut KeyTables<Self>) -> R) -> R {
                 $keys.with(|t| f(&mut t.borrow_mut()))
@@ -222,7 +244,7 @@ impl<C: PrimeCurveParams> KeyTables<C> {
             }
         }
         self.uses.remove(sec1);
-        let table = Rc::new(FixedBaseTable::new(point));
+        let table = Rc::new(FixedBaseTable::new(point)?);
         self.tables.insert(sec1.to_vec(), table.clone());
         Some(table)
     }
@@ -242,7 +264,8 @@ where
     C::with_key_tables(|t| t.get(sec1.as_bytes(), &point, build))
 }
 
-/// Builds the table of a key now (a policy's key, when it is compiled).
+/// Builds the table of a key now (a policy's key, when it is compiled), and
+/// its curve's generator table, so the first verification pays for neither.
 pub fn precompute<C>(key: &ecdsa::VerifyingKey<C>)
 where
     <C as CurveArithmetic>::Scalar: Reduce<FieldBytes<C>>,
@@ -250,6 +273,7 @@ where
         + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
     elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
 {
+    let _ = C::generator_table();
     key_table(key, true);
 }
 
@@ -268,6 +292,7 @@ where
         + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
     elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
 {
+    let generator = C::generator_table()?;
     let table = key_table(key, false)?;
     VERIFICATIONS.with(|v| v.set(v.get() + 1));
     let (r, s) = signature.split_scalars();
@@ -278,11 +303,13 @@ where
     let s_inv = *s.invert_vartime();
     let u1 = z * s_inv;
     let u2 = *r * s_inv;
-    let mut acc = ProjectivePoint::<C>::IDENTITY;
-    C::generator_table().add_multiple(&mut acc, &u1);
+    let mut acc = Jacobian::IDENTITY;
+    generator.add_multiple(&mut acc, &u1);
     table.add_multiple(&mut acc, &u2);
-    let x = acc.to_affine().x();
-    Some(*r == <C::Scalar as Reduce<FieldBytes<C>>>::reduce(&x))
+    // n as a field element (n < p): (n - 1) + 1.
+    let n_minus_1 =
+        Option::<C::FieldElement>::from(C::FieldElement::from_repr((-C::Scalar::ONE).to_repr()))?;
+    Some(acc.x_reduced_equals(&r.to_repr(), &(n_minus_1 + C::FieldElement::ONE)))
 }
 
 /// The digest as a scalar: its leftmost field-size bytes, zero-padded on
@@ -331,7 +358,7 @@ mod tests {
         C: TableCurve
             + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
     {
-        let table = C::generator_table();
+        let table = C::generator_table().expect("the generator has a table");
         let mut k = C::Scalar::ONE;
         let mut scalars = vec![C::Scalar::ZERO, C::Scalar::ONE, -C::Scalar::ONE];
         for _ in 0..40 {
@@ -348,12 +375,16 @@ mod tests {
             }
         }
         for k in scalars {
-            let mut acc = ProjectivePoint::<C>::IDENTITY;
+            let mut acc = Jacobian::IDENTITY;
             table.add_multiple(&mut acc, &k);
-            assert_eq!(
-                acc.to_affine(),
-                (ProjectivePoint::<C>::GENERATOR * k).to_affine()
-            );
+            let want = (ProjectivePoint::<C>::GENERATOR * k).to_affine();
+            match acc.to_affine() {
+                None => assert!(bool::from(want.is_identity())),
+                Some(got) => {
+                    assert_eq!(got.x.to_repr(), want.x());
+                    assert_eq!(got.y.to_repr(), want.y());
+                }
+            }
         }
     }
 

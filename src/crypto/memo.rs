@@ -104,6 +104,11 @@ pub fn stats() -> MemoStats {
     })
 }
 
+/// Whether the memo holds anything in this instance (its capacity is not 0).
+pub(crate) fn enabled() -> bool {
+    MEMO.with(|m| m.borrow().capacity > 0)
+}
+
 /// Runs `verify` unless a check with exactly these inputs already ran, in
 /// which case its result is returned. `parts` must name everything `verify`
 /// reads.
@@ -111,8 +116,7 @@ pub(crate) fn check(
     parts: &[&[u8]],
     verify: impl FnOnce() -> Result<(), CryptoError>,
 ) -> Result<(), CryptoError> {
-    let enabled = MEMO.with(|m| m.borrow().capacity > 0);
-    if !enabled {
+    if !enabled() {
         return verify();
     }
     let mut h = Sha256::new();

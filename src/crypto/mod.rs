@@ -4,6 +4,7 @@
 //! Everything here is verification only; no RNG is linked.
 
 pub mod fixed_base;
+mod jacobian;
 pub mod memo;
 pub mod pem;
 pub mod x509;
@@ -401,6 +402,9 @@ impl PublicKey {
         sig: &[u8],
         verify: impl FnOnce() -> Result<(), CryptoError>,
     ) -> Result<(), CryptoError> {
+        if !memo::enabled() {
+            return verify();
+        }
         match self.to_spki_der() {
             Ok(spki) => memo::check(&[scheme.as_bytes(), &spki, input, sig], verify),
             Err(_) => verify(),

@@ -1,0 +1,224 @@
+//! Jacobian point arithmetic for the fixed-base tables of [`super::fixed_base`].
+//!
+//! ECDSA verification with tables is a run of additions of affine table
+//! points into one accumulator, then a comparison of its x-coordinate with
+//! `r`. The curve crates' complete projective formulas cost 11
+//! multiplications per mixed addition and a constant-time inversion to read
+//! x; in Jacobian coordinates a mixed addition costs 8 multiplications and 3
+//! squarings, and `x = X/Z²` is compared as `r·Z² = X` with no inversion.
+//!
+//! The formulas (add: "madd-2007-bl" without its doublings of H; double:
+//! "dbl-2001-b", for curves with `a = -3`) are incomplete: adding a point to
+//! itself or to its negation is detected (`H = 0`) and handled explicitly,
+//! and the identity is kept as `Z = 0`. Inputs are public (signatures and
+//! keys), so nothing here is constant-time.
+
+use elliptic_curve::ff::PrimeField;
+
+/// A point in affine coordinates, never the identity.
+#[derive(Clone, Copy, Debug)]
+pub struct Affine<F> {
+    pub x: F,
+    pub y: F,
+}
+
+impl<F: PrimeField> Affine<F> {
+    /// `-P`.
+    pub fn neg(&self) -> Self {
+        Affine {
+            x: self.x,
+            y: -self.y,
+        }
+    }
+}
+
+/// A point `(X/Z², Y/Z³)`; the identity has `Z = 0`.
+#[derive(Clone, Copy, Debug)]
+pub struct Jacobian<F> {
+    x: F,
+    y: F,
+    z: F,
+}
+
+impl<F: PrimeField> Jacobian<F> {
+    /// The identity (point at infinity).
+    pub const IDENTITY: Self = Jacobian {
+        x: F::ONE,
+        y: F::ONE,
+        z: F::ZERO,
+    };
+
+    /// Whether this is the identity.
+    pub fn is_identity(&self) -> bool {
+        self.z.is_zero().into()
+    }
+
+    /// `self += p`.
+    pub fn add_affine(&mut self, p: &Affine<F>) {
+        if self.is_identity() {
+            *self = Jacobian {
+                x: p.x,
+                y: p.y,
+                z: F::ONE,
+            };
+            return;
+        }
+        let z1z1 = self.z.square();
+        let u2 = p.x * z1z1;
+        let s2 = p.y * self.z * z1z1;
+        let h = u2 - self.x;
+        let r = s2 - self.y;
+        if bool::from(h.is_zero()) {
+            if bool::from(r.is_zero()) {
+                // self == p
+                self.double_a_minus_3();
+            } else {
+                // self == -p
+                *self = Self::IDENTITY;
+            }
+            return;
+        }
+        let hh = h.square();
+        let hhh = h * hh;
+        let v = self.x * hh;
+        let x3 = r.square() - hhh - v.double();
+        let y3 = r * (v - x3) - self.y * hhh;
+        let z3 = self.z * h;
+        *self = Jacobian {
+            x: x3,
+            y: y3,
+            z: z3,
+        };
+    }
+
+    /// `self = 2·self` on a curve with `a = -3`.
+    fn double_a_minus_3(&mut self) {
+        let delta = self.z.square();
+        let gamma = self.y.square();
+        let beta = self.x * gamma;
+        let t = (self.x - delta) * (self.x + delta);
+        let alpha = t.double() + t;
+        let beta4 = beta.double().double();
+        let x3 = alpha.square() - beta4.double();
+        let z3 = (self.y + self.z).square() - gamma - delta;
+        let gamma_sq8 = gamma.square().double().double().double();
+        let y3 = alpha * (beta4 - x3) - gamma_sq8;
+        *self = Jacobian {
+            x: x3,
+            y: y3,
+            z: z3,
+        };
+    }
+
+    /// Whether the affine x-coordinate, as an integer reduced mod `n`,
+    /// equals `r` (`0 < r < n`, given as field bytes): `r·Z² = X`, or
+    /// `(r + n)·Z² = X` when `r + n < p`. False for the identity.
+    ///
+    /// `n_field` is the group order as a field element (`n < p`).
+    pub fn x_reduced_equals(&self, r: &F::Repr, n_field: &F) -> bool
+    where
+        F::Repr: AsRef<[u8]>,
+    {
+        if self.is_identity() {
+            return false;
+        }
+        let Some(r_field) = Option::<F>::from(F::from_repr(r.clone())) else {
+            return false;
+        };
+        let zz = self.z.square();
+        if bool::from((r_field * zz - self.x).is_zero()) {
+            return true;
+        }
+        // r + n as an integer is below p exactly when the field sum did not
+        // wrap, i.e. when it is larger than r (big-endian bytes compare as
+        // integers).
+        let r_plus_n = r_field + n_field;
+        if r_plus_n.to_repr().as_ref() <= r.as_ref() {
+            return false;
+        }
+        bool::from((r_plus_n * zz - self.x).is_zero())
+    }
+
+    /// The affine coordinates (`None` for the identity); for tests.
+    #[cfg(test)]
+    pub fn to_affine(&self) -> Option<Affine<F>> {
+        let zinv = Option::<F>::from(self.z.invert())?;
+        let zinv2 = zinv.square();
+        Some(Affine {
+            x: self.x * zinv2,
+            y: self.y * zinv2 * zinv,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use elliptic_curve::Field as _;
+    use elliptic_curve::Group as _;
+    use elliptic_curve::point::AffineCoordinates as _;
+    use primeorder::{PrimeCurveParams, ProjectivePoint};
+
+    fn affine<C: PrimeCurveParams>(p: &ProjectivePoint<C>) -> Affine<C::FieldElement>
+    where
+        C::FieldElement: PrimeField<Repr = elliptic_curve::FieldBytes<C>>,
+    {
+        let a = p.to_affine();
+        Affine {
+            x: C::FieldElement::from_repr(a.x()).unwrap(),
+            y: C::FieldElement::from_repr(a.y()).unwrap(),
+        }
+    }
+
+    /// Sums, doublings (`P + P`) and cancellations (`P + (-P)`) agree with
+    /// the curve crate's complete formulas.
+    fn agrees_with_the_curve<C: PrimeCurveParams>()
+    where
+        C::FieldElement: PrimeField<Repr = elliptic_curve::FieldBytes<C>>,
+    {
+        // The doubling formula is for a = -3.
+        assert!(bool::from(
+            (C::EQUATION_A + C::FieldElement::from(3u64)).is_zero()
+        ));
+        let g = ProjectivePoint::<C>::GENERATOR;
+        let mut points = vec![g];
+        for _ in 0..12 {
+            let last = points[points.len() - 1];
+            points.push(last.double() + g);
+        }
+        let mut acc = Jacobian::<C::FieldElement>::IDENTITY;
+        let mut expected = ProjectivePoint::<C>::IDENTITY;
+        for p in &points {
+            acc.add_affine(&affine(p));
+            expected += p;
+            let got = acc.to_affine().expect("not the identity");
+            let want = affine(&expected);
+            assert_eq!(got.x, want.x);
+            assert_eq!(got.y, want.y);
+        }
+        // P + P doubles.
+        let sum = expected;
+        acc.add_affine(&affine(&sum));
+        let want = affine(&sum.double());
+        let got = acc.to_affine().expect("2P");
+        assert_eq!((got.x, got.y), (want.x, want.y));
+        // 2P + (-2P) is the identity, and the identity plus P is P.
+        acc.add_affine(&affine(&sum.double()).neg());
+        assert!(acc.is_identity());
+        assert!(acc.to_affine().is_none());
+        acc.add_affine(&affine(&g));
+        let got = acc.to_affine().expect("G");
+        let want = affine(&g);
+        assert_eq!((got.x, got.y), (want.x, want.y));
+    }
+
+    #[test]
+    fn p256_agrees_with_the_curve() {
+        agrees_with_the_curve::<p256::NistP256>();
+    }
+
+    #[test]
+    fn p384_agrees_with_the_curve() {
+        agrees_with_the_curve::<p384::NistP384>();
+    }
+}
