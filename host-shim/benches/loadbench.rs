@@ -177,47 +177,6 @@ fn wrk(url: &str, body: Option<&str>, connections: usize, seconds: u64, dir: &Di
     }
 }
 
-/// A TCP proxy to `target` that holds every chunk a client sends for
-/// `delay` before passing it on: each registry request costs one `delay`.
-fn delay_proxy(rt: &tokio::runtime::Runtime, target: String, delay: Duration) -> u16 {
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    rt.spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            let target = target.clone();
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                });
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    let n = match cr.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    tokio::time::sleep(delay).await;
-                    if sw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sw.shutdown().await;
-            });
-        }
-    });
-    port
-}
-
 fn phase(name: &str, n: usize, concurrency: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -267,7 +226,8 @@ fn phase(name: &str, n: usize, concurrency: usize) {
         .unwrap();
     let host = match name {
         "delay" | "delay10" => {
-            format!("127.0.0.1:{}", delay_proxy(&rt, reg.host(), REGISTRY_DELAY))
+            let proxy = support::proxy::start(&rt, reg.host(), REGISTRY_DELAY);
+            format!("127.0.0.1:{}", proxy.port)
         }
         _ => reg.host(),
     };

@@ -8,6 +8,7 @@ use imgverify_host::registry::RegistryClient;
 use imgverify_host::registry::config::{Credential, RegistryConfig};
 use imgverify_host::runner::decide_native;
 use std::sync::Arc;
+use std::time::Duration;
 use support::{Auth, TestRegistry, bundle_policy, keyed_policy, pod_request};
 
 fn source(config: RegistryConfig, rt: &tokio::runtime::Runtime) -> (Arc<CachingSource>, Metrics) {
@@ -337,15 +338,22 @@ fn fetch_records_a_bundle_that_replays_identically_offline() {
     assert_eq!(v["summary"]["fail"], 3);
 }
 
-#[test]
-fn tls_registry_with_an_extra_ca() {
-    let rt = runtime();
-    let dir = support::tempdir::Dir::new("tls");
+/// A self-signed certificate for 127.0.0.1 and localhost, and its key, as
+/// files in `dir`.
+fn self_signed_files(dir: &support::tempdir::Dir) -> (std::path::PathBuf, std::path::PathBuf) {
     let ca =
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
     let (cert, key) = (dir.0.join("reg.crt"), dir.0.join("reg.key"));
     std::fs::write(&cert, ca.cert.pem()).unwrap();
     std::fs::write(&key, ca.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+#[test]
+fn tls_registry_with_an_extra_ca() {
+    let rt = runtime();
+    let dir = support::tempdir::Dir::new("tls");
+    let (cert, key) = self_signed_files(&dir);
     let reg = TestRegistry::start_with(Auth::None, Some((cert.clone(), key)));
     rt.block_on(reg.push_examples());
     let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
@@ -513,55 +521,6 @@ fn concurrent_first_fetches_probe_a_plain_registry_once() {
     assert_eq!(probes, 1, "one TLS probe for ten concurrent first fetches");
 }
 
-/// A TCP proxy to `target` that keeps the first bytes of every connection
-/// that does not open with a TLS handshake record.
-fn recording_proxy(
-    rt: &tokio::runtime::Runtime,
-    target: String,
-) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let plain = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = plain.clone();
-    rt.spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let (target, seen) = (target.clone(), seen.clone());
-            tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                });
-                let mut buf = vec![0u8; 64 * 1024];
-                let mut first = true;
-                loop {
-                    let n = match cr.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    if first && buf[0] != 0x16 {
-                        seen.lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                    }
-                    first = false;
-                    if sw.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sw.shutdown().await;
-            });
-        }
-    });
-    (port, plain)
-}
-
 /// The first requests to a loopback registry race its TLS probe over plain
 /// HTTP only when no credentials could go with them: a registry that speaks
 /// TLS is then still used over TLS, and one with credentials configured sees
@@ -570,11 +529,7 @@ fn recording_proxy(
 fn plain_http_racing_the_tls_probe_never_carries_credentials() {
     let rt = runtime();
     let dir = support::tempdir::Dir::new("tls-race");
-    let ca =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-    let (cert, key) = (dir.0.join("reg.crt"), dir.0.join("reg.key"));
-    std::fs::write(&cert, ca.cert.pem()).unwrap();
-    std::fs::write(&key, ca.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = self_signed_files(&dir);
     let engine = Arc::new(imgverify::Engine::compile("p.yaml", &keyed_policy()).unwrap());
     let trusting = |credentials: Option<(String, Credential)>| {
         let mut config = RegistryConfig {
@@ -589,11 +544,11 @@ fn plain_http_racing_the_tls_probe_never_carries_credentials() {
     // and the image verified over HTTPS.
     let open = TestRegistry::start_with(Auth::None, Some((cert.clone(), key.clone())));
     rt.block_on(open.push_examples());
-    let (port, plain) = recording_proxy(&rt, open.host());
-    let image = format!("127.0.0.1:{port}/demo/signed:v1");
+    let proxy = support::proxy::start(&rt, open.host(), Duration::ZERO);
+    let image = format!("127.0.0.1:{}/demo/signed:v1", proxy.port);
     let d = decide_native(&engine, &pod_request("a", &image), trusting(None).as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
-    let raced = plain.lock().unwrap().clone();
+    let raced = proxy.plaintext.lock().unwrap().clone();
     assert!(
         raced
             .iter()
@@ -610,8 +565,8 @@ fn plain_http_racing_the_tls_probe_never_carries_credentials() {
         Some((cert.clone(), key)),
     );
     rt.block_on(locked.push_examples());
-    let (port, plain) = recording_proxy(&rt, locked.host());
-    let host = format!("127.0.0.1:{port}");
+    let proxy = support::proxy::start(&rt, locked.host(), Duration::ZERO);
+    let host = format!("127.0.0.1:{}", proxy.port);
     let credential = Credential {
         username: "alice".into(),
         password: "s3cret".into(),
@@ -620,9 +575,6 @@ fn plain_http_racing_the_tls_probe_never_carries_credentials() {
     let src = trusting(Some((host, credential)));
     let d = decide_native(&engine, &pod_request("a", &image), src.as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
-    assert!(
-        plain.lock().unwrap().is_empty(),
-        "{:?}",
-        plain.lock().unwrap()
-    );
+    let clear = proxy.plaintext.lock().unwrap().clone();
+    assert!(clear.is_empty(), "{clear:?}");
 }

@@ -6,6 +6,7 @@ pub mod fake;
 pub mod forge;
 pub mod kubeapi;
 pub mod mint;
+pub mod proxy;
 pub mod token;
 pub mod webhook;
 
