@@ -51,7 +51,8 @@ fn matches_units<T: Copy + PartialEq>(p: &[T], t: &[T], any_run: T, any_one: T) 
 
 /// Whether `s` contains `*` or `?`.
 pub fn contains_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
+    // Bytes, not chars: `*` and `?` are ASCII, and this runs on every match.
+    s.bytes().any(|b| b == b'*' || b == b'?')
 }
 
 /// Whether any pattern matches `text`.
