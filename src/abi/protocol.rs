@@ -214,11 +214,8 @@ fn verify_bundle(bytes: &[u8]) -> Result<Vec<i64>, String> {
     use base64::Engine as _;
     let input: VerifyBundleInput =
         serde_json::from_slice(bytes).map_err(|e| format!("invalid input: {e}"))?;
-    let root = match &input.trusted_root {
-        Some(json) => TrustedRoot::parse(json),
-        None => TrustedRoot::public_good(),
-    }
-    .map_err(|e| e.to_string())?;
+    let root =
+        TrustedRoot::parse_shared(input.trusted_root.as_deref()).map_err(|e| e.to_string())?;
     let parsed = Bundle::parse(input.bundle.as_bytes()).map_err(|e| e.to_string())?;
     let bytes_artifact;
     let digest: [u8; 32];

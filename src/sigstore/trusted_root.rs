@@ -6,6 +6,7 @@ use crate::crypto::PublicKey;
 use crate::crypto::x509::Certificate;
 use base64::Engine as _;
 use serde::Deserialize;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// The public-good trusted root embedded in the engine.
@@ -246,6 +247,33 @@ impl TrustedRoot {
     pub fn public_good() -> Result<Self, TrustedRootError> {
         Self::parse(PUBLIC_GOOD)
     }
+
+    /// [`Self::parse`], remembering the last root parsed in this instance
+    /// by the SHA-256 of its text, so a caller that passes the same root on
+    /// every call (`verify-bundle`) parses it once. `None` is the embedded
+    /// public-good root.
+    pub fn parse_shared(json: Option<&str>) -> Result<Rc<Self>, TrustedRootError> {
+        use sha2::Digest as _;
+        let text = json.unwrap_or(PUBLIC_GOOD);
+        let id: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
+        if let Some(root) = LAST_PARSED.with(|l| {
+            l.borrow()
+                .as_ref()
+                .filter(|(seen, _)| *seen == id)
+                .map(|(_, r)| r.clone())
+        }) {
+            return Ok(root);
+        }
+        let root = Rc::new(Self::parse(text)?);
+        LAST_PARSED.with(|l| *l.borrow_mut() = Some((id, root.clone())));
+        Ok(root)
+    }
+}
+
+thread_local! {
+    /// The last root [`TrustedRoot::parse_shared`] parsed, by its text's hash.
+    static LAST_PARSED: std::cell::RefCell<Option<([u8; 32], Rc<TrustedRoot>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 fn invalid(at: String, e: impl std::fmt::Display) -> TrustedRootError {
@@ -342,4 +370,29 @@ fn authorities(kind: &str, raw: Vec<RawAuthority>) -> Result<Vec<Authority>, Tru
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same text is parsed once; other text, or a root that does not
+    /// parse, is never answered from the remembered one.
+    #[test]
+    fn parse_shared_remembers_only_the_same_text() {
+        let a = TrustedRoot::parse_shared(None).expect("public good");
+        let b = TrustedRoot::parse_shared(Some(PUBLIC_GOOD)).expect("same text");
+        assert!(Rc::ptr_eq(&a, &b));
+        let fewer = {
+            let mut v: serde_json::Value = serde_json::from_str(PUBLIC_GOOD).expect("json");
+            v["ctlogs"] = serde_json::json!([]);
+            v.to_string()
+        };
+        let c = TrustedRoot::parse_shared(Some(&fewer)).expect("other root");
+        assert!(!Rc::ptr_eq(&a, &c));
+        assert!(c.ctlogs.is_empty() && !a.ctlogs.is_empty());
+        assert!(TrustedRoot::parse_shared(Some("{")).is_err());
+        let d = TrustedRoot::parse_shared(Some(&fewer)).expect("still remembered");
+        assert!(Rc::ptr_eq(&c, &d));
+    }
 }
