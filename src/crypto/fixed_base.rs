@@ -54,10 +54,12 @@ const MAX_COUNTED_KEYS: usize = 4096;
 
 thread_local! {
     static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static KEY_TABLES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
     static VERIFICATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Signatures this engine instance has verified with a table.
+/// Signatures this engine instance has verified here (with a table for the
+/// generator, and for the key when it has one), not by the curve crate.
 pub fn verifications() -> u64 {
     VERIFICATIONS.with(std::cell::Cell::get)
 }
@@ -66,6 +68,13 @@ pub fn verifications() -> u64 {
 /// every key verifies with the curve crate, as the tests compare).
 pub fn set_enabled(on: bool) {
     ENABLED.with(|e| e.set(on));
+}
+
+/// Lets keys have tables in this engine instance (on by default; off, every
+/// key verifies by its wNAF beside the generator's table, as the tests
+/// compare).
+pub fn set_key_tables(on: bool) {
+    KEY_TABLES.with(|e| e.set(on));
 }
 
 /// Forgets every key table of this engine instance.
@@ -221,7 +230,7 @@ impl<C: PrimeCurveParams> KeyTables<C> {
         point: &ProjectivePoint<C>,
         build: bool,
     ) -> Option<Rc<FixedBaseTable<C>>> {
-        if !ENABLED.with(std::cell::Cell::get) {
+        if !ENABLED.with(std::cell::Cell::get) || !KEY_TABLES.with(std::cell::Cell::get) {
             return None;
         }
         if let Some(t) = self.tables.get(sec1) {
@@ -278,9 +287,10 @@ where
 }
 
 /// Verifies an ECDSA signature over `prehash` as
-/// `ecdsa::hazmat::verify_prehashed` does, with the key's table when it has
-/// one (or earns one now); `None` when the key has no table, so the caller
-/// verifies with the curve crate.
+/// `ecdsa::hazmat::verify_prehashed` does: with the key's table when it has
+/// one (or earns one now), otherwise by a wNAF of the key, and the
+/// generator's table. `None` when tables are off, so the caller verifies
+/// with the curve crate.
 pub fn verify_prehashed<C>(
     key: &ecdsa::VerifyingKey<C>,
     prehash: &[u8],
@@ -292,8 +302,11 @@ where
         + CurveArithmetic<AffinePoint = AffinePoint<C>, ProjectivePoint = ProjectivePoint<C>>,
     elliptic_curve::FieldBytesSize<C>: elliptic_curve::sec1::ModulusSize,
 {
+    if !ENABLED.with(std::cell::Cell::get) {
+        return None;
+    }
     let generator = C::generator_table()?;
-    let table = key_table(key, false)?;
+    let table = key_table(key, false);
     VERIFICATIONS.with(|v| v.set(v.get() + 1));
     let (r, s) = signature.split_scalars();
     if C::NORMALIZE_S && bool::from(s.is_high()) {
@@ -303,13 +316,91 @@ where
     let s_inv = *s.invert_vartime();
     let u1 = z * s_inv;
     let u2 = *r * s_inv;
+    // u2·Q first (the variable-base path doubles the accumulator), then u1·G.
     let mut acc = Jacobian::IDENTITY;
+    match table {
+        Some(t) => t.add_multiple(&mut acc, &u2),
+        None => {
+            let q = key.as_affine();
+            let q = Affine {
+                x: Option::from(C::FieldElement::from_repr(q.x()))?,
+                y: Option::from(C::FieldElement::from_repr(q.y()))?,
+            };
+            add_variable_base(&mut acc, &q, &u2)?;
+        }
+    }
     generator.add_multiple(&mut acc, &u1);
-    table.add_multiple(&mut acc, &u2);
     // n as a field element (n < p): (n - 1) + 1.
     let n_minus_1 =
         Option::<C::FieldElement>::from(C::FieldElement::from_repr((-C::Scalar::ONE).to_repr()))?;
     Some(acc.x_reduced_equals(&r.to_repr(), &(n_minus_1 + C::FieldElement::ONE)))
+}
+
+/// `acc = 2^len·acc + k·Q` by a window-5 wNAF of `k` over the odd multiples
+/// of `Q` (for a key without a table: 256 doublings and ~43 additions for
+/// P-256, against the curve crate's shared-doubling sum of both scalars).
+fn add_variable_base<F: PrimeField>(
+    acc: &mut Jacobian<F>,
+    q: &Affine<F>,
+    k: &impl PrimeField,
+) -> Option<()> {
+    let odd = Jacobian::odd_multiples(q)?;
+    let repr = k.to_repr();
+    for digit in wnaf5(repr.as_ref()).iter().rev() {
+        acc.double();
+        let i = usize::from(digit.unsigned_abs() / 2);
+        match odd.get(i) {
+            Some(p) if *digit > 0 => acc.add_affine(p),
+            Some(p) if *digit < 0 => acc.add_affine(&p.neg()),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// The width-5 non-adjacent form of a big-endian integer, least significant
+/// digit first: odd digits in `-15..=15`, each followed by at least four
+/// zeros, with `Σ dᵢ·2ⁱ` equal to the integer.
+fn wnaf5(be: &[u8]) -> Vec<i8> {
+    // Little-endian 64-bit limbs, one more for the carry of a negative digit.
+    let mut k: Vec<u64> = be
+        .rchunks(8)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[8 - c.len()..].copy_from_slice(c);
+            u64::from_be_bytes(b)
+        })
+        .collect();
+    k.push(0);
+    let mut digits = Vec::with_capacity(k.len() * 64 + 1);
+    while k.iter().any(|&l| l != 0) {
+        let mut digit = 0i8;
+        if k[0] & 1 == 1 {
+            let m = (k[0] & 31) as i8;
+            digit = if m >= 16 { m - 32 } else { m };
+            // k -= digit: clear the low bits, or add the complement with carry.
+            if digit > 0 {
+                k[0] -= digit as u64;
+            } else {
+                let mut carry = u64::from(digit.unsigned_abs());
+                for limb in k.iter_mut() {
+                    let (sum, over) = limb.overflowing_add(carry);
+                    *limb = sum;
+                    carry = u64::from(over);
+                    if carry == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        digits.push(digit);
+        // k >>= 1
+        for i in 0..k.len() {
+            let high = k.get(i + 1).map_or(0, |next| next << 63);
+            k[i] = (k[i] >> 1) | high;
+        }
+    }
+    digits
 }
 
 /// The digest as a scalar: its leftmost field-size bytes, zero-padded on
@@ -446,6 +537,83 @@ mod tests {
             "the policy key verifies with its table"
         );
         clear_key_tables();
+    }
+
+    /// The wNAF digits sum back to the integer and have its shape.
+    #[test]
+    fn wnaf_digits_sum_to_the_scalar() {
+        let mut cases: Vec<Vec<u8>> = vec![vec![0; 32], vec![0xff; 32], vec![0xff; 48]];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for len in [32usize, 48] {
+            for _ in 0..50 {
+                cases.push(
+                    (0..len)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for be in cases {
+            let digits = wnaf5(&be);
+            // Σ dᵢ·2ⁱ, as a signed big integer in 32-bit limbs.
+            let mut sum = vec![0i128; be.len() / 4 + 2];
+            for (i, d) in digits.iter().enumerate() {
+                assert!(*d == 0 || (d % 2 != 0 && d.abs() <= 15), "digit {d}");
+                sum[i / 32] += i128::from(*d) << (i % 32);
+            }
+            if let Some(first) = digits.iter().position(|d| *d != 0) {
+                for (i, d) in digits.iter().enumerate().skip(first + 1) {
+                    if *d != 0 {
+                        let previous = digits[..i].iter().rposition(|d| *d != 0).unwrap();
+                        assert!(i - previous >= 5, "digits {previous} and {i} too close");
+                    }
+                }
+            }
+            for i in 0..sum.len() - 1 {
+                let carry = sum[i].div_euclid(1 << 32);
+                sum[i] -= carry << 32;
+                sum[i + 1] += carry;
+            }
+            let mut want = vec![0i128; sum.len()];
+            for (i, b) in be.iter().rev().enumerate() {
+                want[i / 4] += i128::from(*b) << (8 * (i % 4));
+            }
+            assert_eq!(sum, want, "{be:02x?}");
+        }
+    }
+
+    /// Keys without a table (the wNAF path) verify as the curve crate does,
+    /// on valid signatures and on a flipped digest.
+    #[test]
+    fn keys_without_a_table_verify_as_the_curve_crate_does() {
+        use signature::hazmat::{PrehashSigner, PrehashVerifier};
+        clear_key_tables();
+        for seed in 1..20u8 {
+            let digest: Vec<u8> = (0..32).map(|i| i as u8 ^ seed.wrapping_mul(31)).collect();
+            let mut other = digest.clone();
+            other[0] ^= 0x80;
+            let key = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).expect("key");
+            let sig: p256::ecdsa::Signature = key.sign_prehash(&digest).expect("sign");
+            let key384 = p384::ecdsa::SigningKey::from_slice(&[seed; 48]).expect("key");
+            let sig384: p384::ecdsa::Signature = key384.sign_prehash(&digest).expect("sign");
+            for d in [&digest, &other] {
+                let want = key.verifying_key().verify_prehash(d, &sig).is_ok();
+                assert_eq!(verify_prehashed(key.verifying_key(), d, &sig), Some(want));
+                let want = key384.verifying_key().verify_prehash(d, &sig384).is_ok();
+                assert_eq!(
+                    verify_prehashed(key384.verifying_key(), d, &sig384),
+                    Some(want)
+                );
+            }
+            // Each key was used twice: with PROMOTE_AFTER 2 the second use
+            // earned a table; clear so the next seed starts without one.
+            clear_key_tables();
+        }
     }
 
     #[test]

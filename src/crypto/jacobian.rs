@@ -71,7 +71,7 @@ impl<F: PrimeField> Jacobian<F> {
         if bool::from(h.is_zero()) {
             if bool::from(r.is_zero()) {
                 // self == p
-                self.double_a_minus_3();
+                self.double();
             } else {
                 // self == -p
                 *self = Self::IDENTITY;
@@ -91,8 +91,9 @@ impl<F: PrimeField> Jacobian<F> {
         };
     }
 
-    /// `self = 2·self` on a curve with `a = -3`.
-    fn double_a_minus_3(&mut self) {
+    /// `self = 2·self` on a curve with `a = -3` (the identity stays the
+    /// identity: its `Z` stays 0).
+    pub fn double(&mut self) {
         let delta = self.z.square();
         let gamma = self.y.square();
         let beta = self.x * gamma;
@@ -108,6 +109,57 @@ impl<F: PrimeField> Jacobian<F> {
             y: y3,
             z: z3,
         };
+    }
+
+    /// `P, 3P, 5P, …, 15P` in affine coordinates, for a variable-base
+    /// window-5 wNAF (`None` if one is the identity, which no point of a
+    /// prime-order group above 15 can give).
+    pub fn odd_multiples(p: &Affine<F>) -> Option<[Affine<F>; 8]> {
+        let mut all = [Self::IDENTITY; 15];
+        let mut acc = Self::IDENTITY;
+        for slot in all.iter_mut() {
+            acc.add_affine(p);
+            *slot = acc;
+        }
+        let odd: Vec<Self> = all.iter().step_by(2).copied().collect();
+        let affine = Self::batch_to_affine(&odd)?;
+        <[Affine<F>; 8]>::try_from(affine).ok()
+    }
+
+    /// Affine coordinates of several points with one inversion
+    /// (Montgomery's trick); `None` if any is the identity.
+    fn batch_to_affine(points: &[Self]) -> Option<Vec<Affine<F>>> {
+        let mut prefix = Vec::with_capacity(points.len());
+        let mut product = F::ONE;
+        for p in points {
+            if p.is_identity() {
+                return None;
+            }
+            product *= p.z;
+            prefix.push(product);
+        }
+        // inv = (z_0 ⋯ z_i)⁻¹ at step i, walking down.
+        let mut inv = Option::<F>::from(product.invert())?;
+        let mut out = vec![
+            Affine {
+                x: F::ZERO,
+                y: F::ZERO
+            };
+            points.len()
+        ];
+        for i in (0..points.len()).rev() {
+            let zinv = match i.checked_sub(1).and_then(|j| prefix.get(j)) {
+                Some(before) => inv * before,
+                None => inv,
+            };
+            inv *= points[i].z;
+            let zinv2 = zinv.square();
+            out[i] = Affine {
+                x: points[i].x * zinv2,
+                y: points[i].y * zinv2 * zinv,
+            };
+        }
+        Some(out)
     }
 
     /// Whether the affine x-coordinate, as an integer reduced mod `n`,
@@ -210,6 +262,26 @@ mod tests {
         let got = acc.to_affine().expect("G");
         let want = affine(&g);
         assert_eq!((got.x, got.y), (want.x, want.y));
+    }
+
+    /// The odd multiples equal the curve crate's `j·P`.
+    fn odd_multiples_agree<C: PrimeCurveParams>()
+    where
+        C::FieldElement: PrimeField<Repr = elliptic_curve::FieldBytes<C>>,
+    {
+        let p = ProjectivePoint::<C>::GENERATOR.double() + ProjectivePoint::<C>::GENERATOR;
+        let table = Jacobian::odd_multiples(&affine(&p)).expect("multiples");
+        for (i, got) in table.iter().enumerate() {
+            let j = C::Scalar::from(2 * i as u64 + 1);
+            let want = affine(&(p * j));
+            assert_eq!((got.x, got.y), (want.x, want.y), "{}P", 2 * i + 1);
+        }
+    }
+
+    #[test]
+    fn odd_multiples_agree_with_the_curve() {
+        odd_multiples_agree::<p256::NistP256>();
+        odd_multiples_agree::<p384::NistP384>();
     }
 
     #[test]
