@@ -174,7 +174,7 @@ impl<F: PrimeField> Jacobian<F> {
         if self.is_identity() {
             return false;
         }
-        let Some(r_field) = Option::<F>::from(F::from_repr(r.clone())) else {
+        let Some(r_field) = Option::<F>::from(F::from_repr(*r)) else {
             return false;
         };
         let zz = self.z.square();
@@ -193,7 +193,7 @@ impl<F: PrimeField> Jacobian<F> {
 
     /// The affine coordinates (`None` for the identity); for tests.
     #[cfg(test)]
-    pub fn to_affine(&self) -> Option<Affine<F>> {
+    pub fn to_affine(self) -> Option<Affine<F>> {
         let zinv = Option::<F>::from(self.z.invert())?;
         let zinv2 = zinv.square();
         Some(Affine {
