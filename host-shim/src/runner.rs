@@ -343,7 +343,15 @@ impl Instance_ {
         let used = self
             .fuel
             .saturating_sub(self.store.get_fuel().unwrap_or(self.fuel));
+        // Full again, so the next refuel does not count the last call twice.
+        let _ = self.store.set_fuel(self.fuel);
         std::mem::take(&mut self.peak_fuel).max(used)
+    }
+
+    /// Gives each later call `fuel` (tests of the limit, after the policies
+    /// were compiled with the full budget).
+    pub fn set_fuel_per_call(&mut self, fuel: u64) {
+        self.fuel = fuel;
     }
 
     /// Memory the instance has grown to (bytes).
