@@ -8,12 +8,15 @@
 //! one mixed addition per signed 6-bit digit of each scalar and no doubling:
 //! 43 + 43 additions for P-256, 65 + 65 for P-384.
 //!
+//! A key without a table (yet) verifies by a window-5 wNAF of its scalar
+//! over its odd multiples, beside the generator's table.
+//!
 //! Tables are built with the curve crates' group operations (complete
 //! formulas, batch normalisation); verification adds into a Jacobian
 //! accumulator ([`super::jacobian`]) and compares `r` with its x-coordinate
 //! without an inversion. The scalar recoding and the ECDSA equation mirror
 //! `ecdsa::hazmat::verify_prehashed`, and the Wycheproof suites run through
-//! both paths with identical outcomes.
+//! the curve crate, the tables and the wNAF with identical outcomes.
 //!
 //! Tables are pure functions of a public key: a table can be wrong only if
 //! this code is, never because of what an input chose. They live per engine
@@ -26,7 +29,6 @@ use elliptic_curve::Group as _;
 use elliptic_curve::ff::PrimeField;
 use elliptic_curve::group::Curve as _;
 use elliptic_curve::ops::{Invert as _, Reduce};
-use elliptic_curve::point::AffineCoordinates;
 use elliptic_curve::scalar::IsHigh as _;
 use elliptic_curve::{CurveArithmetic, FieldBytes};
 use primeorder::{AffinePoint, PrimeCurveParams, ProjectivePoint};
@@ -39,8 +41,7 @@ const WINDOW_BITS: usize = 6;
 /// Multiples stored per window (`1..=MULTIPLES`).
 const MULTIPLES: usize = 1 << (WINDOW_BITS - 1);
 /// Keys with a table per curve and engine instance (a P-256 table is ~100
-/// KiB, a P-384 one ~220 KiB): past this, keys verify with the curve
-/// crate's wNAF.
+/// KiB, a P-384 one ~220 KiB): past this, keys verify by their wNAF.
 pub const MAX_KEY_TABLES: usize = 32;
 /// Of those, how many keys may earn a table by use; the rest are kept for
 /// the keys of the policies compiled next, so that keys an attacker makes
@@ -118,11 +119,7 @@ where
         // j·2^(6i)·P with j·2^(6i) < n is never the identity.
         let points = affine
             .iter()
-            .map(|a| {
-                let x = Option::from(C::FieldElement::from_repr(a.x()))?;
-                let y = Option::from(C::FieldElement::from_repr(a.y()))?;
-                (!bool::from(a.is_identity())).then_some(Affine { x, y })
-            })
+            .map(Affine::from_point)
             .collect::<Option<Vec<_>>>()?;
         Some(Self { points, windows })
     }
@@ -321,11 +318,7 @@ where
     match table {
         Some(t) => t.add_multiple(&mut acc, &u2),
         None => {
-            let q = key.as_affine();
-            let q = Affine {
-                x: Option::from(C::FieldElement::from_repr(q.x()))?,
-                y: Option::from(C::FieldElement::from_repr(q.y()))?,
-            };
+            let q = Affine::from_point(key.as_affine())?;
             add_variable_base(&mut acc, &q, &u2)?;
         }
     }
@@ -431,6 +424,7 @@ pub fn key_table_bytes() -> usize {
 mod tests {
     use super::*;
     use elliptic_curve::Field;
+    use elliptic_curve::point::AffineCoordinates as _;
 
     #[test]
     fn bits_are_read_little_endian_across_bytes() {

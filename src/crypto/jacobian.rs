@@ -23,6 +23,22 @@ pub struct Affine<F> {
 }
 
 impl<F: PrimeField> Affine<F> {
+    /// The coordinates of a curve crate's point (`None` for the identity).
+    pub fn from_point<C>(p: &primeorder::AffinePoint<C>) -> Option<Self>
+    where
+        C: primeorder::PrimeCurveParams<FieldElement = F>,
+        F: PrimeField<Repr = elliptic_curve::FieldBytes<C>>,
+    {
+        use elliptic_curve::point::AffineCoordinates as _;
+        if bool::from(p.is_identity()) {
+            return None;
+        }
+        Some(Affine {
+            x: Option::from(F::from_repr(p.x()))?,
+            y: Option::from(F::from_repr(p.y()))?,
+        })
+    }
+
     /// `-P`.
     pub fn neg(&self) -> Self {
         Affine {
@@ -208,18 +224,13 @@ mod tests {
     use super::*;
     use elliptic_curve::Field as _;
     use elliptic_curve::Group as _;
-    use elliptic_curve::point::AffineCoordinates as _;
     use primeorder::{PrimeCurveParams, ProjectivePoint};
 
     fn affine<C: PrimeCurveParams>(p: &ProjectivePoint<C>) -> Affine<C::FieldElement>
     where
         C::FieldElement: PrimeField<Repr = elliptic_curve::FieldBytes<C>>,
     {
-        let a = p.to_affine();
-        Affine {
-            x: C::FieldElement::from_repr(a.x()).unwrap(),
-            y: C::FieldElement::from_repr(a.y()).unwrap(),
-        }
+        Affine::from_point(&p.to_affine()).expect("not the identity")
     }
 
     /// Sums, doublings (`P + P`) and cancellations (`P + (-P)`) agree with
