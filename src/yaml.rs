@@ -472,6 +472,12 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String>
         1 => docs.remove(0),
         n => return Err(format!("expected one YAML document, found {n}")),
     };
+    from_value(value)
+}
+
+/// Deserializes one parsed document into a typed value; errors name the
+/// field path of a type mismatch or an unknown field.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {

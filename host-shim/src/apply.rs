@@ -36,6 +36,9 @@ pub struct ResourceOutcome {
     /// resource's content); the resource is then blocked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The resource as given (before any patch).
+    #[serde(skip)]
+    pub object: Value,
 }
 
 /// Why apply failed before deciding.
@@ -289,6 +292,7 @@ pub fn run_with(
             warnings: Vec::new(),
             results: Vec::new(),
             error: None,
+            object: value.clone(),
         };
         match loaded.decide_request(&context.request(v, now), source) {
             Ok(d) => {

@@ -164,10 +164,36 @@ enum Command {
         #[arg(short = 'o', long = "output", required = true)]
         out: String,
     },
-    /// Run Kyverno CLI test suites (kyverno-test.yaml) under a folder.
+    /// Run Kyverno CLI test suites (kyverno-test.yaml) under folders, as `kyverno test` does.
     Test {
-        /// Folder to search.
-        dir: String,
+        /// Folders to search, recursively.
+        #[arg(required = true)]
+        dirs: Vec<String>,
+        /// Test file name.
+        #[arg(short = 'f', long = "file-name", default_value = kyverno_test::DEFAULT_FILE_NAME)]
+        file_name: String,
+        /// Filter test cases to run: `policy=P,rule=R,resource=X` (wildcards allowed).
+        #[arg(short = 't', long = "test-case-selector", default_value = kyverno_test::selector::DEFAULT)]
+        test_case_selector: String,
+        /// Output format: json, yaml, markdown or junit (default: Kyverno's table).
+        #[arg(short = 'o', long = "output-format")]
+        output_format: Option<String>,
+        /// Print only the failed test cases, after the summary.
+        #[arg(long)]
+        fail_only: bool,
+        /// Print each rule's message beside its result.
+        #[arg(long)]
+        detailed_results: bool,
+        /// Finding no test is an error.
+        #[arg(long)]
+        require_tests: bool,
+        /// Accepted for Kyverno compatibility (imgverify never colours output).
+        #[arg(long)]
+        remove_color: bool,
+        /// Accepted for Kyverno compatibility (imgverify always reads registries,
+        /// with `~/.docker/config.json` credentials unless `--registry-config` says otherwise).
+        #[arg(long)]
+        registry: bool,
         #[command(flatten)]
         source: SourceArgs,
         #[command(flatten)]
@@ -325,55 +351,54 @@ fn fetch_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The `test` command's flags.
+struct TestFlags {
+    dirs: Vec<String>,
+    file_name: String,
+    test_case_selector: String,
+    output_format: Option<String>,
+    fail_only: bool,
+    detailed_results: bool,
+    require_tests: bool,
+}
+
 fn test_cmd(
-    dir: &str,
+    flags: TestFlags,
     source: &SourceArgs,
     trust: &TrustArgs,
     now: Option<String>,
 ) -> Result<ExitCode, String> {
+    let format = kyverno_test::render::Format::parse(flags.output_format.as_deref())?;
     let now = Some(request_time(now)?);
     let rt = runtime()?;
     let settings = trust.settings(source, &rt)?;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
-    let kyverno_test::Outcome {
-        checks,
-        errors,
-        warnings,
-    } = kyverno_test::run(
-        &runner,
-        &settings,
-        std::path::Path::new(dir),
-        now.as_deref(),
-        source.as_ref(),
-    );
-    for w in &warnings {
-        eprintln!("warning: {w}");
+    let verifier = kyverno_test::Verifier {
+        runner: &runner,
+        settings: &settings,
+        source: source.as_ref(),
+    };
+    let opts = kyverno_test::Options {
+        dirs: flags.dirs.iter().map(std::path::PathBuf::from).collect(),
+        file_name: flags.file_name,
+        selector: flags.test_case_selector,
+        format,
+        fail_only: flags.fail_only,
+        detailed: flags.detailed_results,
+        require_tests: flags.require_tests,
+        now,
+    };
+    let mut out = String::new();
+    let result = kyverno_test::run(&verifier, &opts, &mut out);
+    print!("{out}");
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
-    for c in &checks {
-        println!(
-            "{} {} (expected {}, got {}) [{}]",
-            if c.passed() { "PASS" } else { "FAIL" },
-            c.what,
-            c.expected,
-            c.actual,
-            c.file
-        );
-    }
-    for e in &errors {
-        println!("ERROR {e}");
-    }
-    let failed = checks.iter().filter(|c| !c.passed()).count() + errors.len();
-    println!(
-        "\n{} passed, {} failed",
-        checks.len() - (failed - errors.len()),
-        failed
-    );
-    Ok(if failed == 0 && !checks.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 fn main() -> ExitCode {
@@ -406,11 +431,32 @@ fn main() -> ExitCode {
             out,
         } => fetch_cmd(&policies, &resources, &source, &trust, &out),
         Command::Test {
-            dir,
+            dirs,
+            file_name,
+            test_case_selector,
+            output_format,
+            fail_only,
+            detailed_results,
+            require_tests,
+            remove_color: _,
+            registry: _,
             source,
             trust,
             now,
-        } => test_cmd(&dir, &source, &trust, now),
+        } => test_cmd(
+            TestFlags {
+                dirs,
+                file_name,
+                test_case_selector,
+                output_format,
+                fail_only,
+                detailed_results,
+                require_tests,
+            },
+            &source,
+            &trust,
+            now,
+        ),
         Command::Serve(args) => serve::run(args),
         Command::VerifyBundle(args) => imgverify_host::verify_bundle::run(args),
     };

@@ -353,9 +353,10 @@ fn item7_test_prints_lints_for_policies_it_ignores() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("policy.yaml"), "apiVersion: kyverno.io/v2\nkind: ClusterPolicy\nmetadata: {name: future}\nspec: {rules: []}\n").unwrap();
     std::fs::write(dir.join("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: nginx}]}\n").unwrap();
-    std::fs::write(dir.join("kyverno-test.yaml"), "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults: []\n").unwrap();
+    std::fs::write(dir.join("kyverno-test.yaml"), "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults: [{policy: future, result: pass}]\n").unwrap();
     let out = imgverify(&["test", dir.to_str().unwrap()], None);
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Kyverno prints what it found loading policies among the test's lines.
+    let err = String::from_utf8_lossy(&out.stdout);
     assert!(
         err.contains("unknown apiVersion \"kyverno.io/v2\" for ClusterPolicy"),
         "{err}"
@@ -524,7 +525,10 @@ spec:
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("Test Summary: 1 tests passed and 0 tests failed"),
+        "{stdout}"
+    );
     // And `fetch` records what the decision needed, replayable offline.
     let recorded = layout.join("recorded.json");
     let out = imgverify(

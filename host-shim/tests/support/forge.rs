@@ -228,3 +228,39 @@ pub fn pod(name: &str, images: &[&str]) -> Value {
         .collect();
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": {"containers": containers}})
 }
+
+impl Forge {
+    /// Writes everything forged as an OCI image layout in `dir`: every blob,
+    /// and every tag as an index entry named by its full reference.
+    pub fn write_layout(&self, dir: &std::path::Path) {
+        let blobs = dir.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        for (d, bytes) in self.blobs.lock().unwrap().iter() {
+            std::fs::write(blobs.join(d.trim_start_matches("sha256:")), bytes).unwrap();
+        }
+        let manifests: Vec<Value> = self
+            .tags
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, bytes)| {
+                let media_type = serde_json::from_slice::<Value>(bytes)
+                    .ok()
+                    .and_then(|m| {
+                        m.get("mediaType")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".into());
+                json!({"mediaType": media_type, "digest": sha256(bytes), "size": bytes.len(),
+                    "annotations": {"org.opencontainers.image.ref.name": name}})
+            })
+            .collect();
+        std::fs::write(
+            dir.join("index.json"),
+            serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    }
+}

@@ -1,0 +1,529 @@
+//! `imgverify test` and `imgverify apply` as the Kyverno CLI: Kyverno's own
+//! image-verification suites (`test/cli/test/images`, vendored verbatim in
+//! `kyverno-suites/`, their public key swapped at run time for a test key
+//! whose images the harness signs under the same names), and a suite per
+//! feature of `kyverno test` with the outcome Kyverno's CLI gives.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::forge::{self, Forge, Layer};
+
+fn imgverify(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imgverify"))
+        .current_dir(support::root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("imgverify-kcli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &target, edit);
+        } else {
+            std::fs::write(&target, edit(std::fs::read_to_string(&p).unwrap())).unwrap();
+        }
+    }
+}
+
+/// Kyverno's test key in its suites (`test/cli/test/images`), line by line.
+const KYVERNO_KEY_LINES: [&str; 2] = [
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM",
+    "5/KAQN0/KjHcorm/J5yctVd7iEcnessRQjU917hmKO6JWVGHpDguIyakZA==",
+];
+
+/// The Kyverno suites with their key swapped for `key`'s, in a fresh folder.
+fn kyverno_suites(key: &p256::ecdsa::SigningKey, name: &str) -> PathBuf {
+    let pem = forge::public_pem(key);
+    let ours: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert_eq!(ours.len(), 2, "{pem}");
+    let dir = fresh_dir(name);
+    let vendored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kyverno-suites");
+    copy_tree(&vendored, &dir, &|text: String| {
+        text.replace(KYVERNO_KEY_LINES[0], ours[0])
+            .replace(KYVERNO_KEY_LINES[1], ours[1])
+    });
+    dir
+}
+
+/// Kyverno's test images, `:signed` signed by `key`, `:unsigned` not, and
+/// the other images its suites name, as an OCI layout.
+fn kyverno_images(key: &p256::ecdsa::SigningKey, name: &str) -> PathBuf {
+    let f = Forge::default();
+    let repo = "ghcr.io/kyverno/test-verify-image";
+    let signed = f.image(repo, "signed");
+    f.sign(repo, &signed, &[Layer::new(key, &signed)]);
+    f.image(repo, "unsigned");
+    f.image("ghcr.io/jimbugwadia/demo-java-tomcat", "v0.0.15");
+    let dir = fresh_dir(name);
+    f.write_layout(&dir);
+    dir
+}
+
+#[test]
+fn kyverno_image_suites_pass_with_only_their_keys_swapped() {
+    let key = forge::key("kyverno suites");
+    let suites = kyverno_suites(&key, "suites");
+    let layout = kyverno_images(&key, "suites-layout");
+    // The swap happened: no suite still holds Kyverno's key.
+    let policies = std::fs::read_to_string(suites.join("images/signatures/policies.yaml")).unwrap();
+    assert!(!policies.contains(KYVERNO_KEY_LINES[0]));
+    let out = imgverify(&[
+        "test",
+        suites.to_str().unwrap(),
+        "--oci-layout",
+        layout.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    // signatures 2, verify-signature 4 (Pods and DataVolumes), secure-images 1, digest 2.
+    assert!(
+        text.contains("Test Summary: 9 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("Loading test kyverno-test.yaml").count(),
+        4,
+        "{text}"
+    );
+
+    // Signed by another key, the signed images fail, and the suites say so.
+    let other = kyverno_images(&forge::key("someone else"), "suites-other");
+    let out = imgverify(&[
+        "test",
+        suites.to_str().unwrap(),
+        "--oci-layout",
+        other.to_str().unwrap(),
+        "--detailed-results",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Test Summary: 6 tests passed and 3 tests failed"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Want pass, got fail").count(), 3, "{text}");
+    assert!(
+        stderr(&out).contains("Error: 3 tests failed"),
+        "{}",
+        stderr(&out)
+    );
+    for d in [suites, layout, other] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// A suite exercising what `kyverno test` supports, over one signed and one
+/// unsigned image.
+struct Feature {
+    dir: PathBuf,
+    layout: PathBuf,
+    digest: String,
+}
+
+const KEY_LABEL: &str = "feature suite";
+
+fn feature_suite(name: &str) -> Feature {
+    let key = forge::key(KEY_LABEL);
+    let f = Forge::default();
+    let repo = "registry.example.com/app";
+    let digest = f.image(repo, "v1");
+    f.sign(repo, &digest, &[Layer::new(&key, &digest)]);
+    f.image(repo, "unsigned");
+    let layout = fresh_dir(&format!("{name}-layout"));
+    f.write_layout(&layout);
+    let dir = fresh_dir(name);
+    let pem: String = forge::public_pem(&key)
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    let verify = |mutate: bool| {
+        format!(
+            "      verifyImages:\n        - imageReferences: [\"registry.example.com/*\"]\n          failureAction: Enforce\n          mutateDigest: {mutate}\n          verifyDigest: {mutate}\n          attestors:\n            - entries:\n                - keys:\n                    rekor: {{ignoreTlog: true}}\n                    publicKeys: |-\n{pem}"
+        )
+    };
+    let policies = format!(
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: signed-app}}\nspec:\n  rules:\n    - name: verify\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n      exclude: {{any: [{{resources: {{namespaces: [kube-system]}}}}]}}\n{}---\napiVersion: kyverno.io/v1\nkind: Policy\nmetadata: {{name: team-policy, namespace: team-a}}\nspec:\n  rules:\n    - name: team-verify\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n{}---\napiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: skipper}}\nspec:\n  rules:\n    - name: skip-ours\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n{}",
+        verify(true),
+        verify(false),
+        verify(false).replace(
+            "failureAction: Enforce\n",
+            "failureAction: Enforce\n          skipImageReferences: [\"registry.example.com/app*\"]\n"
+        ),
+    );
+    std::fs::write(dir.join("policies.yaml"), policies).unwrap();
+    let pod = |ns: &str, name: &str, image: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+            "spec": {"containers": [{"name": "app", "image": image}]}})
+    };
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:v1"}]}}}});
+    let resources = [
+        pod("default", "good", "registry.example.com/app:v1"),
+        pod("default", "bad", "registry.example.com/app:unsigned"),
+        pod("kube-system", "good", "registry.example.com/app:unsigned"),
+        pod("team-a", "team-pod", "registry.example.com/app:v1"),
+        deployment,
+    ];
+    let text: Vec<String> = resources
+        .iter()
+        .map(|r| serde_norway::to_string(r).unwrap())
+        .collect();
+    std::fs::write(dir.join("resources.yaml"), text.join("---\n")).unwrap();
+    Feature {
+        dir,
+        layout,
+        digest,
+    }
+}
+
+impl Feature {
+    fn test_file(&self, text: &str) {
+        std::fs::write(self.dir.join("kyverno-test.yaml"), text).unwrap();
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "test",
+            self.dir.to_str().unwrap(),
+            "--oci-layout",
+            self.layout.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        imgverify(&args)
+    }
+}
+
+const HEADER: &str = "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: features}\npolicies: [policies.yaml]\nresources: [resources.yaml]\n";
+
+#[test]
+fn test_results_match_rules_resources_and_policies_as_kyverno() {
+    let s = feature_suite("match");
+    s.test_file(&format!(
+        "{HEADER}results:
+  # namespace/name picks one of two Pods named good
+  - {{policy: signed-app, rule: verify, resources: [default/good], kind: Pod, result: pass}}
+  - {{policy: signed-app, rule: verify, resources: [bad], kind: Pod, result: fail}}
+  # excluded: the policy ran and no rule applied, a passing 'Excluded' row
+  - {{policy: signed-app, rule: verify, resources: [kube-system/good], kind: Pod, result: fail}}
+  # a Deployment expectation written with the Pod rule's name finds autogen-verify
+  - {{policy: signed-app, rule: verify, resources: [web], kind: Deployment, result: pass}}
+  # no rule: every rule of the policy
+  - {{policy: signed-app, resources: [bad], kind: Pod, result: fail}}
+  # a namespaced Policy by namespace/name
+  - {{policy: team-a/team-policy, rule: team-verify, resources: [team-a/team-pod], kind: Pod, result: pass}}
+  - {{policy: signed-app, rule: verify, resourceSpecs: [{{version: v1, kind: Pod, namespace: default, name: good}}], result: pass}}
+  - {{policy: skipper, rule: skip-ours, resources: [default/good], kind: Pod, result: skip}}
+---
+{HEADER}results:
+  # no resources: every resource the policy saw (team-pod is the only one it applies to)
+  - {{policy: team-a/team-policy, rule: team-verify, result: pass}}
+"
+    ));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    // 8 rows in the first test; the second test's one expectation gives a row
+    // per resource: team-pod passes, the four others are Excluded.
+    assert!(
+        text.contains("Test Summary: 13 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    assert!(text.contains("autogen-verify"), "{text}");
+    assert!(text.contains("Excluded"), "{text}");
+    assert_eq!(text.matches("Loading test features").count(), 2, "{text}");
+
+    // Each expectation inverted fails, naming what it wanted and got.
+    s.test_file(&format!(
+        "{HEADER}results:
+  - {{policy: signed-app, rule: verify, resources: [default/good], result: fail}}
+  - {{policy: signed-app, rule: verify, resources: [web], result: fail}}
+  - {{policy: team-a/team-policy, rule: team-verify, resources: [team-pod], result: fail}}
+  - {{policy: skipper, rule: skip-ours, resources: [default/good], result: pass}}
+  # a resource or policy the test does not have is a failure, never every resource
+  - {{policy: signed-app, rule: verify, resources: [no-such-pod], result: pass}}
+  - {{policy: no-such-policy, rule: verify, resources: [default/good], result: pass}}
+"
+    ));
+    let out = s.run(&[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Test Summary: 0 tests passed and 6 tests failed"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Want fail, got pass").count(), 3, "{text}");
+    assert_eq!(text.matches("Want pass, got skip").count(), 1, "{text}");
+    assert_eq!(text.matches("Not found").count(), 2, "{text}");
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
+#[test]
+fn patched_resources_compare_the_resource_as_the_rules_patch_it() {
+    let s = feature_suite("patched");
+    let pinned = format!("registry.example.com/app:v1@{}", s.digest);
+    let verified = format!("registry.example.com/app@{}", s.digest);
+    // The skipper policy's rule records the image it skipped, at its tag.
+    let tagged = "registry.example.com/app:v1";
+    let flat = json!({ &verified: "pass", tagged: "skip" }).to_string();
+    let scoped = json!({"version": 1, "policies": {
+        "/signed-app": {"verify": { &verified: "pass" }},
+        "/skipper": {"skip-ours": { tagged: "skip" }},
+    }})
+    .to_string();
+    let patched = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "good", "namespace": "default", "annotations": {
+            "kyverno.io/verify-images": flat, "kyverno.io/verify-images-scoped": scoped}},
+        "spec": {"containers": [{"name": "app", "image": pinned}]}});
+    std::fs::write(
+        s.dir.join("patched.yaml"),
+        serde_norway::to_string(&patched).unwrap(),
+    )
+    .unwrap();
+    // The same Pod left at its tag: what Kyverno's CLI compares for these rules.
+    let mut unpinned = patched.clone();
+    unpinned["spec"]["containers"][0]["image"] = json!("registry.example.com/app:v1");
+    std::fs::write(
+        s.dir.join("unpinned.yaml"),
+        serde_norway::to_string(&unpinned).unwrap(),
+    )
+    .unwrap();
+    s.test_file(&format!(
+        "{HEADER}results:
+  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass, patchedResources: patched.yaml}}
+"
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    s.test_file(&format!(
+        "{HEADER}results:
+  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass, patchedResources: unpinned.yaml}}
+"
+    ));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("Resource diff"), "{text}");
+    assert!(
+        text.contains("Patched resource didn't match the patched resource in the test result"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&pinned),
+        "the diff shows the pinned image: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
+#[test]
+fn test_files_are_read_strictly() {
+    let s = feature_suite("strict");
+    let cases = [
+        (
+            format!(
+                "{HEADER}results:\n  - {{policy: signed-app, rule: verify, resources: [bad], reslt: fail, result: fail}}\n"
+            ),
+            "unknown field `reslt`",
+        ),
+        (
+            format!("{HEADER}patchedResource: x.yaml\nresults: []\n"),
+            "unknown field `patchedResource`",
+        ),
+        (
+            format!(
+                "{HEADER}results: []\n---\n{HEADER}results:\n  - {{policy: signed-app, result: fial}}\n"
+            ),
+            "is not one of pass, fail, warn, error, skip",
+        ),
+        (
+            format!(
+                "{HEADER}results:\n  - {{policy: a, result: pass}}\n  - {{policy: a, result: pass}}\nresults: []\n"
+            ),
+            "duplicate",
+        ),
+    ];
+    for (text, needle) in &cases {
+        s.test_file(text);
+        let out = s.run(&[]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{text}: {all}");
+        assert!(all.contains(needle), "{text}: {all}");
+    }
+    // The deprecated schema is refused, as Kyverno refuses it.
+    s.test_file("name: old\npolicies: [policies.yaml]\nresources: [resources.yaml]\nresults:\n  - {policy: signed-app, rule: verify, resources: [bad], result: fail}\n");
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("deprecated schema"),
+        "{}",
+        stdout(&out)
+    );
+    // Inputs imgverify does not evaluate are named, never skipped.
+    s.test_file(&format!(
+        "{HEADER}jsonPayload: payload.json\nresults:\n  - {{policy: signed-app, rule: verify, result: pass}}\n"
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("jsonPayload"), "{}", stdout(&out));
+    // No tests: fine, unless --require-tests.
+    std::fs::remove_file(s.dir.join("kyverno-test.yaml")).unwrap();
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("No test yamls available"));
+    let out = s.run(&["--require-tests"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Error: no tests found"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
+#[test]
+fn test_flags_select_and_format_as_kyverno() {
+    let s = feature_suite("flags");
+    let results = format!(
+        "{HEADER}results:
+  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass}}
+  - {{policy: signed-app, rule: verify, resources: [bad], result: pass}}
+  - {{policy: team-a/team-policy, rule: team-verify, resources: [team-pod], result: pass}}
+"
+    );
+    s.test_file(&results);
+    // A second folder with the same suite under another file name (-f).
+    let other = fresh_dir("flags-other");
+    copy_tree(&s.dir, &other, &|t| t);
+    std::fs::rename(other.join("kyverno-test.yaml"), other.join("suite.yaml")).unwrap();
+
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("Test Summary: 2 tests passed and 1 tests failed"));
+
+    // -t: only the selected expectations run.
+    let out = s.run(&["-t", "policy=signed-app,resource=default/good"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Test Summary: 1 tests passed and 0 tests failed"),
+        "{}",
+        stdout(&out)
+    );
+    // The selector matches the expectation's resources as written.
+    let out = s.run(&["-t", "resource=good"]);
+    assert!(
+        stdout(&out).contains("Test Summary: 0 tests passed and 0 tests failed"),
+        "{}",
+        stdout(&out)
+    );
+    let out = s.run(&["-t", "colour=red"]);
+    assert!(stdout(&out).contains("Parameter can only be policy, rule or resource"));
+
+    // Several folders and -f.
+    let out = imgverify(&[
+        "test",
+        s.dir.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "-f",
+        "suite.yaml",
+        "--oci-layout",
+        s.layout.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&out).contains("Test Summary: 2 tests passed and 1 tests failed"),
+        "only the second folder has suite.yaml: {}",
+        stdout(&out)
+    );
+
+    // --fail-only: the summary, then only the failed rows.
+    let out = s.run(&["--fail-only"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Test Summary: 1 out of 3 tests failed"),
+        "{text}"
+    );
+    assert!(text.contains("Aggregated Failed Test Cases"), "{text}");
+    assert!(!text.contains("team-pod"), "{text}");
+
+    // -o json / yaml: the rows; --detailed-results adds the message.
+    let out = s.run(&["-o", "json", "--detailed-results"]);
+    let text = stdout(&out);
+    let start = text.find('[').unwrap();
+    let end = text.rfind(']').unwrap();
+    let rows: Vec<Value> = serde_json::from_str(&text[start..=end]).unwrap();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(rows[1]["RESULT"], "Fail");
+    assert_eq!(rows[1]["REASON"], "Want pass, got fail");
+    assert_eq!(rows[1]["RESOURCE"], "v1/Pod/default/bad");
+    assert!(
+        rows[1]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("registry.example.com/app:unsigned")
+    );
+    let out = s.run(&["-o", "yaml"]);
+    assert!(
+        stdout(&out).contains("REASON: Want pass, got fail"),
+        "{}",
+        stdout(&out)
+    );
+    let out = s.run(&["-o", "markdown"]);
+    assert!(stdout(&out).contains("| ID | POLICY | RULE | RESOURCE | RESULT | REASON |"));
+    let out = s.run(&["-o", "xml"]);
+    assert!(stderr(&out).contains("invalid format, expected (json, yaml, markdown, junit)"));
+
+    // -o junit, read back by an XML parser: suites per policy, one failure.
+    let out = s.run(&["-o", "junit", "--detailed-results"]);
+    let text = stdout(&out);
+    let start = text.find("<?xml").unwrap();
+    let end = text.find("</testsuites>").unwrap() + "</testsuites>".len();
+    let xml = &text[start..end];
+    let parsed = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E\nr = E.fromstring(sys.stdin.read())\nprint(r.get('tests'), r.get('failures'), len(r.findall('testsuite')), len(r.findall('.//testcase')), len(r.findall('.//failure')), r.find('.//failure').get('message'))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(xml.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "3 1 2 3 1 Want pass, got fail",
+        "{xml}"
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+    let _ = std::fs::remove_dir_all(&other);
+}
