@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod context_files;
 pub mod engine_config;
 pub mod inputs;
+pub mod kyverno_apply;
 pub mod kyverno_test;
 pub mod metrics;
 pub mod output;

@@ -22,6 +22,7 @@ struct Cli {
     command: Command,
 }
 
+/// imgverify's own result formats for `apply`.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Table,
@@ -121,33 +122,89 @@ impl TrustArgs {
     }
 }
 
+/// `imgverify apply`: Kyverno's flags with Kyverno's meanings, and imgverify's.
+#[derive(Args)]
+struct ApplyArgs {
+    /// Policy files or folders.
+    #[arg(required = true)]
+    policies: Vec<String>,
+    /// Resource files or folders (repeatable, comma-separated).
+    #[arg(
+        long = "resource",
+        short = 'r',
+        visible_alias = "resources",
+        required = true,
+        value_delimiter = ','
+    )]
+    resources: Vec<String>,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// Evaluation time (RFC 3339; default: now).
+    #[arg(long)]
+    now: Option<String>,
+    /// Where to write the resources as the rules patch them (a `.yaml` file,
+    /// or a folder), as Kyverno's `-o`. The values json, yaml, table and
+    /// report are imgverify's former output formats: use `--format`.
+    #[arg(short = 'o', long = "output")]
+    output: Option<String>,
+    /// imgverify's result formats: table, json (the decision document), yaml, report.
+    #[arg(long = "format", value_enum)]
+    format: Option<Format>,
+    /// Print policy reports (Kyverno's `-p`).
+    #[arg(short = 'p', long = "policy-report")]
+    policy_report: bool,
+    /// Policy report format: yaml or json.
+    #[arg(long = "output-format", default_value = "yaml", value_parser = ["yaml", "json"])]
+    output_format: String,
+    /// Policy report API: openreports (as Kyverno's CLI today) or wgpolicyk8s.
+    #[arg(long = "report-api", value_enum, default_value = "openreports")]
+    report_api: imgverify_host::kyverno_apply::ReportApi,
+    /// Show results in Kyverno's table.
+    #[arg(short = 't', long = "table")]
+    table: bool,
+    /// With `--table`, each rule's message.
+    #[arg(long)]
+    detailed_results: bool,
+    /// Report Audit policies' failures as warnings.
+    #[arg(long)]
+    audit_warn: bool,
+    /// Exit status when there are warnings and no failures or errors.
+    #[arg(long, default_value_t = 0)]
+    warn_exit_code: u8,
+    /// Exit with the warn exit code when no rule passed.
+    #[arg(long)]
+    warn_no_pass: bool,
+    /// Accepted for Kyverno compatibility (imgverify never colours output).
+    #[arg(long)]
+    remove_color: bool,
+    /// Accepted for Kyverno compatibility (registries are always read).
+    #[arg(long)]
+    registry: bool,
+    /// Kyverno CLI values file (`namespaceSelector`, `namespaces`, `globalValues`, `policies`).
+    #[arg(short = 'f', long = "values-file")]
+    values_file: Option<String>,
+    /// Variables `key=value` (comma-separated), as global values.
+    #[arg(short = 's', long = "set", value_delimiter = ',')]
+    set: Vec<String>,
+    /// Kyverno CLI user-info file (`kind: UserInfo`): roles, cluster roles, user, groups.
+    #[arg(short = 'u', long = "userinfo")]
+    userinfo: Option<String>,
+    /// PolicyException files (not supported yet: an error).
+    #[arg(
+        short = 'e',
+        long = "exception",
+        visible_alias = "exceptions",
+        value_delimiter = ','
+    )]
+    exceptions: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Evaluate policies against resources (files, folders, `-` for stdin).
-    Apply {
-        /// Policy files or folders.
-        #[arg(required = true)]
-        policies: Vec<String>,
-        /// Resource files or folders.
-        #[arg(long = "resource", short = 'r', required = true)]
-        resources: Vec<String>,
-        #[command(flatten)]
-        source: SourceArgs,
-        #[command(flatten)]
-        trust: TrustArgs,
-        /// Evaluation time (RFC 3339; default: now).
-        #[arg(long)]
-        now: Option<String>,
-        /// Output format.
-        #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-        output: Format,
-        /// Kyverno CLI values file (`namespaceSelector`, `namespaces`, `globalValues`).
-        #[arg(short = 'f', long = "values-file")]
-        values_file: Option<String>,
-        /// Kyverno CLI user-info file (`kind: UserInfo`): roles, cluster roles, user, groups.
-        #[arg(short = 'u', long = "userinfo")]
-        userinfo: Option<String>,
-    },
+    /// Evaluate policies against resources (files, folders, `-` for stdin), as `kyverno apply` does.
+    Apply(Box<ApplyArgs>),
     /// Record every artifact the decisions need into a bundle, for offline replay.
     Fetch {
         /// Policy files or folders.
@@ -263,14 +320,27 @@ fn load(
     Ok((loaded, resource_texts))
 }
 
-/// The CLI's admission context from `--values-file` and `--userinfo`.
+/// The CLI's admission context from `--values-file`, `--set` and `--userinfo`.
 fn context(
     values_file: Option<&str>,
+    set: &[String],
     userinfo: Option<&str>,
 ) -> Result<apply::AdmissionContext, String> {
+    let mut values = match values_file {
+        Some(path) => context_files::load_values(path)?,
+        None => context_files::Values::default(),
+    };
+    for pair in set {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--set {pair:?}: expected key=value"))?;
+        values.global_values.insert(
+            k.trim().to_string(),
+            serde_json::Value::String(v.trim().to_string()),
+        );
+    }
     let mut ctx = apply::AdmissionContext::default();
-    if let Some(path) = values_file {
-        let values = context_files::load_values(path)?;
+    if values_file.is_some() || !set.is_empty() {
         values.apply_to(&mut ctx)?;
     }
     if let Some(path) = userinfo {
@@ -279,22 +349,29 @@ fn context(
     Ok(ctx)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn apply_cmd(
-    policies: &[String],
-    resources: &[String],
-    source: &SourceArgs,
-    trust: &TrustArgs,
-    now: Option<String>,
-    output: Format,
-    values_file: Option<&str>,
-    userinfo: Option<&str>,
-) -> Result<ExitCode, String> {
-    let now = Some(request_time(now)?);
-    let ctx = context(values_file, userinfo)?;
+fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
+    use imgverify_host::kyverno_apply;
+    if !a.exceptions.is_empty() {
+        return Err(
+            "--exception: PolicyExceptions are not supported by this imgverify version".into(),
+        );
+    }
+    // `-o` was imgverify's format before it took Kyverno's meaning.
+    let (mut format, mut mutated_path) = (a.format, a.output.clone());
+    if let Some(o) = &a.output
+        && let Ok(f) = Format::from_str(o, false)
+    {
+        eprintln!(
+            "warning: -o {o} is deprecated: use --format {o} (-o PATH writes the patched resources, as in Kyverno)"
+        );
+        format = format.or(Some(f));
+        mutated_path = None;
+    }
+    let now = Some(request_time(a.now.clone())?);
+    let ctx = context(a.values_file.as_deref(), &a.set, a.userinfo.as_deref())?;
     let rt = runtime()?;
-    let artifacts = source.build(&rt)?;
-    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt)?;
+    let artifacts = a.source.build(&rt)?;
+    let (mut loaded, resource_texts) = load(&a.policies, &a.resources, (&a.trust, &a.source), &rt)?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
@@ -303,28 +380,68 @@ fn apply_cmd(
         &ctx,
     )
     .map_err(|e| e.to_string())?;
-    match output {
-        Format::Table => print!("{}", output::table(&outcomes)),
-        Format::Json => println!(
+    let policies = loaded
+        .summary
+        .get("policies")
+        .and_then(|p| p.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let rules: u64 = policies
+        .iter()
+        .filter_map(|p| p.get("rules").and_then(|r| r.as_u64()))
+        .sum();
+    let background = |name: &str| {
+        policies.iter().any(|p| {
+            p.get("name").and_then(|n| n.as_str()) == Some(name)
+                && p.get("background").and_then(|b| b.as_bool()) == Some(true)
+        })
+    };
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    match format {
+        Some(Format::Table) => print!("{}", output::table(&outcomes)),
+        Some(Format::Json) => println!(
             "{}",
             serde_json::to_string_pretty(&output::json_document(&outcomes)).unwrap_or_default()
         ),
-        Format::Yaml => print!(
+        Some(Format::Yaml) => print!(
             "{}",
             serde_norway::to_string(&output::json_document(&outcomes)).unwrap_or_default()
         ),
-        Format::Report => {
-            let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+        Some(Format::Report) => {
             for r in output::reports(&outcomes, ts) {
                 print!("---\n{}", serde_norway::to_string(&r).unwrap_or_default());
             }
         }
+        None if a.policy_report => {
+            let reports =
+                kyverno_apply::reports(&outcomes, a.report_api, a.audit_warn, &background, ts);
+            print!(
+                "{}",
+                kyverno_apply::print_reports(&reports, a.output_format == "json")
+            );
+        }
+        None if a.table => print!(
+            "{}",
+            kyverno_apply::table(&outcomes, a.audit_warn, a.detailed_results)
+        ),
+        None => print!(
+            "{}",
+            kyverno_apply::text(&outcomes, rules as usize, a.audit_warn)
+        ),
     }
-    Ok(if outcomes.iter().all(|o| o.allowed) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if let Some(path) = &mutated_path {
+        let n = kyverno_apply::write_mutated(&outcomes, std::path::Path::new(path))?;
+        eprintln!("wrote {n} patched resource(s) to {path}");
+    }
+    let exit = kyverno_apply::exit(
+        kyverno_apply::counts(&outcomes, a.audit_warn),
+        a.warn_exit_code,
+        a.warn_no_pass,
+    );
+    if let Some(line) = exit.line {
+        println!("{line}");
+    }
+    Ok(ExitCode::from(exit.code))
 }
 
 fn fetch_cmd(
@@ -404,25 +521,7 @@ fn test_cmd(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Apply {
-            policies,
-            resources,
-            source,
-            trust,
-            now,
-            output,
-            values_file,
-            userinfo,
-        } => apply_cmd(
-            &policies,
-            &resources,
-            &source,
-            &trust,
-            now,
-            output,
-            values_file.as_deref(),
-            userinfo.as_deref(),
-        ),
+        Command::Apply(args) => apply_cmd(&args),
         Command::Fetch {
             policies,
             resources,

@@ -87,6 +87,8 @@ fn exit_0_when_nothing_blocked_and_stdin_input() {
             "-",
             "--oci-layout",
             "policies/images",
+            "--format",
+            "table",
         ],
         Some(pod),
     );
@@ -133,12 +135,14 @@ fn policy_report_output() {
             "policies/audit-report/resources.yaml",
             "--oci-layout",
             "policies/images",
-            "-o",
+            "--format",
             "report",
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(0), "Audit never blocks");
+    // Audit never blocks an admission, but a failing Audit rule fails the
+    // run, as in Kyverno's CLI.
+    assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     let docs: Vec<Value> = text
         .split("---\n")
@@ -464,6 +468,8 @@ spec:
             layout_s,
             "--now",
             "2026-12-01T00:00:00Z",
+            "--format",
+            "table",
         ];
         args.extend_from_slice(extra);
         imgverify(&args, None)

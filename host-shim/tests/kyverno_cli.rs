@@ -527,3 +527,223 @@ fn test_flags_select_and_format_as_kyverno() {
     let _ = std::fs::remove_dir_all(&s.layout);
     let _ = std::fs::remove_dir_all(&other);
 }
+
+const AUDIT_POLICY: &str = "policies/audit-report/policy.yaml";
+const AUDIT_RESOURCES: &str = "policies/audit-report/resources.yaml";
+
+fn apply(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "apply",
+        AUDIT_POLICY,
+        "-r",
+        AUDIT_RESOURCES,
+        "--oci-layout",
+        "policies/images",
+    ];
+    args.extend_from_slice(extra);
+    imgverify(&args)
+}
+
+#[test]
+fn apply_counts_and_exits_as_kyverno() {
+    // A failing Audit rule fails the run, as in Kyverno: a CI gate sees it.
+    let out = apply(&[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("\npass: 1, fail: 1, warn: 0, error: 0, skip: 0 \n"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("policy audit-signatures -> resource default/Pod/unsigned failed:\n1 - audit-signed failed to verify image"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Applying 3 policy rule(s) to 2 resource(s)..."),
+        "{text}"
+    );
+    // --audit-warn: a warning, exit 0 unless --warn-exit-code.
+    let out = apply(&["--audit-warn"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("pass: 1, fail: 0, warn: 1, error: 0, skip: 0 "),
+        "{text}"
+    );
+    assert!(text.contains("failed as audit warning:"), "{text}");
+    let out = apply(&["--audit-warn", "--warn-exit-code", "3"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).contains("exit as warnExitCode is 3"));
+    // --warn-no-pass: nothing passed (the policy matches no ConfigMap).
+    let dir = fresh_dir("warn-no-pass");
+    let cm = dir.join("cm.yaml");
+    std::fs::write(
+        &cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n",
+    )
+    .unwrap();
+    let out = imgverify(&[
+        "apply",
+        AUDIT_POLICY,
+        "-r",
+        cm.to_str().unwrap(),
+        "--oci-layout",
+        "policies/images",
+        "--warn-no-pass",
+        "--warn-exit-code",
+        "7",
+    ]);
+    assert_eq!(out.status.code(), Some(7), "{}", stdout(&out));
+    assert!(stdout(&out).contains("exit as no objects satisfied policy"));
+    // -r takes comma-separated lists, and --resources is its other name.
+    let both = format!("{AUDIT_RESOURCES},{}", cm.display());
+    for flag in ["-r", "--resources"] {
+        let out = imgverify(&[
+            "apply",
+            AUDIT_POLICY,
+            flag,
+            &both,
+            "--oci-layout",
+            "policies/images",
+        ]);
+        assert!(
+            stdout(&out).contains("to 3 resource(s)"),
+            "{flag}: {}",
+            stdout(&out)
+        );
+    }
+    // -t: Kyverno's table.
+    let out = apply(&["-t"]);
+    let text = stdout(&out);
+    assert!(text.contains("│ ID │ POLICY"), "{text}");
+    assert!(text.contains("default/Pod/unsigned"), "{text}");
+    // imgverify's -o json still works, with a warning naming --format.
+    let out = apply(&["-o", "json"]);
+    assert!(
+        stderr(&out).contains("use --format json"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["resources"].as_array().unwrap().len(), 2);
+    // PolicyExceptions are refused, not ignored.
+    let out = apply(&["-e", "exception.yaml"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("PolicyExceptions are not supported"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn apply_writes_patched_resources_and_policy_reports() {
+    let s = feature_suite("apply-out");
+    let layout = s.layout.to_str().unwrap();
+    let policies = s.dir.join("policies.yaml");
+    let resources = s.dir.join("resources.yaml");
+    let (p, r) = (policies.to_str().unwrap(), resources.to_str().unwrap());
+    // -o FILE.yaml: the patched resources.
+    let file = s.dir.join("patched.yaml");
+    let out = imgverify(&[
+        "apply",
+        p,
+        "-r",
+        r,
+        "--oci-layout",
+        layout,
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "default/bad fails: {}",
+        stdout(&out)
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let docs = imgverify::yaml::parse_stream(&written).unwrap();
+    let good = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "good" && d["metadata"]["namespace"] == "default")
+        .expect("default/good was patched");
+    assert_eq!(
+        good["spec"]["containers"][0]["image"],
+        format!("registry.example.com/app:v1@{}", s.digest)
+    );
+    assert!(good["metadata"]["annotations"]["kyverno.io/verify-images"].is_string());
+    assert!(
+        docs.iter().all(|d| d["metadata"]["name"] != "bad"),
+        "a blocked resource is not patched"
+    );
+    // -o DIR: one file per patched resource.
+    let dir = s.dir.join("patched");
+    imgverify(&[
+        "apply",
+        p,
+        "-r",
+        r,
+        "--oci-layout",
+        layout,
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(dir.join("default-pod-good.yaml").is_file());
+    // -p: openreports, cluster results merged, a Report per namespaced policy.
+    let out = imgverify(&["apply", p, "-r", r, "--oci-layout", layout, "-p"]);
+    let docs = imgverify::yaml::parse_stream(&stdout(&out)).unwrap();
+    let kinds: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["apiVersion"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("openreports.io/v1alpha1", "ClusterReport"),
+            ("openreports.io/v1alpha1", "Report")
+        ],
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(docs[0]["metadata"]["name"], "merged");
+    assert_eq!(
+        docs[1]["metadata"],
+        json!({"name": "team-policy", "namespace": "team-a"})
+    );
+    let bad = docs[0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subjects"][0]["name"] == "bad")
+        .unwrap();
+    assert_eq!(bad["result"], "fail");
+    assert!(
+        bad["description"]
+            .as_str()
+            .unwrap()
+            .contains("app:unsigned")
+    );
+    assert_eq!(docs[0]["summary"]["fail"], 1);
+    // The older layout on request, and JSON.
+    let out = imgverify(&[
+        "apply",
+        p,
+        "-r",
+        r,
+        "--oci-layout",
+        layout,
+        "-p",
+        "--report-api",
+        "wgpolicyk8s",
+        "--output-format",
+        "json",
+    ]);
+    let first: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["apiVersion"], "wgpolicyk8s.io/v1alpha2");
+    assert_eq!(first["kind"], "ClusterPolicyReport");
+    assert!(first["results"][0]["resources"].is_array());
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}

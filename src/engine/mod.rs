@@ -145,6 +145,8 @@ impl Engine {
                 .iter()
                 .map(|p| PolicySummary {
                     name: p.report_name(),
+                    rules: p.rules.len(),
+                    background: p.background,
                     timeout_seconds: p.timeout_seconds,
                     failure_policy: p.failure_policy,
                 })
@@ -164,6 +166,10 @@ impl Engine {
 pub struct PolicySummary {
     /// Report name (`ns/name` for a namespaced Policy).
     pub name: String,
+    /// Its rules, autogen rules included.
+    pub rules: usize,
+    /// `spec.background` (reports name their process by it).
+    pub background: bool,
     /// `webhookConfiguration.timeoutSeconds` (default 10).
     pub timeout_seconds: u32,
     /// `failurePolicy` (default Fail).

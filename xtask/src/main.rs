@@ -287,7 +287,7 @@ fn demo() -> Result<(), String> {
             .arg(s.join("policy.yaml"))
             .arg("--resource")
             .arg(s.join("resources.yaml"))
-            .args(["--oci-layout", "policies/images"]);
+            .args(["--oci-layout", "policies/images", "--format", "table"]);
         // A scenario's namespace labels beyond its Namespace documents.
         if s.join("values.yaml").exists() {
             apply.arg("--values-file").arg(s.join("values.yaml"));
