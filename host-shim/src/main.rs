@@ -60,7 +60,8 @@ impl SourceArgs {
         let config = match &self.registry_config {
             Some(p) => RegistryConfig::load(p)?,
             None => RegistryConfig::default(),
-        };
+        }
+        .with_default_docker_config();
         let metrics = Metrics::new();
         let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone())?);
         Ok(Box::new(CachingSource::new(

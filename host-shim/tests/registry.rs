@@ -578,3 +578,56 @@ fn plain_http_racing_the_tls_probe_never_carries_credentials() {
     let clear = proxy.plaintext.lock().unwrap().clone();
     assert!(clear.is_empty(), "{clear:?}");
 }
+
+#[test]
+fn the_cli_reads_docker_config_json_credentials_by_default() {
+    use base64::Engine as _;
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::Basic {
+        user: "alice".into(),
+        password: "s3cret".into(),
+    });
+    rt.block_on(reg.push_examples());
+    let dir = support::tempdir::Dir::new("docker-config");
+    let policy = dir.0.join("policy.yaml");
+    std::fs::write(&policy, keyed_policy()).unwrap();
+    let pod = dir.0.join("pod.yaml");
+    std::fs::write(
+        &pod,
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: default}}\nspec:\n  containers:\n  - {{name: a, image: {}/demo/signed:v1}}\n",
+            reg.host()
+        ),
+    )
+    .unwrap();
+    let (p, r) = (policy.to_str().unwrap(), pod.to_str().unwrap());
+    let run = |env: &[(&str, &std::path::Path)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"));
+        c.args(["apply", p, "-r", r]).env_remove("DOCKER_CONFIG");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // No config.json anywhere: the registry answers 401 and the Pod fails.
+    let empty = dir.0.join("empty-home");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = run(&[("HOME", &empty)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("401"), "{}", String::from_utf8_lossy(&out.stdout));
+    // $HOME/.docker/config.json, as `docker login` writes it.
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+    let config = format!("{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}", reg.host());
+    let home = dir.0.join("home");
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(home.join(".docker/config.json"), &config).unwrap();
+    let out = run(&[("HOME", &home)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pass: 1, fail: 0"));
+    // $DOCKER_CONFIG wins over $HOME.
+    let docker_config = dir.0.join("docker-config-dir");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(docker_config.join("config.json"), &config).unwrap();
+    let out = run(&[("HOME", &empty), ("DOCKER_CONFIG", &docker_config)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

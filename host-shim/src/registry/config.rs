@@ -106,6 +106,26 @@ impl Default for RegistryConfig {
 }
 
 impl RegistryConfig {
+    /// Without a `dockerConfig`, the docker `config.json` that cosign, kwctl
+    /// and the Kyverno CLI read: `$DOCKER_CONFIG/config.json`, else
+    /// `$HOME/.docker/config.json`, when it exists (the CLI only; the webhook
+    /// takes its credentials from its configuration and the cluster).
+    pub fn with_default_docker_config(mut self) -> Self {
+        if self.docker_config.is_none() {
+            let dir = std::env::var_os("DOCKER_CONFIG")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker"))
+                });
+            if let Some(path) = dir.map(|d| d.join("config.json"))
+                && path.is_file()
+            {
+                self.docker_config = Some(path.display().to_string());
+            }
+        }
+        self
+    }
+
     /// Reads a YAML or JSON config file.
     pub fn load(path: &str) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
