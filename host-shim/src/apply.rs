@@ -72,6 +72,9 @@ pub const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;
 pub struct EngineSettings {
     /// A `trusted_root.json` (its text) replacing the embedded public-good root.
     pub trusted_root: Option<String>,
+    /// Leave out invalid policies and list them (the CLI, as Kyverno's),
+    /// rather than refusing the whole set (the webhook).
+    pub skip_invalid_policies: bool,
 }
 
 impl EngineSettings {
@@ -96,13 +99,19 @@ impl EngineSettings {
                 Some(text)
             }
         };
-        Ok(EngineSettings { trusted_root })
+        Ok(EngineSettings {
+            trusted_root,
+            skip_invalid_policies: false,
+        })
     }
 
     fn to_json(&self) -> Value {
         let mut options = json!({});
         if let Some(r) = &self.trusted_root {
             options["trustedRoot"] = r.as_str().into();
+        }
+        if self.skip_invalid_policies {
+            options["skipInvalidPolicies"] = true.into();
         }
         options
     }

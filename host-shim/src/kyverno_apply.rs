@@ -12,6 +12,56 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// A policy the engine left out for its errors: its name and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPolicy {
+    /// Report name (`namespace/name` for a Policy).
+    pub name: String,
+    /// Its errors, each naming the document and field path.
+    pub reason: String,
+}
+
+/// The invalid policies of an engine summary.
+pub fn invalid_policies(summary: &Value) -> Vec<InvalidPolicy> {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    summary
+        .get("invalid")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| InvalidPolicy {
+            name: s(p, "name"),
+            reason: p
+                .get("errors")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    format!(
+                        "{}: {}: {}",
+                        s(e, "document"),
+                        s(e, "path"),
+                        s(e, "message")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect()
+}
+
+/// Kyverno's `Invalid Policies:` block.
+pub fn invalid_policies_block(invalid: &[InvalidPolicy]) -> String {
+    const DIVIDER: &str = "----------------------------------------------------------------------";
+    let mut out = format!("{DIVIDER}\nInvalid Policies:\n");
+    for (i, p) in invalid.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}: {}", i + 1, p.name, p.reason);
+    }
+    out.push_str(DIVIDER);
+    out.push('\n');
+    out
+}
+
 /// Rule results by outcome (Kyverno's `ResultCounts`).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {

@@ -117,6 +117,7 @@ impl TrustArgs {
                 }
                 Ok(apply::EngineSettings {
                     trusted_root: Some(text),
+                    skip_invalid_policies: false,
                 })
             }
         }
@@ -308,8 +309,10 @@ fn load(
     resources: &[String],
     (trust, source): (&TrustArgs, &SourceArgs),
     rt: &tokio::runtime::Runtime,
+    skip_invalid_policies: bool,
 ) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
-    let settings = trust.settings(source, rt)?;
+    let mut settings = trust.settings(source, rt)?;
+    settings.skip_invalid_policies = skip_invalid_policies;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let policy_texts =
         inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
@@ -372,7 +375,8 @@ fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
     let ctx = context(a.values_file.as_deref(), &a.set, a.userinfo.as_deref())?;
     let rt = runtime()?;
     let artifacts = a.source.build(&rt)?;
-    let (mut loaded, resource_texts) = load(&a.policies, &a.resources, (&a.trust, &a.source), &rt)?;
+    let (mut loaded, resource_texts) =
+        load(&a.policies, &a.resources, (&a.trust, &a.source), &rt, true)?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
@@ -398,6 +402,10 @@ fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
         })
     };
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let invalid = kyverno_apply::invalid_policies(&loaded.summary);
+    if !invalid.is_empty() {
+        print!("{}", kyverno_apply::invalid_policies_block(&invalid));
+    }
     match format {
         Some(Format::Table) => print!("{}", output::table(&outcomes)),
         Some(Format::Json) => println!(
@@ -442,6 +450,12 @@ fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
     if let Some(line) = exit.line {
         println!("{line}");
     }
+    if !invalid.is_empty() {
+        // The others ran, as in Kyverno; a policy that could not be checked
+        // is never a success.
+        eprintln!("error: {} invalid policies were not applied", invalid.len());
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::from(exit.code))
 }
 
@@ -455,7 +469,7 @@ fn fetch_cmd(
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt)?;
+    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt, false)?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();
@@ -489,7 +503,8 @@ fn test_cmd(
     let format = kyverno_test::render::Format::parse(flags.output_format.as_deref())?;
     let now = Some(request_time(now)?);
     let rt = runtime()?;
-    let settings = trust.settings(source, &rt)?;
+    let mut settings = trust.settings(source, &rt)?;
+    settings.skip_invalid_policies = true;
     let source = source.build(&rt)?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let verifier = kyverno_test::Verifier {

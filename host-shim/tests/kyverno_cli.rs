@@ -747,3 +747,53 @@ fn apply_writes_patched_resources_and_policy_reports() {
     let _ = std::fs::remove_dir_all(&s.dir);
     let _ = std::fs::remove_dir_all(&s.layout);
 }
+
+#[test]
+fn an_invalid_policy_is_listed_while_the_others_run() {
+    let s = feature_suite("invalid");
+    std::fs::write(
+        s.dir.join("broken.yaml"),
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n    - name: r\n      match: {any: [{resources: {kinds: [Pod]}}]}\n      verifyImages:\n        - imageReferences: [\"*\"]\n          failureAction: Sometimes\n          attestors: [{entries: [{keys: {publicKeys: nonsense}}]}]\n",
+    )
+    .unwrap();
+    let out = imgverify(&[
+        "apply",
+        s.dir.join("policies.yaml").to_str().unwrap(),
+        s.dir.join("broken.yaml").to_str().unwrap(),
+        "-r",
+        s.dir.join("resources.yaml").to_str().unwrap(),
+        "--oci-layout",
+        s.layout.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("Invalid Policies:\n1. broken: "), "{text}");
+    assert!(
+        text.contains("failureAction"),
+        "the field path is named: {text}"
+    );
+    // The valid policies still ran.
+    assert!(
+        text.contains("policy signed-app -> resource default/Pod/bad failed:"),
+        "{text}"
+    );
+    // A policy that could not be checked never lets the run succeed.
+    assert_eq!(out.status.code(), Some(2), "{text}");
+
+    s.test_file(&format!(
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {{name: invalid}}\npolicies: [policies.yaml, broken.yaml]\nresources: [resources.yaml]\nresults:
+  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass}}
+  - {{policy: broken, rule: r, resources: [default/good], result: pass}}
+"
+    ));
+    let out = s.run(&[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("ERROR: invalid policy broken"), "{text}");
+    assert!(text.contains("Invalid Policy"), "{text}");
+    assert!(
+        text.contains("Test Summary: 1 tests passed and 1 tests failed"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}

@@ -614,20 +614,37 @@ fn the_cli_reads_docker_config_json_credentials_by_default() {
     std::fs::create_dir_all(&empty).unwrap();
     let out = run(&[("HOME", &empty)]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("401"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // $HOME/.docker/config.json, as `docker login` writes it.
     let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
-    let config = format!("{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}", reg.host());
+    let config = format!(
+        "{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}",
+        reg.host()
+    );
     let home = dir.0.join("home");
     std::fs::create_dir_all(home.join(".docker")).unwrap();
     std::fs::write(home.join(".docker/config.json"), &config).unwrap();
     let out = run(&[("HOME", &home)]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("pass: 1, fail: 0"));
     // $DOCKER_CONFIG wins over $HOME.
     let docker_config = dir.0.join("docker-config-dir");
     std::fs::create_dir_all(&docker_config).unwrap();
     std::fs::write(docker_config.join("config.json"), &config).unwrap();
     let out = run(&[("HOME", &empty), ("DOCKER_CONFIG", &docker_config)]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -54,6 +54,10 @@ pub struct EngineOptions {
     /// [`crate::crypto::memo::DEFAULT_ENTRIES`]; 0 turns the memo off).
     #[serde(default)]
     pub verification_memo_entries: Option<usize>,
+    /// Leave out policies with errors and list them in the summary, as
+    /// Kyverno's CLI does (default false: any error fails the set).
+    #[serde(default)]
+    pub skip_invalid_policies: bool,
 }
 
 /// Compiled policies plus trust material; immutable and shareable.
@@ -61,6 +65,7 @@ pub struct EngineOptions {
 pub struct Engine {
     policies: Vec<CompiledPolicy>,
     lints: Vec<Lint>,
+    invalid: Vec<compile::InvalidPolicy>,
     /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
     trust: TrustedRoot,
     normalize: NormalizeOptions,
@@ -98,7 +103,8 @@ impl Engine {
         // Tables earned under the last policies give way to these keys,
         // whose tables are built as they are compiled.
         crate::crypto::fixed_base::clear_key_tables();
-        let out = compile::compile_documents(&docs).map_err(EngineError::Compile)?;
+        let out = compile::compile_documents(&docs, options.skip_invalid_policies)
+            .map_err(EngineError::Compile)?;
         let root = match &options.trusted_root {
             Some(json) => TrustedRoot::parse(json)?,
             None => TrustedRoot::public_good()?,
@@ -112,6 +118,7 @@ impl Engine {
         Ok(Engine {
             policies: out.policies,
             lints: out.lints,
+            invalid: out.invalid,
             trust: root,
             checks: Arc::new(work::SharedChecks::new(memo_entries)),
             predictions: predict::Predictions::new(memo_entries > 0),
@@ -156,6 +163,7 @@ impl Engine {
                 .iter()
                 .flat_map(CompiledPolicy::context_needs)
                 .collect(),
+            invalid: self.invalid.clone(),
         }
     }
 }
@@ -185,6 +193,8 @@ pub struct EngineSummary {
     pub policies: Vec<PolicySummary>,
     /// Fields that need namespace labels or user roles from the cluster.
     pub context_needs: Vec<crate::policy::compiled::ContextNeed>,
+    /// Policies left out for their errors (with `skipInvalidPolicies`).
+    pub invalid: Vec<compile::InvalidPolicy>,
 }
 
 fn default_operation() -> String {

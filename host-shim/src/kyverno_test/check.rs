@@ -53,6 +53,8 @@ pub struct Decided<'a> {
     pub outcomes: &'a [ResourceOutcome],
     /// Names of the policies that loaded (report names).
     pub policies: &'a [String],
+    /// Policies left out for their errors.
+    pub invalid: &'a [crate::kyverno_apply::InvalidPolicy],
     /// The test file's folder (for `patchedResources`).
     pub dir: &'a Path,
 }
@@ -254,6 +256,23 @@ pub fn expectation_rows(
                 Row {
                     reason: "Excluded".into(),
                     message: "Excluded".into(),
+                    ..base
+                },
+                counts,
+            );
+        } else if let Some(p) = decided
+            .invalid
+            .iter()
+            .find(|p| last_segment(&p.name) == policy)
+        {
+            // Kyverno reports a skip here, which its summary counts as
+            // passed; a test of a policy that could not load fails.
+            push(
+                Row {
+                    result: "Fail",
+                    reason: "Invalid Policy".into(),
+                    message: p.reason.clone(),
+                    failure: true,
                     ..base
                 },
                 counts,

@@ -306,6 +306,10 @@ fn run_test(
             s("message")
         );
     }
+    let invalid = crate::kyverno_apply::invalid_policies(&loaded.summary);
+    for p in &invalid {
+        let _ = writeln!(out, "  ERROR: invalid policy {}: {}", p.name, p.reason);
+    }
     let policy_names: Vec<String> = loaded
         .summary
         .get("policies")
@@ -357,6 +361,7 @@ fn run_test(
         let decided = Decided {
             outcomes: &by_operation[&e.operation],
             policies: &policy_names,
+            invalid: &invalid,
             dir: base,
         };
         check::expectation_rows(e, &decided, &mut rows, &mut outcome.counts);

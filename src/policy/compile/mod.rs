@@ -22,7 +22,7 @@ use rules::compile_rule;
 use serde_json::Value;
 
 /// A compile error naming the document, the field path and the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{document}: {path}: {message}")]
 pub struct CompileError {
     /// Document origin and `Kind/name`.
@@ -51,6 +51,18 @@ pub struct CompileOutput {
     pub policies: Vec<CompiledPolicy>,
     /// Warnings (policies that verify nothing, deprecated fields, skipped kinds).
     pub lints: Vec<Lint>,
+    /// Policies left out for their errors (only when invalid policies are
+    /// skipped rather than failing the whole set).
+    pub invalid: Vec<InvalidPolicy>,
+}
+
+/// A policy left out of the set for its errors.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidPolicy {
+    /// `metadata.name` (`namespace/name` for a Policy), as reports name it.
+    pub name: String,
+    /// Its errors.
+    pub errors: Vec<CompileError>,
 }
 
 struct Ctx<'a> {
@@ -78,7 +90,13 @@ impl Ctx<'_> {
 
 /// Compiles every policy document; non-policy documents are reported as lints.
 /// All errors of all documents are returned together.
-pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<CompileError>> {
+///
+/// With `skip_invalid` (Kyverno's CLI), a policy with errors is left out and
+/// listed in [`CompileOutput::invalid`]; otherwise any error fails the set.
+pub fn compile_documents(
+    docs: &[Document],
+    skip_invalid: bool,
+) -> Result<CompileOutput, Vec<CompileError>> {
     let mut out = CompileOutput::default();
     let mut errors = Vec::new();
     for d in docs {
@@ -146,6 +164,21 @@ pub fn compile_documents(docs: &[Document]) -> Result<CompileOutput, Vec<Compile
                 }
             }
             Err(e) => ctx.err(e.path().to_string(), e.inner().to_string()),
+        }
+        if skip_invalid && !ctx.errors.is_empty() {
+            let namespace = d
+                .value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .filter(|_| kind == "Policy")
+                .map(|ns| format!("{ns}/"))
+                .unwrap_or_default();
+            out.invalid.push(InvalidPolicy {
+                name: format!("{namespace}{name}"),
+                errors: ctx.errors,
+            });
+            out.lints.extend(ctx.lints);
+            continue;
         }
         errors.extend(ctx.errors);
         out.lints.extend(ctx.lints);
