@@ -779,12 +779,12 @@ fn an_invalid_policy_is_listed_while_the_others_run() {
     // A policy that could not be checked never lets the run succeed.
     assert_eq!(out.status.code(), Some(2), "{text}");
 
-    s.test_file(&format!(
-        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {{name: invalid}}\npolicies: [policies.yaml, broken.yaml]\nresources: [resources.yaml]\nresults:
-  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass}}
-  - {{policy: broken, rule: r, resources: [default/good], result: pass}}
+    s.test_file(
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: invalid}\npolicies: [policies.yaml, broken.yaml]\nresources: [resources.yaml]\nresults:
+  - {policy: signed-app, rule: verify, resources: [default/good], result: pass}
+  - {policy: broken, rule: r, resources: [default/good], result: pass}
 "
-    ));
+    );
     let out = s.run(&[]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
