@@ -75,6 +75,8 @@ pub struct EngineSettings {
     /// Leave out invalid policies and list them (the CLI, as Kyverno's),
     /// rather than refusing the whole set (the webhook).
     pub skip_invalid_policies: bool,
+    /// `PolicyException` files (the CLI's `-e`, a test's `exceptions:`).
+    pub policy_exceptions: Vec<NamedText>,
 }
 
 impl EngineSettings {
@@ -101,7 +103,7 @@ impl EngineSettings {
         };
         Ok(EngineSettings {
             trusted_root,
-            skip_invalid_policies: false,
+            ..Default::default()
         })
     }
 
@@ -112,6 +114,13 @@ impl EngineSettings {
         }
         if self.skip_invalid_policies {
             options["skipInvalidPolicies"] = true.into();
+        }
+        if !self.policy_exceptions.is_empty() {
+            options["policyExceptions"] = self
+                .policy_exceptions
+                .iter()
+                .map(|e| json!({"name": e.name, "text": e.text}))
+                .collect();
         }
         options
     }

@@ -117,7 +117,7 @@ impl TrustArgs {
                 }
                 Ok(apply::EngineSettings {
                     trusted_root: Some(text),
-                    skip_invalid_policies: false,
+                    ..Default::default()
                 })
             }
         }
@@ -193,7 +193,7 @@ struct ApplyArgs {
     /// Kyverno CLI user-info file (`kind: UserInfo`): roles, cluster roles, user, groups.
     #[arg(short = 'u', long = "userinfo")]
     userinfo: Option<String>,
-    /// PolicyException files (not supported yet: an error).
+    /// PolicyException files or folders (repeatable, comma-separated).
     #[arg(
         short = 'e',
         long = "exception",
@@ -309,10 +309,12 @@ fn load(
     resources: &[String],
     (trust, source): (&TrustArgs, &SourceArgs),
     rt: &tokio::runtime::Runtime,
-    skip_invalid_policies: bool,
+    (skip_invalid_policies, exceptions): (bool, &[String]),
 ) -> Result<(apply::Loaded, Vec<inputs::NamedText>), String> {
     let mut settings = trust.settings(source, rt)?;
     settings.skip_invalid_policies = skip_invalid_policies;
+    settings.policy_exceptions =
+        inputs::read_all(exceptions, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
     let runner = runner::ModuleRunner::new().map_err(|e| e.to_string())?;
     let policy_texts =
         inputs::read_all(policies, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
@@ -355,11 +357,6 @@ fn context(
 
 fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
     use imgverify_host::kyverno_apply;
-    if !a.exceptions.is_empty() {
-        return Err(
-            "--exception: PolicyExceptions are not supported by this imgverify version".into(),
-        );
-    }
     // `-o` was imgverify's format before it took Kyverno's meaning.
     let (mut format, mut mutated_path) = (a.format, a.output.clone());
     if let Some(o) = &a.output
@@ -375,8 +372,13 @@ fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
     let ctx = context(a.values_file.as_deref(), &a.set, a.userinfo.as_deref())?;
     let rt = runtime()?;
     let artifacts = a.source.build(&rt)?;
-    let (mut loaded, resource_texts) =
-        load(&a.policies, &a.resources, (&a.trust, &a.source), &rt, true)?;
+    let (mut loaded, resource_texts) = load(
+        &a.policies,
+        &a.resources,
+        (&a.trust, &a.source),
+        &rt,
+        (true, &a.exceptions),
+    )?;
     let outcomes = apply::run_with(
         &mut loaded,
         &resource_texts,
@@ -469,7 +471,8 @@ fn fetch_cmd(
     let rt = runtime()?;
     let inner = source.build(&rt)?;
     let recording = bundle::Recording::new(inner.as_ref());
-    let (mut loaded, resource_texts) = load(policies, resources, (trust, source), &rt, false)?;
+    let (mut loaded, resource_texts) =
+        load(policies, resources, (trust, source), &rt, (false, &[]))?;
     let outcomes =
         apply::run(&mut loaded, &resource_texts, None, &recording).map_err(|e| e.to_string())?;
     let b = recording.bundle();

@@ -626,10 +626,14 @@ fn apply_counts_and_exits_as_kyverno() {
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["resources"].as_array().unwrap().len(), 2);
-    // PolicyExceptions are refused, not ignored.
-    let out = apply(&["-e", "exception.yaml"]);
-    assert_ne!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("PolicyExceptions are not supported"));
+    // An exception file that cannot be read is an error, not ignored.
+    let out = apply(&["-e", "no-such-exception.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no-such-exception.yaml"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -794,6 +798,104 @@ fn an_invalid_policy_is_listed_while_the_others_run() {
         text.contains("Test Summary: 1 tests passed and 1 tests failed"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
+const EXCEPTION: &str = "apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: allow-bad, namespace: default}
+spec:
+  exceptions:
+    - policyName: signed-app
+      ruleNames: [verify, autogen-verify]
+  match:
+    any:
+      - resources: {kinds: [Pod], names: [bad]}
+";
+
+#[test]
+fn policy_exceptions_skip_the_rules_they_name() {
+    let s = feature_suite("exceptions");
+    std::fs::write(s.dir.join("exception.yaml"), EXCEPTION).unwrap();
+    let conditional = EXCEPTION.replace(
+        "  match:",
+        "  conditions:\n    any:\n      - {key: \"{{ request.object.metadata.labels.exempt || '' }}\", operator: Equals, value: \"yes\"}\n  match:",
+    );
+    std::fs::write(s.dir.join("conditional.yaml"), conditional).unwrap();
+    let p = s.dir.join("policies.yaml");
+    let r = s.dir.join("resources.yaml");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            p.to_str().unwrap(),
+            "-r",
+            r.to_str().unwrap(),
+            "--oci-layout",
+            s.layout.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        imgverify(&args)
+    };
+    let result_for = |out: &Output, ns: &str, name: &str| -> Value {
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name && r["namespace"] == ns)
+            .unwrap()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["policy"] == "signed-app")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // Without the exception, default/bad fails.
+    let out = run(&[]);
+    assert_eq!(result_for(&out, "default", "bad")["result"], "fail");
+    // With it, the rule is skipped with Kyverno's message; nothing else changes.
+    let out = run(&["-e", s.dir.join("exception.yaml").to_str().unwrap()]);
+    let bad = result_for(&out, "default", "bad");
+    assert_eq!(bad["result"], "skip", "{bad}");
+    assert_eq!(
+        bad["message"],
+        "rule is skipped due to policy exceptionsdefault/allow-bad"
+    );
+    assert_eq!(result_for(&out, "default", "good")["result"], "pass");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // An exception whose conditions do not hold exempts nothing.
+    let out = run(&["-e", s.dir.join("conditional.yaml").to_str().unwrap()]);
+    assert_eq!(result_for(&out, "default", "bad")["result"], "fail");
+    // Among the policies, an exception is not applied (it is given with -e).
+    let out = imgverify(&[
+        "apply",
+        p.to_str().unwrap(),
+        s.dir.join("exception.yaml").to_str().unwrap(),
+        "-r",
+        r.to_str().unwrap(),
+        "--oci-layout",
+        s.layout.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    // A policy given as an exception is an error naming it.
+    let out = run(&["-e", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("given as an exception"),
+        "{}",
+        stderr(&out)
+    );
+    // A test's exceptions.
+    s.test_file(&format!(
+        "{HEADER}exceptions: [exception.yaml]\nresults:\n  - {{policy: signed-app, rule: verify, resources: [default/bad], result: skip}}\n  - {{policy: signed-app, rule: verify, resources: [default/good], result: pass}}\n"
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Test Summary: 2 tests passed and 0 tests failed"));
     let _ = std::fs::remove_dir_all(&s.dir);
     let _ = std::fs::remove_dir_all(&s.layout);
 }

@@ -58,6 +58,19 @@ pub struct EngineOptions {
     /// Kyverno's CLI does (default false: any error fails the set).
     #[serde(default)]
     pub skip_invalid_policies: bool,
+    /// `PolicyException` sources (the Kyverno CLI's `-e` and a test's
+    /// `exceptions:`), kept apart from the policies.
+    #[serde(default)]
+    pub policy_exceptions: Vec<NamedSource>,
+}
+
+/// A named YAML/JSON text.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct NamedSource {
+    /// File name, for messages.
+    pub name: String,
+    /// The text.
+    pub text: String,
 }
 
 /// Compiled policies plus trust material; immutable and shareable.
@@ -66,6 +79,7 @@ pub struct Engine {
     policies: Vec<CompiledPolicy>,
     lints: Vec<Lint>,
     invalid: Vec<compile::InvalidPolicy>,
+    exceptions: Vec<compile::exceptions::CompiledException>,
     /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
     trust: TrustedRoot,
     normalize: NormalizeOptions,
@@ -100,10 +114,29 @@ impl Engine {
             }
             docs.extend(load::parse_documents(name, text, limits::MAX_POLICY_BYTES)?);
         }
+        let mut exception_docs: Vec<Document> = Vec::new();
+        for src in &options.policy_exceptions {
+            total += src.text.len();
+            if total > limits::MAX_POLICY_BYTES {
+                return Err(LoadError::TooLarge {
+                    what: "policy set",
+                    size: total,
+                    limit: limits::MAX_POLICY_BYTES,
+                }
+                .into());
+            }
+            exception_docs.extend(load::parse_documents(
+                &src.name,
+                &src.text,
+                limits::MAX_POLICY_BYTES,
+            )?);
+        }
         // Tables earned under the last policies give way to these keys,
         // whose tables are built as they are compiled.
         crate::crypto::fixed_base::clear_key_tables();
-        let out = compile::compile_documents(&docs, options.skip_invalid_policies)
+        let mut out = compile::compile_documents(&docs, options.skip_invalid_policies)
+            .map_err(EngineError::Compile)?;
+        let exceptions = compile::exceptions::compile_exceptions(&exception_docs, &mut out.lints)
             .map_err(EngineError::Compile)?;
         let root = match &options.trusted_root {
             Some(json) => TrustedRoot::parse(json)?,
@@ -119,6 +152,7 @@ impl Engine {
             policies: out.policies,
             lints: out.lints,
             invalid: out.invalid,
+            exceptions,
             trust: root,
             checks: Arc::new(work::SharedChecks::new(memo_entries)),
             predictions: predict::Predictions::new(memo_entries > 0),

@@ -294,7 +294,13 @@ fn run_test(
     out.push_str("  Loading resources ...\n");
     let resources: Vec<NamedText> =
         inputs::read_all(&rel(&test.resources), &[&opts.file_name]).map_err(|e| e.to_string())?;
-    let mut loaded = apply::load_policies(verifier.runner, &policies, verifier.settings)
+    let mut settings = verifier.settings.clone();
+    if !test.exceptions.is_empty() {
+        out.push_str("  Loading exceptions ...\n");
+        settings.policy_exceptions = inputs::read_all(&rel(&test.exceptions), &[&opts.file_name])
+            .map_err(|e| e.to_string())?;
+    }
+    let mut loaded = apply::load_policies(verifier.runner, &policies, &settings)
         .map_err(|e| format!("failed to load policies ({e})"))?;
     for l in loaded.lints.as_array().into_iter().flatten() {
         let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();

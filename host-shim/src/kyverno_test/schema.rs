@@ -266,11 +266,6 @@ impl TestDoc {
                 "{field}: imgverify evaluates Kyverno policies against resources only; this test input is not supported"
             ));
         }
-        if !self.exceptions.is_empty() {
-            return Err(
-                "exceptions: PolicyExceptions are not supported by this imgverify version".into(),
-            );
-        }
         for (i, r) in self.results.iter().enumerate() {
             if !RESULTS.contains(&r.result.as_str()) {
                 return Err(format!(

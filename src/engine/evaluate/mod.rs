@@ -6,6 +6,7 @@
 //! - [`report`]: rule results, blocking, annotations, patches, the decision.
 
 mod context;
+mod exceptions;
 mod image;
 mod image_data;
 mod report;
@@ -281,6 +282,21 @@ fn evaluate_rule(
             }
         }
     }
+    if !engine.exceptions.is_empty() {
+        let build = || context::rule_context(req, &meta.namespace, &extracted);
+        let keys =
+            exceptions::exempting(engine, policy, rule, req, meta, &mut rule_context, &build);
+        if !keys.is_empty() {
+            reporter.push(
+                c,
+                RuleStatus::Skip,
+                exceptions::skip_message(&keys),
+                Vec::new(),
+                action,
+            );
+            return true;
+        }
+    }
     let checks = image::RuleChecks {
         entries,
         images: &images,
@@ -291,8 +307,9 @@ fn evaluate_rule(
 }
 
 /// Whether the rule's `match` selects the resource and its `exclude` does not.
-fn rule_applies(rule: &CompiledRule, req: &Request, meta: &Meta) -> bool {
-    let target = MatchTarget {
+/// The resource as `match` blocks see it.
+fn match_target<'a>(req: &'a Request, meta: &'a Meta) -> MatchTarget<'a> {
+    MatchTarget {
         group: &meta.group,
         version: &meta.version,
         kind: &meta.kind,
@@ -303,7 +320,11 @@ fn rule_applies(rule: &CompiledRule, req: &Request, meta: &Meta) -> bool {
         operation: &req.operation,
         namespace_labels: req.namespace_labels.as_ref(),
         user: req.user_info.as_ref(),
-    };
+    }
+}
+
+fn rule_applies(rule: &CompiledRule, req: &Request, meta: &Meta) -> bool {
+    let target = match_target(req, meta);
     matching::matches_block(&rule.match_resources, &target)
         && !rule
             .exclude

@@ -9,6 +9,7 @@
 
 mod context;
 mod convert;
+pub mod exceptions;
 mod keys;
 mod rules;
 mod verify_images;

@@ -7,7 +7,7 @@ use super::verify_images::compile_verification;
 use crate::policy::compiled::{Action, CompiledRule, RuleBody};
 use crate::policy::model;
 
-fn match_is_empty(m: &model::MatchResources) -> bool {
+pub(super) fn match_is_empty(m: &model::MatchResources) -> bool {
     let desc_empty = |d: &Option<model::ResourceDescription>| {
         d.as_ref()
             .is_none_or(|d| *d == model::ResourceDescription::default())
