@@ -38,6 +38,13 @@ impl RuleStatus {
 pub fn summarize<'a>(
     results: impl IntoIterator<Item = &'a RuleResult>,
 ) -> BTreeMap<&'static str, usize> {
+    count_statuses(results.into_iter().map(|r| r.result))
+}
+
+/// Counts statuses: pass, fail, warn, error, skip (every key present).
+pub fn count_statuses(
+    statuses: impl IntoIterator<Item = RuleStatus>,
+) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::from([
         ("pass", 0),
         ("fail", 0),
@@ -45,8 +52,8 @@ pub fn summarize<'a>(
         ("error", 0),
         ("skip", 0),
     ]);
-    for r in results {
-        *m.entry(r.result.as_str()).or_default() += 1;
+    for s in statuses {
+        *m.entry(s.as_str()).or_default() += 1;
     }
     m
 }

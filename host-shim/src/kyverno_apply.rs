@@ -280,21 +280,19 @@ fn subject(o: &ResourceOutcome) -> Value {
 }
 
 fn summary(results: &[Value]) -> Value {
-    let mut m: BTreeMap<&str, usize> = BTreeMap::from([
-        ("pass", 0),
-        ("fail", 0),
-        ("warn", 0),
-        ("error", 0),
-        ("skip", 0),
-    ]);
-    for r in results {
-        if let Some(k) = r.get("result").and_then(Value::as_str)
-            && let Some(n) = m.get_mut(k)
-        {
-            *n += 1;
-        }
-    }
-    json!(m)
+    let statuses = results.iter().filter_map(|r| {
+        let status = r.get("result").and_then(Value::as_str)?;
+        [
+            RuleStatus::Pass,
+            RuleStatus::Fail,
+            RuleStatus::Warn,
+            RuleStatus::Error,
+            RuleStatus::Skip,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == status)
+    });
+    json!(imgverify::decision::count_statuses(statuses))
 }
 
 /// Policy reports as Kyverno's CLI prints them with `-p`: results grouped by

@@ -181,7 +181,9 @@ fn policy_errors_exit_2_naming_the_field() {
         None,
     );
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Listed under Kyverno's "Invalid Policies:", the field path named.
+    let err = String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("Invalid Policies:\n1. bad: "), "{err}");
     assert!(err.contains("ClusterPolicy/bad: spec.rules[0].verifyImages[0].attestors[0].count: Count cannot exceed length of entries"), "{err}");
 }
 

@@ -899,3 +899,86 @@ fn policy_exceptions_skip_the_rules_they_name() {
     let _ = std::fs::remove_dir_all(&s.dir);
     let _ = std::fs::remove_dir_all(&s.layout);
 }
+
+#[test]
+fn test_inputs_values_and_user_info_as_kyverno() {
+    let s = feature_suite("inputs");
+    // A policy for Pods in namespaces labelled env=prod, except for admins.
+    let key = forge::public_pem(&forge::key(KEY_LABEL));
+    let indented: String = key
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    std::fs::write(
+        s.dir.join("prod.yaml"),
+        format!(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: prod-only}}\nspec:\n  rules:\n    - name: signed-in-prod\n      match: {{any: [{{resources: {{kinds: [Pod], namespaceSelector: {{matchLabels: {{env: prod}}}}}}}}]}}\n      exclude: {{any: [{{subjects: [{{kind: User, name: admin}}]}}]}}\n      verifyImages:\n        - imageReferences: [\"registry.example.com/*\"]\n          failureAction: Enforce\n          attestors:\n            - entries:\n                - keys:\n                    rekor: {{ignoreTlog: true}}\n                    publicKeys: |-\n{indented}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        s.dir.join("values.yaml"),
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\nnamespaceSelector:\n  - name: default\n    labels: {env: prod}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        s.dir.join("admin.yaml"),
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: UserInfo\nuserInfo: {username: admin}\n",
+    )
+    .unwrap();
+    let test = |extra: &str, result: &str| {
+        format!(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {{name: inputs}}\npolicies: [prod.yaml]\nresources: [resources.yaml]\n{extra}results:\n  - {{policy: prod-only, rule: signed-in-prod, resources: [default/bad], result: {result}}}\n"
+        )
+    };
+    let check = |text: String, summary: &str| {
+        s.test_file(&text);
+        let out = s.run(&["--detailed-results"]);
+        assert!(stdout(&out).contains(summary), "{text}\n{}", stdout(&out));
+    };
+    // Labels from the values file: default is prod, so the unsigned Pod fails.
+    check(
+        test("variables: values.yaml\n", "fail"),
+        "Test Summary: 1 tests passed and 0 tests failed",
+    );
+    // Inline values say the same.
+    check(
+        test(
+            "values:\n  namespaceSelector: [{name: default, labels: {env: prod}}]\n",
+            "fail",
+        ),
+        "Test Summary: 1 tests passed and 0 tests failed",
+    );
+    // Without labels, the namespace has none: the rule does not apply (Excluded).
+    check(
+        test("", "fail"),
+        "Test Summary: 1 tests passed and 0 tests failed",
+    );
+    let s2 = {
+        s.test_file(&test("", "fail"));
+        stdout(&s.run(&[]))
+    };
+    assert!(s2.contains("Excluded"), "{s2}");
+    // An admin is excluded by subjects only when user info says who asks.
+    s.test_file(&test(
+        "variables: values.yaml\nuserinfo: admin.yaml\n",
+        "fail",
+    ));
+    let out = stdout(&s.run(&[]));
+    assert!(out.contains("Excluded"), "{out}");
+    // A user-info file without its header is the deprecated schema: an error.
+    std::fs::write(s.dir.join("admin.yaml"), "userInfo: {username: admin}\n").unwrap();
+    s.test_file(&test(
+        "variables: values.yaml\nuserinfo: admin.yaml\n",
+        "fail",
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("cli.kyverno.io/v1alpha1"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}

@@ -100,37 +100,30 @@ impl Engine {
         sources: &[(&str, &str)],
         options: &EngineOptions,
     ) -> Result<Self, EngineError> {
-        let mut docs: Vec<Document> = Vec::new();
+        // Policies and exceptions share one size budget.
         let mut total = 0usize;
-        for (name, text) in sources {
-            total += text.len();
-            if total > limits::MAX_POLICY_BYTES {
-                return Err(LoadError::TooLarge {
-                    what: "policy set",
-                    size: total,
-                    limit: limits::MAX_POLICY_BYTES,
+        let mut parse_all = |named: &mut dyn Iterator<Item = (&str, &str)>| {
+            let mut docs: Vec<Document> = Vec::new();
+            for (name, text) in named {
+                total += text.len();
+                if total > limits::MAX_POLICY_BYTES {
+                    return Err(LoadError::TooLarge {
+                        what: "policy set",
+                        size: total,
+                        limit: limits::MAX_POLICY_BYTES,
+                    });
                 }
-                .into());
+                docs.extend(load::parse_documents(name, text, limits::MAX_POLICY_BYTES)?);
             }
-            docs.extend(load::parse_documents(name, text, limits::MAX_POLICY_BYTES)?);
-        }
-        let mut exception_docs: Vec<Document> = Vec::new();
-        for src in &options.policy_exceptions {
-            total += src.text.len();
-            if total > limits::MAX_POLICY_BYTES {
-                return Err(LoadError::TooLarge {
-                    what: "policy set",
-                    size: total,
-                    limit: limits::MAX_POLICY_BYTES,
-                }
-                .into());
-            }
-            exception_docs.extend(load::parse_documents(
-                &src.name,
-                &src.text,
-                limits::MAX_POLICY_BYTES,
-            )?);
-        }
+            Ok(docs)
+        };
+        let docs = parse_all(&mut sources.iter().copied())?;
+        let exception_docs = parse_all(
+            &mut options
+                .policy_exceptions
+                .iter()
+                .map(|s| (s.name.as_str(), s.text.as_str())),
+        )?;
         // Tables earned under the last policies give way to these keys,
         // whose tables are built as they are compiled.
         crate::crypto::fixed_base::clear_key_tables();
