@@ -61,6 +61,16 @@ pub(super) fn verify_rule_images(
                 reporter.record(c, &canon, RuleStatus::Skip);
                 continue;
             }
+            // Digest mutation (planned in the mutating phase; the validating
+            // webhook sees the object after it).
+            let mutates = v.mutate_digest && info.digest.is_empty() && req.phase != Phase::Validate;
+            if !v.has_checks() && !mutates {
+                // Nothing to verify or resolve: Kyverno reads no registry
+                // here, and neither do we (an unreachable one must not
+                // decide a `verifyDigest`/`required` check).
+                validate_phase(v, &canon, !info.digest.is_empty(), &mut acc);
+                continue;
+            }
             let verdict = memo
                 .entry((v.index, canon.clone()))
                 .or_insert_with(|| verify_image(engine, req, fetcher, v, info, context))
@@ -71,10 +81,9 @@ pub(super) fn verify_rule_images(
                 c.pending = true;
                 continue;
             };
-            // Digest mutation and the post-mutation canonical name. The
-            // validating webhook sees the object after mutation: a digest it
-            // lacks there was never patched in.
-            let mutates = v.mutate_digest && info.digest.is_empty() && req.phase != Phase::Validate;
+            // The post-mutation canonical name. The validating webhook sees
+            // the object after mutation: a digest it lacks there was never
+            // patched in.
             let mut final_canon = canon.clone();
             let mut has_digest = !info.digest.is_empty();
             if let Some(d) = &digest
