@@ -544,7 +544,11 @@ fn plain_http_racing_the_tls_probe_never_carries_credentials() {
     // and the image verified over HTTPS.
     let open = TestRegistry::start_with(Auth::None, Some((cert.clone(), key.clone())));
     rt.block_on(open.push_examples());
-    let proxy = support::proxy::start(&rt, open.host(), Duration::ZERO);
+    // Each chunk a client sends waits 200 ms at the proxy, so the probe's
+    // TLS handshake (several chunks) cannot finish before the plain request
+    // (whose first chunk is recorded on arrival) is on the wire, however
+    // loaded the machine.
+    let proxy = support::proxy::start(&rt, open.host(), Duration::from_millis(200));
     let image = format!("127.0.0.1:{}/demo/signed:v1", proxy.port);
     let d = decide_native(&engine, &pod_request("a", &image), trusting(None).as_ref()).unwrap();
     assert!(d.allowed, "{:?}", d.results);
