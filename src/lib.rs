@@ -5,6 +5,7 @@
 //! (see [`engine`]). It has no network, clock or file access, so the same code
 //! runs natively, in wasmtime (C ABI) and in the browser (wasm-bindgen).
 
+pub mod apply;
 pub mod conditions;
 pub mod crypto;
 pub mod decision;

@@ -569,3 +569,169 @@ mod tests {
         );
     }
 }
+
+/// Where a field is written: the 1-based line and column of the node at
+/// `path` (`spec.rules[0].verifyImages[0].keys`, as compile errors name
+/// fields) in the `document`-th document of a YAML stream, or of its deepest
+/// written ancestor when the field itself is absent (a missing field is
+/// reported where its parent is). `None` when the text does not parse that
+/// far. For editors pointing at a problem; never used to decide.
+pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)> {
+    enum Frame {
+        Map {
+            key: Option<(String, (usize, usize))>,
+            path: String,
+        },
+        Seq {
+            next: usize,
+            path: String,
+        },
+    }
+    /// The path of the node starting now, given the enclosing frames; a map
+    /// key is `None` (keys are not nodes of a path).
+    fn node_path(stack: &[Frame]) -> Option<String> {
+        match stack.last() {
+            None => Some(String::new()),
+            Some(Frame::Map { key: None, .. }) => None,
+            Some(Frame::Map {
+                key: Some((k, _)),
+                path,
+            }) => Some(if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            }),
+            Some(Frame::Seq { next, path }) => Some(format!("{path}[{next}]")),
+        }
+    }
+    /// After a node ends in the top frame: a map expects its next key, a
+    /// sequence counts the item.
+    fn node_done(stack: &mut [Frame]) {
+        match stack.last_mut() {
+            Some(Frame::Map { key, .. }) => *key = None,
+            Some(Frame::Seq { next, .. }) => *next += 1,
+            None => {}
+        }
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut doc: Option<usize> = None;
+    let mut count = 0usize;
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut best: Option<(usize, (usize, usize))> = None;
+    let mut consider = |p: &str, at: (usize, usize)| {
+        if p == path {
+            return true;
+        }
+        let prefix = p.is_empty()
+            || (path.starts_with(p) && matches!(path.as_bytes().get(p.len()), Some(b'.' | b'[')));
+        if prefix && best.is_none_or(|(len, _)| p.len() >= len) {
+            best = Some((p.len(), at));
+        }
+        false
+    };
+    while let Some(Ok((event, span))) = parser.next_event() {
+        let at = (span.start.line(), span.start.col() + 1);
+        match event {
+            Event::DocumentStart(_) => {
+                doc = Some(count);
+                count += 1;
+                stack.clear();
+            }
+            Event::DocumentEnd => {
+                if doc == Some(document) {
+                    break;
+                }
+                doc = None;
+            }
+            _ if doc != Some(document) => {}
+            Event::Scalar(value, ..) => {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = stack.last_mut()
+                {
+                    *key = Some((value.into_owned(), at));
+                    continue;
+                }
+                if let Some(p) = node_path(&stack)
+                    && consider(&p, at)
+                {
+                    return Some(at);
+                }
+                node_done(&mut stack);
+            }
+            Event::Alias(_) => {
+                if let Some(p) = node_path(&stack)
+                    && consider(&p, at)
+                {
+                    return Some(at);
+                }
+                node_done(&mut stack);
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let Some(p) = node_path(&stack) else {
+                    // A complex key: not a path anyone names.
+                    return best.map(|(_, at)| at);
+                };
+                // A collection is pointed at by its key (a block one starts
+                // on the next line).
+                let at = match stack.last() {
+                    Some(Frame::Map {
+                        key: Some((_, key_at)),
+                        ..
+                    }) => *key_at,
+                    _ => at,
+                };
+                if consider(&p, at) {
+                    return Some(at);
+                }
+                stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { key: None, path: p }
+                } else {
+                    Frame::Seq { next: 0, path: p }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                node_done(&mut stack);
+            }
+            _ => {}
+        }
+    }
+    best.map(|(_, at)| at)
+}
+
+#[cfg(test)]
+mod locate_tests {
+    use super::locate;
+
+    const TEXT: &str = "a: 1\n---\napiVersion: v1\nspec:\n  rules:\n  - name: r\n    verifyImages:\n    - imageReferences: [\"x\"]\n      attestors:\n      - count: 3\n";
+
+    #[test]
+    fn finds_fields_items_and_ancestors() {
+        assert_eq!(locate(TEXT, 0, "a"), Some((1, 4)));
+        assert_eq!(locate(TEXT, 1, "apiVersion"), Some((3, 13)));
+        assert_eq!(locate(TEXT, 1, "spec.rules[0].name"), Some((6, 11)));
+        assert_eq!(
+            locate(TEXT, 1, "spec.rules[0].verifyImages[0].attestors[0].count"),
+            Some((10, 16))
+        );
+        assert_eq!(
+            locate(TEXT, 1, "spec.rules[0].verifyImages[0].imageReferences[0]"),
+            Some((8, 25))
+        );
+        // Absent: the deepest written ancestor.
+        assert_eq!(
+            locate(
+                TEXT,
+                1,
+                "spec.rules[0].verifyImages[0].attestors[0].entries"
+            ),
+            Some((10, 9))
+        );
+        assert_eq!(locate(TEXT, 1, "spec.rulesX"), Some((4, 1)));
+        assert_eq!(locate(TEXT, 1, "spec.rules[0].verifyImages"), Some((7, 5)));
+        // Text that stops parsing: what was read so far, never a panic.
+        assert_eq!(locate("a:\n  b: [\n", 0, "a.b[0]"), Some((2, 3)));
+        assert_eq!(locate(TEXT, 5, "a"), None);
+    }
+}

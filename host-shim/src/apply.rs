@@ -4,42 +4,12 @@ use crate::inputs::{self, NamedText};
 use crate::runner::{Instance_, ModuleRunner, RunnerError};
 use crate::source::ArtifactSource;
 use imgverify::decision::Decision;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Policy files that look like Kyverno CLI test manifests are not policies.
 pub const TEST_FILE_NAMES: &[&str] = &["kyverno-test.yaml", "kyverno-test.yml"];
 
-/// One evaluated resource.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceOutcome {
-    /// apiVersion.
-    #[serde(rename = "apiVersion")]
-    pub api_version: String,
-    /// Kind.
-    pub kind: String,
-    /// Namespace.
-    pub namespace: String,
-    /// Name.
-    pub name: String,
-    /// Allowed.
-    pub allowed: bool,
-    /// Denial message.
-    pub message: String,
-    /// Patches.
-    pub patches: Vec<Value>,
-    /// Warnings.
-    pub warnings: Vec<String>,
-    /// Rule results.
-    pub results: Vec<imgverify::decision::RuleResult>,
-    /// Why no decision could be computed (a sandbox limit hit on this
-    /// resource's content); the resource is then blocked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The resource as given (before any patch).
-    #[serde(skip)]
-    pub object: Value,
-}
+pub use imgverify::apply::{AdmissionContext, ResourceOutcome};
 
 /// Why apply failed before deciding.
 #[derive(Debug, thiserror::Error)]
@@ -201,49 +171,6 @@ impl Loaded {
     }
 }
 
-/// What the CLI knows of the cluster: namespace labels and the user (from
-/// Namespace documents, a values file and `--userinfo`).
-#[derive(Debug, Clone, Default)]
-pub struct AdmissionContext {
-    /// Labels by namespace name.
-    pub namespace_labels:
-        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
-    /// The requesting user (`--userinfo`), if given.
-    pub user_info: Option<Value>,
-    /// The operation (`CREATE` unless a values file says otherwise).
-    pub operation: Option<String>,
-    /// Variable values from a values file (`globalValues`, `policies`); the
-    /// CLI always sends them (empty without a file), so that `configMap`
-    /// and `apiCall` context entries come from them, never a cluster.
-    pub values: Value,
-}
-
-impl AdmissionContext {
-    /// The engine request for one resource.
-    pub fn request(&self, object: &Value, now: Option<&str>) -> Value {
-        let ns = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let mut r = json!({
-            "operation": self.operation.as_deref().unwrap_or("CREATE"),
-            "object": object,
-            "now": now,
-        });
-        if let Some(labels) = self.namespace_labels.get(ns) {
-            r["namespaceLabels"] = json!(labels);
-        }
-        if let Some(u) = &self.user_info {
-            r["userInfo"] = u.clone();
-        }
-        r["values"] = match &self.values {
-            Value::Null => json!({}),
-            v => v.clone(),
-        };
-        r
-    }
-}
-
 /// Reads resources and decides each one. A resource whose evaluation hits a
 /// sandbox limit is blocked with the limit named; the others are still decided.
 pub fn run(
@@ -271,58 +198,14 @@ pub fn run_with(
     // Namespace documents among the resources give their labels, unless the
     // values file says otherwise.
     let mut context = context.clone();
-    for (_, v) in &docs {
-        if v.get("kind").and_then(Value::as_str) == Some("Namespace")
-            && let Some(name) = v.pointer("/metadata/name").and_then(Value::as_str)
-        {
-            let labels = v
-                .pointer("/metadata/labels")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            context
-                .namespace_labels
-                .entry(name.to_string())
-                .or_insert(labels);
-        }
-    }
+    context.learn_namespaces(docs.iter().map(|(_, v)| v));
     let mut out = Vec::new();
     for (origin, value) in docs {
-        let v = &value;
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let mut outcome = ResourceOutcome {
-            api_version: s("/apiVersion"),
-            kind: s("/kind"),
-            namespace: s("/metadata/namespace"),
-            name: s("/metadata/name"),
-            allowed: false,
-            message: String::new(),
-            patches: Vec::new(),
-            warnings: Vec::new(),
-            results: Vec::new(),
-            error: None,
-            object: value.clone(),
-        };
-        match loaded.decide_request(&context.request(v, now), source) {
-            Ok(d) => {
-                outcome.allowed = d.allowed;
-                outcome.message = d.message;
-                outcome.patches = d.patches;
-                outcome.warnings = d.warnings;
-                outcome.results = d.results;
-            }
+        let mut outcome = ResourceOutcome::undecided(value);
+        match loaded.decide_request(&context.request(&outcome.object, now), source) {
+            Ok(d) => outcome.decided(d),
             Err(e) => {
-                outcome.message = format!("{origin}: {e}");
-                outcome.error = Some(e.to_string());
+                outcome.failed(&origin, &e);
                 loaded.reset()?;
             }
         }

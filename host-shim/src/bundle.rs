@@ -3,58 +3,14 @@
 //! decisions (air-gapped verification, evidence for an audit).
 
 use crate::source::{ArtifactSource, SourceAnswer};
-use base64::Engine as _;
 use imgverify::engine::{Fetch, FetchKind};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// Bundle `kind`.
-pub const BUNDLE_KIND: &str = "ArtifactBundle";
-/// Bundle `apiVersion`.
-pub const BUNDLE_API_VERSION: &str = "imgverify.dev/v1alpha1";
-
-/// One recorded answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Entry {
-    /// Fetch kind.
-    pub kind: FetchKind,
-    /// Fetch key.
-    pub key: String,
-    /// `ok`, `not_found`, `unauthorized`, `error`.
-    pub status: String,
-    /// Base64 bytes for `ok`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Message for failures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// A bundle file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Bundle {
-    /// `imgverify.dev/v1alpha1`.
-    pub api_version: String,
-    /// `ArtifactBundle`.
-    pub kind: String,
-    /// Recorded answers, sorted by kind and key.
-    pub artifacts: Vec<Entry>,
-}
+pub use imgverify::apply::bundle::{BUNDLE_API_VERSION, BUNDLE_KIND, Bundle, Entry};
 
 fn to_entry(f: &Fetch, a: &SourceAnswer) -> Entry {
-    let data = match a {
-        SourceAnswer::Bytes(b) => Some(base64::engine::general_purpose::STANDARD.encode(b)),
-        _ => None,
-    };
-    Entry {
-        kind: f.kind,
-        key: f.key.clone(),
-        status: a.status().into(),
-        data,
-        message: a.message().map(str::to_string),
-    }
+    Entry::new(f.kind, &f.key, &a.clone().into())
 }
 
 /// Wraps a source and records every answer.
@@ -79,11 +35,7 @@ impl<'a> Recording<'a> {
             .lock()
             .map(|s| s.values().cloned().collect())
             .unwrap_or_default();
-        Bundle {
-            api_version: BUNDLE_API_VERSION.into(),
-            kind: BUNDLE_KIND.into(),
-            artifacts: seen,
-        }
+        Bundle::new(seen)
     }
 
     fn record(&self, f: &Fetch, a: &SourceAnswer) {
@@ -124,24 +76,10 @@ impl Replay {
     /// Reads a bundle file.
     pub fn load(path: &str) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        let b: Bundle = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
-        if b.kind != BUNDLE_KIND || b.api_version != BUNDLE_API_VERSION {
-            return Err(format!("{path}: not an {BUNDLE_API_VERSION} {BUNDLE_KIND}"));
-        }
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let mut entries = BTreeMap::new();
-        for e in b.artifacts {
-            let msg = e.message.clone().unwrap_or_default();
-            let a = match e.status.as_str() {
-                "ok" => SourceAnswer::Bytes(
-                    b64.decode(e.data.as_deref().unwrap_or(""))
-                        .map_err(|err| format!("{path}: {}: {err}", e.key))?,
-                ),
-                other => SourceAnswer::failure(other, msg)
-                    .ok_or_else(|| format!("{path}: {}: unknown status {other}", e.key))?,
-            };
-            entries.insert((e.kind, e.key), a);
-        }
+        let entries = Bundle::parse(path, &text)?
+            .into_iter()
+            .map(|(k, a)| (k, SourceAnswer::from(a)))
+            .collect();
         Ok(Replay { entries })
     }
 }
@@ -151,12 +89,6 @@ impl ArtifactSource for Replay {
         self.entries
             .get(&(f.kind, f.key.clone()))
             .cloned()
-            .unwrap_or_else(|| {
-                SourceAnswer::Error(format!(
-                    "{} {} is not in the bundle",
-                    f.kind.as_str(),
-                    f.key
-                ))
-            })
+            .unwrap_or_else(|| imgverify::apply::artifacts::not_in_bundle(f).into())
     }
 }

@@ -3,20 +3,16 @@
 use crate::apply::ResourceOutcome;
 use imgverify::decision::RuleStatus;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
-/// Counts results by status.
-pub fn summary(resources: &[ResourceOutcome]) -> BTreeMap<&'static str, usize> {
-    imgverify::decision::summarize(resources.iter().flat_map(|r| &r.results))
-}
+pub use imgverify::apply::summary;
 
 fn status_name(s: RuleStatus) -> &'static str {
     s.as_str()
 }
 
-/// The `-o json` document.
+/// The `--format json` document.
 pub fn json_document(resources: &[ResourceOutcome]) -> Value {
-    json!({"resources": resources, "summary": summary(resources)})
+    imgverify::apply::document(resources)
 }
 
 /// The `-o table` text.

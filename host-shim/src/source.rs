@@ -2,9 +2,9 @@
 //! image layouts (one layout may hold many repositories).
 
 use crate::safe_fs::{self, SafeReadError};
+use imgverify::apply::artifacts;
 use imgverify::engine::{Fetch, FetchKind};
 use imgverify::limits;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// An answer to one fetch.
@@ -72,14 +72,24 @@ impl From<SourceAnswer> for imgverify::engine::Answer {
     }
 }
 
+impl From<imgverify::engine::Answer> for SourceAnswer {
+    fn from(a: imgverify::engine::Answer) -> Self {
+        use imgverify::engine::{Answer, FailureStatus};
+        match a {
+            Answer::Bytes(b) => Self::Bytes(b),
+            Answer::Failure(FailureStatus::NotFound, m) => Self::NotFound(m),
+            Answer::Failure(FailureStatus::Unauthorized, m) => Self::Unauthorized(m),
+            Answer::Failure(FailureStatus::Error, m) => Self::Error(m),
+            Answer::Failure(FailureStatus::Invalid, m) => Self::Invalid(m),
+        }
+    }
+}
+
 /// The answer of a source that has no Kubernetes API (an OCI layout, a
 /// registry): the CLI takes `configMap` and `apiCall` values from a values
 /// file instead.
 pub fn no_kube_api(f: &Fetch) -> SourceAnswer {
-    SourceAnswer::NotFound(format!(
-        "{}: no Kubernetes API here; give the context entry's value in a values file",
-        f.key
-    ))
+    artifacts::no_kube_api(f).into()
 }
 
 /// Serves fetches. Implementations must be safe to share across threads.
@@ -138,21 +148,6 @@ pub enum LayoutError {
     Spec(String),
 }
 
-#[derive(Deserialize)]
-struct Index {
-    #[serde(default)]
-    manifests: Vec<IndexEntry>,
-}
-
-#[derive(Deserialize)]
-struct IndexEntry {
-    digest: String,
-    #[serde(default)]
-    annotations: std::collections::BTreeMap<String, String>,
-}
-
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
 /// One OCI image layout directory.
 #[derive(Debug, Clone)]
 struct Layout {
@@ -183,13 +178,8 @@ impl OciLayouts {
         let index_path = dir.join("index.json");
         let text = safe_fs::read_regular(&index_path, limits::MAX_MANIFEST_BYTES)
             .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
-        let index: Index = serde_json::from_slice(&text)
-            .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e.to_string()))?;
-        let refs = index
-            .manifests
-            .into_iter()
-            .filter_map(|m| m.annotations.get(REF_NAME).cloned().map(|r| (r, m.digest)))
-            .collect();
+        let refs = artifacts::index_refs(&text)
+            .map_err(|e| LayoutError::NotLayout(dir.display().to_string(), e))?;
         self.layouts.push(Layout {
             dir,
             default_repo,
@@ -238,17 +228,12 @@ impl OciLayouts {
 
     /// The manifest a `repository:tag` key names in one of the layouts.
     fn by_tag(&self, key: &str, max: usize) -> SourceAnswer {
-        let Some((repo, tag)) = split_reference(key) else {
+        if artifacts::split_reference(key).is_none() {
             return SourceAnswer::Invalid(format!("bad tag reference {key}"));
-        };
+        }
         for l in &self.layouts {
             for (name, digest) in &l.refs {
-                let full = if name.contains('/') {
-                    name == key
-                } else {
-                    l.default_repo.as_deref() == Some(repo) && name == tag
-                };
-                if full {
+                if artifacts::ref_matches(name, l.default_repo.as_deref(), key) {
                     return match Self::read_blob(&l.dir, digest, max) {
                         Some(a) => a,
                         None => SourceAnswer::Invalid(format!(
@@ -259,23 +244,13 @@ impl OciLayouts {
                 }
             }
         }
-        SourceAnswer::NotFound(format!("{key}: manifest unknown"))
+        artifacts::manifest_unknown(key).into()
     }
-}
-
-fn split_reference(key: &str) -> Option<(&str, &str)> {
-    let slash = key.rfind('/').unwrap_or(0);
-    let colon = key[slash..].rfind(':')? + slash;
-    Some((&key[..colon], &key[colon + 1..]))
 }
 
 impl ArtifactSource for OciLayouts {
     fn fetch(&self, f: &Fetch) -> SourceAnswer {
-        let kind_max = match f.kind {
-            FetchKind::Blob => limits::MAX_BLOB_BYTES,
-            _ => limits::MAX_MANIFEST_BYTES,
-        };
-        let max = f.max_bytes.map_or(kind_max, |m| m.min(kind_max));
+        let max = artifacts::fetch_limit(f);
         match f.kind {
             FetchKind::ManifestByTag => self.by_tag(&f.key, max),
             FetchKind::Manifest | FetchKind::Blob => {
@@ -285,15 +260,13 @@ impl ArtifactSource for OciLayouts {
                         return a;
                     }
                 }
-                SourceAnswer::NotFound(format!("{}: blob unknown", f.key))
+                artifacts::blob_unknown(&f.key).into()
             }
             // A layout has no referrers API: the tag schema `sha256-<hex>`,
             // as on a registry without one.
-            FetchKind::Referrers => match f.key.rsplit_once('@') {
-                Some((repo, digest)) => {
-                    self.by_tag(&format!("{repo}:{}", digest.replacen(':', "-", 1)), max)
-                }
-                None => SourceAnswer::Invalid(format!("bad referrers reference {}", f.key)),
+            FetchKind::Referrers => match artifacts::referrers_tag_key(&f.key) {
+                Some(key) => self.by_tag(&key, max),
+                None => artifacts::bad_referrers_key(&f.key).into(),
             },
             FetchKind::KubeApi => no_kube_api(f),
         }

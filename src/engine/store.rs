@@ -226,6 +226,16 @@ impl FailureStatus {
             _ => None,
         }
     }
+
+    /// The protocol name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Error => "error",
+            Self::Invalid => "invalid",
+        }
+    }
 }
 
 /// A stored answer.

@@ -1,0 +1,328 @@
+//! A workspace holding what `imgverify apply` is given — policies,
+//! resources, a values file and artifacts — as editable texts, with every
+//! problem placed at its line: the playground's model, behind the JS API.
+//! Evaluating it gives the same document as `apply --format json`.
+
+use super::artifacts::{ArtifactStore, LoadArtifactsError, Loaded};
+use super::{AdmissionContext, ResourceOutcome};
+use crate::engine::{EngineError, EngineOptions};
+use crate::policy::load::{self, Document, LoadError};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The name policies are compiled under (documents are `policy#N`).
+pub const POLICY_SOURCE: &str = "policy";
+/// The name resources are read under (documents are `resources#N`).
+pub const RESOURCES_SOURCE: &str = "resources";
+/// The name of the values text.
+pub const VALUES_SOURCE: &str = "values";
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks the policy (or the whole text).
+    Error,
+    /// A lint: the policy still runs.
+    Warning,
+}
+
+/// A problem in one of the texts, placed where an editor can show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// `policy`, `resources` or `values`.
+    pub source: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The document (`policy#0 ClusterPolicy/name`), when one is known.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub document: String,
+    /// The field path, when one is known.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// 1-based line in the text, when it can be placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl Problem {
+    fn in_text(source: &'static str, text: &str, message: String) -> Self {
+        // A syntax error carries its place; find it again from the parser.
+        let place = crate::yaml::parse_stream(text)
+            .err()
+            .map(|e| (e.line, e.column));
+        Problem {
+            source,
+            severity: Severity::Error,
+            document: String::new(),
+            path: String::new(),
+            message,
+            line: place.map(|p| p.0),
+            column: place.map(|p| p.1),
+        }
+    }
+
+    fn at_field(
+        source: &'static str,
+        severity: Severity,
+        text: &str,
+        document: &str,
+        path: &str,
+        message: &str,
+    ) -> Self {
+        let place =
+            document_index(source, document).and_then(|i| crate::yaml::locate(text, i, path));
+        Problem {
+            source,
+            severity,
+            document: document.to_string(),
+            path: path.to_string(),
+            message: message.to_string(),
+            line: place.map(|p| p.0),
+            column: place.map(|p| p.1),
+        }
+    }
+}
+
+/// The stream index in a document origin (`policy#3 ClusterPolicy/x` → 3).
+fn document_index(source: &str, document: &str) -> Option<usize> {
+    let rest = document.strip_prefix(source)?.strip_prefix('#')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Why a workspace cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The policy text did not compile at all.
+    #[error("the policies do not compile: fix the problems listed first")]
+    NoEngine,
+    /// No resource with that index.
+    #[error("no resource {0}")]
+    NoResource(usize),
+}
+
+/// Policies, resources, values and artifacts being authored.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    engine: Option<Arc<crate::Engine>>,
+    policy_problems: Vec<Problem>,
+    resources: Vec<Document>,
+    resource_problems: Vec<Problem>,
+    context: AdmissionContext,
+    values_problems: Vec<Problem>,
+    store: ArtifactStore,
+    outcomes: Vec<ResourceOutcome>,
+}
+
+impl Workspace {
+    /// An empty workspace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Compiles the policy text as `apply` does (invalid policies are left
+    /// out and listed; the others run). Returns its problems.
+    pub fn set_policy(&mut self, text: &str) -> &[Problem] {
+        let options = EngineOptions {
+            skip_invalid_policies: true,
+            ..Default::default()
+        };
+        self.policy_problems.clear();
+        self.engine = None;
+        let p = POLICY_SOURCE;
+        match crate::Engine::compile_with(&[(p, text)], &options) {
+            Ok(engine) => {
+                let summary = engine.summary();
+                for invalid in &summary.invalid {
+                    for e in &invalid.errors {
+                        self.policy_problems.push(Problem::at_field(
+                            p,
+                            Severity::Error,
+                            text,
+                            &e.document,
+                            &e.path,
+                            &e.message,
+                        ));
+                    }
+                }
+                for l in engine.lints() {
+                    self.policy_problems.push(Problem::at_field(
+                        p,
+                        Severity::Warning,
+                        text,
+                        &l.document,
+                        &l.path,
+                        &l.message,
+                    ));
+                }
+                self.engine = Some(Arc::new(engine));
+            }
+            Err(EngineError::Compile(errors)) => {
+                for e in errors {
+                    self.policy_problems.push(Problem::at_field(
+                        p,
+                        Severity::Error,
+                        text,
+                        &e.document,
+                        &e.path,
+                        &e.message,
+                    ));
+                }
+            }
+            Err(e) => self
+                .policy_problems
+                .push(Problem::in_text(p, text, e.to_string())),
+        }
+        &self.policy_problems
+    }
+
+    /// Reads the resource text (multi-document YAML, JSON, `List`s).
+    /// Returns its problems.
+    pub fn set_resources(&mut self, text: &str) -> &[Problem] {
+        self.resource_problems.clear();
+        self.resources.clear();
+        match load::parse_documents(RESOURCES_SOURCE, text, crate::limits::MAX_REQUEST_BYTES) {
+            Ok(docs) => self.resources = docs,
+            Err(e @ (LoadError::Syntax { .. } | LoadError::TooLarge { .. })) => self
+                .resource_problems
+                .push(Problem::in_text(RESOURCES_SOURCE, text, e.to_string())),
+        }
+        &self.resource_problems
+    }
+
+    /// Reads a Kyverno CLI values file (`kind: Values`); empty text means
+    /// none. Returns its problems.
+    pub fn set_values(&mut self, text: &str) -> &[Problem] {
+        self.values_problems.clear();
+        self.context = AdmissionContext::default();
+        if text.trim().is_empty() {
+            return &self.values_problems;
+        }
+        let applied = super::values::parse_values(VALUES_SOURCE, text)
+            .and_then(|v| v.apply_to(&mut self.context));
+        if let Err(message) = applied {
+            self.context = AdmissionContext::default();
+            self.values_problems
+                .push(Problem::in_text(VALUES_SOURCE, text, message));
+        }
+        &self.values_problems
+    }
+
+    /// Every problem: policy, resources, values.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut all = self.policy_problems.clone();
+        all.extend(self.resource_problems.iter().cloned());
+        all.extend(self.values_problems.iter().cloned());
+        all
+    }
+
+    /// Adds an OCI layout `.tar` or a `fetch` bundle.
+    pub fn load_artifacts(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Loaded, LoadArtifactsError> {
+        self.store.load(name, bytes)
+    }
+
+    /// Forgets every artifact.
+    pub fn clear_artifacts(&mut self) {
+        self.store = ArtifactStore::new();
+    }
+
+    /// How many resource documents there are.
+    pub fn resource_count(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Starts an evaluation: forgets the last one's outcomes.
+    pub fn begin(&mut self) -> Result<(), WorkspaceError> {
+        self.outcomes.clear();
+        self.engine
+            .as_ref()
+            .map(|_| ())
+            .ok_or(WorkspaceError::NoEngine)
+    }
+
+    /// Decides resource `index` (at `now`, RFC 3339) and keeps its outcome
+    /// for [`Workspace::document`]. Resources are decided one at a time so
+    /// that a caller can time each.
+    pub fn evaluate_resource(
+        &mut self,
+        index: usize,
+        now: Option<&str>,
+    ) -> Result<&ResourceOutcome, WorkspaceError> {
+        let engine = self.engine.clone().ok_or(WorkspaceError::NoEngine)?;
+        let doc = self
+            .resources
+            .get(index)
+            .ok_or(WorkspaceError::NoResource(index))?;
+        // Namespace documents give their labels, as in `apply`.
+        let mut context = self.context.clone();
+        context.learn_namespaces(self.resources.iter().map(|d| &d.value));
+        let store = &self.store;
+        let mut outcome = super::run(&engine, vec![doc.clone()], now, &context, &mut |f| {
+            store.answer(f)
+        });
+        let outcome = outcome
+            .pop()
+            .unwrap_or_else(|| ResourceOutcome::undecided(doc.value.clone()));
+        self.outcomes.push(outcome);
+        self.outcomes
+            .last()
+            .ok_or(WorkspaceError::NoResource(index))
+    }
+
+    /// Decides every resource at `now`.
+    pub fn evaluate(&mut self, now: Option<&str>) -> Result<serde_json::Value, WorkspaceError> {
+        self.begin()?;
+        for i in 0..self.resources.len() {
+            self.evaluate_resource(i, now)?;
+        }
+        Ok(self.document())
+    }
+
+    /// The `apply --format json` document of the outcomes so far.
+    pub fn document(&self) -> serde_json::Value {
+        super::document(&self.outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_name_the_field_at_its_line() {
+        let mut w = Workspace::new();
+        let text = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages:\n    - imageReferences: [\"*\"]\n      attestors:\n      - count: -1\n        entries:\n        - keys: {publicKeys: \"x\"}\n";
+        let problems = w.set_policy(text).to_vec();
+        assert!(!problems.is_empty());
+        let count = problems
+            .iter()
+            .find(|p| p.path.ends_with("attestors[0].count"))
+            .unwrap_or_else(|| panic!("{problems:?}"));
+        assert_eq!(count.severity, Severity::Error);
+        assert_eq!(count.line, Some(11), "{count:?}");
+        assert!(count.document.starts_with("policy#0"), "{count:?}");
+        let syntax = w.set_policy("a: [\n").to_vec();
+        assert_eq!(syntax[0].line, Some(2), "{syntax:?}");
+        assert_eq!(w.begin(), Err(WorkspaceError::NoEngine));
+        let r = w.set_resources("kind: Pod\n  bad: : indent\n").to_vec();
+        assert_eq!(r[0].source, "resources");
+        assert!(r[0].line.is_some(), "{r:?}");
+        let v = w
+            .set_values(
+                "apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\nnamespaceSelectors: []\n",
+            )
+            .to_vec();
+        assert!(v[0].message.contains("namespaceSelectors"), "{v:?}");
+        assert!(w.set_values("").is_empty());
+    }
+}
