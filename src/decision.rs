@@ -67,6 +67,10 @@ pub struct ImageResult {
     pub result: RuleStatus,
     /// Message.
     pub message: String,
+    /// The attestors whose signatures verified the image (path and key or
+    /// identity), when it passed its signature checks.
+    #[serde(rename = "verifiedBy", skip_serializing_if = "Vec::is_empty", default)]
+    pub verified_by: Vec<String>,
 }
 
 /// One rule's result.

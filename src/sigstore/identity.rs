@@ -101,6 +101,31 @@ impl IdentityPolicy {
         })
     }
 
+    /// The identity required, as the policy writes it (`subject …, issuer
+    /// …`), for reports of what verified.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.subject {
+            parts.push(format!("subject {s}"));
+        }
+        if let Some(s) = &self.subject_regexp {
+            parts.push(format!("subjectRegExp {}", s.source));
+        }
+        if let Some(s) = &self.issuer {
+            parts.push(format!("issuer {s}"));
+        }
+        if let Some(s) = &self.issuer_regexp {
+            parts.push(format!("issuerRegExp {}", s.source));
+        }
+        for (key, _, pattern) in &self.extensions {
+            parts.push(format!("{key} {pattern}"));
+        }
+        if parts.is_empty() {
+            return "any identity".into();
+        }
+        parts.join(", ")
+    }
+
     /// Whether nothing is required (every certificate matches).
     pub fn is_empty(&self) -> bool {
         self.subject.is_none()

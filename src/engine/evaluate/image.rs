@@ -40,7 +40,7 @@ pub(super) fn verify_rule_images(
     } = checks;
     let mut acc = RuleAcc::default();
     // One verification per (entry, image), however many containers use the image.
-    let mut memo: BTreeMap<(usize, String), Verdict<Digest>> = BTreeMap::new();
+    let mut memo: BTreeMap<(usize, String), (Verdict<Digest>, Vec<String>)> = BTreeMap::new();
     for v in entries {
         for (img, info) in images {
             let canon = info.to_string();
@@ -71,7 +71,7 @@ pub(super) fn verify_rule_images(
                 validate_phase(v, &canon, !info.digest.is_empty(), &mut acc);
                 continue;
             }
-            let verdict = memo
+            let (verdict, verified_by) = memo
                 .entry((v.index, canon.clone()))
                 .or_insert_with(|| verify_image(engine, req, fetcher, v, info, context))
                 .clone();
@@ -98,7 +98,11 @@ pub(super) fn verify_rule_images(
             }
             // Without checks or a mutation, only the validate phase speaks.
             if v.has_checks() || mutates || status != RuleStatus::Pass {
-                acc.push(&final_canon, status, message);
+                let by = match status {
+                    RuleStatus::Pass => verified_by,
+                    _ => Vec::new(),
+                };
+                acc.push_verified(&final_canon, status, message, by);
             }
             if v.has_checks() {
                 reporter.record(c, &final_canon, status);
@@ -114,6 +118,7 @@ pub(super) fn verify_rule_images(
 /// The image's digest (given, or resolved from its tag) and, when the entry
 /// has attestors and attestations, their verdict. Attestations are fetched
 /// in the same rounds as signatures, but a signature failure decides first.
+/// With the verdict, the attestor entries whose signatures verified.
 fn verify_image(
     engine: &Engine,
     req: &Request,
@@ -121,10 +126,10 @@ fn verify_image(
     v: &Verification,
     info: &ImageInfo,
     rule_context: &Value,
-) -> Verdict<Digest> {
+) -> (Verdict<Digest>, Vec<String>) {
     let d = match verify::resolve_digest(fetcher, info, &v.access) {
         Verdict::Ok(d) if v.has_checks() => d,
-        other => return other,
+        other => return (other, Vec::new()),
     };
     let image_context = match rule_context.is_null() {
         true => Value::Null,
@@ -141,14 +146,21 @@ fn verify_image(
             .as_deref()
             .and_then(crate::sigstore::trusted_root::parse_rfc3339),
         context: &image_context,
+        verified_by: Default::default(),
     };
+    let verdict = verify_image_with(&ctx, v);
+    (verdict, ctx.verified_by.take())
+}
+
+fn verify_image_with(ctx: &VerifyCtx, v: &Verification) -> Verdict<Digest> {
+    let d = ctx.digest;
     let signatures = match v.attestors.is_empty() {
         true => Verdict::Ok(d.clone()),
-        false => verify::verify_attestors(&ctx),
+        false => verify::verify_attestors(ctx),
     };
     let attestations = match v.attestations.is_empty() {
         true => Verdict::Ok(Vec::new()),
-        false => verify::verify_attestations(&ctx),
+        false => verify::verify_attestations(ctx),
     };
     let (digest, named) = match (signatures, attestations) {
         (Verdict::Ok(digest), Verdict::Ok(named)) => (digest, named),
@@ -159,7 +171,7 @@ fn verify_image(
     };
     match &v.validate {
         None => Verdict::Ok(digest),
-        Some(validation) => match deny(validation, &image_context, named, ctx.now) {
+        Some(validation) => match deny(validation, ctx.context, named, ctx.now) {
             Ok(()) => Verdict::Ok(digest),
             Err(f) => Verdict::Fail(f),
         },

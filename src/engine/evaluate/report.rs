@@ -35,10 +35,22 @@ pub(super) struct RuleAcc {
 
 impl RuleAcc {
     pub(super) fn push(&mut self, image: &str, result: RuleStatus, message: String) {
+        self.push_verified(image, result, message, Vec::new());
+    }
+
+    /// [`RuleAcc::push`] naming the attestors that verified the image.
+    pub(super) fn push_verified(
+        &mut self,
+        image: &str,
+        result: RuleStatus,
+        message: String,
+        verified_by: Vec<String>,
+    ) {
         self.images.push(ImageResult {
             image: image.to_string(),
             result,
             message,
+            verified_by,
         });
     }
 

@@ -99,6 +99,31 @@ pub(super) struct VerifyCtx<'a> {
     pub now: Option<i64>,
     /// The JSON context conditions read (`request`, `images`, `image`).
     pub context: &'a serde_json::Value,
+    /// The attestor entries that verified so far (path: key or identity);
+    /// an entry whose set then fails is taken out again.
+    pub verified_by: std::cell::RefCell<Vec<String>>,
+}
+
+impl VerifyCtx<'_> {
+    /// Records that the entry at `path` verified, described by `what`.
+    fn verified(&self, path: &str, what: String) {
+        self.verified_by
+            .borrow_mut()
+            .push(format!("{path}: {what}"));
+    }
+}
+
+/// What verified for an attestor entry: its key, or the identity it requires.
+fn describe(kind: &AttestorKind) -> String {
+    match kind {
+        AttestorKind::Key(k) => format!("key sha256:{}", k.fingerprint),
+        AttestorKind::Keyless(k) => format!("keyless, {}", k.identity.describe()),
+        AttestorKind::Certificates(c) => match (&c.cert, &c.chain) {
+            (Some(_), _) => "the pinned certificate".into(),
+            (None, _) => "a certificate chaining to certChain".into(),
+        },
+        AttestorKind::KeyUnavailable(_) | AttestorKind::Nested(_) => String::new(),
+    }
 }
 
 /// Runs every attestor set; all must verify. A decisive failure of any set
@@ -126,14 +151,31 @@ pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
     }
 }
 
-/// One attestor set: `required` of its entries must verify.
+/// One attestor set: `required` of its entries must verify. Only entries
+/// that verified, in a set that did, stay in `ctx.verified_by`.
 fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
-    tally(
+    let mark = ctx.verified_by.borrow().len();
+    let verdict = tally(
         set,
         path,
-        |entry, p| eval_entry(ctx, entry, p),
+        |entry, p| {
+            let before = ctx.verified_by.borrow().len();
+            let v = eval_entry(ctx, entry, p);
+            match &v {
+                Verdict::Ok(_) if !matches!(entry.kind, AttestorKind::Nested(_)) => {
+                    ctx.verified(p, describe(&entry.kind))
+                }
+                Verdict::Ok(_) => {}
+                _ => ctx.verified_by.borrow_mut().truncate(before),
+            }
+            v
+        },
         |_, failures| Failure::Entries(failures),
-    )
+    );
+    if !matches!(verdict, Verdict::Ok(_)) {
+        ctx.verified_by.borrow_mut().truncate(mark);
+    }
+    verdict
 }
 
 /// Counts an attestor set's entries as `eval` decides them: `required` of
