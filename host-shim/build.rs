@@ -52,8 +52,48 @@ fn ensure_wasm_target() {
         .status();
 }
 
+/// Embeds the built playground (`playground/dist`, made by `cargo xtask
+/// playground --build`) as `playground_files.rs`: `(path, bytes)` pairs,
+/// none when it has not been built.
+fn embed_playground(root: &Path, out: &Path) {
+    let dist = root.join("playground").join("dist");
+    let mut files = Vec::new();
+    if dist.join("index.html").is_file() {
+        println!("cargo:rerun-if-changed={}", dist.display());
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dist)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for path in entries.into_iter().filter(|p| p.is_file()) {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                files.push(format!(
+                    "    ({name:?}, include_bytes!({:?})),",
+                    path.display().to_string()
+                ));
+            }
+        }
+    } else {
+        // Not built: watch the folder it will appear in.
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join("playground").display()
+        );
+    }
+    let code = format!(
+        "/// The playground's files, by name.\npub static FILES: &[(&str, &[u8])] = &[\n{}\n];\n",
+        files.join("\n")
+    );
+    std::fs::write(out.join("playground_files.rs"), code).expect("write playground_files.rs");
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=IMGVERIFY_WASM_MODULE");
+    {
+        let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+        let manifest_dir =
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+        embed_playground(manifest_dir.parent().expect("workspace root"), &out);
+    }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let dest = out.join("imgverify.wasm");
     if let Ok(prebuilt) = std::env::var("IMGVERIFY_WASM_MODULE") {

@@ -16,6 +16,7 @@ pub mod kyverno_apply;
 pub mod kyverno_test;
 pub mod metrics;
 pub mod output;
+pub mod playground;
 pub mod registry;
 pub mod runner;
 pub mod safe_fs;

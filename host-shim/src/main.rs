@@ -266,6 +266,13 @@ enum Command {
     VerifyBundle(imgverify_host::verify_bundle::VerifyBundleArgs),
     /// Serve the admission webhook (HTTPS): /mutate, /validate, /healthz, /readyz, /metrics.
     Serve(serve::ServeArgs),
+    /// Serve the browser playground (author and test policies against real
+    /// signatures; everything is evaluated in the browser).
+    Playground {
+        /// Address to listen on (port 0 picks a free one; the URL is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
 }
 
 /// The evaluation time: `--now`, checked, or the clock (RFC 3339). It is
@@ -576,6 +583,9 @@ fn main() -> ExitCode {
             now,
         ),
         Command::Serve(args) => serve::run(args),
+        Command::Playground { listen } => runtime()
+            .and_then(|rt| rt.block_on(imgverify_host::playground::serve(&listen)))
+            .map(|()| ExitCode::SUCCESS),
         Command::VerifyBundle(args) => imgverify_host::verify_bundle::run(args),
     };
     result.unwrap_or_else(|e| {

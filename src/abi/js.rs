@@ -90,3 +90,96 @@ impl Session {
         serde_json::to_string(&self.inner.evaluate()).unwrap_or_else(|e| protocol::error_json(&e))
     }
 }
+
+/// The playground's workspace ([`crate::apply::workspace::Workspace`]):
+/// policy, resources, values and artifacts; evaluating it gives the
+/// `apply --format json` document.
+#[wasm_bindgen]
+pub struct Playground {
+    inner: crate::apply::workspace::Workspace,
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| protocol::error_json(&e))
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// An empty workspace.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Playground {
+        Playground {
+            inner: crate::apply::workspace::Workspace::new(),
+        }
+    }
+
+    /// Compiles the policy text; returns its problems (JSON array).
+    #[wasm_bindgen(js_name = setPolicy)]
+    pub fn set_policy(&mut self, text: &str) -> String {
+        to_json(&self.inner.set_policy(text))
+    }
+
+    /// Reads the resources text; returns its problems (JSON array).
+    #[wasm_bindgen(js_name = setResources)]
+    pub fn set_resources(&mut self, text: &str) -> String {
+        to_json(&self.inner.set_resources(text))
+    }
+
+    /// Reads a values file's text (empty: none); returns its problems.
+    #[wasm_bindgen(js_name = setValues)]
+    pub fn set_values(&mut self, text: &str) -> String {
+        to_json(&self.inner.set_values(text))
+    }
+
+    /// Every problem (JSON array).
+    pub fn problems(&self) -> String {
+        to_json(&self.inner.problems())
+    }
+
+    /// Adds an OCI layout `.tar` or a `fetch` bundle; returns what it added
+    /// (JSON), or throws naming the file and the cause.
+    #[wasm_bindgen(js_name = loadArtifacts)]
+    pub fn load_artifacts(&mut self, name: &str, bytes: &[u8]) -> Result<String, JsError> {
+        self.inner
+            .load_artifacts(name, bytes)
+            .map(|l| to_json(&l))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Forgets every artifact.
+    #[wasm_bindgen(js_name = clearArtifacts)]
+    pub fn clear_artifacts(&mut self) {
+        self.inner.clear_artifacts();
+    }
+
+    /// How many resource documents there are.
+    #[wasm_bindgen(js_name = resourceCount)]
+    pub fn resource_count(&self) -> usize {
+        self.inner.resource_count()
+    }
+
+    /// Starts an evaluation (throws when the policies do not compile).
+    pub fn begin(&mut self) -> Result<(), JsError> {
+        self.inner.begin().map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Decides resource `index` at `now` (RFC 3339); returns its outcome (JSON).
+    #[wasm_bindgen(js_name = evaluateResource)]
+    pub fn evaluate_resource(&mut self, index: usize, now: &str) -> Result<String, JsError> {
+        self.inner
+            .evaluate_resource(index, Some(now))
+            .map(to_json)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The `apply --format json` document of this evaluation (JSON).
+    pub fn document(&self) -> String {
+        to_json(&self.inner.document())
+    }
+}
+
+impl Default for Playground {
+    fn default() -> Self {
+        Self::new()
+    }
+}

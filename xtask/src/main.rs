@@ -4,10 +4,13 @@
 //! - `wasm`: build the artifacts listed in `wasm-pack.toml`
 //! - `fixtures`: regenerate the signed example images in `policies/images`
 //! - `demo`: run every example policy on its example workloads and print the verdicts
+//! - `playground [--listen ADDR | --build | --test]`: build the browser playground into
+//!   `playground/dist` and serve it with `imgverify playground` (default 127.0.0.1:8080);
+//!   `--build` only builds; `--test` runs its headless-Chromium tests
 //! - `fuzz [--seconds N] [--update-corpus] [TARGET…]`: run the fuzz targets in
 //!   `fuzz/` (cargo-fuzz, nightly), N seconds each (default 300)
-//! - `ci`: everything CI runs (setup, fmt, clippy, tests, wasm, JS tests,
-//!   example suites, each fuzz target briefly)
+//! - `ci`: everything CI runs (setup, fmt, wasm, the playground, clippy, tests, JS
+//!   tests, example suites, the playground's browser tests, each fuzz target briefly)
 
 mod fixtures;
 
@@ -117,7 +120,102 @@ fn setup() -> Result<(), String> {
             .current_dir(&mock)
             .args(["ci", "--no-audit", "--no-fund"]))?;
     }
+    // The playground's bundler, editor and browser driver, from the lockfile.
+    let playground = root().join("playground");
+    if !playground.join("node_modules/.package-lock.json").is_file() {
+        run(Command::new("npm")
+            .current_dir(&playground)
+            .args(["ci", "--no-audit", "--no-fund"]))?;
+    }
     Ok(())
+}
+
+/// Debian's Chromium, for the playground's browser tests.
+fn setup_browser() -> Result<(), String> {
+    if !std::path::Path::new(CHROMIUM).exists() {
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    Ok(())
+}
+
+/// Where Debian installs Chromium (playwright-core drives it).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Builds the playground into `playground/dist`: the wasm-bindgen web package,
+/// the gallery (every example scenario and a `.tar` of their signed images)
+/// and the bundled page. The `imgverify` binary embeds what is there when it
+/// is built.
+fn build_playground() -> Result<(), String> {
+    wasm_artifacts(Some("web"))?;
+    let dir = root().join("playground");
+    let pkg = dir.join("pkg");
+    let dist = dir.join("dist");
+    for d in [&pkg, &dist] {
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    let web = root().join("target/artifacts/web");
+    for f in ["imgverify.js", "imgverify_bg.wasm", "imgverify.d.ts"] {
+        std::fs::copy(web.join(f), pkg.join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    let mut gallery = Vec::new();
+    for s in scenarios()? {
+        let read = |f: &str| std::fs::read_to_string(s.join(f)).ok();
+        let name = s
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        gallery.push(serde_json::json!({
+            "name": name,
+            "about": read("ABOUT").unwrap_or_default().trim(),
+            "policy": read("policy.yaml").unwrap_or_default(),
+            "resources": read("resources.yaml").unwrap_or_default(),
+            "values": read("values.yaml").unwrap_or_default(),
+        }));
+    }
+    std::fs::write(
+        dist.join("gallery.json"),
+        serde_json::to_vec_pretty(&gallery).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    // As `tar -C layout -cf layout.tar .` makes it, reproducibly.
+    run(Command::new("tar")
+        .args([
+            "--sort=name",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "--mtime=@0",
+            "-C",
+        ])
+        .arg(root().join("policies/images"))
+        .arg("-cf")
+        .arg(dist.join("examples.tar"))
+        .arg("."))?;
+    run(Command::new("node").current_dir(&dir).arg("build.mjs"))
+}
+
+/// `cargo xtask playground [--listen ADDR]`: builds the playground, then
+/// serves it with `imgverify playground` (which embeds it).
+fn playground(listen: &str) -> Result<(), String> {
+    build_playground()?;
+    let bin = host_binary(true)?;
+    run(Command::new(bin).args(["playground", "--listen", listen]))
+}
+
+/// The playground's end-to-end tests in headless Chromium, against
+/// `imgverify playground` (the debug binary, built with the site embedded).
+fn playground_tests() -> Result<(), String> {
+    setup_browser()?;
+    let bin = host_binary(false)?;
+    run(Command::new("node")
+        .current_dir(root().join("playground"))
+        .arg("tests/e2e.mjs")
+        .env("IMGVERIFY_BIN", bin)
+        .env("CHROMIUM", CHROMIUM))
 }
 
 /// `cargo xtask bench [ITERATIONS]`: installs Debian's `wrk` when missing,
@@ -178,9 +276,18 @@ fn wasm_import_count(bytes: &[u8]) -> Result<usize, String> {
 }
 
 fn wasm() -> Result<(), String> {
+    wasm_artifacts(None)
+}
+
+/// Builds the artifacts of `wasm-pack.toml` (only the one named `only` when given).
+fn wasm_artifacts(only: Option<&str>) -> Result<(), String> {
     let text = std::fs::read_to_string(root().join("wasm-pack.toml")).map_err(|e| e.to_string())?;
     let spec: WasmPack = toml::from_str(&text).map_err(|e| e.to_string())?;
-    for a in &spec.artifact {
+    for a in spec
+        .artifact
+        .iter()
+        .filter(|a| only.is_none_or(|o| o == a.name))
+    {
         let mut c = cargo();
         c.args([
             "build",
@@ -325,6 +432,10 @@ fn demo() -> Result<(), String> {
 fn ci() -> Result<(), String> {
     setup()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    wasm()?;
+    // Before the host is first built, so that clippy, the tests and the
+    // binary all embed the same playground.
+    build_playground()?;
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -346,7 +457,6 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
-    wasm()?;
     run(cargo().args(["test", "--workspace"]))?;
     run(cargo()
         .env(
@@ -371,6 +481,7 @@ fn ci() -> Result<(), String> {
         "--oci-layout",
         "policies/images",
     ]))?;
+    playground_tests()?;
     // Every fuzz target briefly; `cargo xtask fuzz` runs them longer.
     fuzz(CI_FUZZ_SECONDS, false, &[])?;
     Ok(())
@@ -500,8 +611,20 @@ fn main() -> ExitCode {
             }
         }
         "ci" => ci(),
+        "playground" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            match args.as_slice() {
+                [] => setup().and_then(|()| playground("127.0.0.1:8080")),
+                [flag, addr] if flag == "--listen" => setup().and_then(|()| playground(addr)),
+                [flag] if flag == "--build" => setup().and_then(|()| build_playground()),
+                [flag] if flag == "--test" => setup()
+                    .and_then(|()| build_playground())
+                    .and_then(|()| playground_tests()),
+                _ => Err("usage: cargo xtask playground [--listen ADDR | --build | --test]".into()),
+            }
+        }
         "bench" => bench(&std::env::args().nth(2).unwrap_or_else(|| "200".into())),
-        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|fuzz|ci|bench>".into()),
+        _ => Err("usage: cargo xtask <setup|wasm|fixtures|demo|playground|fuzz|ci|bench>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
