@@ -469,6 +469,14 @@ async function start() {
     shareLink: async () => shareLink(),
     kyvernoTest: async () => kyvernoTest(lastDocument ?? await evaluate()),
     timings: async () => lastTimes.slice(),
+    /** Decides resource `i` alone (after `begin`), in ms: for timing. */
+    timeResource: async (i, options = {}) => {
+      check();
+      engine.begin();
+      const t0 = performance.now();
+      engine.evaluateResource(i, options.now ?? rfc3339Now());
+      return performance.now() - t0;
+    },
     texts: async () => Object.fromEntries(SOURCES.map((s) => [s, text(s)])),
   };
   document.body.dataset.ready = 'true';

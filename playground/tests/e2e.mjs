@@ -282,24 +282,61 @@ await test('an exported kyverno-test.yaml passes imgverify test', async () => {
     cliApply(['policies/keyed-signature/policy.yaml', '--resource', 'policies/keyed-signature/resources.yaml', '--oci-layout', 'policies/images']));
 });
 
-await test('verification time in the browser', async () => {
-  const t = await page.evaluate(async (now) => {
+await test('a bundle written by imgverify fetch replays in the browser as in the CLI', async () => {
+  const bundle = join(tmp, 'evidence.json');
+  const f = spawnSync(BIN, ['fetch', '-p', 'policies/attestation-bundle/policy.yaml', '-r', 'policies/attestation-bundle/resources.yaml',
+    '--oci-layout', 'policies/images', '-o', bundle], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(f.status, 0, f.stderr);
+  await page.evaluate(() => window.imgverify.clearArtifacts());
+  await page.evaluate(() => window.imgverify.loadExample('attestation-bundle'));
+  await page.setInputFiles('#artifacts', bundle);
+  await page.waitForSelector('#artifact-list li');
+  assert.match(await page.textContent('#artifact-list'), /evidence\.json \(bundle, \d+ recorded answers\)/);
+  const doc = await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
+  assert.deepEqual(doc, cliApply(['policies/attestation-bundle/policy.yaml', '--resource', 'policies/attestation-bundle/resources.yaml', '--bundle', bundle]));
+  assert.ok(doc.resources.some((r) => r.allowed) && doc.resources.some((r) => !r.allowed), JSON.stringify(doc.summary));
+  // Anything the bundle did not record is an error, never a fetch.
+  await page.evaluate(() => window.imgverify.loadExample('keyed-signature'));
+  const other = await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
+  assert.match(other.resources[0].results[0].message, /is not in the bundle/);
+  await page.evaluate(async () => { await window.imgverify.clearArtifacts(); await window.imgverify.loadExampleImages(); });
+});
+
+await test('verification time in the browser beside wasmtime', async () => {
+  const n = 20;
+  const browser = await page.evaluate(async ([now, n]) => {
     await window.imgverify.loadExample('keyed-signature');
-    const cold = [];
-    const warm = [];
-    for (let i = 0; i < 5; i++) {
-      await window.imgverify.setPolicy(document.querySelector('#editor-policy .cm-content').innerText + `\n# ${i}\n`);
-      await window.imgverify.evaluate({ now });
-      cold.push((await window.imgverify.timings())[0]);
-    }
-    for (let i = 0; i < 20; i++) {
-      await window.imgverify.evaluate({ now });
-      warm.push((await window.imgverify.timings())[0]);
-    }
+    const policy = (await window.imgverify.texts()).policy;
     const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
-    return { cold: med(cold), warm: med(warm) };
-  }, NOW);
-  console.log(`     keyed-signature, pod "signed" (one image, P-256 key, Rekor SET): ${t.cold.toFixed(2)} ms with a fresh policy, ${t.warm.toFixed(2)} ms warm (median)`);
+    const names = (await window.imgverify.evaluate({ now })).resources.map((r) => r.name);
+    const out = [];
+    for (let i = 0; i < names.length; i++) {
+      const fresh = [];
+      const warm = [];
+      for (let k = 0; k < n; k++) {
+        await window.imgverify.setPolicy(`${policy}\n# ${k}\n`); // a fresh engine
+        fresh.push(await window.imgverify.timeResource(i, { now }));
+      }
+      for (let k = 0; k < n; k++) warm.push(await window.imgverify.timeResource(i, { now }));
+      out.push([names[i], med(fresh), med(warm)]);
+    }
+    await window.imgverify.setPolicy(policy);
+    return out;
+  }, [NOW, n]);
+  const bench = join(ROOT, 'target/release/imgverify-bench');
+  let wasmtime = new Map();
+  if (existsSync(bench)) {
+    const r = spawnSync(bench, ['apply', 'policies/keyed-signature/policy.yaml', 'policies/keyed-signature/resources.yaml', 'policies/images', String(n)], { cwd: ROOT, encoding: 'utf8' });
+    for (const m of r.stdout.matchAll(/^ {2}(\S+): ([\d.]+) \/ ([\d.]+)$/gm)) wasmtime.set(m[1], [Number(m[2]), Number(m[3])]);
+  }
+  console.log(`     keyed-signature, ms per resource, fresh policy / warm (median of ${n}):`);
+  console.log(`     ${'resource'.padEnd(30)} ${'browser'.padStart(13)} ${'wasmtime'.padStart(13)}`);
+  for (const [name, fresh, warm] of browser) {
+    const w = wasmtime.get(name);
+    const fmt = (a, b) => `${a.toFixed(2)} / ${b.toFixed(2)}`.padStart(13);
+    console.log(`     ${name.padEnd(30)} ${fmt(fresh, warm)} ${w ? fmt(w[0], w[1]) : '(build imgverify-bench --release)'.padStart(13)}`);
+  }
+  assert.equal(browser.length, 6);
   await page.evaluate(() => window.imgverify.loadExample('keyed-signature'));
   await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
   await page.click('tr[data-resource="signed"]');

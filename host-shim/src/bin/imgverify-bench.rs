@@ -25,6 +25,10 @@ fn main() {
         profile(&args[2..]);
         return;
     }
+    if args.get(1).map(String::as_str) == Some("apply") {
+        apply_times(&args[2..]);
+        return;
+    }
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -89,6 +93,64 @@ fn main() {
     keyless(&root, &runner, n);
     algorithms(&root, &runner, n);
     apply_cold_process(&root);
+}
+
+/// `imgverify-bench apply POLICY RESOURCES LAYOUT [N]`: each resource's
+/// decision time in wasmtime, as the playground times it in a browser:
+/// "fresh" is the first decision after the policy is compiled (median of N
+/// compiles), "warm" the median of N more decisions by the same engine.
+fn apply_times(args: &[String]) {
+    let (Some(policy), Some(resources), Some(layout)) = (args.first(), args.get(1), args.get(2))
+    else {
+        eprintln!("usage: imgverify-bench apply POLICY RESOURCES LAYOUT [N]");
+        std::process::exit(2);
+    };
+    let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let read = |p: &String| inputs::NamedText {
+        name: p.clone(),
+        text: std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{p}: {e}")),
+    };
+    let mut layouts = OciLayouts::default();
+    layouts.add(layout).expect("layout");
+    let runner = ModuleRunner::new().expect("module");
+    let settings = imgverify_host::apply::EngineSettings {
+        skip_invalid_policies: true,
+        ..Default::default()
+    };
+    let now = Some("2026-06-01T00:00:00Z");
+    let mut loaded =
+        imgverify_host::apply::load_policies(&runner, &[read(policy)], &settings).expect("policy");
+    let resource_text = read(resources);
+    let docs = loaded
+        .instance()
+        .parse_documents(&resource_text.name, &resource_text.text)
+        .expect("resources");
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("per resource in wasmtime (ms): fresh policy / warm, median of {n}");
+    for (_, doc) in &docs {
+        let mut fresh = Vec::new();
+        for _ in 0..n {
+            let mut l = imgverify_host::apply::load_policies(&runner, &[read(policy)], &settings)
+                .expect("policy");
+            let t = Instant::now();
+            let _ = l.decide(doc, now, &layouts).expect("decide");
+            fresh.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let mut warm = Vec::new();
+        for _ in 0..n {
+            let t = Instant::now();
+            let _ = loaded.decide(doc, now, &layouts).expect("decide");
+            warm.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        println!("  {name}: {:.2} / {:.2}", median(fresh), median(warm));
+    }
 }
 
 /// `imgverify apply` of one Pod as a fresh process (module load, policy
