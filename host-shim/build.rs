@@ -53,9 +53,10 @@ fn ensure_wasm_target() {
 }
 
 /// Embeds the built playground (`playground/dist`, made by `cargo xtask
-/// playground --build`) as `playground_files.rs`: `(path, bytes)` pairs,
-/// none when it has not been built.
+/// playground --build`) as `playground_files.rs`: `(name, bytes, gzipped
+/// bytes)`, none when it has not been built.
 fn embed_playground(root: &Path, out: &Path) {
+    use std::io::Write as _;
     let dist = root.join("playground").join("dist");
     let mut files = Vec::new();
     if dist.join("index.html").is_file() {
@@ -64,13 +65,22 @@ fn embed_playground(root: &Path, out: &Path) {
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         entries.sort();
+        let gz_dir = out.join("playground-gz");
+        std::fs::create_dir_all(&gz_dir).expect("create playground-gz");
         for path in entries.into_iter().filter(|p| p.is_file()) {
-            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                files.push(format!(
-                    "    ({name:?}, include_bytes!({:?})),",
-                    path.display().to_string()
-                ));
-            }
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&bytes).expect("gzip");
+            let gz_path = gz_dir.join(format!("{name}.gz"));
+            std::fs::write(&gz_path, gz.finish().expect("gzip")).expect("write gzip");
+            files.push(format!(
+                "    ({name:?}, include_bytes!({:?}), include_bytes!({:?})),",
+                path.display().to_string(),
+                gz_path.display().to_string()
+            ));
         }
     } else {
         // Not built: watch the folder it will appear in.
@@ -80,7 +90,7 @@ fn embed_playground(root: &Path, out: &Path) {
         );
     }
     let code = format!(
-        "/// The playground's files, by name.\npub static FILES: &[(&str, &[u8])] = &[\n{}\n];\n",
+        "/// The playground's files: name, bytes, gzipped bytes.\npub static FILES: &[(&str, &[u8], &[u8])] = &[\n{}\n];\n",
         files.join("\n")
     );
     std::fs::write(out.join("playground_files.rs"), code).expect("write playground_files.rs");

@@ -577,6 +577,12 @@ mod tests {
 /// reported where its parent is). `None` when the text does not parse that
 /// far. For editors pointing at a problem; never used to decide.
 pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)> {
+    locate_all(text, &[(document, path)]).pop().flatten()
+}
+
+/// [`locate`] for many fields in one pass over the text (a policy set
+/// with thousands of problems is parsed once, not once per problem).
+pub fn locate_all(text: &str, queries: &[(usize, &str)]) -> Vec<Option<(usize, usize)>> {
     enum Frame {
         Map {
             key: Option<(String, (usize, usize))>,
@@ -613,38 +619,51 @@ pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)>
             None => {}
         }
     }
+    // Each query by its exact path, and by every ancestor path it has (cut
+    // before each `.` and `[`, and the document itself): a node answers the
+    // queries it is, or is the deepest ancestor of.
+    let mut exact: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
+    let mut ancestors: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
+    for (i, (doc, path)) in queries.iter().enumerate() {
+        exact.entry((*doc, path)).or_default().push(i);
+        ancestors.entry((*doc, "")).or_default().push(i);
+        for (cut, c) in path.char_indices() {
+            if cut > 0 && (c == '.' || c == '[') {
+                ancestors.entry((*doc, &path[..cut])).or_default().push(i);
+            }
+        }
+    }
+    let mut found: Vec<Option<(usize, usize)>> = vec![None; queries.len()];
+    // (prefix length, place) of the deepest ancestor seen, per query.
+    let mut best: Vec<Option<(usize, (usize, usize))>> = vec![None; queries.len()];
+    let mut consider = |doc: usize, p: &str, at: (usize, usize)| {
+        for &i in exact.get(&(doc, p)).into_iter().flatten() {
+            found[i].get_or_insert(at);
+        }
+        for &i in ancestors.get(&(doc, p)).into_iter().flatten() {
+            if best[i].is_none_or(|(len, _)| p.len() >= len) {
+                best[i] = Some((p.len(), at));
+            }
+        }
+    };
     let mut parser = Parser::new_from_str(text);
     let mut doc: Option<usize> = None;
     let mut count = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
-    let mut best: Option<(usize, (usize, usize))> = None;
-    let mut consider = |p: &str, at: (usize, usize)| {
-        if p == path {
-            return true;
-        }
-        let prefix = p.is_empty()
-            || (path.starts_with(p) && matches!(path.as_bytes().get(p.len()), Some(b'.' | b'[')));
-        if prefix && best.is_none_or(|(len, _)| p.len() >= len) {
-            best = Some((p.len(), at));
-        }
-        false
-    };
+    let last_doc = queries.iter().map(|q| q.0).max();
     while let Some(Ok((event, span))) = parser.next_event() {
         let at = (span.start.line(), span.start.col() + 1);
         match event {
             Event::DocumentStart(_) => {
+                if last_doc.is_none_or(|last| count > last) {
+                    break;
+                }
                 doc = Some(count);
                 count += 1;
                 stack.clear();
             }
-            Event::DocumentEnd => {
-                if doc == Some(document) {
-                    break;
-                }
-                doc = None;
-            }
-            _ if doc != Some(document) => {}
-            Event::Scalar(value, ..) => {
+            Event::DocumentEnd => doc = None,
+            Event::Scalar(value, ..) if doc.is_some() => {
                 if let Some(Frame::Map {
                     key: key @ None, ..
                 }) = stack.last_mut()
@@ -652,26 +671,29 @@ pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)>
                     *key = Some((value.into_owned(), at));
                     continue;
                 }
-                if let Some(p) = node_path(&stack)
-                    && consider(&p, at)
-                {
-                    return Some(at);
+                if let (Some(d), Some(p)) = (doc, node_path(&stack)) {
+                    consider(d, &p, at);
                 }
                 node_done(&mut stack);
             }
-            Event::Alias(_) => {
-                if let Some(p) = node_path(&stack)
-                    && consider(&p, at)
+            Event::Alias(_) if doc.is_some() => {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = stack.last_mut()
                 {
-                    return Some(at);
+                    // An alias as a key: keep keys and values paired.
+                    *key = Some(("*".into(), at));
+                    continue;
+                }
+                if let (Some(d), Some(p)) = (doc, node_path(&stack)) {
+                    consider(d, &p, at);
                 }
                 node_done(&mut stack);
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let Some(p) = node_path(&stack) else {
-                    // A complex key: not a path anyone names.
-                    return best.map(|(_, at)| at);
-                };
+            Event::MappingStart(..) | Event::SequenceStart(..) if doc.is_some() => {
+                // A complex key has no path anyone names; its insides are
+                // walked under a key no query holds.
+                let p = node_path(&stack).unwrap_or_else(|| "\u{0}".into());
                 // A collection is pointed at by its key (a block one starts
                 // on the next line).
                 let at = match stack.last() {
@@ -681,8 +703,8 @@ pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)>
                     }) => *key_at,
                     _ => at,
                 };
-                if consider(&p, at) {
-                    return Some(at);
+                if let Some(d) = doc {
+                    consider(d, &p, at);
                 }
                 stack.push(if matches!(event, Event::MappingStart(..)) {
                     Frame::Map { key: None, path: p }
@@ -690,14 +712,18 @@ pub fn locate(text: &str, document: usize, path: &str) -> Option<(usize, usize)>
                     Frame::Seq { next: 0, path: p }
                 });
             }
-            Event::MappingEnd | Event::SequenceEnd => {
+            Event::MappingEnd | Event::SequenceEnd if doc.is_some() => {
                 stack.pop();
                 node_done(&mut stack);
             }
             _ => {}
         }
     }
-    best.map(|(_, at)| at)
+    found
+        .into_iter()
+        .zip(best)
+        .map(|(f, b)| f.or(b.map(|(_, at)| at)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -733,5 +759,22 @@ mod locate_tests {
         // Text that stops parsing: what was read so far, never a panic.
         assert_eq!(locate("a:\n  b: [\n", 0, "a.b[0]"), Some((2, 3)));
         assert_eq!(locate(TEXT, 5, "a"), None);
+    }
+
+    #[test]
+    fn many_fields_in_one_pass() {
+        let queries = [
+            (1, "spec.rules[0].name"),
+            (0, "a"),
+            (1, "spec.nothing.here"),
+            (3, "a"),
+        ];
+        assert_eq!(
+            super::locate_all(TEXT, &queries),
+            vec![Some((6, 11)), Some((1, 4)), Some((4, 1)), None]
+        );
+        // An alias as a key keeps the next pair in place.
+        let t = "x: &k a\n*k : 1\nb: 2\n";
+        assert_eq!(locate(t, 0, "b"), Some((3, 4)));
     }
 }

@@ -244,6 +244,7 @@ fn imgverify_playground_serves_the_embedded_page_same_origin_only() {
             &format!("{req}\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
         );
         assert!(r.starts_with(&format!("HTTP/1.1 {status}")), "{req}: {r}");
+        assert!(r.contains("x-content-type-options: nosniff"), "{req}: {r}");
     }
     child.kill().unwrap();
     let _ = child.wait();

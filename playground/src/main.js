@@ -19,6 +19,12 @@ let lastDocument = null;
 let lastTimes = [];
 const editors = {};
 const dirty = new Set(SOURCES);
+let loadingExample = false;
+
+/** The results no longer match the texts: say so until the next evaluation. */
+function markStale() {
+  if (lastDocument) $('#results-panel').classList.add('stale');
+}
 
 // ---------- editors ----------
 
@@ -33,7 +39,12 @@ function makeEditor(source) {
         lintGutter(),
         keymap.of([{ key: 'Mod-Enter', run: () => { evaluate(); return true; } }]),
         EditorView.updateListener.of((u) => {
-          if (u.docChanged) { dirty.add(source); scheduleCheck(); }
+          if (u.docChanged) {
+            dirty.add(source);
+            markStale();
+            if (!loadingExample) $('#gallery').value = '';
+            scheduleCheck();
+          }
         }),
       ],
     }),
@@ -100,15 +111,16 @@ function renderProblems(problems) {
     const n = problems.filter((p) => p.source === s && p.severity === 'error').length;
     document.querySelector(`[data-count="${s}"]`).textContent = n ? String(n) : '';
   }
-  for (const p of problems) {
+  const MAX_SHOWN = 200;
+  for (const p of problems.slice(0, MAX_SHOWN)) {
     const li = document.createElement('li');
     li.className = p.severity;
     li.dataset.source = p.source;
-    const where = document.createElement('span');
-    where.className = 'where';
-    where.textContent = [p.source, p.document, p.path, p.line ? `line ${p.line}` : '']
-      .filter(Boolean).join(' · ');
-    li.append(where, document.createTextNode(p.path ? `${p.path}: ${p.message}` : p.message));
+    const where = el('span', 'where', [p.document || p.source, p.line ? `line ${p.line}` : '']
+      .filter(Boolean).join(' · '));
+    li.append(where);
+    if (p.path) li.append(el('code', 'path', p.path), document.createTextNode(' '));
+    li.append(document.createTextNode(p.message));
     li.addEventListener('click', () => {
       showTab(p.source);
       const view = editors[p.source];
@@ -118,14 +130,23 @@ function renderProblems(problems) {
     });
     list.append(li);
   }
+  if (problems.length > MAX_SHOWN) list.append(el('li', 'warning', `… and ${problems.length - MAX_SHOWN} more problems`));
   const errors = problems.filter((p) => p.severity === 'error').length;
   $('#problem-count').textContent = errors ? String(errors) : '';
 }
 
 // ---------- artifacts ----------
 
+/** The most one artifact file may be (the engine's store holds 512 MiB). */
+const MAX_ARTIFACT_FILE = 512 * 1024 * 1024;
+
 async function loadArtifacts(file) {
   const name = file.name || 'artifacts';
+  if (file.size > MAX_ARTIFACT_FILE) {
+    const message = `${name}: ${file.size} bytes, over the limit of ${MAX_ARTIFACT_FILE}`;
+    status(message, true);
+    throw new Error(message);
+  }
   const bytes = new Uint8Array(await file.arrayBuffer());
   let loaded;
   try {
@@ -135,6 +156,7 @@ async function loadArtifacts(file) {
     throw new Error(e.message ?? String(e));
   }
   artifacts.push({ name, ...loaded });
+  markStale();
   renderArtifacts();
   status(`Loaded ${name}: ${loaded.entries} ${loaded.format === 'layout' ? 'blobs' : 'recorded answers'}.`);
   return loaded;
@@ -160,6 +182,10 @@ function renderArtifacts() {
     for (const w of a.warnings) li.append(el('div', 'muted', `⚠ ${w}`));
     list.append(li);
   }
+  if (artifacts.some((a) => a.format === 'bundle')) {
+    list.append(el('li', 'muted',
+      'A bundle is loaded: every answer comes from the bundles, as with imgverify apply --bundle (a fetch they did not record is an error). Clear to use layouts again.'));
+  }
 }
 
 // ---------- evaluation ----------
@@ -176,6 +202,8 @@ async function evaluate(options = {}) {
     engine.begin();
   } catch (e) {
     status(e.message ?? String(e), true);
+    lastDocument = null;
+    $('#results-panel').classList.remove('stale');
     renderResults(null, []);
     throw new Error(e.message ?? String(e));
   }
@@ -188,6 +216,7 @@ async function evaluate(options = {}) {
   }
   const doc = JSON.parse(engine.document());
   lastDocument = doc;
+  $('#results-panel').classList.remove('stale');
   lastTimes = times;
   renderResults(doc, times);
   const total = times.reduce((a, b) => a + b, 0);
@@ -343,14 +372,59 @@ function fromBase64Url(s) {
   return Uint8Array.from(b, (c) => c.charCodeAt(0));
 }
 
-async function pipe(bytes, stream) {
-  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
+/** The most a share link may inflate to (the engine's own bound on a policy set). */
+const MAX_SHARED_BYTES = 8 * 1024 * 1024;
+
+/** The longest share fragment read (a browser keeps about 2 MB of URL). */
+const MAX_FRAGMENT = 2 * 1024 * 1024;
+
+async function deflate(bytes) {
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer());
+}
+
+/** Inflates an untrusted link (it may be a deflate bomb): fed 1 KiB at a
+ *  time, read as it comes, abandoned past `limit` bytes of output. */
+async function inflateBounded(bytes, limit = MAX_SHARED_BYTES) {
+  const ds = new DecompressionStream('deflate-raw');
+  const writer = ds.writable.getWriter();
+  const reader = ds.readable.getReader();
+  const chunks = [];
+  let total = 0;
+  let over = null;
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.length;
+      if (total > limit) {
+        over = new Error(`more than ${limit} bytes`);
+        await reader.cancel();
+        return;
+      }
+      chunks.push(value);
+    }
+  })();
+  try {
+    for (let i = 0; i < bytes.length && !over; i += 1024) {
+      await writer.ready;
+      await writer.write(bytes.subarray(i, i + 1024));
+    }
+    if (!over) await writer.close();
+  } catch (e) {
+    if (!over) { await reading.catch(() => {}); throw e; }
+  }
+  await reading;
+  if (over) throw over;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
 }
 
 /** The share link for the current texts (deflate-raw, base64url, in the fragment). */
 async function shareLink() {
   const state = { v: 1, policy: text('policy'), resources: text('resources'), values: text('values') };
-  const packed = await pipe(new TextEncoder().encode(JSON.stringify(state)), new CompressionStream('deflate-raw'));
+  const packed = await deflate(new TextEncoder().encode(JSON.stringify(state)));
   const url = new URL(location.href);
   url.hash = `s=${toBase64Url(packed)}`;
   return url.toString();
@@ -363,7 +437,8 @@ async function restoreFromFragment() {
   const m = location.hash.match(/^#s=([A-Za-z0-9_-]+)$/);
   try {
     if (!m) throw new Error('not base64url');
-    const bytes = await pipe(fromBase64Url(m[1]), new DecompressionStream('deflate-raw'));
+    if (m[1].length > MAX_FRAGMENT) throw new Error(`longer than ${MAX_FRAGMENT} characters`);
+    const bytes = await inflateBounded(fromBase64Url(m[1]));
     const state = JSON.parse(new TextDecoder().decode(bytes));
     if (state.v !== 1) throw new Error(`unknown share format ${state.v}`);
     for (const s of SOURCES) setText(s, typeof state[s] === 'string' ? state[s] : '');
@@ -376,7 +451,17 @@ async function restoreFromFragment() {
 }
 
 async function share() {
-  const link = await shareLink();
+  let link;
+  try {
+    link = await shareLink();
+  } catch (e) {
+    status(`No share link: ${e.message ?? e}`, true);
+    throw e;
+  }
+  if (link.length > MAX_FRAGMENT) {
+    status(`No share link: it would be ${link.length} characters, more than a browser keeps; share the files instead.`, true);
+    return null;
+  }
   history.replaceState(null, '', link);
   try {
     await navigator.clipboard.writeText(link);
@@ -392,9 +477,14 @@ async function share() {
 function loadExample(name) {
   const ex = gallery.find((g) => g.name === name);
   if (!ex) return;
-  setText('policy', ex.policy);
-  setText('resources', ex.resources);
-  setText('values', ex.values ?? '');
+  loadingExample = true;
+  try {
+    setText('policy', ex.policy);
+    setText('resources', ex.resources);
+    setText('values', ex.values ?? '');
+  } finally {
+    loadingExample = false;
+  }
   $('#gallery').value = name;
   showTab('policy');
   check();
@@ -421,13 +511,16 @@ async function start() {
   for (const s of SOURCES) makeEditor(s);
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('#evaluate').addEventListener('click', () => evaluate().catch(() => {}));
-  $('#share').addEventListener('click', () => share());
+  $('#share').addEventListener('click', () => share().catch(() => {}));
+  /** The current result: evaluated again when the texts or artifacts changed. */
+  const current = async () => (lastDocument && !$('#results-panel').classList.contains('stale')
+    ? lastDocument : evaluate());
   $('#export-json').addEventListener('click', async () => {
-    const doc = lastDocument ?? await evaluate();
+    const doc = await current();
     download('imgverify-apply.json', 'application/json', `${JSON.stringify(doc, null, 2)}\n`);
   });
   $('#export-test').addEventListener('click', async () => {
-    const doc = lastDocument ?? await evaluate();
+    const doc = await current();
     download('kyverno-test.yaml', 'application/yaml', kyvernoTest(doc));
   });
   $('#artifacts').addEventListener('change', async (e) => {
@@ -437,6 +530,7 @@ async function start() {
   $('#clear-artifacts').addEventListener('click', () => {
     engine.clearArtifacts();
     artifacts = [];
+    markStale();
     renderArtifacts();
     status('Artifacts cleared.');
   });

@@ -22,6 +22,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { deflateRawSync } from 'node:zlib';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = process.env.IMGVERIFY_BIN ?? join(ROOT, 'target/debug/imgverify');
@@ -200,7 +201,7 @@ await test('a fresh layout uploaded through the file input verifies, a tampered 
   assert.match(listed, /layout\.tar/);
   assert.match(listed, /registry\.example\.com\/fresh\/app:v1/);
   await page.click('#evaluate');
-  await page.waitForSelector('tr[data-resource="app"]');
+  await page.waitForFunction(() => document.querySelector('tr[data-resource="app"]')?.dataset.allowed === 'true');
   assert.equal(await page.getAttribute('tr[data-resource="app"]', 'data-allowed'), 'true');
   assert.equal(await page.getAttribute('tr[data-resource="tampered"]', 'data-allowed'), 'false');
   const doc = await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
@@ -209,7 +210,11 @@ await test('a fresh layout uploaded through the file input verifies, a tampered 
   const cli = cliApply([join(tmp, 'fresh-policy.yaml'), '--resource', join(tmp, 'fresh-resources.yaml'), '--oci-layout', layout]);
   assert.deepEqual(doc, cli);
   const why = doc.resources[1].results[0].images[0].message;
-  assert.match(why, /digest|does not match|another image|sha256/i, why);
+  assert.match(why, /signature payload is for image digest sha256:[0-9a-f]{64}, not sha256:[0-9a-f]{64}/, why);
+  // What verified the fresh image: the fresh key.
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  assert.deepEqual(doc.resources[0].results[0].images[0].verifiedBy,
+    [`.attestors[0].entries[0].keys: key sha256:${sha(spki)}`]);
   await page.screenshot({ path: join(SHOTS, 'fresh-layout.png') });
   // Not a layout: refused by name.
   writeFileSync(join(tmp, 'notes.tar'), 'not a tar at all');
@@ -245,7 +250,7 @@ await test('a broken policy shows its problem with the field path and line', asy
 
 await test('a share link round-trips policy, resources and values', async () => {
   await page.evaluate(() => window.imgverify.loadExample('namespace-selector'));
-  await page.evaluate(() => window.imgverify.setResources('# edited in the playground: ünïcode ✓\n' + document.querySelector('#editor-resources .cm-content').innerText));
+  await page.evaluate(async () => window.imgverify.setResources('# edited in the playground: ünïcode ✓\n' + (await window.imgverify.texts()).resources));
   await page.click('#share');
   await page.waitForFunction(() => location.hash.startsWith('#s='));
   const link = await page.evaluate(() => location.href);
@@ -260,7 +265,13 @@ await test('a share link round-trips policy, resources and values', async () => 
   // A damaged link says so and keeps the page usable.
   const bad = await openPage(`${base}#s=AAAA`);
   assert.match(await bad.textContent('#status'), /could not be read/);
+  assert.ok((await bad.evaluate(() => window.imgverify.examples())).length > 0);
   await bad.close();
+  // A deflate bomb (32 MiB of zeros in ~32 KiB) is refused, not inflated.
+  const bomb = deflateRawSync(Buffer.alloc(32 << 20)).toString('base64url');
+  const bombed = await openPage(`${base}#s=${bomb}`);
+  assert.match(await bombed.textContent('#status'), /could not be read: more than 8388608 bytes/);
+  await bombed.close();
 });
 
 await test('an exported kyverno-test.yaml passes imgverify test', async () => {
@@ -287,11 +298,12 @@ await test('a bundle written by imgverify fetch replays in the browser as in the
   const f = spawnSync(BIN, ['fetch', '-p', 'policies/attestation-bundle/policy.yaml', '-r', 'policies/attestation-bundle/resources.yaml',
     '--oci-layout', 'policies/images', '-o', bundle], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(f.status, 0, f.stderr);
-  await page.evaluate(() => window.imgverify.clearArtifacts());
+  // Beside the examples' layout loaded at start: the bundle alone answers.
   await page.evaluate(() => window.imgverify.loadExample('attestation-bundle'));
   await page.setInputFiles('#artifacts', bundle);
-  await page.waitForSelector('#artifact-list li');
+  await page.waitForFunction(() => document.querySelector('#artifact-list').textContent.includes('evidence.json'));
   assert.match(await page.textContent('#artifact-list'), /evidence\.json \(bundle, \d+ recorded answers\)/);
+  assert.match(await page.textContent('#artifact-list'), /every answer comes from the bundles/);
   const doc = await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
   assert.deepEqual(doc, cliApply(['policies/attestation-bundle/policy.yaml', '--resource', 'policies/attestation-bundle/resources.yaml', '--bundle', bundle]));
   assert.ok(doc.resources.some((r) => r.allowed) && doc.resources.some((r) => !r.allowed), JSON.stringify(doc.summary));

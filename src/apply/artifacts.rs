@@ -175,23 +175,72 @@ pub fn index_refs(index_json: &[u8]) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// Most warnings one load reports (the rest are counted).
+pub const MAX_WARNINGS: usize = 20;
+
+/// Warnings of one load: bounded in number and in length.
+#[derive(Default)]
+struct Warnings {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, w: String) {
+        if self.kept.len() >= MAX_WARNINGS {
+            self.more += 1;
+            return;
+        }
+        let mut w = w;
+        if w.len() > 300 {
+            let mut cut = 300;
+            while !w.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            w.truncate(cut);
+            w.push('…');
+        }
+        self.kept.push(w);
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.more > 0 {
+            self.kept.push(format!("… and {} more warnings", self.more));
+        }
+        self.kept
+    }
+}
+
 /// Artifacts held in memory.
 #[derive(Debug, Clone, Default)]
 pub struct ArtifactStore {
-    /// Layout blobs by digest (`sha256:<hex>`).
+    /// Layout blobs by digest (`sha256:<hex>`); a blob is kept only if its
+    /// bytes hash to its name.
     blobs: BTreeMap<String, Vec<u8>>,
+    /// Layout blobs left out for their size: digest → size.
+    oversize: BTreeMap<String, usize>,
     /// `(ref name, digest)` of every layout, in load order (full names only).
     refs: Vec<(String, String)>,
     /// Answers recorded in bundles.
     recorded: BTreeMap<(FetchKind, String), Answer>,
     /// Bytes held.
     bytes: usize,
+    /// The most bytes held ([`MAX_STORE_BYTES`] unless set).
+    max_bytes: Option<usize>,
 }
 
 impl ArtifactStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store holding at most `max_bytes`.
+    pub fn with_max_bytes(max_bytes: usize) -> Self {
+        ArtifactStore {
+            max_bytes: Some(max_bytes),
+            ..Self::default()
+        }
     }
 
     /// Whether nothing is loaded.
@@ -217,16 +266,25 @@ impl ArtifactStore {
         })
     }
 
-    fn hold(&mut self, name: &str, n: usize) -> Result<(), LoadArtifactsError> {
-        self.bytes = self.bytes.saturating_add(n);
-        if self.bytes > MAX_STORE_BYTES {
+    /// Checks that `n` more bytes (beyond `pending` already counted for the
+    /// load in progress) stay within [`MAX_STORE_BYTES`]; nothing is counted
+    /// until a load succeeds.
+    fn within_bound(
+        &self,
+        name: &str,
+        pending: usize,
+        n: usize,
+    ) -> Result<usize, LoadArtifactsError> {
+        let total = pending.saturating_add(n);
+        let limit = self.max_bytes.unwrap_or(MAX_STORE_BYTES);
+        if self.bytes.saturating_add(total) > limit {
             return Err(LoadArtifactsError::TooLarge {
                 name: name.to_string(),
                 what: "artifacts held",
-                limit: MAX_STORE_BYTES,
+                limit,
             });
         }
-        Ok(())
+        Ok(total)
     }
 
     /// Loads a `fetch` bundle's text.
@@ -239,7 +297,7 @@ impl ArtifactStore {
                 Answer::Failure(_, m) => m.len(),
             })
             .sum();
-        self.hold(name, held)?;
+        self.bytes += self.within_bound(name, 0, held)?;
         let mut references: Vec<String> = entries
             .keys()
             .filter(|(k, key)| *k == FetchKind::ManifestByTag && !key.ends_with(".sig"))
@@ -272,7 +330,8 @@ impl ArtifactStore {
         let mut archive = tar::Archive::new(bytes);
         let mut index = None;
         let mut blobs = Vec::new();
-        let mut warnings = Vec::new();
+        let mut warnings = Warnings::default();
+        let mut oversize = Vec::new();
         let mut held = 0usize;
         for (count, entry) in archive.entries().map_err(|e| tar_err(&e))?.enumerate() {
             if count >= MAX_TAR_ENTRIES {
@@ -292,7 +351,7 @@ impl ArtifactStore {
             let kind = entry.header().entry_type();
             if !kind.is_file() {
                 if !kind.is_dir() {
-                    warnings.push(format!("{path}: not a regular file, skipped"));
+                    warnings.push(format!("{path}: not a regular file; not loaded"));
                 }
                 continue;
             }
@@ -316,20 +375,41 @@ impl ArtifactStore {
                 limits::MAX_BLOB_BYTES
             };
             if size > limit {
+                match parts.as_slice() {
+                    ["blobs", alg, hex] => oversize.push((format!("{alg}:{hex}"), size)),
+                    _ => {
+                        return Err(LoadArtifactsError::Index {
+                            name: name.to_string(),
+                            message: format!("{size} bytes, over the limit of {limit}"),
+                        });
+                    }
+                }
                 warnings.push(format!(
-                    "{path}: {size} bytes, over the limit of {limit}; skipped"
+                    "{path}: {size} bytes, over the limit of {limit}; not loaded"
                 ));
                 continue;
             }
-            held = held.saturating_add(size);
-            self.hold(name, size)?;
+            held = self.within_bound(name, held, size)?;
             let mut data = Vec::with_capacity(size);
             (&mut entry)
                 .take(limit as u64 + 1)
                 .read_to_end(&mut data)
                 .map_err(|e| tar_err(&e))?;
             match parts.as_slice() {
-                ["blobs", alg, hex] => blobs.push((format!("{alg}:{hex}"), data)),
+                ["blobs", alg, hex] => {
+                    let digest = format!("{alg}:{hex}");
+                    // Content-addressed: bytes that are not what their name
+                    // says are dropped here, so that no later file can put
+                    // other bytes behind a tag an earlier one named.
+                    let checked = crate::digest::Digest::parse(&digest)
+                        .map_err(|e| e.to_string())
+                        .and_then(|d| d.verify(&data).map_err(|e| e.to_string()));
+                    if let Err(e) = checked {
+                        warnings.push(format!("{path}: {e}; not loaded"));
+                        continue;
+                    }
+                    blobs.push((digest, data));
+                }
                 _ => index = Some(data),
             }
         }
@@ -354,13 +434,18 @@ impl ArtifactStore {
             self.refs.push((r, digest));
         }
         let n = blobs.len();
-        let _ = held;
-        self.blobs.extend(blobs);
+        self.bytes += held;
+        for (digest, data) in blobs {
+            self.blobs.entry(digest).or_insert(data);
+        }
+        for (digest, size) in oversize {
+            self.oversize.entry(digest).or_insert(size);
+        }
         Ok(Loaded {
             format: "layout",
             entries: n,
             references,
-            warnings,
+            warnings: warnings.finish(),
         })
     }
 
@@ -372,6 +457,19 @@ impl ArtifactStore {
             );
         }
         Answer::Bytes(bytes.to_vec())
+    }
+
+    /// A layout blob by digest, `None` when no layout holds it.
+    fn blob(&self, digest: &str, max: usize) -> Option<Answer> {
+        if let Some(b) = self.blobs.get(digest) {
+            return Some(Self::bytes_within(digest, b, max));
+        }
+        self.oversize.get(digest).map(|size| {
+            Answer::Failure(
+                FailureStatus::Invalid,
+                format!("{digest}: {size} bytes, over the limit of {max} bytes"),
+            )
+        })
     }
 
     fn by_tag(&self, key: &str, max: usize) -> Answer {
@@ -394,23 +492,29 @@ impl ArtifactStore {
         }
     }
 
-    /// Answers one fetch: a bundle's recorded answer, else the layouts'.
+    /// Whether answers come from bundles only (as `apply --bundle`): once
+    /// any bundle is loaded, a fetch it did not record is an error, never a
+    /// layout's answer.
+    pub fn bundles_only(&self) -> bool {
+        !self.recorded.is_empty()
+    }
+
+    /// Answers one fetch: a bundle's recorded answer when bundles are
+    /// loaded, else the layouts'.
     pub fn answer(&self, f: &Fetch) -> Answer {
-        if let Some(a) = self.recorded.get(&(f.kind, f.key.clone())) {
-            return a.clone();
-        }
-        if self.blobs.is_empty() && !self.recorded.is_empty() {
-            return not_in_bundle(f);
+        if self.bundles_only() {
+            return match self.recorded.get(&(f.kind, f.key.clone())) {
+                Some(a) => a.clone(),
+                None => not_in_bundle(f),
+            };
         }
         let max = fetch_limit(f);
         match f.kind {
             FetchKind::ManifestByTag => self.by_tag(&f.key, max),
             FetchKind::Manifest | FetchKind::Blob => {
                 let digest = f.digest.as_deref().unwrap_or("");
-                match self.blobs.get(digest) {
-                    Some(b) => Self::bytes_within(digest, b, max),
-                    None => blob_unknown(&f.key),
-                }
+                self.blob(digest, max)
+                    .unwrap_or_else(|| blob_unknown(&f.key))
             }
             FetchKind::Referrers => match referrers_tag_key(&f.key) {
                 Some(tag_key) => self.by_tag(&tag_key, max),
@@ -448,39 +552,58 @@ mod tests {
         .unwrap()
     }
 
+    fn hex(bytes: &[u8]) -> String {
+        crate::digest::Digest::sha256_of(bytes).hex().to_string()
+    }
+
     #[test]
     fn a_layout_tar_answers_tags_digests_and_referrers() {
-        let index = br#"{"manifests":[
-            {"digest":"sha256:aa","annotations":{"org.opencontainers.image.ref.name":"r.example/a:v1"}},
-            {"digest":"sha256:bb","annotations":{"org.opencontainers.image.ref.name":"r.example/a:sha256-aa"}},
-            {"digest":"sha256:aa","annotations":{"org.opencontainers.image.ref.name":"bare"}}]}"#;
+        let (m, i) = (hex(b"manifest"), hex(b"index"));
+        let index = format!(
+            r#"{{"manifests":[
+            {{"digest":"sha256:{m}","annotations":{{"org.opencontainers.image.ref.name":"r.example/a:v1"}}}},
+            {{"digest":"sha256:{i}","annotations":{{"org.opencontainers.image.ref.name":"r.example/a:sha256-{m}"}}}},
+            {{"digest":"sha256:{m}","annotations":{{"org.opencontainers.image.ref.name":"bare"}}}}]}}"#
+        );
+        let (mp, ip) = (format!("./blobs/sha256/{m}"), format!("./blobs/sha256/{i}"));
+        let liar = format!("./blobs/sha256/{}", hex(b"other"));
         let tar = tar_of(&[
-            ("./index.json", index),
+            ("./index.json", index.as_bytes()),
             ("./oci-layout", b"{}"),
-            ("./blobs/sha256/aa", b"manifest"),
-            ("./blobs/sha256/bb", b"index"),
+            (&mp, b"manifest"),
+            (&ip, b"index"),
             ("./blobs/sha256/../../x", b"escape"),
+            (&liar, b"not other"),
         ]);
         let mut s = ArtifactStore::new();
         let l = s.load("l.tar", &tar).unwrap();
         assert_eq!(l.format, "layout");
         assert_eq!(l.entries, 2);
         assert_eq!(l.references, ["r.example/a:v1"]);
-        assert!(l.warnings[0].contains("bare tag"), "{:?}", l.warnings);
+        assert!(l.warnings[0].contains("not loaded"), "{:?}", l.warnings);
+        assert!(l.warnings[1].contains("bare tag"), "{:?}", l.warnings);
         let tag = s.answer(&fetch(FetchKind::ManifestByTag, "r.example/a:v1", None));
         assert_eq!(tag, Answer::Bytes(b"manifest".to_vec()));
+        let d = format!("sha256:{i}");
         let by_digest = s.answer(&fetch(
             FetchKind::Blob,
-            "r.example/a@sha256:bb",
-            Some("sha256:bb"),
+            &format!("r.example/a@{d}"),
+            Some(&d),
         ));
         assert_eq!(by_digest, Answer::Bytes(b"index".to_vec()));
+        let d = format!("sha256:{m}");
         let referrers = s.answer(&fetch(
             FetchKind::Referrers,
-            "r.example/a@sha256:aa",
-            Some("sha256:aa"),
+            &format!("r.example/a@{d}"),
+            Some(&d),
         ));
         assert_eq!(referrers, Answer::Bytes(b"index".to_vec()));
+        // Bytes under another blob's name were never loaded.
+        let d = format!("sha256:{}", hex(b"other"));
+        assert_eq!(
+            s.answer(&fetch(FetchKind::Blob, "r.example/a@x", Some(&d))),
+            blob_unknown("r.example/a@x")
+        );
         assert_eq!(
             s.answer(&fetch(FetchKind::ManifestByTag, "r.example/a:v2", None)),
             manifest_unknown("r.example/a:v2")
@@ -489,6 +612,24 @@ mod tests {
             s.answer(&fetch(FetchKind::ManifestByTag, "bare", None)),
             Answer::Failure(FailureStatus::Invalid, "bad tag reference bare".into())
         );
+    }
+
+    #[test]
+    fn an_oversize_blob_is_an_invalid_answer_as_in_the_cli() {
+        let big = vec![7u8; limits::MAX_BLOB_BYTES + 1];
+        let h = hex(&big);
+        let path = format!("./blobs/sha256/{h}");
+        let tar = tar_of(&[("./index.json", br#"{"manifests":[]}"#), (&path, &big)]);
+        let mut s = ArtifactStore::new();
+        let l = s.load("big.tar", &tar).unwrap();
+        assert!(l.warnings[0].contains("over the limit"), "{:?}", l.warnings);
+        let d = format!("sha256:{h}");
+        match s.answer(&fetch(FetchKind::Blob, "r.example/a@x", Some(&d))) {
+            Answer::Failure(FailureStatus::Invalid, m) => {
+                assert!(m.contains("over the limit"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -514,6 +655,30 @@ mod tests {
         t.truncate(1500);
         assert!(s.load("t.tar", &t).is_err());
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn what_a_store_holds_is_bounded_and_a_refused_load_counts_nothing() {
+        let index = br#"{"manifests":[]}"#;
+        let (b, sm) = ([1u8; 3000], [2u8; 1000]);
+        let (bp, sp) = (
+            format!("./blobs/sha256/{}", hex(&b)),
+            format!("./blobs/sha256/{}", hex(&sm)),
+        );
+        let big = tar_of(&[("./index.json", index), (&bp, &b)]);
+        let small = tar_of(&[("./index.json", index), (&sp, &sm)]);
+        let mut s = ArtifactStore::with_max_bytes(2500);
+        for _ in 0..3 {
+            let e = s.load("big.tar", &big).unwrap_err();
+            assert!(
+                matches!(e, LoadArtifactsError::TooLarge { limit: 2500, .. }),
+                "{e}"
+            );
+        }
+        // The refusals counted nothing: the small one still fits, twice.
+        assert_eq!(s.load("small.tar", &small).unwrap().entries, 1);
+        assert_eq!(s.load("small.tar", &small).unwrap().entries, 1);
+        assert!(s.load("small.tar", &small).is_err());
     }
 
     #[test]
@@ -546,5 +711,18 @@ mod tests {
         );
         let other = fetch(FetchKind::Blob, "r.example/a@sha256:cc", Some("sha256:cc"));
         assert_eq!(s.answer(&other), not_in_bundle(&other));
+        // With a layout loaded too, bundles still answer alone (apply --bundle).
+        let m = hex(b"m");
+        let index = format!(
+            r#"{{"manifests":[{{"digest":"sha256:{m}","annotations":{{"org.opencontainers.image.ref.name":"r.example/b:v1"}}}}]}}"#
+        );
+        let path = format!("./blobs/sha256/{m}");
+        s.load(
+            "l.tar",
+            &tar_of(&[("./index.json", index.as_bytes()), (&path, b"m")]),
+        )
+        .unwrap();
+        let tag = fetch(FetchKind::ManifestByTag, "r.example/b:v1", None);
+        assert_eq!(s.answer(&tag), not_in_bundle(&tag));
     }
 }

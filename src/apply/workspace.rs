@@ -67,33 +67,65 @@ impl Problem {
         }
     }
 
-    fn at_field(
+    /// Problems at fields (`(severity, document, path, message)`), placed
+    /// with one pass over the text.
+    fn at_fields<'a>(
         source: &'static str,
-        severity: Severity,
         text: &str,
-        document: &str,
-        path: &str,
-        message: &str,
-    ) -> Self {
-        let place =
-            document_index(source, document).and_then(|i| crate::yaml::locate(text, i, path));
-        Problem {
-            source,
-            severity,
-            document: document.to_string(),
-            path: path.to_string(),
-            message: message.to_string(),
-            line: place.map(|p| p.0),
-            column: place.map(|p| p.1),
-        }
+        fields: impl IntoIterator<Item = (Severity, &'a str, &'a str, &'a str)>,
+    ) -> Vec<Problem> {
+        let fields: Vec<_> = fields.into_iter().collect();
+        let queries: Vec<(Option<usize>, String)> = fields
+            .iter()
+            .map(|(_, document, path, _)| document_place(source, document, path))
+            .collect();
+        let located: Vec<(usize, &str)> = queries
+            .iter()
+            .filter_map(|(doc, path)| doc.map(|d| (d, path.as_str())))
+            .collect();
+        let mut places = crate::yaml::locate_all(text, &located).into_iter();
+        fields
+            .into_iter()
+            .zip(&queries)
+            .map(|((severity, document, path, message), (doc, _))| {
+                let place = doc.and_then(|_| places.next().flatten());
+                Problem {
+                    source,
+                    severity,
+                    document: document.to_string(),
+                    path: path.to_string(),
+                    message: message.to_string(),
+                    line: place.map(|p| p.0),
+                    column: place.map(|p| p.1),
+                }
+            })
+            .collect()
     }
 }
 
-/// The stream index in a document origin (`policy#3 ClusterPolicy/x` → 3).
-fn document_index(source: &str, document: &str) -> Option<usize> {
-    let rest = document.strip_prefix(source)?.strip_prefix('#')?;
+/// Where a problem's field is in the text: the stream index in its
+/// document origin (`policy#3 ClusterPolicy/x` → 3) and its path there (an
+/// item of a `List` document, `policy#0.items[2] …`, is under `items[2]`).
+fn document_place(source: &str, document: &str, path: &str) -> (Option<usize>, String) {
+    let Some(rest) = document
+        .strip_prefix(source)
+        .and_then(|r| r.strip_prefix('#'))
+    else {
+        return (None, path.to_string());
+    };
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let rest = &rest[digits.len()..];
+    let item = rest
+        .strip_prefix(".items[")
+        .and_then(|r| r.split_once(']'))
+        .map(|(j, _)| j)
+        .filter(|j| !j.is_empty() && j.bytes().all(|b| b.is_ascii_digit()));
+    let path = match item {
+        Some(j) if path.is_empty() => format!("items[{j}]"),
+        Some(j) => format!("items[{j}].{path}"),
+        None => path.to_string(),
+    };
+    (digits.parse().ok(), path)
 }
 
 /// Why a workspace cannot be evaluated.
@@ -135,49 +167,24 @@ impl Workspace {
         };
         self.policy_problems.clear();
         self.engine = None;
-        let p = POLICY_SOURCE;
-        match crate::Engine::compile_with(&[(p, text)], &options) {
+        let problems = &mut self.policy_problems;
+        match crate::Engine::compile_with(&[(POLICY_SOURCE, text)], &options) {
             Ok(engine) => {
                 let summary = engine.summary();
-                for invalid in &summary.invalid {
-                    for e in &invalid.errors {
-                        self.policy_problems.push(Problem::at_field(
-                            p,
-                            Severity::Error,
-                            text,
-                            &e.document,
-                            &e.path,
-                            &e.message,
-                        ));
-                    }
-                }
-                for l in engine.lints() {
-                    self.policy_problems.push(Problem::at_field(
-                        p,
-                        Severity::Warning,
-                        text,
-                        &l.document,
-                        &l.path,
-                        &l.message,
-                    ));
-                }
+                let errors = summary.invalid.iter().flat_map(|i| &i.errors);
+                let errors = errors.map(|e| (Severity::Error, &*e.document, &*e.path, &*e.message));
+                let lints = engine.lints().iter();
+                let lints = lints.map(|l| (Severity::Warning, &*l.document, &*l.path, &*l.message));
+                problems.extend(Problem::at_fields(POLICY_SOURCE, text, errors.chain(lints)));
                 self.engine = Some(Arc::new(engine));
             }
             Err(EngineError::Compile(errors)) => {
-                for e in errors {
-                    self.policy_problems.push(Problem::at_field(
-                        p,
-                        Severity::Error,
-                        text,
-                        &e.document,
-                        &e.path,
-                        &e.message,
-                    ));
-                }
+                let errors = errors
+                    .iter()
+                    .map(|e| (Severity::Error, &*e.document, &*e.path, &*e.message));
+                problems.extend(Problem::at_fields(POLICY_SOURCE, text, errors));
             }
-            Err(e) => self
-                .policy_problems
-                .push(Problem::in_text(p, text, e.to_string())),
+            Err(e) => problems.push(Problem::in_text(POLICY_SOURCE, text, e.to_string())),
         }
         &self.policy_problems
     }
@@ -311,6 +318,17 @@ mod tests {
         assert_eq!(count.severity, Severity::Error);
         assert_eq!(count.line, Some(11), "{count:?}");
         assert!(count.document.starts_with("policy#0"), "{count:?}");
+        // An item of a List document is placed inside it.
+        let list = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}",
+            text.replace("\n", "\n  ")
+        );
+        let in_list = w.set_policy(&list).to_vec();
+        let count = in_list
+            .iter()
+            .find(|p| p.path.ends_with("attestors[0].count"))
+            .unwrap_or_else(|| panic!("{in_list:?}"));
+        assert_eq!(count.line, Some(14), "{count:?}");
         let syntax = w.set_policy("a: [\n").to_vec();
         assert_eq!(syntax[0].line, Some(2), "{syntax:?}");
         assert_eq!(w.begin(), Err(WorkspaceError::NoEngine));
