@@ -50,12 +50,39 @@ pub struct Problem {
     pub column: Option<usize>,
 }
 
+/// Lines as YAML and editors count them (`\n`, `\r\n`, a lone `\r`).
+fn line_count(text: &str) -> usize {
+    let b = text.as_bytes();
+    let breaks = b
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks + 1
+}
+
+/// A parser's place, kept inside the text (an error at the end of input
+/// may be reported on the line after the last).
+fn within(text: &str, place: Option<(usize, usize)>) -> Option<(usize, usize)> {
+    place.map(|(line, column)| {
+        let last = line_count(text);
+        if line > last {
+            (last, 1)
+        } else {
+            (line.max(1), column.max(1))
+        }
+    })
+}
+
 impl Problem {
     fn in_text(source: &'static str, text: &str, message: String) -> Self {
         // A syntax error carries its place; find it again from the parser.
-        let place = crate::yaml::parse_stream(text)
-            .err()
-            .map(|e| (e.line, e.column));
+        let place = within(
+            text,
+            crate::yaml::parse_stream(text)
+                .err()
+                .map(|e| (e.line, e.column)),
+        );
         Problem {
             source,
             severity: Severity::Error,
@@ -88,7 +115,7 @@ impl Problem {
             .into_iter()
             .zip(&queries)
             .map(|((severity, document, path, message), (doc, _))| {
-                let place = doc.and_then(|_| places.next().flatten());
+                let place = within(text, doc.and_then(|_| places.next().flatten()));
                 Problem {
                     source,
                     severity,
@@ -329,6 +356,14 @@ mod tests {
             .find(|p| p.path.ends_with("attestors[0].count"))
             .unwrap_or_else(|| panic!("{in_list:?}"));
         assert_eq!(count.line, Some(14), "{count:?}");
+        // An error at the end of input stays on the text's last line (the
+        // fuzzer's find: the parser names the line after it), lone CRs
+        // counting as line breaks as in YAML and the editor.
+        for t in ["spec: {a: 1,\n  ", "a: 1\rb: {c\r"] {
+            let p = w.set_policy(t).to_vec();
+            assert!(p[0].line.is_some_and(|l| l <= line_count(t)), "{t:?}: {p:?}");
+        }
+        assert_eq!(line_count("a\r\nb\rc\n"), 4);
         let syntax = w.set_policy("a: [\n").to_vec();
         assert_eq!(syntax[0].line, Some(2), "{syntax:?}");
         assert_eq!(w.begin(), Err(WorkspaceError::NoEngine));
