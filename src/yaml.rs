@@ -663,26 +663,17 @@ pub fn locate_all(text: &str, queries: &[(usize, &str)]) -> Vec<Option<(usize, u
                 stack.clear();
             }
             Event::DocumentEnd => doc = None,
-            Event::Scalar(value, ..) if doc.is_some() => {
+            Event::Scalar(..) | Event::Alias(_) if doc.is_some() => {
                 if let Some(Frame::Map {
                     key: key @ None, ..
                 }) = stack.last_mut()
                 {
-                    *key = Some((value.into_owned(), at));
-                    continue;
-                }
-                if let (Some(d), Some(p)) = (doc, node_path(&stack)) {
-                    consider(d, &p, at);
-                }
-                node_done(&mut stack);
-            }
-            Event::Alias(_) if doc.is_some() => {
-                if let Some(Frame::Map {
-                    key: key @ None, ..
-                }) = stack.last_mut()
-                {
-                    // An alias as a key: keep keys and values paired.
-                    *key = Some(("*".into(), at));
+                    // A key (an alias as a key keeps keys and values paired).
+                    let name = match event {
+                        Event::Scalar(value, ..) => value.into_owned(),
+                        _ => "*".into(),
+                    };
+                    *key = Some((name, at));
                     continue;
                 }
                 if let (Some(d), Some(p)) = (doc, node_path(&stack)) {

@@ -361,7 +361,10 @@ mod tests {
         // counting as line breaks as in YAML and the editor.
         for t in ["spec: {a: 1,\n  ", "a: 1\rb: {c\r"] {
             let p = w.set_policy(t).to_vec();
-            assert!(p[0].line.is_some_and(|l| l <= line_count(t)), "{t:?}: {p:?}");
+            assert!(
+                p[0].line.is_some_and(|l| l <= line_count(t)),
+                "{t:?}: {p:?}"
+            );
         }
         assert_eq!(line_count("a\r\nb\rc\n"), 4);
         let syntax = w.set_policy("a: [\n").to_vec();
