@@ -15,7 +15,6 @@ pub mod workspace;
 
 use crate::decision::{Decision, RuleResult};
 use crate::engine::{Answer, Fetch, Outcome, Request, Session};
-use crate::policy::load::Document;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -202,28 +201,4 @@ pub fn drive(
         }
     }
     Err(DriveError::TooManyRounds(crate::limits::MAX_ROUNDS))
-}
-
-/// Decides every resource document with the context (plus the labels of
-/// the Namespace documents among them), in order.
-pub fn run(
-    engine: &Arc<crate::Engine>,
-    documents: Vec<Document>,
-    now: Option<&str>,
-    context: &AdmissionContext,
-    source: &mut dyn FnMut(&Fetch) -> Answer,
-) -> Vec<ResourceOutcome> {
-    let mut context = context.clone();
-    context.learn_namespaces(documents.iter().map(|d| &d.value));
-    documents
-        .into_iter()
-        .map(|d| {
-            let mut outcome = ResourceOutcome::undecided(d.value);
-            match drive(engine, &context.request(&outcome.object, now), source) {
-                Ok(decision) => outcome.decided(decision),
-                Err(e) => outcome.failed(&d.origin, &e),
-            }
-            outcome
-        })
-        .collect()
 }

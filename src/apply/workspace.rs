@@ -174,6 +174,9 @@ pub struct Workspace {
     resources: Vec<Document>,
     resource_problems: Vec<Problem>,
     context: AdmissionContext,
+    /// `context` with the labels of the Namespace documents among the
+    /// resources; derived when first needed after either changes.
+    request_context: Option<AdmissionContext>,
     values_problems: Vec<Problem>,
     store: ArtifactStore,
     outcomes: Vec<ResourceOutcome>,
@@ -221,6 +224,7 @@ impl Workspace {
     pub fn set_resources(&mut self, text: &str) -> &[Problem] {
         self.resource_problems.clear();
         self.resources.clear();
+        self.request_context = None;
         match load::parse_documents(RESOURCES_SOURCE, text, crate::limits::MAX_REQUEST_BYTES) {
             Ok(docs) => self.resources = docs,
             Err(e @ (LoadError::Syntax { .. } | LoadError::TooLarge { .. })) => self
@@ -235,6 +239,7 @@ impl Workspace {
     pub fn set_values(&mut self, text: &str) -> &[Problem] {
         self.values_problems.clear();
         self.context = AdmissionContext::default();
+        self.request_context = None;
         if text.trim().is_empty() {
             return &self.values_problems;
         }
@@ -293,20 +298,24 @@ impl Workspace {
         now: Option<&str>,
     ) -> Result<&ResourceOutcome, WorkspaceError> {
         let engine = self.engine.clone().ok_or(WorkspaceError::NoEngine)?;
-        let doc = self
-            .resources
-            .get(index)
-            .ok_or(WorkspaceError::NoResource(index))?;
-        // Namespace documents give their labels, as in `apply`.
-        let mut context = self.context.clone();
-        context.learn_namespaces(self.resources.iter().map(|d| &d.value));
+        if self.request_context.is_none() {
+            // Namespace documents give their labels, as in `apply`: learnt
+            // once per set of texts, not once per resource.
+            let mut context = self.context.clone();
+            context.learn_namespaces(self.resources.iter().map(|d| &d.value));
+            self.request_context = Some(context);
+        }
+        let (Some(context), Some(doc)) = (&self.request_context, self.resources.get(index)) else {
+            return Err(WorkspaceError::NoResource(index));
+        };
         let store = &self.store;
-        let mut outcome = super::run(&engine, vec![doc.clone()], now, &context, &mut |f| {
+        let mut outcome = ResourceOutcome::undecided(doc.value.clone());
+        match super::drive(&engine, &context.request(&doc.value, now), &mut |f| {
             store.answer(f)
-        });
-        let outcome = outcome
-            .pop()
-            .unwrap_or_else(|| ResourceOutcome::undecided(doc.value.clone()));
+        }) {
+            Ok(decision) => outcome.decided(decision),
+            Err(e) => outcome.failed(&doc.origin, &e),
+        }
         self.outcomes.push(outcome);
         self.outcomes
             .last()
