@@ -298,12 +298,12 @@ impl ArtifactStore {
             })
             .sum();
         self.bytes += self.within_bound(name, 0, held)?;
-        let mut references: Vec<String> = entries
+        // Keys of one kind are unique in the map: no duplicates to drop.
+        let references: Vec<String> = entries
             .keys()
             .filter(|(k, key)| *k == FetchKind::ManifestByTag && !key.ends_with(".sig"))
             .map(|(_, key)| key.clone())
             .collect();
-        references.dedup();
         let n = entries.len();
         self.recorded.extend(entries);
         Ok(Loaded {
