@@ -615,6 +615,36 @@ mod tests {
     }
 
     #[test]
+    fn links_in_a_tar_are_not_blobs() {
+        let m = hex(b"m");
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(16);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, "index.json", &br#"{"manifests":[]}"#[..])
+            .unwrap();
+        let mut l = tar::Header::new_ustar();
+        l.set_entry_type(tar::EntryType::Symlink);
+        l.set_size(0);
+        b.append_link(&mut l, format!("blobs/sha256/{m}"), "/etc/passwd")
+            .unwrap();
+        let mut s = ArtifactStore::new();
+        let loaded = s.load("links.tar", &b.into_inner().unwrap()).unwrap();
+        assert_eq!(loaded.entries, 0);
+        assert!(
+            loaded.warnings[0].contains("not a regular file"),
+            "{:?}",
+            loaded.warnings
+        );
+        let d = format!("sha256:{m}");
+        assert_eq!(
+            s.answer(&fetch(FetchKind::Blob, "r.example/a@x", Some(&d))),
+            blob_unknown("r.example/a@x")
+        );
+    }
+
+    #[test]
     fn an_oversize_blob_is_an_invalid_answer_as_in_the_cli() {
         let big = vec![7u8; limits::MAX_BLOB_BYTES + 1];
         let h = hex(&big);
