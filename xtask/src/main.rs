@@ -15,7 +15,7 @@
 mod fixtures;
 
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 #[derive(Deserialize)]
@@ -208,9 +208,8 @@ fn playground(listen: &str) -> Result<(), String> {
 
 /// The playground's end-to-end tests in headless Chromium, against
 /// `imgverify playground` (the debug binary, built with the site embedded).
-fn playground_tests() -> Result<(), String> {
+fn playground_tests(bin: &Path) -> Result<(), String> {
     setup_browser()?;
-    let bin = host_binary(false)?;
     run(Command::new("node")
         .current_dir(root().join("playground"))
         .arg("tests/e2e.mjs")
@@ -474,14 +473,20 @@ fn ci() -> Result<(), String> {
             "--test",
             "js_api",
         ]))?;
-    let bin = host_binary(false)?;
+    // The binary `cargo test --workspace` just built for the host's
+    // integration tests: `cargo build -p imgverify-host` would unify other
+    // features and build wasmtime a second time (about 8 minutes on 2 cores).
+    let bin = root().join("target/debug/imgverify");
+    if !bin.is_file() {
+        return Err(format!("{} was not built by cargo test", bin.display()));
+    }
     run(Command::new(&bin).current_dir(root()).args([
         "test",
         "policies",
         "--oci-layout",
         "policies/images",
     ]))?;
-    playground_tests()?;
+    playground_tests(&bin)?;
     // Every fuzz target briefly; `cargo xtask fuzz` runs them longer.
     fuzz(CI_FUZZ_SECONDS, false, &[])?;
     Ok(())
@@ -619,7 +624,8 @@ fn main() -> ExitCode {
                 [flag] if flag == "--build" => setup().and_then(|()| build_playground()),
                 [flag] if flag == "--test" => setup()
                     .and_then(|()| build_playground())
-                    .and_then(|()| playground_tests()),
+                    .and_then(|()| host_binary(false))
+                    .and_then(|bin| playground_tests(&bin)),
                 _ => Err("usage: cargo xtask playground [--listen ADDR | --build | --test]".into()),
             }
         }
