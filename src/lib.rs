@@ -12,6 +12,7 @@ pub mod decision;
 pub mod digest;
 pub mod engine;
 pub mod limits;
+pub mod notary;
 pub mod oci;
 pub mod policy;
 pub mod reference;
