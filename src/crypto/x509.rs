@@ -10,7 +10,7 @@
 //! only the caller's anchors are trusted.
 
 use super::{CryptoError, HashAlgorithm, PublicKey};
-use der::{Decode, Encode};
+use der::{Decode, Encode, Tagged};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
@@ -285,7 +285,7 @@ impl Certificate {
     }
 
     /// Whether basic constraints mark it a CA, and its path length limit.
-    fn basic_constraints(&self) -> Result<Option<BasicConstraints>, X509Error> {
+    pub fn basic_constraints(&self) -> Result<Option<BasicConstraints>, X509Error> {
         self.decode_ext(OID_BASIC_CONSTRAINTS)
     }
 
@@ -314,8 +314,55 @@ impl Certificate {
             .collect())
     }
 
+    /// The key usage bits, `None` when the extension is absent.
+    pub fn key_usage(&self) -> Result<Option<KeyUsage>, X509Error> {
+        self.decode_ext(OID_KEY_USAGE)
+    }
+
+    /// Whether the key usage extension is present and critical.
+    pub fn key_usage_critical(&self) -> Option<bool> {
+        self.extension(OID_KEY_USAGE).map(|(critical, _)| critical)
+    }
+
+    /// Whether the subject and issuer names are the same bytes.
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+
+    /// The subject's attributes in order, each as (OID, string value, RDN
+    /// index); values that are not strings are `None`.
+    pub fn subject_attributes(&self) -> Vec<(String, Option<String>, usize)> {
+        let mut out = Vec::new();
+        for (i, rdn) in self.cert.tbs_certificate().subject().iter_rdn().enumerate() {
+            for atv in rdn.iter() {
+                let value = atv
+                    .value
+                    .decode_as::<der::asn1::Utf8StringRef>()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|_| {
+                        atv.value
+                            .decode_as::<der::asn1::PrintableStringRef>()
+                            .map(|s| s.as_str().to_string())
+                    })
+                    .or_else(|_| {
+                        atv.value
+                            .decode_as::<der::asn1::Ia5StringRef>()
+                            .map(|s| s.as_str().to_string())
+                    })
+                    .or_else(|_| {
+                        atv.value
+                            .decode_as::<der::asn1::TeletexStringRef>()
+                            .map(|s| s.as_str().to_string())
+                    })
+                    .ok();
+                out.push((atv.oid.to_string(), value, i));
+            }
+        }
+        out
+    }
+
     /// Extended key usage OIDs, `None` when the extension is absent.
-    fn extended_key_usage(&self) -> Result<Option<Vec<String>>, X509Error> {
+    pub fn extended_key_usage(&self) -> Result<Option<Vec<String>>, X509Error> {
         Ok(self
             .decode_ext::<ExtendedKeyUsage>(OID_EKU)?
             .map(|e| e.0.iter().map(|o| o.to_string()).collect()))
@@ -374,12 +421,18 @@ impl Certificate {
         {
             return Err(X509Error::NotCa(issuer.subject.clone()));
         }
+        self.verify_signed_by(issuer)
+    }
+
+    /// Verifies only this certificate's signature with `issuer`'s key (no
+    /// CA checks: a self-signed leaf is checked with its own key).
+    pub fn verify_signed_by(&self, issuer: &Certificate) -> Result<(), X509Error> {
         let key = issuer.public_key()?;
         let sig = self.cert.signature().as_bytes().ok_or_else(|| {
             X509Error::Malformed(format!("{}: signature is not whole bytes", self.subject))
         })?;
-        let alg = self.cert.signature_algorithm().oid.to_string();
-        let checked = match alg.as_str() {
+        let alg = self.cert.signature_algorithm();
+        let checked = match alg.oid.to_string().as_str() {
             "1.2.840.10045.4.3.2" => {
                 key.verify_ecdsa_der(HashAlgorithm::Sha256, &self.tbs_der, sig)
             }
@@ -397,6 +450,12 @@ impl Certificate {
             }
             "1.2.840.113549.1.1.13" => {
                 key.verify_rsa_pkcs1v15(HashAlgorithm::Sha512, &self.tbs_der, sig)
+            }
+            OID_RSASSA_PSS => {
+                let (hash, salt) = pss_parameters(alg.parameters.as_ref()).map_err(|e| {
+                    X509Error::Malformed(format!("{}: RSASSA-PSS parameters: {e}", self.subject))
+                })?;
+                key.verify_rsa_pss(hash, Some(salt), &self.tbs_der, sig)
             }
             "1.3.101.112" => key.verify_ed25519(&self.tbs_der, sig),
             other => return Err(X509Error::UnsupportedAlgorithm(other.to_string())),
@@ -450,6 +509,74 @@ impl Certificate {
         let mut full = header.to_der().map_err(m)?;
         full.extend_from_slice(&out);
         Ok(full)
+    }
+}
+
+/// `id-RSASSA-PSS`.
+const OID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+/// The hash and salt length of RSASSA-PSS-params (RFC 4055); the mask
+/// generation must be MGF1 with the same hash, and the trailer field 1.
+fn pss_parameters(params: Option<&der::asn1::Any>) -> Result<(HashAlgorithm, usize), String> {
+    use der::asn1::{AnyRef, ObjectIdentifier};
+    let Some(params) = params else {
+        return Err("missing".into());
+    };
+    let seq = params.to_der().map_err(|e| e.to_string())?;
+    let seq = AnyRef::from_der(&seq).map_err(|e| e.to_string())?;
+    if seq.tag() != der::Tag::Sequence {
+        return Err("not a SEQUENCE".into());
+    }
+    let hash_of = |alg: AnyRef<'_>| -> Result<HashAlgorithm, String> {
+        let fields = read_all(alg.value()).map_err(|e| e.to_string())?;
+        let oid = fields
+            .first()
+            .ok_or("empty AlgorithmIdentifier")?
+            .decode_as::<ObjectIdentifier>()
+            .map_err(|e| e.to_string())?;
+        match oid.to_string().as_str() {
+            "2.16.840.1.101.3.4.2.1" => Ok(HashAlgorithm::Sha256),
+            "2.16.840.1.101.3.4.2.2" => Ok(HashAlgorithm::Sha384),
+            "2.16.840.1.101.3.4.2.3" => Ok(HashAlgorithm::Sha512),
+            other => Err(format!("hash {other} is not supported")),
+        }
+    };
+    // SHA-1 defaults (absent fields) are not accepted.
+    let (mut hash, mut mgf_hash, mut salt) = (None, None, 20usize);
+    for field in read_all(seq.value()).map_err(|e| e.to_string())? {
+        let der::Tag::ContextSpecific { number, .. } = field.tag() else {
+            return Err("unexpected field".into());
+        };
+        let inner = AnyRef::from_der(field.value()).map_err(|e| e.to_string())?;
+        match number.value() {
+            0 => hash = Some(hash_of(inner)?),
+            1 => {
+                let mgf = read_all(inner.value()).map_err(|e| e.to_string())?;
+                let [oid, alg] = mgf.as_slice() else {
+                    return Err("malformed mask generation".into());
+                };
+                let oid = oid.decode_as::<ObjectIdentifier>().map_err(|e| e.to_string())?;
+                if oid.to_string() != "1.2.840.113549.1.1.8" {
+                    return Err(format!("mask generation {oid} is not MGF1"));
+                }
+                mgf_hash = Some(hash_of(*alg)?);
+            }
+            2 => {
+                salt = usize::try_from(inner.decode_as::<u32>().map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?
+            }
+            3 => {
+                if inner.decode_as::<u8>().map_err(|e| e.to_string())? != 1 {
+                    return Err("trailer field is not 1".into());
+                }
+            }
+            _ => return Err("unexpected field".into()),
+        }
+    }
+    match (hash, mgf_hash) {
+        (Some(h), Some(m)) if h == m => Ok((h, salt)),
+        (Some(_), Some(_)) => Err("MGF1 hash differs from the signature hash".into()),
+        _ => Err("SHA-1 is not accepted".into()),
     }
 }
 

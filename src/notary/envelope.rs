@@ -186,8 +186,7 @@ pub struct Envelope {
     pub expiry: Option<i64>,
     /// The names `crit` lists.
     pub critical: Vec<String>,
-    /// Notary-defined headers present in the protected header (for the
-    /// "critical but not present" check).
+    /// Notary-defined headers present in the protected header.
     pub present: Vec<String>,
     /// Protected headers Notary does not define.
     pub extended: Vec<ExtendedAttribute>,
@@ -245,9 +244,8 @@ impl Envelope {
                         header::AUTHENTIC_SIGNING_TIME
                     ));
                 }
-                self.signing_time.ok_or_else(|| {
-                    NotaryError::Header(format!("missing {}", header::SIGNING_TIME))
-                })?
+                self.signing_time
+                    .ok_or_else(|| NotaryError::Header("signing-time not present".into()))?
             }
             SigningScheme::X509SigningAuthority => {
                 if self.signing_time.is_some() {
@@ -266,18 +264,26 @@ impl Envelope {
         {
             return bad("expiry cannot be equal or before the signing time".into());
         }
+        // notation-core-go `validateCriticalHeaders`: the scheme, the expiry
+        // and the authentic signing time must be critical, and every other
+        // critical name must be an extended attribute that is present.
+        if self.critical.is_empty() {
+            return bad("missing \"crit\" header".into());
+        }
         let mut must_be_critical = vec![header::SIGNING_SCHEME];
         if self.expiry.is_some() {
             must_be_critical.push(header::EXPIRY);
         }
-        if self.authentic_signing_time.is_some() {
+        if self.scheme == SigningScheme::X509SigningAuthority {
             must_be_critical.push(header::AUTHENTIC_SIGNING_TIME);
         }
-        if self.verification_plugin.is_some() {
-            must_be_critical.push(header::VERIFICATION_PLUGIN);
-        }
-        if self.present.iter().any(|p| p == header::VERIFICATION_PLUGIN_MIN_VERSION) {
-            must_be_critical.push(header::VERIFICATION_PLUGIN_MIN_VERSION);
+        for c in &self.critical {
+            if must_be_critical.contains(&c.as_str()) {
+                continue;
+            }
+            if !self.extended.iter().any(|e| &e.name == c) {
+                return bad(format!("{c:?} header is marked critical but not present"));
+            }
         }
         let missing: Vec<&str> = must_be_critical
             .into_iter()
@@ -288,26 +294,16 @@ impl Envelope {
                 "these required headers are not marked as critical: {missing:?}"
             ));
         }
-        for c in &self.critical {
-            let known = self.present.iter().any(|p| p == c);
-            let extended = self.extended.iter().any(|e| &e.name == c);
-            if !known && !extended {
-                return bad(format!("header {c:?} is marked critical but not present"));
-            }
-        }
         Ok(())
     }
 }
 
-/// Whether `name` is a protected header Notary defines.
+/// Whether `name` is a protected header the envelope format itself reads
+/// (the verification-plugin headers are extended attributes, as in
+/// notation-core-go).
 pub fn is_notary_header(name: &str) -> bool {
     matches!(
         name,
-        header::SIGNING_SCHEME
-            | header::SIGNING_TIME
-            | header::AUTHENTIC_SIGNING_TIME
-            | header::EXPIRY
-            | header::VERIFICATION_PLUGIN
-            | header::VERIFICATION_PLUGIN_MIN_VERSION
+        header::SIGNING_SCHEME | header::SIGNING_TIME | header::AUTHENTIC_SIGNING_TIME | header::EXPIRY
     )
 }
