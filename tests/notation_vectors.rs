@@ -102,18 +102,30 @@ fn stores_for(case: &Value, policy: &TrustPolicy) -> TrustStores {
     load_stores(root, policy)
 }
 
-fn run(case: &Value, level: Option<&str>, metadata: &[(String, String)]) -> Result<Vec<NotaryError>, NotaryError> {
+fn run(
+    case: &Value,
+    level: Option<&str>,
+    metadata: &[(String, String)],
+) -> Result<Vec<NotaryError>, NotaryError> {
     let policy = policy_at(case, level);
     let stores = stores_for(case, &policy);
-    let format = EnvelopeFormat::from_media_type(case["envelope_media_type"].as_str().unwrap())
-        .unwrap();
+    let format =
+        EnvelopeFormat::from_media_type(case["envelope_media_type"].as_str().unwrap()).unwrap();
     let t = match case.get("target") {
         Some(_) => target(case),
         // The timestamp vectors sign their own targets: take the payload's.
         None => payload_target(case, format),
     };
-    verify_envelope(format, &envelope_bytes(case), &t, &policy, &stores, metadata, NOW)
-        .map(|v| v.logged)
+    verify_envelope(
+        format,
+        &envelope_bytes(case),
+        &t,
+        &policy,
+        &stores,
+        metadata,
+        NOW,
+    )
+    .map(|v| v.logged)
 }
 
 /// The target a timestamp vector's payload names (those cases check the
@@ -131,7 +143,9 @@ fn payload_target(case: &Value, format: EnvelopeFormat) -> Target {
 
 fn failure_kind(e: &NotaryError) -> &'static str {
     match e {
-        NotaryError::Envelope(_) | NotaryError::Header(_) | NotaryError::Integrity(_) => "integrity",
+        NotaryError::Envelope(_) | NotaryError::Header(_) | NotaryError::Integrity(_) => {
+            "integrity"
+        }
         NotaryError::Authenticity(_) => "authenticity",
         NotaryError::Expiry(_) => "expiry",
         NotaryError::AuthenticTimestamp(_) => "authenticTimestamp",
@@ -150,7 +164,10 @@ fn check_failure(case: &Value, err: &NotaryError) {
         // Where the vector quotes a message, ours says the same (a long
         // quoted message may be cut short with "…" in the vector).
         let expected = expected.trim_end_matches('…').trim_end_matches("...");
-        assert!(err.to_string().contains(expected), "{name}:\n  got      {err}\n  expected {expected}");
+        assert!(
+            err.to_string().contains(expected),
+            "{name}:\n  got      {err}\n  expected {expected}"
+        );
     }
 }
 
@@ -174,7 +191,10 @@ fn every_notation_go_case_holds() {
                     "pass" => {
                         let logged = r.unwrap_or_else(|e| panic!("{name} {md:?}: {e}"));
                         // Audit level: the expired, untrusted signer is only logged.
-                        assert!(!logged.is_empty(), "{name}: audit logs the untrusted signer");
+                        assert!(
+                            !logged.is_empty(),
+                            "{name}: audit logs the untrusted signer"
+                        );
                     }
                     _ => assert!(
                         matches!(&r, Err(NotaryError::Target(m)) if m.contains("unable to find specified metadata")),

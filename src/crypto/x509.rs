@@ -555,7 +555,9 @@ fn pss_parameters(params: Option<&der::asn1::Any>) -> Result<(HashAlgorithm, usi
                 let [oid, alg] = mgf.as_slice() else {
                     return Err("malformed mask generation".into());
                 };
-                let oid = oid.decode_as::<ObjectIdentifier>().map_err(|e| e.to_string())?;
+                let oid = oid
+                    .decode_as::<ObjectIdentifier>()
+                    .map_err(|e| e.to_string())?;
                 if oid.to_string() != "1.2.840.113549.1.1.8" {
                     return Err(format!("mask generation {oid} is not MGF1"));
                 }

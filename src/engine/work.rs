@@ -17,6 +17,8 @@
 //! and conditions that every admission evaluates afresh.
 
 use crate::limits;
+use crate::notary::NotaryError;
+use crate::notary::verify::Verified as VerifiedNotary;
 use crate::sigstore::bundle::{BundleError, VerifiedBundle};
 use crate::sigstore::cosign::{SignatureError, VerifiedAttestation, VerifiedSignature};
 use std::cell::{Cell, RefCell};
@@ -46,6 +48,7 @@ pub struct Work {
     memo: RefCell<BTreeMap<CheckKey, Result<VerifiedSignature, SignatureError>>>,
     bundles: RefCell<BTreeMap<CheckKey, Result<VerifiedBundle, BundleError>>>,
     attestations: RefCell<BTreeMap<CheckKey, Result<VerifiedAttestation, SignatureError>>>,
+    notary: RefCell<BTreeMap<CheckKey, Result<VerifiedNotary, NotaryError>>>,
     shared: Option<Arc<SharedChecks>>,
 }
 
@@ -56,6 +59,7 @@ impl Clone for Work {
             memo: RefCell::new(self.memo.borrow().clone()),
             bundles: RefCell::new(self.bundles.borrow().clone()),
             attestations: RefCell::new(self.attestations.borrow().clone()),
+            notary: RefCell::new(self.notary.borrow().clone()),
             shared: self.shared.clone(),
         }
     }
@@ -70,6 +74,7 @@ pub struct SharedChecks {
     signatures: Mutex<Sides<VerifiedSignature, SignatureError>>,
     bundles: Mutex<Sides<VerifiedBundle, BundleError>>,
     attestations: Mutex<Sides<VerifiedAttestation, SignatureError>>,
+    notary: Mutex<Sides<VerifiedNotary, NotaryError>>,
 }
 
 #[derive(Debug)]
@@ -124,7 +129,7 @@ impl SharedChecks {
         fn n<V, E>(m: &Mutex<Sides<V, E>>) -> usize {
             m.lock().map_or(0, |s| s.ok.len() + s.err.len())
         }
-        n(&self.signatures) + n(&self.bundles) + n(&self.attestations)
+        n(&self.signatures) + n(&self.bundles) + n(&self.attestations) + n(&self.notary)
     }
 
     /// Whether nothing is remembered.
@@ -179,6 +184,17 @@ impl Work {
     ) -> Result<Result<VerifiedAttestation, SignatureError>, BudgetExhausted> {
         let shared = self.shared.as_ref().map(|s| (s.capacity, &s.attestations));
         self.remember(&self.attestations, shared, key, cost, run)
+    }
+
+    /// [`Work::check`] for a Notary signature envelope.
+    pub fn check_notary(
+        &self,
+        key: CheckKey,
+        cost: u32,
+        run: impl FnOnce() -> Result<VerifiedNotary, NotaryError>,
+    ) -> Result<Result<VerifiedNotary, NotaryError>, BudgetExhausted> {
+        let shared = self.shared.as_ref().map(|s| (s.capacity, &s.notary));
+        self.remember(&self.notary, shared, key, cost, run)
     }
 
     fn remember<V: Clone, E: Clone>(

@@ -304,6 +304,9 @@ impl Envelope {
 pub fn is_notary_header(name: &str) -> bool {
     matches!(
         name,
-        header::SIGNING_SCHEME | header::SIGNING_TIME | header::AUTHENTIC_SIGNING_TIME | header::EXPIRY
+        header::SIGNING_SCHEME
+            | header::SIGNING_TIME
+            | header::AUTHENTIC_SIGNING_TIME
+            | header::EXPIRY
     )
 }

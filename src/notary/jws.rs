@@ -8,11 +8,10 @@ use std::collections::BTreeSet;
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::envelope::{
-    Algorithm, Envelope, EnvelopeFormat, ExtendedAttribute, SigningScheme, header,
-    is_notary_header,
-};
 use super::NotaryError;
+use super::envelope::{
+    Algorithm, Envelope, EnvelopeFormat, ExtendedAttribute, SigningScheme, header, is_notary_header,
+};
 
 /// Most protected headers accepted.
 const MAX_HEADERS: usize = 64;
@@ -109,7 +108,9 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         .map_err(|e| NotaryError::Envelope(format!("not a JWS JSON envelope: {e}")))?;
     let integrity = |m: String| NotaryError::Integrity(m);
     let protected_json = b64url(&env.protected).map_err(|e| {
-        NotaryError::Envelope(format!("jws envelope protected header can't be decoded: {e}"))
+        NotaryError::Envelope(format!(
+            "jws envelope protected header can't be decoded: {e}"
+        ))
     })?;
     let payload = b64url(&env.payload).map_err(integrity)?;
     let signature = b64url(&env.signature).map_err(integrity)?;
@@ -119,7 +120,9 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         ));
     }
     let protected: UniqueObject = serde_json::from_slice(&protected_json).map_err(|e| {
-        NotaryError::Envelope(format!("jws envelope protected header can't be decoded: {e}"))
+        NotaryError::Envelope(format!(
+            "jws envelope protected header can't be decoded: {e}"
+        ))
     })?;
 
     let (mut alg, mut cty, mut scheme) = (None, None, None);
@@ -196,9 +199,8 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         payload,
         content_type: cty.unwrap_or_default(),
         algorithm: alg.ok_or_else(|| NotaryError::Header("missing alg".into()))?,
-        scheme: scheme.ok_or_else(|| {
-            NotaryError::Header(format!("missing {}", header::SIGNING_SCHEME))
-        })?,
+        scheme: scheme
+            .ok_or_else(|| NotaryError::Header(format!("missing {}", header::SIGNING_SCHEME)))?,
         signing_time,
         authentic_signing_time,
         expiry,

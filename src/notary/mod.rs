@@ -79,7 +79,13 @@ pub fn rfc1123z(unix: i64) -> String {
 mod tests {
     #[test]
     fn formats_times_as_go_rfc1123z() {
-        assert_eq!(super::rfc1123z(1659139140), "Fri, 29 Jul 2022 23:59:00 +0000");
-        assert_eq!(super::rfc1123z(1000814074), "Tue, 18 Sep 2001 11:54:34 +0000");
+        assert_eq!(
+            super::rfc1123z(1659139140),
+            "Fri, 29 Jul 2022 23:59:00 +0000"
+        );
+        assert_eq!(
+            super::rfc1123z(1000814074),
+            "Tue, 18 Sep 2001 11:54:34 +0000"
+        );
     }
 }

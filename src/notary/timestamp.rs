@@ -29,5 +29,7 @@ pub fn verify(
     _imprint_hash: HashAlgorithm,
     _tsa_roots: &[Certificate],
 ) -> Result<Timestamp, NotaryError> {
-    Err(NotaryError::AuthenticTimestamp("timestamps are not verified yet".into()))
+    Err(NotaryError::AuthenticTimestamp(
+        "timestamps are not verified yet".into(),
+    ))
 }

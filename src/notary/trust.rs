@@ -596,8 +596,16 @@ mod tests {
         assert_eq!(dn["CN"], "a,b");
         assert_eq!(dn["ST"], "WA");
         assert!(parse_dn("CN=x,O=o,C=US").unwrap_err().contains("mandatory"));
-        assert!(parse_dn("CN=x+OU=y,O=o,ST=s,C=US").unwrap_err().contains("multi-valued"));
-        assert!(parse_dn("O=a,O=b,ST=s,C=US").unwrap_err().contains("duplicate"));
+        assert!(
+            parse_dn("CN=x+OU=y,O=o,ST=s,C=US")
+                .unwrap_err()
+                .contains("multi-valued")
+        );
+        assert!(
+            parse_dn("O=a,O=b,ST=s,C=US")
+                .unwrap_err()
+                .contains("duplicate")
+        );
         assert!(parse_dn("CN=#01,O=a,ST=s,C=US").unwrap_err().contains("=#"));
     }
 
@@ -612,8 +620,19 @@ mod tests {
         assert!(p.has_tsa_store());
         for (field, value, why) in [
             ("trustStores", serde_json::json!(["x"]), "missing separator"),
-            ("trustedIdentities", serde_json::json!(["*", "x509.subject:C=US,ST=a,O=b"]), "wildcard"),
-            ("trustedIdentities", serde_json::json!(["x509.subject:C=US,ST=a,O=b", "x509.subject:C=US,ST=a,O=b,CN=c"]), "overlapping"),
+            (
+                "trustedIdentities",
+                serde_json::json!(["*", "x509.subject:C=US,ST=a,O=b"]),
+                "wildcard",
+            ),
+            (
+                "trustedIdentities",
+                serde_json::json!([
+                    "x509.subject:C=US,ST=a,O=b",
+                    "x509.subject:C=US,ST=a,O=b,CN=c"
+                ]),
+                "overlapping",
+            ),
         ] {
             let mut bad = ok.clone();
             bad[field] = value;

@@ -123,8 +123,9 @@ pub fn verify_envelope(
         authentic_timestamp(&envelope, &certs, policy, stores, now, &mut timestamp),
     )?;
 
-    let payload: Payload = serde_json::from_slice(&envelope.payload)
-        .map_err(|e| NotaryError::Target(format!("signature payload is not a Notary payload: {e}")))?;
+    let payload: Payload = serde_json::from_slice(&envelope.payload).map_err(|e| {
+        NotaryError::Target(format!("signature payload is not a Notary payload: {e}"))
+    })?;
     let t = payload.target_artifact;
     if t.media_type != target.media_type || t.digest != target.digest || t.size != target.size {
         return Err(NotaryError::Target(format!(

@@ -291,6 +291,8 @@ pub enum AttestorKind {
     Certificates(Box<CertificatesAttestor>),
     /// Keyless: a certificate from a trusted authority with an identity.
     Keyless(Box<KeylessAttestor>),
+    /// A Notary attestor: `certificates` as a trust store.
+    Notary(Box<NotaryAttestor>),
     /// A nested attestor set.
     Nested(Box<AttestorSet>),
 }
@@ -300,7 +302,7 @@ impl AttestorKind {
     pub fn path_suffix(&self) -> &'static str {
         match self {
             Self::Key(_) | Self::KeyUnavailable(_) => ".keys",
-            Self::Certificates(_) => ".certificates",
+            Self::Certificates(_) | Self::Notary(_) => ".certificates",
             Self::Keyless(_) => ".keyless",
             Self::Nested(_) => ".attestor",
         }
@@ -336,6 +338,21 @@ pub struct CertificatesAttestor {
     /// A feature the engine cannot verify yet, which fails the attestor.
     pub unsupported: Option<String>,
     /// Identifies the attestor's trust material in the check memo.
+    pub id: String,
+}
+
+/// A compiled `certificates` attestor of a `type: Notary` verification:
+/// its `cert` and `certChain` make the trust store `ca:kyverno`, checked
+/// with Kyverno's trust policy (strict, any identity).
+#[derive(Debug, Clone)]
+pub struct NotaryAttestor {
+    /// The `ca:kyverno` store.
+    pub stores: crate::notary::trust::TrustStores,
+    /// Kyverno's trust policy.
+    pub policy: crate::notary::trust::TrustPolicy,
+    /// A feature the engine cannot verify yet, which fails the attestor.
+    pub unsupported: Option<String>,
+    /// `sha256` of the trusted certificates (the check memo's key).
     pub id: String,
 }
 

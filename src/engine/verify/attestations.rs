@@ -124,6 +124,11 @@ fn cosign_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Stat
                 "nested attestors in attestations".into(),
             ));
         }
+        AttestorKind::Notary(_) => {
+            return Verdict::Fail(Failure::Unsupported(
+                "Notary certificates cannot verify cosign attestations".into(),
+            ));
+        }
     };
     // Under cosignOCI11, also the attestations cosign writes as OCI 1.1
     // referrers (artifact type in-toto), which cosign itself does not read.
@@ -172,10 +177,12 @@ fn bundle_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Stat
             None => bundles::statements(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
         },
         AttestorKind::KeyUnavailable(what) => Verdict::Fail(unavailable(what)),
-        AttestorKind::Certificates(_) => Verdict::Fail(Failure::Unsupported(
-            "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
-                .into(),
-        )),
+        AttestorKind::Certificates(_) | AttestorKind::Notary(_) => {
+            Verdict::Fail(Failure::Unsupported(
+                "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
+                    .into(),
+            ))
+        }
         AttestorKind::Nested(_) => Verdict::Fail(Failure::Unsupported(
             "nested attestors in attestations".into(),
         )),

@@ -66,6 +66,28 @@ pub(in crate::engine) enum Failure {
     /// Some bundles could not be fetched (transport) and none verified.
     #[error("bundles could not all be fetched: {}", .0.join("; "))]
     BundlesUnfetched(Vec<String>),
+    /// Notary signatures were found and none verified (notation-go's
+    /// message inside Kyverno's, then each signature's reason).
+    #[error("failed to verify {reference}: signature verification failed{}", details(.reasons))]
+    NotarySignatures {
+        /// `registry/repository@digest`.
+        reference: String,
+        /// Each signature manifest's digest and why it failed.
+        reasons: Vec<String>,
+    },
+    /// No Notary signature refers to the image (notation-go's message).
+    #[error(
+        "failed to verify {0}: no signature is associated with \"{0}\", make sure the artifact was signed successfully"
+    )]
+    NoNotarySignatures(String),
+    /// Some Notary signatures could not be fetched (transport) and none verified.
+    #[error("failed to verify {reference}: signatures could not all be fetched{}", details(.reasons))]
+    NotarySignaturesUnfetched {
+        /// `registry/repository@digest`.
+        reference: String,
+        /// Each failure.
+        reasons: Vec<String>,
+    },
     /// A policy feature the offline engine cannot verify: it fails closed.
     #[error("{0}")]
     Unsupported(String),

@@ -6,6 +6,7 @@
 //! - [`key`]: the `keys` attestor's check;
 //! - [`certificate`]: the `keyless` and `certificates` attestors' check;
 //! - [`bundles`]: Sigstore bundles found as OCI 1.1 referrers (`type: SigstoreBundle`);
+//! - [`notary`]: Notary Project signatures found as OCI 1.1 referrers (`type: Notary`);
 //! - [`referrers`]: an image's referrers, each bound to it by its own subject.
 
 mod attestations;
@@ -15,6 +16,7 @@ mod cosign_layers;
 mod failure;
 mod fetcher;
 mod key;
+mod notary;
 mod referrers;
 
 pub(super) use attestations::verify_attestations;
@@ -122,6 +124,7 @@ fn describe(kind: &AttestorKind) -> String {
             (Some(_), _) => "the pinned certificate".into(),
             (None, _) => "a certificate chaining to certChain".into(),
         },
+        AttestorKind::Notary(_) => "a Notary signature chaining to the certificates".into(),
         AttestorKind::KeyUnavailable(_) | AttestorKind::Nested(_) => String::new(),
     }
 }
@@ -236,6 +239,7 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
         return eval_bundle_entry(ctx, entry, path);
     }
     match &entry.kind {
+        AttestorKind::Notary(n) => notary::verify(ctx, entry, n),
         AttestorKind::Key(k) => {
             cosign_layers::verify(ctx, entry, &key::KeyLayerCheck::new(k, &ctx.trust.tlogs))
         }
@@ -275,10 +279,12 @@ fn eval_bundle_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verd
         AttestorKind::KeyUnavailable(what) => Verdict::Fail(Failure::Unsupported(format!(
             "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
         ))),
-        AttestorKind::Certificates(_) => Verdict::Fail(Failure::Unsupported(
-            "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
-                .into(),
-        )),
+        AttestorKind::Certificates(_) | AttestorKind::Notary(_) => {
+            Verdict::Fail(Failure::Unsupported(
+                "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"
+                    .into(),
+            ))
+        }
         AttestorKind::Nested(set) => eval_set(ctx, set, path),
     }
 }

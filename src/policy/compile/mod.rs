@@ -11,6 +11,7 @@ mod context;
 mod convert;
 pub mod exceptions;
 mod keys;
+mod notary;
 mod rules;
 mod verify_images;
 

@@ -109,7 +109,6 @@ pub(super) fn compile_rule(
     } else {
         check_filters(ctx, path, r, background);
     }
-    let mut unsupported = Vec::new();
     let context = match &r.context {
         Some(c) => super::context::compile_context(ctx, &format!("{path}.context"), c),
         None => Vec::new(),
@@ -130,9 +129,7 @@ pub(super) fn compile_rule(
             let mut out = Vec::new();
             for (j, e) in v.iter().enumerate() {
                 let p = format!("{path}.verifyImages[{j}]");
-                if let Some(c) =
-                    compile_verification(ctx, &p, j, e, policy_action, &mut unsupported)
-                {
+                if let Some(c) = compile_verification(ctx, &p, j, e, policy_action) {
                     out.push(c);
                 }
             }
@@ -177,8 +174,6 @@ pub(super) fn compile_rule(
             return None;
         }
     };
-    unsupported.sort();
-    unsupported.dedup();
     Some(CompiledRule {
         name: r.name.clone(),
         match_resources: r.match_resources.clone(),
@@ -188,6 +183,6 @@ pub(super) fn compile_rule(
         context,
         preconditions,
         body,
-        unsupported,
+        unsupported: Vec::new(),
     })
 }

@@ -19,7 +19,6 @@ pub(super) fn compile_verification(
     index: usize,
     e: &model::ImageVerification,
     policy_action: Action,
-    unsupported: &mut Vec<String>,
 ) -> Option<Verification> {
     let e = convert::convert(ctx, path, e);
     let canonical = |ctx: &mut Ctx, field: &str, list: Vec<String>| -> Vec<String> {
@@ -109,9 +108,6 @@ pub(super) fn compile_verification(
         }
     }
     let validate = compile_validate(ctx, &format!("{path}.validate"), e.validate.as_ref());
-    if verifier == VerifierType::Notary {
-        unsupported.push(format!("type: {verifier:?}"));
-    }
     let v = Verification {
         index,
         failure_action,
@@ -373,6 +369,12 @@ fn compile_attestor_set(
                 && c.cert_chain.as_deref().unwrap_or("").is_empty()
             {
                 ctx.err(format!("{p}.certificates"), "cert or certChain required");
+            } else if verifier == VerifierType::Notary {
+                if let Some(compiled) =
+                    super::notary::compile_notary_certificates(ctx, &format!("{p}.certificates"), c)
+                {
+                    push(AttestorKind::Notary(Box::new(compiled)));
+                }
             } else if let Some(compiled) =
                 compile_certificates(ctx, &format!("{p}.certificates"), c)
             {

@@ -1,0 +1,291 @@
+//! `type: Notary`: Notary Project signatures, found as the image's OCI 1.1
+//! referrers (the referrers API or the tag-schema index; both untrusted
+//! lists), verified as notation-go's `notation.Verify` does for Kyverno:
+//! the image manifest's descriptor is the target, signature manifests are
+//! tried in order, at most [`MAX_SIGNATURE_ATTEMPTS`] of them, and the first
+//! that verifies is enough.
+
+use super::fetcher::Got;
+use super::referrers::{self, Referrer};
+use super::{Failure, Verdict, VerifyCtx};
+use crate::digest::Digest;
+use crate::engine::store::{FailureStatus, Fetch, FetchKind};
+use crate::engine::work::CheckKey;
+use crate::limits;
+use crate::notary::envelope::{EnvelopeFormat, MAX_ENVELOPE_BYTES};
+use crate::notary::verify::{Target, Verified, verify_envelope};
+use crate::oci::{Descriptor, Manifest};
+use crate::policy::compiled::{AttestorEntry, NotaryAttestor};
+
+/// The artifact type (or, in the legacy form, config media type) of a
+/// Notary signature manifest.
+pub(super) const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
+/// Signatures notation-go tries per image (Kyverno's `MaxSignatureAttempts`).
+pub(super) const MAX_SIGNATURE_ATTEMPTS: usize = 10;
+
+/// Verifies the image's Notary signatures with the attestor's trust store:
+/// one signature that verifies is enough.
+pub(super) fn verify(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    attestor: &NotaryAttestor,
+) -> Verdict<Digest> {
+    if let Some(what) = &attestor.unsupported {
+        return Verdict::Fail(Failure::Unsupported(what.clone()));
+    }
+    if !entry.annotations.is_empty() {
+        return Verdict::Fail(Failure::Unsupported(
+            "annotations are not checked on Notary signatures by Kyverno; remove them from the attestor"
+                .into(),
+        ));
+    }
+    match signatures(ctx, attestor, (&ctx.image.registry, &ctx.image.path)) {
+        Verdict::Ok(_) => Verdict::Ok(ctx.digest.clone()),
+        Verdict::Fail(f) => Verdict::Fail(f),
+        Verdict::Error(f) => Verdict::Error(f),
+        Verdict::Pending => Verdict::Pending,
+    }
+}
+
+/// The manifest at `digest` in `(registry, repository)` as a Notary target:
+/// its media type (from its bytes), digest and size.
+pub(super) fn target_of(
+    ctx: &VerifyCtx,
+    (registry, repository): (&str, &str),
+    digest: &Digest,
+) -> Verdict<Target> {
+    let location = || format!("{registry}/{repository}@{digest}");
+    let fetch = || {
+        Fetch::by_digest(FetchKind::Manifest, registry, repository, digest)
+            .with_access(&ctx.verification.access)
+    };
+    let bytes = match ctx.fetcher.get(fetch()) {
+        Got::Bytes(b) => b,
+        Got::Pending => return Verdict::Pending,
+        Got::Failed(s, reason) => {
+            return super::failed(
+                s,
+                Failure::Artifact {
+                    what: "fetching the manifest of",
+                    location: location(),
+                    reason,
+                },
+            );
+        }
+    };
+    let manifest = match ctx.fetcher.manifest(fetch()) {
+        Got::Bytes(Ok(m)) => m,
+        Got::Bytes(Err(e)) => {
+            return Verdict::Fail(Failure::Artifact {
+                what: "manifest of",
+                location: location(),
+                reason: e.to_string(),
+            });
+        }
+        Got::Pending => return Verdict::Pending,
+        Got::Failed(s, reason) => {
+            return super::failed(
+                s,
+                Failure::Artifact {
+                    what: "fetching the manifest of",
+                    location: location(),
+                    reason,
+                },
+            );
+        }
+    };
+    Verdict::Ok(Target {
+        media_type: media_type_of(manifest),
+        digest: digest.to_string(),
+        size: bytes.len() as u64,
+    })
+}
+
+/// A manifest's media type: its own field, or (OCI manifests may leave it
+/// out) the kind its fields say it is.
+fn media_type_of(m: &Manifest) -> String {
+    match &m.media_type {
+        Some(t) if !t.is_empty() => t.clone(),
+        _ if !m.manifests.is_empty() => "application/vnd.oci.image.index.v1+json".into(),
+        _ => "application/vnd.oci.image.manifest.v1+json".into(),
+    }
+}
+
+/// Whether a referrer descriptor may be a Notary signature: its artifact
+/// type says so, or it has none and its manifest decides.
+fn may_be_signature(d: &Descriptor) -> bool {
+    match d.artifact_type.as_deref() {
+        None | Some("") => true,
+        Some(t) => t == SIGNATURE_ARTIFACT_TYPE,
+    }
+}
+
+/// The first Notary signature of the image at `ctx.digest` (in `at`) that
+/// verifies with `attestor`.
+pub(super) fn signatures(
+    ctx: &VerifyCtx,
+    attestor: &NotaryAttestor,
+    at: (&str, &str),
+) -> Verdict<Verified> {
+    let reference = format!("{}/{}@{}", at.0, at.1, ctx.digest);
+    let Some(now) = ctx.now else {
+        return Verdict::Fail(Failure::Unsupported(
+            "Notary signatures are checked at the request's time, and the request carries none"
+                .into(),
+        ));
+    };
+    let target = match target_of(ctx, at, ctx.digest) {
+        Verdict::Ok(t) => t,
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
+    };
+    let candidates = match referrers::listed(ctx, at, may_be_signature) {
+        Verdict::Ok(c) => c,
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
+    };
+    let mut pending = false;
+    let mut transport_error = false;
+    let mut reasons = Vec::new();
+    let mut attempts = 0usize;
+    for descriptor in candidates {
+        if attempts >= MAX_SIGNATURE_ATTEMPTS {
+            reasons.push(format!(
+                "signature evaluation stopped. The configured limit of {MAX_SIGNATURE_ATTEMPTS} signatures to verify per artifact exceeded"
+            ));
+            break;
+        }
+        let (manifest_digest, format, bytes) = match envelope_of(ctx, descriptor, at) {
+            Fetched::Envelope(d, f, b) => (d, f, b),
+            Fetched::NotASignature => continue,
+            Fetched::Pending => {
+                attempts += 1;
+                pending = true;
+                continue;
+            }
+            Fetched::Failed(s, m) => {
+                attempts += 1;
+                transport_error |= s == FailureStatus::Error;
+                reasons.push(m);
+                continue;
+            }
+        };
+        attempts += 1;
+        let key = CheckKey {
+            manifest: manifest_digest.to_string(),
+            layer: 0,
+            image: format!("{}:{}:{}", target.digest, target.media_type, target.size),
+            // Expiry and certificate validity read the request's time.
+            trust: format!("{}/now:{now}", attestor.id),
+        };
+        let checked = ctx.fetcher.work.check_notary(key, cost(bytes), || {
+            verify_envelope(
+                format,
+                bytes,
+                &target,
+                &attestor.policy,
+                &attestor.stores,
+                &[],
+                now,
+            )
+        });
+        match checked {
+            Ok(Ok(v)) => return Verdict::Ok(v),
+            Ok(Err(e)) => reasons.push(format!(
+                "failed to verify signature with digest {manifest_digest}, {e}"
+            )),
+            Err(_) => return Verdict::Fail(Failure::WorkLimit),
+        }
+    }
+    if pending {
+        return Verdict::Pending;
+    }
+    if attempts == 0 {
+        return Verdict::Fail(Failure::NoNotarySignatures(reference));
+    }
+    reasons.dedup();
+    if transport_error {
+        return Verdict::Error(Failure::NotarySignaturesUnfetched { reference, reasons });
+    }
+    Verdict::Fail(Failure::NotarySignatures { reference, reasons })
+}
+
+/// What checking an envelope costs, in P-256 verifications: an RSA or
+/// ECDSA signature per certificate of the chain (bounded by its size).
+fn cost(envelope: &[u8]) -> u32 {
+    4 + u32::try_from(envelope.len() / 1024)
+        .unwrap_or(u32::MAX)
+        .min(16)
+}
+
+/// A referrer's envelope, fetched.
+enum Fetched<'a> {
+    /// The signature manifest's digest, the envelope format and bytes.
+    Envelope(Digest, EnvelopeFormat, &'a [u8]),
+    /// The manifest is not a Notary signature.
+    NotASignature,
+    Pending,
+    Failed(FailureStatus, String),
+}
+
+/// Fetches a listed referrer (bound to the image by its subject) and, when
+/// it is a Notary signature manifest, its one envelope layer.
+fn envelope_of<'a>(
+    ctx: &VerifyCtx<'a>,
+    descriptor: &Descriptor,
+    (registry, repository): (&str, &str),
+) -> Fetched<'a> {
+    let invalid = |m: String| Fetched::Failed(FailureStatus::Invalid, m);
+    let (manifest, digest) = match referrers::manifest(ctx, descriptor, (registry, repository)) {
+        Referrer::Manifest(m, d) => (m, d),
+        Referrer::Pending => return Fetched::Pending,
+        Referrer::Failed(s, m) => return Fetched::Failed(s, m),
+    };
+    let is_signature = manifest.artifact_type.as_deref() == Some(SIGNATURE_ARTIFACT_TYPE)
+        || manifest.config.as_ref().map(|c| c.media_type.as_str()) == Some(SIGNATURE_ARTIFACT_TYPE);
+    if !is_signature {
+        return Fetched::NotASignature;
+    }
+    let [layer] = manifest.layers.as_slice() else {
+        return invalid(format!(
+            "signature manifest {digest} requires exactly one signature envelope blob, got {}",
+            manifest.layers.len()
+        ));
+    };
+    let Some(format) = EnvelopeFormat::from_media_type(&layer.media_type) else {
+        return invalid(format!(
+            "signature manifest {digest}: signature envelope media type {:?} is not supported",
+            layer.media_type
+        ));
+    };
+    let layer_digest = match layer.parsed_digest() {
+        Ok(d) => d,
+        Err(e) => return invalid(format!("signature manifest {digest}: envelope: {e}")),
+    };
+    let Some(size) = usize::try_from(layer.size)
+        .ok()
+        .filter(|n| *n <= MAX_ENVELOPE_BYTES.min(limits::MAX_BLOB_BYTES))
+    else {
+        return invalid(format!(
+            "signature manifest {digest}: envelope of {} bytes is outside 0..={MAX_ENVELOPE_BYTES}",
+            layer.size
+        ));
+    };
+    match ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
+            .with_access(&ctx.verification.access)
+            .with_max_bytes(size),
+    ) {
+        Got::Bytes(b) if b.len() != size => invalid(format!(
+            "signature manifest {digest}: envelope is {} bytes, its descriptor says {size}",
+            b.len()
+        )),
+        Got::Bytes(b) => Fetched::Envelope(digest, format, b),
+        Got::Pending => Fetched::Pending,
+        Got::Failed(s, m) => {
+            Fetched::Failed(s, format!("signature manifest {digest}: envelope: {m}"))
+        }
+    }
+}
