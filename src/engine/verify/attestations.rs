@@ -5,7 +5,7 @@
 //! as Kyverno does.
 
 use super::cosign_layers::{self, Attestations, LayerCheck};
-use super::{Failure, Verdict, VerifyCtx, bundles, certificate, key};
+use super::{Failure, Verdict, VerifyCtx, bundles, certificate, key, notary};
 use crate::policy::compiled::{
     AttestorEntry, AttestorKind, AttestorSet, CompiledAttestation, VerifierType,
 };
@@ -84,9 +84,12 @@ fn eval_entry(
     let statements = match ctx.verification.verifier {
         VerifierType::Cosign => cosign_statements(ctx, entry),
         VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
-        VerifierType::Notary => Verdict::Fail(Failure::Unsupported(
-            "Notary attestations are not verified by this imgverify version".into(),
-        )),
+        VerifierType::Notary => match &entry.kind {
+            AttestorKind::Notary(n) => notary::statements(ctx, entry, n, &a.predicate_type),
+            _ => Verdict::Fail(Failure::Unsupported(
+                "a type: Notary attestation needs certificates attestors".into(),
+            )),
+        },
     };
     match statements {
         Verdict::Ok(s) => check_statements(ctx, a, &s),

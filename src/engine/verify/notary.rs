@@ -16,12 +16,16 @@ use crate::notary::envelope::{EnvelopeFormat, MAX_ENVELOPE_BYTES};
 use crate::notary::verify::{Target, Verified, verify_envelope};
 use crate::oci::{Descriptor, Manifest};
 use crate::policy::compiled::{AttestorEntry, NotaryAttestor};
+use crate::sigstore::intoto::Statement;
+use serde_json::Value;
 
 /// The artifact type (or, in the legacy form, config media type) of a
 /// Notary signature manifest.
 pub(super) const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
 /// Signatures notation-go tries per image (Kyverno's `MaxSignatureAttempts`).
 pub(super) const MAX_SIGNATURE_ATTEMPTS: usize = 10;
+/// Largest attestation predicate Kyverno reads (10 MB).
+const MAX_PREDICATE_BYTES: usize = 10 * 1000 * 1000;
 
 /// Verifies the image's Notary signatures with the attestor's trust store:
 /// one signature that verifies is enough.
@@ -287,5 +291,152 @@ fn envelope_of<'a>(
         Got::Failed(s, m) => {
             Fetched::Failed(s, format!("signature manifest {digest}: envelope: {m}"))
         }
+    }
+}
+
+/// The same verification about another artifact (a referrer of the image,
+/// whose own signatures are checked).
+fn about<'b>(ctx: &'b VerifyCtx<'_>, digest: &'b Digest) -> VerifyCtx<'b> {
+    VerifyCtx {
+        fetcher: ctx.fetcher,
+        image: ctx.image,
+        digest,
+        verification: ctx.verification,
+        trust: ctx.trust,
+        now: ctx.now,
+        context: ctx.context,
+        verified_by: std::cell::RefCell::new(Vec::new()),
+    }
+}
+
+/// Kyverno's Notary attestations: the image's first referrer whose artifact
+/// type is `artifact_type`, itself signed with a Notary signature the
+/// attestor trusts, read as a statement: the referrer's manifest with
+/// `type` (its artifact type) and `predicate` (its one layer, JSON).
+pub(super) fn statements(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    attestor: &NotaryAttestor,
+    artifact_type: &str,
+) -> Verdict<Vec<Statement>> {
+    if let Some(what) = &attestor.unsupported {
+        return Verdict::Fail(Failure::Unsupported(what.clone()));
+    }
+    if !entry.annotations.is_empty() {
+        return Verdict::Fail(Failure::Unsupported(
+            "annotations are not checked on Notary attestations by Kyverno; remove them from the attestor"
+                .into(),
+        ));
+    }
+    let at = (ctx.image.registry.as_str(), ctx.image.path.as_str());
+    let listed = match referrers::listed(ctx, at, |d| {
+        d.artifact_type.as_deref() == Some(artifact_type)
+    }) {
+        Verdict::Ok(c) => c,
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
+    };
+    let Some(first) = listed.first() else {
+        return Verdict::Fail(Failure::AttestationCheck(format!(
+            "no matching attestations found for image {}/{}@{} with type {artifact_type}",
+            at.0, at.1, ctx.digest
+        )));
+    };
+    let (manifest, digest) = match referrers::manifest(ctx, first, at) {
+        Referrer::Manifest(m, d) => (m, d),
+        Referrer::Pending => return Verdict::Pending,
+        Referrer::Failed(s, m) => {
+            return super::failed(s, Failure::AttestationCheck(m));
+        }
+    };
+    // The referrer's own signature: the first one the attestor trusts.
+    match signatures(&about(ctx, &digest), attestor, at) {
+        Verdict::Ok(v) if v.target.digest == digest.to_string() => {}
+        Verdict::Ok(_) => return Verdict::Fail(Failure::AttestationCheck("digest mismatch".into())),
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
+    }
+    let manifest_bytes = match ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Manifest, at.0, at.1, &digest)
+            .with_access(&ctx.verification.access),
+    ) {
+        Got::Bytes(b) => b,
+        Got::Pending => return Verdict::Pending,
+        Got::Failed(s, m) => return super::failed(s, Failure::AttestationCheck(m)),
+    };
+    let predicate = match predicate_of(ctx, manifest, &digest, at) {
+        Verdict::Ok(p) => p,
+        Verdict::Fail(f) => return Verdict::Fail(f),
+        Verdict::Error(f) => return Verdict::Error(f),
+        Verdict::Pending => return Verdict::Pending,
+    };
+    let mut json: Value = match serde_json::from_slice(manifest_bytes) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Verdict::Fail(Failure::AttestationCheck(format!(
+                "attestation manifest {digest} is not a JSON object"
+            )));
+        }
+    };
+    if json.get("type").is_none_or(Value::is_null) {
+        json["type"] = Value::String(artifact_type.to_string());
+    }
+    if json.get("predicate").is_none_or(Value::is_null) {
+        json["predicate"] = predicate;
+    }
+    let predicate_type = json
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(artifact_type)
+        .to_string();
+    Verdict::Ok(vec![Statement {
+        predicate_type,
+        json,
+    }])
+}
+
+/// The JSON of an attestation manifest's one layer.
+fn predicate_of(
+    ctx: &VerifyCtx,
+    manifest: &Manifest,
+    digest: &Digest,
+    (registry, repository): (&str, &str),
+) -> Verdict<Value> {
+    let check = |m: String| Verdict::Fail(Failure::AttestationCheck(m));
+    let layer = match manifest.layers.as_slice() {
+        [] => return check(format!("no predicate found in attestation manifest {digest}")),
+        [layer] => layer,
+        _ => {
+            return check(format!(
+                "multiple layers in predicate not supported: attestation manifest {digest}"
+            ));
+        }
+    };
+    let layer_digest = match layer.parsed_digest() {
+        Ok(d) => d,
+        Err(e) => return check(format!("attestation manifest {digest}: predicate: {e}")),
+    };
+    let Some(size) = usize::try_from(layer.size)
+        .ok()
+        .filter(|n| *n <= MAX_PREDICATE_BYTES.min(limits::MAX_BLOB_BYTES))
+    else {
+        return check(format!(
+            "predicate size {} exceeds {MAX_PREDICATE_BYTES} for digest {layer_digest}",
+            layer.size
+        ));
+    };
+    match ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
+            .with_access(&ctx.verification.access)
+            .with_max_bytes(size),
+    ) {
+        Got::Bytes(b) => match serde_json::from_slice::<Value>(b) {
+            Ok(v @ Value::Object(_)) => Verdict::Ok(v),
+            _ => check(format!("predicate {layer_digest} is not a JSON object")),
+        },
+        Got::Pending => Verdict::Pending,
+        Got::Failed(s, m) => super::failed(s, Failure::AttestationCheck(m)),
     }
 }
