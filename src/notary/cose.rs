@@ -168,7 +168,6 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         critical: protected_header.critical,
         present: protected_header.present,
         extended: protected_header.extended,
-        verification_plugin: protected_header.verification_plugin,
         certificates: unprotected.certificates,
         timestamp_token: unprotected.timestamp_token,
         signing_agent: unprotected.signing_agent,
@@ -204,7 +203,6 @@ struct Protected {
     critical: Vec<String>,
     present: Vec<String>,
     extended: Vec<ExtendedAttribute>,
-    verification_plugin: Option<String>,
     iv: bool,
     partial_iv: bool,
 }
@@ -241,7 +239,6 @@ fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
     let mut signing_time = None;
     let mut authentic_signing_time = None;
     let mut expiry = None;
-    let mut verification_plugin = None;
     let mut present = Vec::new();
     let mut extended: Vec<Label<'_>> = Vec::new();
     let (mut iv, mut partial_iv) = (false, false);
@@ -277,9 +274,6 @@ fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
                         authentic_signing_time = Some(read_time(&mut d, name)?);
                     }
                     header::EXPIRY => expiry = Some(read_time(&mut d, name)?),
-                    header::VERIFICATION_PLUGIN => {
-                        verification_plugin = Some(read_text(&mut d, name)?.to_owned());
-                    }
                     _ => {
                         read_text(&mut d, name)?;
                     }
@@ -333,7 +327,6 @@ fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
         critical,
         present,
         extended,
-        verification_plugin,
         iv,
         partial_iv,
     })
@@ -928,7 +921,6 @@ mod tests {
             ]
         );
         assert!(env.extended.is_empty());
-        assert_eq!(env.verification_plugin, None);
         assert_eq!(env.certificates.len(), 1);
         assert_eq!(env.timestamp_token, None);
         let payload = String::from_utf8(env.payload.clone()).unwrap();
@@ -1415,24 +1407,16 @@ mod tests {
         p.push((tstr(header::VERIFICATION_PLUGIN_MIN_VERSION), tstr("1.0.0")));
         let env = parse(&build(&p, &base_unprotected())).unwrap();
         assert_eq!(env.expiry, Some(1678769200));
-        assert_eq!(
-            env.verification_plugin.as_deref(),
-            Some("com.example.plugin")
-        );
+        for h in [header::SIGNING_SCHEME, header::SIGNING_TIME, header::EXPIRY] {
+            assert!(env.present.iter().any(|p| p == h), "{h}");
+        }
+        // The plugin headers are extended attributes, as in notation-core-go.
         for h in [
-            header::SIGNING_SCHEME,
-            header::SIGNING_TIME,
-            header::EXPIRY,
             header::VERIFICATION_PLUGIN,
             header::VERIFICATION_PLUGIN_MIN_VERSION,
         ] {
-            assert!(env.present.iter().any(|p| p == h), "{h}");
+            assert!(env.extended.iter().any(|e| e.name == h), "{h}");
         }
-        assert!(env.extended.is_empty());
-        header_err(
-            &with_protected((tstr(header::VERIFICATION_PLUGIN_MIN_VERSION), int(1))),
-            "must be a text string",
-        );
     }
 
     #[test]

@@ -190,8 +190,6 @@ pub struct Envelope {
     pub present: Vec<String>,
     /// Protected headers Notary does not define.
     pub extended: Vec<ExtendedAttribute>,
-    /// `io.cncf.notary.verificationPlugin`, when present.
-    pub verification_plugin: Option<String>,
     /// The certificate chain (DER, leaf first).
     pub certificates: Vec<Vec<u8>>,
     /// The RFC 3161 timestamp token, when present.

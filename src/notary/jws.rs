@@ -130,7 +130,6 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
     let mut critical: Option<Vec<String>> = None;
     let mut present = Vec::new();
     let mut extended_names = Vec::new();
-    let mut verification_plugin = None;
     for (name, value) in &protected.0 {
         match name.as_str() {
             "alg" => alg = Some(Algorithm::from_jws(&text("alg", value)?)?),
@@ -154,12 +153,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
                 authentic_signing_time = Some(rfc3339(name, value)?);
             }
             header::EXPIRY => expiry = Some(rfc3339(name, value)?),
-            _ => {
-                if name == header::VERIFICATION_PLUGIN {
-                    verification_plugin = Some(text(name, value)?);
-                }
-                extended_names.push(name.clone());
-            }
+            _ => extended_names.push(name.clone()),
         }
         if is_notary_header(name) {
             present.push(name.clone());
@@ -207,7 +201,6 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         critical,
         present,
         extended,
-        verification_plugin,
         certificates,
         timestamp_token,
         signing_agent: env.header.signing_agent,

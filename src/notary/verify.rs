@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::crypto::x509::Certificate;
 
 use super::chain;
-use super::envelope::{Envelope, EnvelopeFormat, SigningScheme};
+use super::envelope::{Envelope, EnvelopeFormat, SigningScheme, header};
 use super::trust::{
     Action, Level, StoreType, TrustPolicy, TrustStores, VerifyTimestamp, certificate_identity,
     format_identities, is_subset,
@@ -153,9 +153,12 @@ pub fn verify_envelope(
 /// attribute only a plugin understands: such a signature fails (notation-go
 /// fails when the named plugin is not installed).
 fn refuse_unprocessed_attributes(envelope: &Envelope) -> Result<(), NotaryError> {
-    if let Some(plugin) = &envelope.verification_plugin {
+    if let Some(attr) = envelope.extended.iter().find(|a| {
+        a.name == header::VERIFICATION_PLUGIN || a.name == header::VERIFICATION_PLUGIN_MIN_VERSION
+    }) {
         return Err(NotaryError::Unsupported(format!(
-            "digital signature requires verification plugin {plugin:?}; imgverify runs no plugins"
+            "digital signature names a verification plugin ({}); imgverify runs no plugins",
+            attr.name
         )));
     }
     if let Some(attr) = envelope.extended.iter().find(|a| a.critical) {

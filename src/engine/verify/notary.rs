@@ -353,7 +353,9 @@ pub(super) fn statements(
     // The referrer's own signature: the first one the attestor trusts.
     match signatures(&about(ctx, &digest), attestor, at) {
         Verdict::Ok(v) if v.target.digest == digest.to_string() => {}
-        Verdict::Ok(_) => return Verdict::Fail(Failure::AttestationCheck("digest mismatch".into())),
+        Verdict::Ok(_) => {
+            return Verdict::Fail(Failure::AttestationCheck("digest mismatch".into()));
+        }
         Verdict::Fail(f) => return Verdict::Fail(f),
         Verdict::Error(f) => return Verdict::Error(f),
         Verdict::Pending => return Verdict::Pending,
@@ -406,7 +408,11 @@ fn predicate_of(
 ) -> Verdict<Value> {
     let check = |m: String| Verdict::Fail(Failure::AttestationCheck(m));
     let layer = match manifest.layers.as_slice() {
-        [] => return check(format!("no predicate found in attestation manifest {digest}")),
+        [] => {
+            return check(format!(
+                "no predicate found in attestation manifest {digest}"
+            ));
+        }
         [layer] => layer,
         _ => {
             return check(format!(
