@@ -227,6 +227,21 @@ fn expiry(envelope: &Envelope, now: i64) -> Result<(), NotaryError> {
     }
 }
 
+/// The authentic-timestamp step alone (notation-go's
+/// `verifyAuthenticTimestamp`) for an envelope whose chain is `certs`: the
+/// range a verified timestamp vouches for, when one was used.
+pub fn check_authentic_timestamp(
+    envelope: &Envelope,
+    policy: &TrustPolicy,
+    stores: &TrustStores,
+    now: i64,
+) -> Result<Option<(i64, i64)>, NotaryError> {
+    let certs = chain::parse_chain(&envelope.certificates).map_err(NotaryError::Integrity)?;
+    let mut verified = None;
+    authentic_timestamp(envelope, &certs, policy, stores, now, &mut verified)?;
+    Ok(verified)
+}
+
 fn authentic_timestamp(
     envelope: &Envelope,
     certs: &[Certificate],
@@ -295,22 +310,7 @@ fn authentic_timestamp(
         envelope.algorithm.hash(),
         &roots,
     )?;
-    for c in certs {
-        if ts.earliest() < c.not_before() {
-            return err(format!(
-                "timestamp can be before certificate {:?} validity period, it will be valid from {:?}",
-                c.subject(),
-                rfc1123z(c.not_before())
-            ));
-        }
-        if ts.latest() > c.not_after() {
-            return err(format!(
-                "timestamp can be after certificate {:?} validity period, it was expired at {:?}",
-                c.subject(),
-                rfc1123z(c.not_after())
-            ));
-        }
-    }
+    ts.check_signing_chain(certs)?;
     *verified = Some((ts.earliest(), ts.latest()));
     Ok(())
 }
