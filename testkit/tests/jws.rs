@@ -358,3 +358,80 @@ fn expired_chain_fails_the_authentic_timestamp_check() {
     assert!(matches!(e, NotaryError::AuthenticTimestamp(_)), "{e}");
     assert!(e.to_string().contains("it was expired at"), "{e}");
 }
+
+#[test]
+fn protected_header_is_byte_for_byte_notations() {
+    // notation-core-go signature/jws/testdata/conformance.json (Apache-2.0):
+    // ES256, signingTime 2022-08-29T13:50:00Z, expiry 2099-08-30T13:50:00Z,
+    // extended attributes signedCritKey1 (critical) and signedKey1..4.
+    let expected = concat!(
+        "eyJhbGciOiJFUzI1NiIsImNyaXQiOlsiaW8uY25jZi5ub3Rhcnkuc2lnbmluZ1NjaGVtZSIs",
+        "InNpZ25lZENyaXRLZXkxIiwiaW8uY25jZi5ub3RhcnkuZXhwaXJ5Il0sImN0eSI6ImFwcGxp",
+        "Y2F0aW9uL3ZuZC5jbmNmLm5vdGFyeS5wYXlsb2FkLnYxK2pzb24iLCJpby5jbmNmLm5vdGFy",
+        "eS5leHBpcnkiOiIyMDk5LTA4LTMwVDEzOjUwOjAwWiIsImlvLmNuY2Yubm90YXJ5LnNpZ25p",
+        "bmdTY2hlbWUiOiJub3RhcnkueDUwOSIsImlvLmNuY2Yubm90YXJ5LnNpZ25pbmdUaW1lIjoi",
+        "MjAyMi0wOC0yOVQxMzo1MDowMFoiLCJzaWduZWRDcml0S2V5MSI6InNpZ25lZENyaXRWYWx1",
+        "ZTEiLCJzaWduZWRLZXkxIjoic2lnbmVkVmFsdWUxIiwic2lnbmVkS2V5MiI6InNpZ25lZFZh",
+        "bHVlMSIsInNpZ25lZEtleTMiOiJzaWduZWRWYWx1ZTEiLCJzaWduZWRLZXk0Ijoic2lnbmVk",
+        "VmFsdWUxIn0",
+    );
+    let mut req = SignRequest::new(target(), imgverify_testkit::unix(2022, 8, 29, 13, 50, 0))
+        .expiry(imgverify_testkit::unix(2099, 8, 30, 13, 50, 0))
+        .header("signedCritKey1", "signedCritValue1".into(), true);
+    for k in 1..=4 {
+        req = req.header(&format!("signedKey{k}"), "signedValue1".into(), false);
+    }
+    let envelope = sign_jws(&req, &Key::derive(KeyKind::P256, "conformance"), &[]);
+    let env: serde_json::Value = serde_json::from_slice(&envelope).unwrap();
+    assert_eq!(env["protected"], expected);
+}
+
+#[test]
+fn envelope_has_notations_layout() {
+    let pki = Pki::code_signing(KeyKind::P256, "jws p256");
+    let envelope = sign(
+        &pki,
+        &SignRequest::new(target().with_annotation("a<b", "&"), SIGNED_AT),
+    );
+    let text = std::str::from_utf8(&envelope).unwrap();
+    assert!(text.starts_with(r#"{"payload":""#), "{text}");
+    let order: Vec<usize> = [
+        r#""protected":"#,
+        r#""header":{"x5c":["#,
+        r#""io.cncf.notary.signingAgent":"#,
+        r#""signature":"#,
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} in {text}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // The payload is re-marshalled with sorted keys and Go's HTML escapes.
+    let info = inspect(Format::Jws, &envelope);
+    let t = target();
+    assert_eq!(
+        std::str::from_utf8(&info.payload).unwrap(),
+        format!(
+            r#"{{"targetArtifact":{{"annotations":{{"a\u003cb":"\u0026"}},"digest":"{}","mediaType":"{}","size":{}}}}}"#,
+            t.digest, t.media_type, t.size
+        )
+    );
+    assert_eq!(info.certificates, pki.chain());
+    // x5c is standard base64 with padding.
+    let env: serde_json::Value = serde_json::from_slice(&envelope).unwrap();
+    use base64::Engine as _;
+    let x5c0 = env["header"]["x5c"][0].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(x5c0)
+            .unwrap(),
+        pki.leaf
+    );
+    // Signing again makes the same bytes.
+    assert_eq!(
+        envelope,
+        sign(
+            &pki,
+            &SignRequest::new(target().with_annotation("a<b", "&"), SIGNED_AT)
+        )
+    );
+}
