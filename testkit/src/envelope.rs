@@ -410,22 +410,19 @@ fn cose_payload(target: &Descriptor) -> Vec<u8> {
     })
 }
 
-/// The unprotected map: the chain, the signing agent, and any other
-/// entries (encoded key, encoded value) given.
-fn cose_unprotected(
-    chain: &[Vec<u8>],
-    signing_agent: Option<&str>,
-    mut others: Vec<(Vec<u8>, Vec<u8>)>,
-) -> Vec<u8> {
+/// The unprotected map: the chain (an array even of one, as notation
+/// writes it) and the signing agent.
+fn cose_unprotected(chain: &[Vec<u8>], signing_agent: Option<&str>) -> Vec<u8> {
+    let mut entries = Vec::new();
     let mut x5chain = cbor(|e| e.array(chain.len() as u64).map(|_| ()));
     for c in chain {
         x5chain.extend(cbor(|e| e.bytes(c).map(|_| ())));
     }
-    others.push((cbor(|e| e.u64(COSE_X5CHAIN).map(|_| ())), x5chain));
+    entries.push((cbor(|e| e.u64(COSE_X5CHAIN).map(|_| ())), x5chain));
     if let Some(agent) = signing_agent {
-        others.push((text(SIGNING_AGENT_HEADER), text(agent)));
+        entries.push((text(SIGNING_AGENT_HEADER), text(agent)));
     }
-    cbor_map(others)
+    cbor_map(entries)
 }
 
 fn cose_sign1(protected: &[u8], unprotected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
@@ -471,7 +468,7 @@ pub fn sign_cose(req: &SignRequest, key: &Key, chain: &[Vec<u8>]) -> Vec<u8> {
             .map(|_| ())
     });
     let signature = key.sign(&to_be_signed);
-    let unprotected = cose_unprotected(chain, req.signing_agent.as_deref(), Vec::new());
+    let unprotected = cose_unprotected(chain, req.signing_agent.as_deref());
     cose_sign1(&protected, &unprotected, &payload, &signature)
 }
 
