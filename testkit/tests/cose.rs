@@ -220,7 +220,6 @@ fn signature_covers_the_sig_structure_for_every_key_kind() {
 }
 
 #[test]
-#[ignore = "needs src/notary/cose.rs"]
 fn cose_envelopes_verify_end_to_end() {
     use imgverify::notary::EnvelopeFormat;
     use imgverify::notary::trust::StoreType;
@@ -250,7 +249,6 @@ fn cose_envelopes_verify_end_to_end() {
 }
 
 #[test]
-#[ignore = "needs src/notary/cose.rs"]
 fn cose_unknown_critical_header_fails_end_to_end() {
     use imgverify::notary::trust::StoreType;
     use imgverify::notary::{EnvelopeFormat, NotaryError};

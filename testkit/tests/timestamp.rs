@@ -382,7 +382,6 @@ fn without_a_timestamp_the_expired_signer_fails() {
 }
 
 #[test]
-#[ignore = "needs src/notary/timestamp.rs"]
 fn timestamp_vouches_for_an_expired_signer() {
     let (stamped, cert, tsa) =
         expired_signer_with_timestamp(Format::Jws, Timestamp::new(SIGNED_AT + 5, HashAlg::Sha256));
@@ -393,7 +392,6 @@ fn timestamp_vouches_for_an_expired_signer() {
 }
 
 #[test]
-#[ignore = "needs src/notary/timestamp.rs"]
 fn broken_timestamps_fail() {
     use imgverify::notary::NotaryError;
     let base = Timestamp::new(SIGNED_AT + 5, HashAlg::Sha256);
@@ -442,7 +440,6 @@ fn broken_timestamps_fail() {
 }
 
 #[test]
-#[ignore = "needs src/notary/cose.rs and src/notary/timestamp.rs"]
 fn timestamped_cose_verifies() {
     let (stamped, cert, tsa) =
         expired_signer_with_timestamp(Format::Cose, Timestamp::new(SIGNED_AT + 5, HashAlg::Sha256));
