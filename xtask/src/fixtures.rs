@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+#[path = "notary_fixtures.rs"]
+mod notary;
+
 /// The fake registry the examples live in.
 pub const REGISTRY: &str = "registry.example.com";
 /// Fixed integrated time of the demo Rekor entries (2026-01-01T00:00:00Z).
@@ -1031,6 +1034,14 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     );
 
     library_images(&mut l, &a, &b, &rekor);
+
+    // Notary (Notation) signatures and a signed SBOM attestation.
+    let notary_signers = notary::Signers::new();
+    std::fs::write(
+        keys_dir.join("notary-demo-root.crt"),
+        notary_signers.root_pem(),
+    )?;
+    notary::images(&mut l, &notary_signers);
 
     let dir = root.join("policies/images");
     if dir.exists() {
