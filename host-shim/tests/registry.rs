@@ -9,7 +9,7 @@ use imgverify_host::registry::config::{Credential, RegistryConfig};
 use imgverify_host::runner::decide_native;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{Auth, TestRegistry, bundle_policy, keyed_policy, pod_request};
+use support::{Auth, TestRegistry, bundle_policy, keyed_policy, notary_policy, pod_request};
 
 fn source(config: RegistryConfig, rt: &tokio::runtime::Runtime) -> (Arc<CachingSource>, Metrics) {
     let metrics = Metrics::new();
@@ -127,6 +127,84 @@ fn sigstore_bundles_through_the_referrers_api() {
     let (src, _) = source(RegistryConfig::default(), &rt);
     let denied = decide_bundles(&format!("127.0.0.1:{port}"), &src);
     assert!(denied[0].contains("invalid signature"), "{}", denied[0]);
+}
+
+/// The notary-signature example's images from `host`: every outcome, as
+/// `(image, allowed, message)`.
+fn decide_notary(host: &str, src: &CachingSource) -> Vec<(String, bool, String)> {
+    let engine = Arc::new(imgverify::Engine::compile("p.yaml", &notary_policy()).unwrap());
+    [
+        "signed",
+        "cose",
+        "untrusted",
+        "expired",
+        "borrowed",
+        "unsigned",
+        "vulnerable",
+    ]
+    .iter()
+    .map(|name| {
+        let image = format!("{host}/demo/notary-{name}:v1");
+        // Notary chains are checked at the request's time, as serve sets it.
+        let mut request: serde_json::Value =
+            serde_json::from_slice(&pod_request(name, &image)).unwrap();
+        request["now"] = "2026-12-01T00:00:00Z".into();
+        let request = serde_json::to_vec(&request).unwrap();
+        let d = decide_native(&engine, &request, src).unwrap();
+        let message = d
+            .results
+            .iter()
+            .map(|r| r.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        (name.to_string(), d.allowed, message)
+    })
+    .collect()
+}
+
+fn assert_notary_outcomes(outcomes: &[(String, bool, String)]) {
+    for (name, allowed, message) in outcomes {
+        let expected = match name.as_str() {
+            "signed" | "cose" => None,
+            "untrusted" => Some("certificate chain does not contain any trusted certificate"),
+            "expired" => {
+                Some("digital signature has expired on \"Mon, 01 Jun 2026 00:00:00 +0000\"")
+            }
+            "borrowed" => Some("content descriptor mismatch"),
+            "unsigned" => Some("no signature is associated with"),
+            "vulnerable" => Some("the SBOM lists log4j-core"),
+            _ => unreachable!(),
+        };
+        match expected {
+            None => assert!(allowed, "{name}: {message}"),
+            Some(reason) => {
+                assert!(!allowed, "{name} allowed, expected {reason:?}");
+                assert!(
+                    message.contains(reason),
+                    "{name}: {message}\nexpected: {reason}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn notary_signatures_through_the_tag_schema_fallback() {
+    // Notation signatures (JWS and COSE, both manifest forms) and a signed
+    // SBOM, pushed as referrers to a registry without the referrers API.
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let (src, _) = source(RegistryConfig::default(), &rt);
+    assert_notary_outcomes(&decide_notary(&reg.host(), &src));
+}
+
+#[test]
+fn notary_signatures_through_the_referrers_api() {
+    let rt = runtime();
+    let (port, _fake) = rt.block_on(support::fake::start(support::fake::Fault::None));
+    let (src, _) = source(RegistryConfig::default(), &rt);
+    assert_notary_outcomes(&decide_notary(&format!("127.0.0.1:{port}"), &src));
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub struct Descriptor {
     #[serde(default)]
     pub size: i64,
     /// Annotations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub annotations: BTreeMap<String, String>,
     /// Artifact type (OCI 1.1).
     #[serde(default)]
@@ -68,7 +68,7 @@ pub struct Manifest {
     #[serde(default)]
     pub artifact_type: Option<String>,
     /// Annotations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -110,4 +110,11 @@ impl Manifest {
             Some(OCI_INDEX | DOCKER_MANIFEST_LIST)
         ) || (self.media_type.is_none() && !self.manifests.is_empty())
     }
+}
+
+/// Annotations written `null` (as Go's JSON writes a nil map) are none.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    Ok(Option::<BTreeMap<String, String>>::deserialize(d)?.unwrap_or_default())
 }

@@ -393,6 +393,22 @@ pub fn bundle_policy() -> String {
         .replace("\"registry.example.com/demo/unsigned*\"", "\"localhost:*\"")
 }
 
+/// The notary-signature policy (`type: Notary`) with its images moved to a
+/// loopback registry.
+pub fn notary_policy() -> String {
+    std::fs::read_to_string(root().join("policies/notary-signature/policy.yaml"))
+        .unwrap()
+        .replace("\"registry.example.com/demo/notary-*\"", "\"127.0.0.1:*\"")
+        .replace(
+            "\"registry.example.com/demo/notary-signed*\"",
+            "\"127.0.0.1:*/demo/notary-signed*\"",
+        )
+        .replace(
+            "\"registry.example.com/demo/notary-vulnerable*\"",
+            "\"127.0.0.1:*/demo/notary-vulnerable*\"",
+        )
+}
+
 /// A trusted root whose only transparency log is the example's DEMO Rekor.
 pub fn demo_trusted_root() -> String {
     use base64::Engine as _;
