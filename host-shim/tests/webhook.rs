@@ -142,6 +142,60 @@ async fn admission_reviews_over_https() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notary_signatures_through_the_webhook() {
+    // `serve` checks Notary chains at its clock: the example chain is valid
+    // 2020-2100 and the expired example's signature expired in 2026.
+    let s = start(vec![policy("notary-signature")], (&layout(), None)).await;
+    let r = s
+        .review(
+            "/mutate",
+            "n-1",
+            pod("ok", "registry.example.com/demo/notary-signed:v1"),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    let patch = base64::engine::general_purpose::STANDARD
+        .decode(r["response"]["patch"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&patch)
+            .contains("registry.example.com/demo/notary-signed:v1@sha256:"),
+        "the image is pinned to the digest its signature names"
+    );
+    let r = s
+        .review(
+            "/mutate",
+            "n-2",
+            pod("cose", "registry.example.com/demo/notary-cose:v1"),
+        )
+        .await;
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    for (name, reason) in [
+        (
+            "notary-untrusted",
+            "certificate chain does not contain any trusted certificate",
+        ),
+        ("notary-expired", "digital signature has expired on"),
+        ("notary-borrowed", "content descriptor mismatch"),
+        ("notary-unsigned", "no signature is associated with"),
+        ("notary-vulnerable", "the SBOM lists log4j-core"),
+    ] {
+        let r = s
+            .review(
+                "/mutate",
+                name,
+                pod(name, &format!("registry.example.com/demo/{name}:v1")),
+            )
+            .await;
+        assert_eq!(r["response"]["allowed"], false, "{name}: {r}");
+        let msg = r["response"]["status"]["message"].as_str().unwrap();
+        assert!(msg.contains(reason), "{name}: {msg}");
+        assert!(msg.contains("check-notary"), "{name}: {msg}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policies_reload_without_dropping_requests() {
     let dir = Dir::new("reload");
     let p = dir.0.join("policy.yaml");
