@@ -416,6 +416,64 @@ fn fetch_records_a_bundle_that_replays_identically_offline() {
     assert_eq!(v["summary"]["fail"], 3);
 }
 
+#[test]
+fn notary_example_through_apply_and_test_against_the_registry() {
+    // The CLI's own registry client: `apply` and `test` (with a
+    // kyverno-test.yaml), then `fetch` and an offline replay.
+    let rt = runtime();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let dir = support::tempdir::Dir::new("notary-cli");
+    let host = reg.host();
+    let example = support::root().join("policies/notary-signature");
+    let moved = |f: &str| {
+        std::fs::read_to_string(example.join(f))
+            .unwrap()
+            .replace("registry.example.com", &host)
+    };
+    for f in ["policy.yaml", "resources.yaml", "kyverno-test.yaml"] {
+        std::fs::write(dir.0.join(f), moved(f)).unwrap();
+    }
+    let bin = env!("CARGO_BIN_EXE_imgverify");
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    let (p, r, b) = (
+        dir.0.join("policy.yaml"),
+        dir.0.join("resources.yaml"),
+        dir.0.join("bundle.json"),
+    );
+    let (p, r, b) = (
+        p.to_str().unwrap(),
+        r.to_str().unwrap(),
+        b.to_str().unwrap(),
+    );
+    let now = "2026-12-01T00:00:00Z";
+    let live = run(&["apply", p, "-r", r, "-o", "json", "--now", now]);
+    let v: serde_json::Value = serde_json::from_slice(&live.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&live.stderr)));
+    assert_eq!(v["summary"]["pass"], 4, "{v}");
+    assert_eq!(v["summary"]["fail"], 5, "{v}");
+    let tested = run(&["test", dir.0.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&tested.stdout);
+    assert_eq!(tested.status.code(), Some(0), "{out}");
+    assert!(out.contains("8 tests passed and 0 tests failed"), "{out}");
+    let fetched = run(&["fetch", "-p", p, "-r", r, "-o", b]);
+    assert_eq!(
+        fetched.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    drop(reg);
+    let replay = run(&[
+        "apply", p, "-r", r, "--bundle", b, "-o", "json", "--now", now,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&live.stdout),
+        String::from_utf8_lossy(&replay.stdout),
+        "identical decisions offline"
+    );
+}
+
 /// A self-signed certificate for 127.0.0.1 and localhost, and its key, as
 /// files in `dir`.
 fn self_signed_files(dir: &support::tempdir::Dir) -> (std::path::PathBuf, std::path::PathBuf) {

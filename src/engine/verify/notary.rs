@@ -132,12 +132,6 @@ pub(super) fn signatures(
     at: (&str, &str),
 ) -> Verdict<Verified> {
     let reference = format!("{}/{}@{}", at.0, at.1, ctx.digest);
-    let Some(now) = ctx.now else {
-        return Verdict::Fail(Failure::Unsupported(
-            "Notary signatures are checked at the request's time, and the request carries none"
-                .into(),
-        ));
-    };
     let target = match target_of(ctx, at, ctx.digest) {
         Verdict::Ok(t) => t,
         Verdict::Fail(f) => return Verdict::Fail(f),
@@ -177,6 +171,14 @@ pub(super) fn signatures(
             }
         };
         attempts += 1;
+        // Everything is fetched before the time is needed, so that `fetch`
+        // records what a replay at any time reads.
+        let Some(now) = ctx.now else {
+            reasons.push(format!(
+                "failed to verify signature with digest {manifest_digest}, Notary signatures are checked at the request's time, and the request carries none"
+            ));
+            continue;
+        };
         let key = CheckKey {
             manifest: manifest_digest.to_string(),
             layer: 0,
@@ -350,8 +352,16 @@ pub(super) fn statements(
             return super::failed(s, Failure::AttestationCheck(m));
         }
     };
-    // The referrer's own signature: the first one the attestor trusts.
-    match signatures(&about(ctx, &digest), attestor, at) {
+    // The referrer's own signature (the first one the attestor trusts) and
+    // its predicate are fetched in the same round; the signature decides
+    // first.
+    let signed = signatures(&about(ctx, &digest), attestor, at);
+    let manifest_bytes = ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Manifest, at.0, at.1, &digest)
+            .with_access(&ctx.verification.access),
+    );
+    let predicate = predicate_of(ctx, manifest, &digest, at);
+    match signed {
         Verdict::Ok(v) if v.target.digest == digest.to_string() => {}
         Verdict::Ok(_) => {
             return Verdict::Fail(Failure::AttestationCheck("digest mismatch".into()));
@@ -360,15 +370,12 @@ pub(super) fn statements(
         Verdict::Error(f) => return Verdict::Error(f),
         Verdict::Pending => return Verdict::Pending,
     }
-    let manifest_bytes = match ctx.fetcher.get(
-        Fetch::by_digest(FetchKind::Manifest, at.0, at.1, &digest)
-            .with_access(&ctx.verification.access),
-    ) {
+    let manifest_bytes = match manifest_bytes {
         Got::Bytes(b) => b,
         Got::Pending => return Verdict::Pending,
         Got::Failed(s, m) => return super::failed(s, Failure::AttestationCheck(m)),
     };
-    let predicate = match predicate_of(ctx, manifest, &digest, at) {
+    let predicate = match predicate {
         Verdict::Ok(p) => p,
         Verdict::Fail(f) => return Verdict::Fail(f),
         Verdict::Error(f) => return Verdict::Error(f),
