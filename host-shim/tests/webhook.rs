@@ -143,31 +143,30 @@ async fn admission_reviews_over_https() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notary_signatures_through_the_webhook() {
-    // `serve` checks Notary chains at its clock: the example chain is valid
-    // 2020-2100 and the expired example's signature expired in 2026.
-    let s = start(vec![policy("notary-signature")], (&layout(), None)).await;
+    // The Notary example pushed to a real registry (referrers through the
+    // tag-schema fallback); `serve` checks the chains at its clock: the
+    // example chain is valid 2020-2100, the expired example's signature
+    // expired in 2026.
+    let reg = support::TestRegistry::start(support::Auth::None);
+    reg.push_examples().await;
+    let dir = Dir::new("notary");
+    let p = dir.0.join("policy.yaml");
+    std::fs::write(&p, support::notary_policy()).unwrap();
+    let s = start(vec![p.display().to_string()], (&[], None)).await;
+    let image = |name: &str| format!("{}/demo/{name}:v1", reg.host());
     let r = s
-        .review(
-            "/mutate",
-            "n-1",
-            pod("ok", "registry.example.com/demo/notary-signed:v1"),
-        )
+        .review("/mutate", "n-1", pod("ok", &image("notary-signed")))
         .await;
     assert_eq!(r["response"]["allowed"], true, "{r}");
     let patch = base64::engine::general_purpose::STANDARD
         .decode(r["response"]["patch"].as_str().unwrap())
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&patch)
-            .contains("registry.example.com/demo/notary-signed:v1@sha256:"),
+        String::from_utf8_lossy(&patch).contains(&format!("{}@sha256:", image("notary-signed"))),
         "the image is pinned to the digest its signature names"
     );
     let r = s
-        .review(
-            "/mutate",
-            "n-2",
-            pod("cose", "registry.example.com/demo/notary-cose:v1"),
-        )
+        .review("/mutate", "n-2", pod("cose", &image("notary-cose")))
         .await;
     assert_eq!(r["response"]["allowed"], true, "{r}");
     for (name, reason) in [
@@ -180,13 +179,7 @@ async fn notary_signatures_through_the_webhook() {
         ("notary-unsigned", "no signature is associated with"),
         ("notary-vulnerable", "the SBOM lists log4j-core"),
     ] {
-        let r = s
-            .review(
-                "/mutate",
-                name,
-                pod(name, &format!("registry.example.com/demo/{name}:v1")),
-            )
-            .await;
+        let r = s.review("/mutate", name, pod(name, &image(name))).await;
         assert_eq!(r["response"]["allowed"], false, "{name}: {r}");
         let msg = r["response"]["status"]["message"].as_str().unwrap();
         assert!(msg.contains(reason), "{name}: {msg}");
