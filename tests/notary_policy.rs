@@ -216,3 +216,161 @@ fn an_expired_certificate_is_denied_at_the_request_time() {
         "verification time is after certificate",
     );
 }
+
+/// A fresh image with Notary signatures made in the test: a P-256 chain
+/// (leaf, intermediate, root) as a registry would serve them.
+mod fresh {
+    use super::*;
+    use base64::Engine as _;
+    use imgverify_testkit::{Descriptor, KeyKind, Pki, SignRequest, sign_cose, sign_jws};
+
+    fn signed_at() -> i64 {
+        imgverify_testkit::unix(2026, 1, 1, 0, 0, 0)
+    }
+
+    fn admit_with(
+        pki: &Pki,
+        sign: impl Fn(Descriptor) -> (Vec<u8>, &'static str),
+    ) -> (bool, String) {
+        let mut reg = Registry::new();
+        let image = reg.image.clone();
+        let target = Descriptor::for_content(MANIFEST, &reg.by_digest[&image]);
+        let (envelope, media_type) = sign(target);
+        reg.sign(envelope, media_type, Form::Oci11, &image);
+        let root = imgverify_testkit::cert_pem(&pki.root);
+        let attestor = json!({"certificates": {"certChain": root}});
+        let policy = common::policy_with_attestor("registry.example.com/*", "Notary", attestor);
+        let engine = Engine::compile("p.yaml", &policy).unwrap();
+        common::admit_pod(engine, &format!("{REPO}@{}", reg.image), Some(NOW), |f| {
+            reg.answer(f)
+        })
+    }
+
+    fn b64url(b: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    }
+
+    #[test]
+    fn fresh_jws_and_cose_chains_verify() {
+        for kind in [KeyKind::P256, KeyKind::P384, KeyKind::Rsa2048] {
+            let pki = Pki::code_signing(kind, "notary policy fresh");
+            let (allowed, message) = admit_with(&pki, |t| {
+                (
+                    sign_jws(
+                        &SignRequest::new(t, signed_at()),
+                        &pki.leaf_key,
+                        &pki.chain(),
+                    ),
+                    "application/jose+json",
+                )
+            });
+            assert!(allowed, "{kind:?} JWS: {message}");
+            let (allowed, message) = admit_with(&pki, |t| {
+                (
+                    sign_cose(
+                        &SignRequest::new(t, signed_at()),
+                        &pki.leaf_key,
+                        &pki.chain(),
+                    ),
+                    "application/cose",
+                )
+            });
+            assert!(allowed, "{kind:?} COSE: {message}");
+        }
+    }
+
+    #[test]
+    fn a_tampered_payload_or_protected_header_is_an_integrity_failure() {
+        let pki = Pki::code_signing(KeyKind::P256, "notary policy fresh");
+        // The payload swapped for one naming the same image, re-encoded:
+        // the signature no longer covers the bytes.
+        let (allowed, message) = admit_with(&pki, |t| {
+            let envelope = sign_jws(
+                &SignRequest::new(t.clone(), signed_at()),
+                &pki.leaf_key,
+                &pki.chain(),
+            );
+            let mut v: Value = serde_json::from_slice(&envelope).unwrap();
+            let payload = json!({"targetArtifact": {"mediaType": t.media_type, "digest": t.digest, "size": t.size, "annotations": {"x": "y"}}});
+            v["payload"] = b64url(&serde_json::to_vec(&payload).unwrap()).into();
+            (serde_json::to_vec(&v).unwrap(), "application/jose+json")
+        });
+        assert!(!allowed);
+        assert!(
+            message.contains("signature is invalid. Error: invalid signature"),
+            "{message}"
+        );
+        // The expiry taken out of the protected header (and out of crit).
+        let (allowed, message) = admit_with(&pki, |t| {
+            let req = SignRequest::new(t, signed_at())
+                .expiry(imgverify_testkit::unix(2026, 6, 1, 0, 0, 0));
+            let envelope = sign_jws(&req, &pki.leaf_key, &pki.chain());
+            let mut v: Value = serde_json::from_slice(&envelope).unwrap();
+            let protected = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v["protected"].as_str().unwrap())
+                .unwrap();
+            let mut h: Value = serde_json::from_slice(&protected).unwrap();
+            h.as_object_mut().unwrap().remove("io.cncf.notary.expiry");
+            h["crit"] = json!(["io.cncf.notary.signingScheme"]);
+            v["protected"] = b64url(&serde_json::to_vec(&h).unwrap()).into();
+            (serde_json::to_vec(&v).unwrap(), "application/jose+json")
+        });
+        assert!(!allowed);
+        assert!(
+            message.contains("signature is invalid. Error: invalid signature"),
+            "{message}"
+        );
+        // A COSE envelope with one byte of its payload changed.
+        let (allowed, message) = admit_with(&pki, |t| {
+            let mut envelope = sign_cose(
+                &SignRequest::new(t, signed_at()),
+                &pki.leaf_key,
+                &pki.chain(),
+            );
+            let at = envelope
+                .windows(6)
+                .position(|w| w == b"sha256")
+                .expect("the payload names a digest");
+            envelope[at + 10] ^= 1;
+            (envelope, "application/cose")
+        });
+        assert!(!allowed);
+        assert!(message.contains("invalid signature"), "{message}");
+    }
+
+    #[test]
+    fn another_images_signature_fails_the_target_check() {
+        let pki = Pki::code_signing(KeyKind::P256, "notary policy fresh");
+        let (allowed, message) = admit_with(&pki, |t| {
+            let other =
+                Descriptor::new(&t.media_type, &format!("sha256:{}", "2".repeat(64)), t.size);
+            (
+                sign_jws(
+                    &SignRequest::new(other, signed_at()),
+                    &pki.leaf_key,
+                    &pki.chain(),
+                ),
+                "application/jose+json",
+            )
+        });
+        assert!(!allowed);
+        assert!(message.contains("content descriptor mismatch"), "{message}");
+    }
+
+    #[test]
+    fn the_format_media_type_selects_the_decoder() {
+        let pki = Pki::code_signing(KeyKind::P256, "notary policy fresh");
+        let (allowed, message) = admit_with(&pki, |t| {
+            (
+                sign_cose(
+                    &SignRequest::new(t, signed_at()),
+                    &pki.leaf_key,
+                    &pki.chain(),
+                ),
+                "application/jose+json",
+            )
+        });
+        assert!(!allowed);
+        assert!(message.contains("not a JWS JSON envelope"), "{message}");
+    }
+}
