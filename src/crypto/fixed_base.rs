@@ -56,6 +56,7 @@ const MAX_COUNTED_KEYS: usize = 4096;
 thread_local! {
     static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
     static KEY_TABLES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static EARNING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
     static VERIFICATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
@@ -76,6 +77,17 @@ pub fn set_enabled(on: bool) {
 /// compare).
 pub fn set_key_tables(on: bool) {
     KEY_TABLES.with(|e| e.set(on));
+}
+
+/// Runs `f` with keys unable to earn a table by use (tables already built
+/// still serve): for keys an input chose, such as the certificates of a
+/// signature envelope, which one check uses twice and no other check uses
+/// again.
+pub fn without_earning<T>(f: impl FnOnce() -> T) -> T {
+    let before = EARNING.with(|e| e.replace(false));
+    let out = f();
+    EARNING.with(|e| e.set(before));
+    out
 }
 
 /// Forgets every key table of this engine instance.
@@ -237,7 +249,7 @@ impl<C: PrimeCurveParams> KeyTables<C> {
             return None;
         }
         if !build {
-            if self.tables.len() >= MAX_EARNED_TABLES {
+            if self.tables.len() >= MAX_EARNED_TABLES || !EARNING.with(std::cell::Cell::get) {
                 return None;
             }
             if self.uses.len() >= MAX_COUNTED_KEYS {

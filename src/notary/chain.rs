@@ -106,10 +106,17 @@ fn hash_len(hash: HashAlgorithm) -> usize {
     }
 }
 
-/// Whether `cert` is signed by its own key and names itself as issuer.
+/// Whether `cert` is signed by its own key and names itself as issuer (Go's
+/// `isSelfSigned`). Names are compared first: a certificate whose issuer is
+/// another name is not self-signed whatever its signature, and its key is
+/// not spent on a verification (each use of a key counts towards its
+/// fixed-base table).
 fn self_signed(cert: &Certificate) -> Result<bool, String> {
+    if !cert.is_self_issued() {
+        return Ok(false);
+    }
     cert.verify_signed_by(cert).map_err(|e| e.to_string())?;
-    Ok(cert.is_self_issued())
+    Ok(true)
 }
 
 /// Checks the code-signing chain rules, leaf first. `signing_time` is the

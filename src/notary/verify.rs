@@ -91,15 +91,19 @@ pub fn verify_envelope(
             "certificate chain is not present".into(),
         ));
     };
-    chain::verify_signature(
-        leaf,
-        envelope.algorithm,
-        &envelope.signed_bytes,
-        &envelope.signature,
-    )
-    .map_err(NotaryError::Integrity)?;
-    chain::validate_code_signing_chain(&certs, None)
-        .map_err(|e| NotaryError::Integrity(format!("certificate-chain is invalid, {e}")))?;
+    // The envelope's keys are the signer's choice: they never earn a
+    // fixed-base table (the trusted certificates' keys have theirs).
+    crate::crypto::fixed_base::without_earning(|| {
+        chain::verify_signature(
+            leaf,
+            envelope.algorithm,
+            &envelope.signed_bytes,
+            &envelope.signature,
+        )
+        .map_err(NotaryError::Integrity)?;
+        chain::validate_code_signing_chain(&certs, None)
+            .map_err(|e| NotaryError::Integrity(format!("certificate-chain is invalid, {e}")))
+    })?;
     refuse_unprocessed_attributes(&envelope)?;
 
     let mut logged = Vec::new();

@@ -49,6 +49,12 @@ pub(super) fn compile_notary_certificates(
     let mut ders = Vec::new();
     for c in &certs {
         ders.extend_from_slice(c.der());
+        // The trusted certificates' keys verify every signature's chain (a
+        // root's own signature, an intermediate's): their fixed-base tables
+        // are built now, as a policy key's are, not by the first admission.
+        if let Ok(key) = c.public_key() {
+            let _ = key.with_tables();
+        }
     }
     let id = format!("notary:{}", crate::digest::Digest::sha256_of(&ders).hex());
     let mut stores = TrustStores::new();
