@@ -1,7 +1,7 @@
 //! Notary Project signatures, verified as notation-go verifies them, offline.
 //!
 //! - [`envelope`]: what an envelope says and the header rules;
-//!   [`jws`] and [`cose`] decode the two encodings.
+//!   [`jws`] and [`cose`] decode the two encodings ([`cbor`] reads CBOR).
 //! - [`chain`]: the certificate-chain rules for code signing and TSA chains.
 //! - [`timestamp`]: RFC 3161 timestamp countersignatures, whose CMS
 //!   [`signed_data`] is read by hand.
@@ -10,6 +10,7 @@
 //!   each enforced or logged as the policy's level says. Revocation needs
 //!   the network and is not checked.
 
+pub mod cbor;
 pub mod chain;
 pub mod cose;
 pub mod envelope;

@@ -1489,10 +1489,10 @@ mod tests {
 
     /// COSE_Sign1 hand-decoded: tag 18, [protected, unprotected, payload, signature].
     fn cose(rel: &str) -> Parts {
-        use minicbor::data::Type;
+        use crate::notary::cbor::{Decoder, Type};
         let bytes = read(rel);
-        let mut d = minicbor::Decoder::new(&bytes);
-        assert_eq!(d.tag().unwrap().as_u64(), 18);
+        let mut d = Decoder::new(&bytes);
+        assert_eq!(d.tag().unwrap(), 18);
         assert_eq!(d.array().unwrap(), Some(4));
         d.bytes().unwrap();
         let entries = d.map().unwrap().unwrap();
@@ -1511,10 +1511,10 @@ mod tests {
                     }
                 }
                 "33" => chain.push(Certificate::from_der(d.bytes().unwrap()).unwrap()),
-                _ => d.skip().unwrap(),
+                _ => d.skip_scalar().unwrap(),
             }
         }
-        d.skip().unwrap();
+        d.skip_scalar().unwrap();
         let signature = d.bytes().unwrap().to_vec();
         Parts {
             token,
