@@ -404,9 +404,10 @@ fn attributes(set: Element<'_>) -> Result<Vec<Vec<u8>>, String> {
         let attr_type = f.next()?;
         oid(attr_type)?;
         let values = f.next()?;
-        let mut sorted: Vec<&[u8]> = set_of(values, "attrValues")?
+        // Owned, as every other list sorted here: one sort in the module.
+        let mut sorted: Vec<Vec<u8>> = set_of(values, "attrValues")?
             .into_iter()
-            .map(|v| v.der)
+            .map(|v| v.der.to_vec())
             .collect();
         f.finish()?;
         sorted.sort_unstable();
