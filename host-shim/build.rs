@@ -11,6 +11,17 @@ use std::process::Command;
 
 #[path = "src/engine_config.rs"]
 mod engine_config;
+#[path = "src/wasm_names.rs"]
+mod wasm_names;
+
+/// Rewrites the module at `wasm` with its function names demangled
+/// (`wasm_names`): the same names for wasmtime, a quarter fewer bytes.
+fn demangle_names(wasm: &Path) {
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
+    let named = wasm_names::demangle_function_names(&bytes)
+        .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+    std::fs::write(wasm, named).unwrap_or_else(|e| panic!("write {}: {e}", wasm.display()));
+}
 
 /// Compiles the module for this machine with the runner's configuration
 /// (`imgverify.cwasm`), so no run of the binary pays Cranelift. An empty
@@ -108,6 +119,7 @@ fn main() {
     let dest = out.join("imgverify.wasm");
     if let Ok(prebuilt) = std::env::var("IMGVERIFY_WASM_MODULE") {
         std::fs::copy(&prebuilt, &dest).unwrap_or_else(|e| panic!("copy {prebuilt}: {e}"));
+        demangle_names(&dest);
         precompile(&dest, &out);
         return;
     }
@@ -156,5 +168,6 @@ fn main() {
         .join("wasm-release")
         .join("imgverify.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+    demangle_names(&dest);
     precompile(&dest, &out);
 }

@@ -24,3 +24,4 @@ pub mod serve;
 pub mod source;
 pub mod tuf;
 pub mod verify_bundle;
+pub mod wasm_names;

@@ -19,7 +19,9 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(policies: &str, options: Option<String>) -> Result<Engine, JsError> {
         let options: EngineOptions = match options {
-            Some(o) => serde_json::from_str(&o).map_err(|e| JsError::new(&e.to_string()))?,
+            Some(o) => {
+                serde_json::from_slice(o.as_bytes()).map_err(|e| JsError::new(&e.to_string()))?
+            }
             None => EngineOptions::default(),
         };
         let inner = crate::Engine::compile_with(&[("policies", policies)], &options)

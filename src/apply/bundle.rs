@@ -74,7 +74,8 @@ impl Bundle {
 
     /// Parses a bundle's JSON text (`name` is for errors) into its answers.
     pub fn parse(name: &str, text: &str) -> Result<BTreeMap<(FetchKind, String), Answer>, String> {
-        let b: Bundle = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        let b: Bundle =
+            serde_json::from_slice(text.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
         if b.kind != BUNDLE_KIND || b.api_version != BUNDLE_API_VERSION {
             return Err(format!("{name}: not an {BUNDLE_API_VERSION} {BUNDLE_KIND}"));
         }

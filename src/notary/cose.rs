@@ -37,8 +37,7 @@
 //! - A `timestampSignature` that is not a byte string, or a `signingAgent`
 //!   that is not text, is ignored, as notation-core-go ignores it.
 
-use minicbor::Decoder;
-use minicbor::data::Type;
+use super::cbor::{self, Decoder, Type};
 
 use super::envelope::{self, Algorithm, EnvelopeFormat, ExtendedAttribute, SigningScheme, header};
 use super::{Envelope, NotaryError};
@@ -171,7 +170,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         certificates: unprotected.certificates,
         timestamp_token: unprotected.timestamp_token,
         signing_agent: unprotected.signing_agent,
-        signed_bytes: sig_structure(protected, payload)?,
+        signed_bytes: sig_structure(protected, payload),
         signature: signature.to_vec(),
     })
 }
@@ -180,16 +179,14 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
 /// protected header's bytes exactly as the envelope carries them (never
 /// re-encoded), with an empty `external_aad`. Byte-string heads are encoded
 /// in their shortest form, as go-cose's `toBeSigned` does.
-fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>, NotaryError> {
+fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(protected.len() + payload.len() + 32);
-    minicbor::Encoder::new(&mut out)
-        .array(4)
-        .and_then(|e| e.str(SIGNATURE1))
-        .and_then(|e| e.bytes(protected))
-        .and_then(|e| e.bytes(&[]))
-        .and_then(|e| e.bytes(payload))
-        .map_err(|e| malformed(format!("cannot encode the Sig_structure: {e}")))?;
-    Ok(out)
+    cbor::push_array(&mut out, 4);
+    cbor::push_str(&mut out, SIGNATURE1);
+    cbor::push_bytes(&mut out, protected);
+    cbor::push_bytes(&mut out, &[]);
+    cbor::push_bytes(&mut out, payload);
+    out
 }
 
 /// What the protected header says.
@@ -507,10 +504,10 @@ impl std::fmt::Display for Label<'_> {
 
 /// Reads a label (a map key or a `crit` item); the error is a message.
 fn read_label<'b>(d: &mut Decoder<'b>) -> Result<Label<'b>, String> {
-    let ty = d.datatype().map_err(|e| describe(&e))?;
+    let ty = d.datatype().map_err(|e| e.to_string())?;
     match ty {
-        Type::String => d.str().map(Label::Text).map_err(|e| describe(&e)),
-        Type::Int => Err("an int label must fit in 64 bits".into()),
+        Type::String => d.str().map(Label::Text).map_err(|e| e.to_string()),
+        Type::BigNegative => Err("an int label must fit in 64 bits".into()),
         t if is_int(t) => d
             .i64()
             .map(Label::Int)
@@ -530,7 +527,7 @@ fn read_algorithm(d: &mut Decoder<'_>) -> Result<Algorithm, NotaryError> {
             "COSE signature algorithm {:?} is not supported",
             d.str().map_err(cbor("alg (1)"))?
         ))),
-        Type::Int => Err(invalid("COSE signature algorithm is out of range")),
+        Type::BigNegative => Err(invalid("COSE signature algorithm is out of range")),
         t if is_int(t) => Algorithm::from_cose(
             d.i64()
                 .map_err(|_| invalid("COSE signature algorithm is out of range"))?,
@@ -591,25 +588,16 @@ fn read_time(d: &mut Decoder<'_>, name: &str) -> Result<i64, NotaryError> {
             "header {name}: the time value does not have a tag (tag 1 is required)"
         )));
     }
-    let tag = d.tag().map_err(cbor(name))?.as_u64();
+    let tag = d.tag().map_err(cbor(name))?;
     if tag != TAG_EPOCH_TIME {
         return Err(invalid(format!(
             "header {name}: only tag 1 (epoch-based date/time) is supported, not tag {tag}"
         )));
     }
     let seconds = match peek(d, name)? {
-        Type::Int => return Err(out_of_range()),
+        Type::BigNegative => return Err(out_of_range()),
         t if is_int(t) => return d.i64().map_err(|_| out_of_range()),
-        Type::F16 => {
-            let p = d.position();
-            let Some(&[hi, lo]) = d.input().get(p + 1..p + 3) else {
-                return Err(malformed(format!(
-                    "{name}: the input ends early (truncated)"
-                )));
-            };
-            d.set_position(p + 3);
-            half_to_f64(u16::from_be_bytes([hi, lo]))
-        }
+        Type::F16 => half_to_f64(d.f16_bits().map_err(cbor(name))?),
         Type::F32 | Type::F64 => d.f64().map_err(cbor(name))?,
         other => {
             return Err(invalid(format!(
@@ -686,7 +674,7 @@ fn skip_value(
             "{what}: byte {b:#04x} at {pos} does not start a CBOR data item"
         ))),
         // Scalars and definite byte and text strings: nothing nested.
-        _ => d.skip().map_err(cbor(what)),
+        _ => d.skip_scalar().map_err(cbor(what)),
     }
 }
 
@@ -717,11 +705,11 @@ fn peek(d: &Decoder<'_>, what: &str) -> Result<Type, NotaryError> {
 }
 
 fn is_uint(ty: Type) -> bool {
-    matches!(ty, Type::U8 | Type::U16 | Type::U32 | Type::U64)
+    ty == Type::Unsigned
 }
 
 fn is_int(ty: Type) -> bool {
-    is_uint(ty) || matches!(ty, Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Int)
+    matches!(ty, Type::Unsigned | Type::Negative | Type::BigNegative)
 }
 
 /// A CBOR type as messages name it.
@@ -730,8 +718,8 @@ fn kind(ty: Type) -> &'static str {
         Type::Bool => "a boolean",
         Type::Null => "null",
         Type::Undefined => "undefined",
-        Type::U8 | Type::U16 | Type::U32 | Type::U64 => "an unsigned int",
-        Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Int => "a negative int",
+        Type::Unsigned => "an unsigned int",
+        Type::Negative | Type::BigNegative => "a negative int",
         Type::F16 | Type::F32 | Type::F64 => "a float",
         Type::Simple => "a simple value",
         Type::Bytes | Type::BytesIndef => "a byte string",
@@ -744,16 +732,8 @@ fn kind(ty: Type) -> &'static str {
     }
 }
 
-fn describe(e: &minicbor::decode::Error) -> String {
-    if e.is_end_of_input() {
-        "the input ends early (truncated)".into()
-    } else {
-        e.to_string()
-    }
-}
-
-fn cbor(what: &str) -> impl FnOnce(minicbor::decode::Error) -> NotaryError + '_ {
-    move |e| malformed(format!("{what}: {}", describe(&e)))
+fn cbor(what: &str) -> impl FnOnce(cbor::Error) -> NotaryError + '_ {
+    move |e| malformed(format!("{what}: {e}"))
 }
 
 fn indefinite(what: &str) -> NotaryError {

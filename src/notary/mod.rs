@@ -1,18 +1,21 @@
 //! Notary Project signatures, verified as notation-go verifies them, offline.
 //!
 //! - [`envelope`]: what an envelope says and the header rules;
-//!   [`jws`] and [`cose`] decode the two encodings.
+//!   [`jws`] and [`cose`] decode the two encodings ([`cbor`] reads CBOR).
 //! - [`chain`]: the certificate-chain rules for code signing and TSA chains.
-//! - [`timestamp`]: RFC 3161 timestamp countersignatures.
+//! - [`timestamp`]: RFC 3161 timestamp countersignatures, whose CMS
+//!   [`signed_data`] is read by hand.
 //! - [`trust`]: trust stores, trust policies and trusted identities.
 //! - [`verify`]: integrity, authenticity, authentic timestamp and expiry,
 //!   each enforced or logged as the policy's level says. Revocation needs
 //!   the network and is not checked.
 
+pub mod cbor;
 pub mod chain;
 pub mod cose;
 pub mod envelope;
 pub mod jws;
+pub mod signed_data;
 pub mod timestamp;
 pub mod trust;
 pub mod verify;

@@ -31,12 +31,11 @@
 //! chain needs the network and is not checked.
 
 use super::NotaryError;
+use super::signed_data::{self, SignedData, SignerIdentifier, SignerInfo};
 use crate::crypto::x509::{self, Certificate, OID_EKU_TIME_STAMPING, X509Error};
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKey};
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode, Tag, Tagged};
+use der::{Decode, Encode, Tag};
 
 /// Largest token accepted (real tokens are 2 to 8 KiB).
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
@@ -244,44 +243,39 @@ impl SignedToken {
                 "cms: syntax error: invalid signed data: failed to convert from BER to DER: {e}"
             )
         })?;
-        let info = ContentInfo::from_der(&der).map_err(|e| {
+        let (content_type, signed_der) = signed_data::content_info(&der).map_err(|e| {
             format!(
                 "cms: syntax error: invalid content info: failed to unmarshal DER to ContentInfo: {e}"
             )
         })?;
-        if info.content_type != ID_SIGNED_DATA {
+        if content_type != ID_SIGNED_DATA {
             return Err("cms: content type is not signed-data".into());
         }
         let syntax =
             |m: &dyn core::fmt::Display| format!("cms: syntax error: invalid signed data: {m}");
-        let signed_der = info.content.to_der().map_err(|e| syntax(&e))?;
-        let signed = SignedData::from_der(&signed_der).map_err(|e| syntax(&e))?;
-        if signed.version != CmsVersion::V3 {
+        let signed = SignedData::parse(signed_der).map_err(|e| syntax(&e))?;
+        if signed.version != 3 {
             return Err(format!(
                 "cms: syntax error: unsupported signed data version: got {}, want 3",
-                signed.version as u8
+                signed.version
             ));
         }
-        let cert_count = signed.certificates.as_ref().map_or(0, |c| c.0.len());
+        let cert_count = signed.certificates.len();
         if cert_count > MAX_TOKEN_CERTIFICATES {
             return Err(format!(
                 "cms: syntax error: {cert_count} certificates in the signed data, over the limit of {MAX_TOKEN_CERTIFICATES}"
             ));
         }
-        // The certificates as sent, in order (the decoded set is re-sorted).
-        let raw_certs = raw_certificates(&signed_der).map_err(|e| syntax(&e))?;
-        if raw_certs.len() != cert_count {
-            return Err(syntax(&"certificate set changed when decoded"));
-        }
-        let mut certificates = Vec::with_capacity(raw_certs.len());
-        for raw in raw_certs {
+        // The certificates as sent, in order.
+        let mut certificates = Vec::with_capacity(cert_count);
+        for raw in signed.certificates {
             certificates.push(TokenCert::parse(raw).map_err(|e| {
                 format!(
                     "cms: syntax error: failed to parse X.509 certificates from signed data. Only X.509 certificates are supported: {e}"
                 )
             })?);
         }
-        let signer_infos: Vec<SignerInfo> = signed.signer_infos.0.into_vec();
+        let signer_infos = signed.signer_infos;
         if signer_infos.len() > MAX_SIGNER_INFOS {
             return Err(syntax(&format!(
                 "{} signer infos, over the limit of {MAX_SIGNER_INFOS}",
@@ -292,27 +286,23 @@ impl SignedToken {
         // subjectKeyIdentifier does not decode.
         if signer_infos
             .iter()
-            .any(|s| matches!(s.sid, SignerIdentifier::SubjectKeyIdentifier(_)))
+            .any(|s| matches!(s.sid, SignerIdentifier::SubjectKeyIdentifier))
         {
             return Err(syntax(
                 &"only an IssuerAndSerialNumber signer identifier is supported",
             ));
         }
-        let encap = signed.encap_content_info;
-        let content = match encap.econtent {
+        let content = match signed.econtent {
             None => Vec::new(),
-            Some(any) if any.tag() == Tag::OctetString => any.value().to_vec(),
-            Some(any) => {
-                return Err(syntax(&format!(
-                    "eContent is a {}, not an OCTET STRING",
-                    any.tag()
-                )));
+            Some((Tag::OctetString, value)) => value.to_vec(),
+            Some((tag, _)) => {
+                return Err(syntax(&format!("eContent is a {tag}, not an OCTET STRING")));
             }
         };
-        if encap.econtent_type != ID_CT_TST_INFO {
+        if signed.econtent_type != ID_CT_TST_INFO {
             return Err(format!(
                 "unexpected content type: {}. Expected to be id-ct-TSTInfo ({ID_CT_TST_INFO})",
-                encap.econtent_type
+                signed.econtent_type
             ));
         }
         Ok(SignedToken {
@@ -367,10 +357,12 @@ impl SignedToken {
     /// signing-certificate-v2 attribute names (its IssuerSerial, else the
     /// signer identifier), whose hash must match.
     fn signing_certificate(&self, signer_info: &SignerInfo) -> Result<&Certificate, String> {
-        let value = signed_attribute(signer_info, &ID_SIGNING_CERTIFICATE_V2).ok_or_else(|| {
-            "failed to get SigningCertificateV2 from signed attributes: attribute not found"
-                .to_string()
-        })?;
+        let value = signer_info
+            .signed_attribute(&ID_SIGNING_CERTIFICATE_V2)
+            .ok_or_else(|| {
+                "failed to get SigningCertificateV2 from signed attributes: attribute not found"
+                    .to_string()
+            })?;
         let ess = parse_signing_certificate_v2(&value).map_err(|e| {
             format!("failed to get SigningCertificateV2 from signed attributes: {e}")
         })?;
@@ -391,11 +383,10 @@ impl SignedToken {
                 (name, serial)
             }
             None => match &signer_info.sid {
-                SignerIdentifier::IssuerAndSerialNumber(isn) => (
-                    isn.issuer.to_der().map_err(|e| e.to_string())?,
-                    isn.serial_number.to_der().map_err(|e| e.to_string())?,
-                ),
-                SignerIdentifier::SubjectKeyIdentifier(_) => {
+                SignerIdentifier::IssuerAndSerialNumber { issuer, serial } => {
+                    (issuer.clone(), serial.clone())
+                }
+                SignerIdentifier::SubjectKeyIdentifier => {
                     return Err("signing certificate not found in the timestamp token".into());
                 }
             },
@@ -429,10 +420,10 @@ impl SignedToken {
         roots: &'a [Certificate],
     ) -> Result<Vec<&'a Certificate>, String> {
         let fail = |m: String| format!("cms verification failure: {m}");
-        if signer_info.version != CmsVersion::V1 {
+        if signer_info.version != 1 {
             return Err(fail(format!(
                 "invalid signer info version: only version 1 is supported; got {}",
-                signer_info.version as u8
+                signer_info.version
             )));
         }
         let chain = self.build_chain(signer, at, roots).map_err(fail)?;
@@ -486,26 +477,22 @@ impl SignedToken {
         signer_info: &SignerInfo,
         signer: &Certificate,
     ) -> Result<(), String> {
-        let scheme = signature_scheme(
-            &signer_info.digest_alg.oid,
-            &signer_info.signature_algorithm.oid,
-        )
-        .ok_or_else(|| "unknown signature algorithm".to_string())?;
-        let signed: Vec<u8> = match &signer_info.signed_attrs {
-            Some(attrs) if !attrs.is_empty() => attrs
-                .to_der()
-                .map_err(|e| format!("invalid signed attributes: {e}"))?,
-            _ => self.content.clone(),
+        let scheme = signature_scheme(&signer_info.digest_alg, &signer_info.signature_alg)
+            .ok_or_else(|| "unknown signature algorithm".to_string())?;
+        let signed: &[u8] = if signer_info.signed_attrs_der.is_empty() {
+            &self.content
+        } else {
+            &signer_info.signed_attrs_der
         };
         let key = signer.public_key().map_err(|e| e.to_string())?;
-        let sig = signer_info.signature.as_bytes();
+        let sig = &signer_info.signature;
         let checked = match scheme {
-            Scheme::Pkcs1v15(h) => key.verify_rsa_pkcs1v15(h, &signed, sig),
+            Scheme::Pkcs1v15(h) => key.verify_rsa_pkcs1v15(h, signed, sig),
             Scheme::Pss(h) => {
                 let salt = h.digest(b"").len();
-                key.verify_rsa_pss(h, Some(salt), &signed, sig)
+                key.verify_rsa_pss(h, Some(salt), signed, sig)
             }
-            Scheme::Ecdsa(h) => key.verify_ecdsa_der(h, &signed, sig),
+            Scheme::Ecdsa(h) => key.verify_ecdsa_der(h, signed, sig),
         };
         checked.map_err(|e| go_signature_error(&e, scheme, &key))
     }
@@ -517,14 +504,11 @@ impl SignedToken {
         chain: &[&Certificate],
     ) -> Result<(), String> {
         let fail = |m: String| format!("cms verification failure: {m}");
-        if signer_info
-            .signed_attrs
-            .as_ref()
-            .is_none_or(|a| a.is_empty())
-        {
+        if signer_info.signed_attrs_der.is_empty() {
             return Err(fail("missing signed attributes".into()));
         }
-        let content_type = signed_attribute(signer_info, &ID_CONTENT_TYPE)
+        let content_type = signer_info
+            .signed_attribute(&ID_CONTENT_TYPE)
             .ok_or_else(|| "attribute not found".to_string())
             .and_then(|v| parse_oid_value(&v))
             .map_err(|e| fail(format!("invalid content type: {e}")))?;
@@ -533,16 +517,17 @@ impl SignedToken {
                 "mismatch content type: found \"{content_type}\" in signer info, and \"{ID_CT_TST_INFO}\" in signed data"
             )));
         }
-        let expected = signed_attribute(signer_info, &ID_MESSAGE_DIGEST)
+        let expected = signer_info
+            .signed_attribute(&ID_MESSAGE_DIGEST)
             .ok_or_else(|| "attribute not found".to_string())
             .and_then(|v| parse_octet_string_value(&v))
             .map_err(|e| fail(format!("invalid message digest: {e}")))?;
-        let hash = hash_from_oid(&signer_info.digest_alg.oid)
+        let hash = hash_from_oid(&signer_info.digest_alg)
             .ok_or_else(|| fail("unsupported digest algorithm".into()))?;
         if hash.digest(&self.content) != expected {
             return Err(fail("mismatch message digest".into()));
         }
-        let Some(value) = signed_attribute(signer_info, &ID_SIGNING_TIME) else {
+        let Some(value) = signer_info.signed_attribute(&ID_SIGNING_TIME) else {
             return Ok(());
         };
         let (secs, nanos) =
@@ -558,35 +543,6 @@ impl SignedToken {
         }
         Ok(())
     }
-}
-
-/// The certificates field of a DER SignedData, each certificate's bytes as sent.
-fn raw_certificates(signed_der: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let (signed, _) = read_tlv(signed_der, true)?;
-    let mut fields = Fields::new(signed.content);
-    // version, digestAlgorithms, encapContentInfo
-    for _ in 0..3 {
-        fields.take("SignedData")?;
-    }
-    let Some(set) = fields.take_if(|t| t.is_context(0) && t.constructed)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    let mut rest = set.content;
-    while !rest.is_empty() {
-        let (cert, r) = read_tlv(rest, true)?;
-        out.push(cert.full);
-        rest = r;
-    }
-    Ok(out)
-}
-
-/// The first value (its DER) of the first signed attribute of type `oid`
-/// (Go's `Attributes.Get`).
-fn signed_attribute(signer_info: &SignerInfo, oid: &ObjectIdentifier) -> Option<Vec<u8>> {
-    let attrs = signer_info.signed_attrs.as_ref()?;
-    let attr = attrs.iter().find(|a| &a.oid == oid)?;
-    attr.values.iter().next().and_then(|v| v.to_der().ok())
 }
 
 fn parse_oid_value(der: &[u8]) -> Result<ObjectIdentifier, String> {
@@ -1533,10 +1489,10 @@ mod tests {
 
     /// COSE_Sign1 hand-decoded: tag 18, [protected, unprotected, payload, signature].
     fn cose(rel: &str) -> Parts {
-        use minicbor::data::Type;
+        use crate::notary::cbor::{Decoder, Type};
         let bytes = read(rel);
-        let mut d = minicbor::Decoder::new(&bytes);
-        assert_eq!(d.tag().unwrap().as_u64(), 18);
+        let mut d = Decoder::new(&bytes);
+        assert_eq!(d.tag().unwrap(), 18);
         assert_eq!(d.array().unwrap(), Some(4));
         d.bytes().unwrap();
         let entries = d.map().unwrap().unwrap();
@@ -1555,10 +1511,10 @@ mod tests {
                     }
                 }
                 "33" => chain.push(Certificate::from_der(d.bytes().unwrap()).unwrap()),
-                _ => d.skip().unwrap(),
+                _ => d.skip_scalar().unwrap(),
             }
         }
-        d.skip().unwrap();
+        d.skip_scalar().unwrap();
         let signature = d.bytes().unwrap().to_vec();
         Parts {
             token,

@@ -164,7 +164,7 @@ fn timestamp_time(
         return Ok(None);
     };
     let err = |m: String| SignatureError::Timestamp(m);
-    let blob: Blob = serde_json::from_str(json).map_err(|e| err(e.to_string()))?;
+    let blob: Blob = serde_json::from_slice(json.as_bytes()).map_err(|e| err(e.to_string()))?;
     let der = super::dsse::decode_b64(&blob.blob)
         .ok_or_else(|| err("the timestamp is not base64".into()))?;
     let at =

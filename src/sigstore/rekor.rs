@@ -103,7 +103,7 @@ pub fn verify_bundle(
         return Err(RekorError::Invalid("bundle too large".into()));
     }
     let raw: RawBundle =
-        serde_json::from_str(json).map_err(|e| RekorError::Invalid(e.to_string()))?;
+        serde_json::from_slice(json.as_bytes()).map_err(|e| RekorError::Invalid(e.to_string()))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let set = b64
         .decode(raw.set.trim())

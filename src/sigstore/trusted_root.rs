@@ -211,8 +211,8 @@ impl TrustedRoot {
     /// Parses a `trusted_root.json`. Every log key and authority must carry
     /// the start of its validity; a root that lacks one is refused.
     pub fn parse(json: &str) -> Result<Self, TrustedRootError> {
-        let raw: RawRoot =
-            serde_json::from_str(json).map_err(|e| TrustedRootError::Invalid(e.to_string()))?;
+        let raw: RawRoot = serde_json::from_slice(json.as_bytes())
+            .map_err(|e| TrustedRootError::Invalid(e.to_string()))?;
         if let Some(mt) = &raw.media_type
             && !MEDIA_TYPES.contains(&mt.as_str())
         {

@@ -13,6 +13,8 @@
 //!   tests, example suites, the playground's browser tests, each fuzz target briefly)
 
 mod fixtures;
+#[path = "../../host-shim/src/wasm_names.rs"]
+mod wasm_names;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -321,10 +323,16 @@ fn wasm_artifacts(only: Option<&str>) -> Result<(), String> {
             );
         }
         run(&mut c)?;
-        let built = target_dir
-            .join(&a.target)
-            .join("wasm-release")
-            .join("imgverify.wasm");
+        let release = target_dir.join(&a.target).join("wasm-release");
+        // The function names demangled (as host-shim/build.rs does for the
+        // module it embeds), in a folder of their own: wasm-bindgen names
+        // its output after the input file.
+        let bytes = std::fs::read(release.join("imgverify.wasm")).map_err(|e| e.to_string())?;
+        let bytes = wasm_names::demangle_function_names(&bytes)?;
+        let named_dir = release.join("named");
+        std::fs::create_dir_all(&named_dir).map_err(|e| e.to_string())?;
+        let built = named_dir.join("imgverify.wasm");
+        std::fs::write(&built, &bytes).map_err(|e| e.to_string())?;
         let out = root().join(&a.out_dir);
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
         match &a.wasm_bindgen {
@@ -337,7 +345,6 @@ fn wasm_artifacts(only: Option<&str>) -> Result<(), String> {
             }
         }
         if a.zero_imports {
-            let bytes = std::fs::read(&built).map_err(|e| e.to_string())?;
             let n = wasm_import_count(&bytes)?;
             if n != 0 {
                 return Err(format!(

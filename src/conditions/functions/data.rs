@@ -14,7 +14,7 @@ use super::{
 
 pub(super) fn jp_parse_json(args: &[Rcvar]) -> Result<Rcvar, String> {
     let s = arg_str("parse_json", args, 0)?;
-    let value: Value = serde_json::from_str(s).map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_slice(s.as_bytes()).map_err(|e| e.to_string())?;
     json_to_var(value)
 }
 
