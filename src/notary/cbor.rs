@@ -171,6 +171,11 @@ impl<'b> Decoder<'b> {
             31 => None,
             _ => return Err(Error::Invalid(format!("reserved initial byte {b:#04x}"))),
         };
+        // RFC 8949 section 3.3: a two-byte simple value below 32 is not
+        // well-formed.
+        if b == 0xf8 && arg.is_some_and(|v| v < 32) {
+            return Err(Error::Invalid("a two-byte simple value below 32".into()));
+        }
         Ok((b >> 5, arg))
     }
 

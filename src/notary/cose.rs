@@ -148,7 +148,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, NotaryError> {
         )));
     }
 
-    let protected_header = parse_protected(protected)?;
+    let protected_header = parse_protected(protected, &unprotected.labels)?;
     if (protected_header.iv || unprotected.iv)
         && (protected_header.partial_iv || unprotected.partial_iv)
     {
@@ -205,8 +205,9 @@ struct Protected {
 }
 
 /// Decodes the protected header: the bytes of a map of at most
-/// [`MAX_HEADERS`] labels, nothing after it.
-fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
+/// [`MAX_HEADERS`] labels, nothing after it, none of them also in the
+/// unprotected header (RFC 9052 section 3: the buckets are disjoint).
+fn parse_protected(raw: &[u8], unprotected: &[Label<'_>]) -> Result<Protected, NotaryError> {
     const WHAT: &str = "protected header";
     if raw.is_empty() {
         return Err(invalid("the protected header is empty"));
@@ -245,6 +246,11 @@ fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
         if seen.contains(&key) {
             return Err(malformed(format!(
                 "the protected header has the label {key} more than once"
+            )));
+        }
+        if unprotected.contains(&key) {
+            return Err(malformed(format!(
+                "the label {key} is in both the protected and the unprotected header"
             )));
         }
         seen.push(key);
@@ -330,7 +336,9 @@ fn parse_protected(raw: &[u8]) -> Result<Protected, NotaryError> {
 }
 
 /// What the unprotected header says.
-struct Unprotected {
+struct Unprotected<'b> {
+    /// Every label, so the protected header can be checked disjoint.
+    labels: Vec<Label<'b>>,
     certificates: Vec<Vec<u8>>,
     timestamp_token: Option<Vec<u8>>,
     signing_agent: Option<String>,
@@ -340,7 +348,7 @@ struct Unprotected {
 
 /// Decodes the unprotected header, the message's second item: a map of at
 /// most [`MAX_HEADERS`] labels, without tags.
-fn parse_unprotected(d: &mut Decoder<'_>) -> Result<Unprotected, NotaryError> {
+fn parse_unprotected<'b>(d: &mut Decoder<'b>) -> Result<Unprotected<'b>, NotaryError> {
     const WHAT: &str = "unprotected header";
     let n = match peek(d, WHAT)? {
         Type::Map => container_len(d, true, WHAT)?,
@@ -358,21 +366,21 @@ fn parse_unprotected(d: &mut Decoder<'_>) -> Result<Unprotected, NotaryError> {
         )));
     }
     let mut out = Unprotected {
+        labels: Vec::new(),
         certificates: Vec::new(),
         timestamp_token: None,
         signing_agent: None,
         iv: false,
         partial_iv: false,
     };
-    let mut seen: Vec<Label<'_>> = Vec::new();
     for _ in 0..n {
         let key = read_label(d).map_err(|m| malformed(format!("{WHAT}: {m}")))?;
-        if seen.contains(&key) {
+        if out.labels.contains(&key) {
             return Err(malformed(format!(
                 "the unprotected header has the label {key} more than once"
             )));
         }
-        seen.push(key);
+        out.labels.push(key);
         match key {
             Label::Int(label::X5CHAIN) => out.certificates = read_x5chain(d)?,
             Label::Int(other) => {
@@ -562,7 +570,11 @@ fn read_crit<'b>(d: &mut Decoder<'b>) -> Result<Vec<Label<'b>>, NotaryError> {
     }
     let mut labels = Vec::new();
     for _ in 0..n {
-        labels.push(read_label(d).map_err(|m| invalid(format!("crit (2): {m}")))?);
+        let label = read_label(d).map_err(|m| invalid(format!("crit (2): {m}")))?;
+        if labels.contains(&label) {
+            return Err(invalid(format!("crit (2) lists {label} more than once")));
+        }
+        labels.push(label);
     }
     Ok(labels)
 }
@@ -1147,6 +1159,41 @@ mod tests {
     }
 
     #[test]
+    fn a_label_in_both_buckets_is_refused() {
+        // RFC 9052 section 3: the protected and unprotected buckets are disjoint.
+        envelope_err(
+            &with_unprotected((int(1), int(-7))),
+            "label 1 is in both the protected and the unprotected header",
+        );
+        envelope_err(
+            &with_unprotected((tstr(header::SIGNING_SCHEME), tstr("notary.x509"))),
+            "is in both the protected and the unprotected header",
+        );
+    }
+
+    #[test]
+    fn crit_lists_each_label_once() {
+        let mut p = base_protected();
+        p[1] = (
+            int(2),
+            array(&[tstr(header::SIGNING_SCHEME), tstr(header::SIGNING_SCHEME)]),
+        );
+        header_err(&build(&p, &base_unprotected()), "more than once");
+    }
+
+    #[test]
+    fn a_two_byte_simple_value_below_32_is_not_well_formed() {
+        let bad = with_unprotected((tstr("x"), vec![0xf8, 0x14]));
+        assert!(
+            matches!(parse(&bad), Err(NotaryError::Envelope(_))),
+            "{:?}",
+            parse(&bad)
+        );
+        // 0xf8 0x20 is simple value 32: well-formed, skipped.
+        parse(&with_unprotected((tstr("x"), vec![0xf8, 0x20]))).unwrap();
+    }
+
+    #[test]
     fn labels_must_be_ints_or_text() {
         envelope_err(
             &with_protected((bstr(b"k"), int(0))),
@@ -1467,9 +1514,18 @@ mod tests {
             Err(NotaryError::Header(m)) => assert!(m.contains("no certificate chain"), "{m}"),
             other => panic!("{other:?}"),
         }
-        // x5chain in the protected header is an extended attribute, not the chain.
-        let env = parse(&with_protected((int(33), bstr(b"cert")))).unwrap();
-        assert_eq!(env.certificates.len(), 2);
+        // x5chain in the protected header is an extended attribute, not the
+        // chain (and with a chain in the unprotected header, a label in both).
+        let env = parse(&build(
+            &[base_protected(), vec![(int(33), bstr(b"cert"))]].concat(),
+            &[],
+        ))
+        .unwrap();
+        assert!(env.certificates.is_empty());
+        envelope_err(
+            &with_protected((int(33), bstr(b"cert"))),
+            "label 33 is in both",
+        );
         assert_eq!(
             env.extended,
             vec![ExtendedAttribute {

@@ -207,22 +207,31 @@ impl SignerInfo {
         })
     }
 
-    /// The first value (its DER) of the first signed attribute of type
-    /// `oid`, both in DER order (Go's `Attributes.Get`).
-    pub fn signed_attribute(&self, oid: &ObjectIdentifier) -> Option<Vec<u8>> {
-        self.signed_attrs.iter().find_map(|attr| {
-            let mut f = Fields::of(whole(attr).ok()?, Tag::Sequence, "Attribute").ok()?;
-            if self::oid(f.next().ok()?).ok()? != *oid {
-                return None;
+    /// The value (its DER) of the signed attribute of type `oid`: `None`
+    /// when there is none; an error when the attribute appears more than
+    /// once or does not hold exactly one value (RFC 5652 section 11 asks
+    /// that of contentType, messageDigest and signingTime; RFC 5035 of
+    /// signingCertificateV2).
+    pub fn signed_attribute(&self, oid: &ObjectIdentifier) -> Result<Option<Vec<u8>>, String> {
+        let mut found = None;
+        for attr in &self.signed_attrs {
+            let mut f = Fields::of(whole(attr)?, Tag::Sequence, "Attribute")?;
+            if self::oid(f.next()?)? != *oid {
+                continue;
             }
-            let values = f.next().ok()?;
-            Some(
-                elements(values.any.value())
-                    .ok()?
-                    .first()
-                    .map(|v| v.der.to_vec()),
-            )
-        })?
+            if found.is_some() {
+                return Err(format!("the signed attribute {oid} appears more than once"));
+            }
+            let values = elements(f.next()?.any.value())?;
+            let [value] = values.as_slice() else {
+                return Err(format!(
+                    "the signed attribute {oid} has {} values, not one",
+                    values.len()
+                ));
+            };
+            found = Some(value.der.to_vec());
+        }
+        Ok(found)
     }
 }
 

@@ -41,8 +41,6 @@ use der::{Decode, Encode, Tag};
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 /// Most certificates a token may carry.
 pub const MAX_TOKEN_CERTIFICATES: usize = 16;
-/// Most `SignerInfo`s a token may carry (RFC 3161 tokens have one).
-pub const MAX_SIGNER_INFOS: usize = 4;
 /// Deepest ASN.1 nesting accepted (real tokens nest about 20 deep).
 const MAX_DEPTH: usize = 64;
 
@@ -276,9 +274,11 @@ impl SignedToken {
             })?);
         }
         let signer_infos = signed.signer_infos;
-        if signer_infos.len() > MAX_SIGNER_INFOS {
+        // RFC 3161 section 2.4.1: the token "MUST NOT contain any
+        // signatures other than the signature of the TSA".
+        if signer_infos.len() != 1 {
             return Err(syntax(&format!(
-                "{} signer infos, over the limit of {MAX_SIGNER_INFOS}",
+                "{} signer infos: a timestamp token has exactly one",
                 signer_infos.len()
             )));
         }
@@ -359,6 +359,7 @@ impl SignedToken {
     fn signing_certificate(&self, signer_info: &SignerInfo) -> Result<&Certificate, String> {
         let value = signer_info
             .signed_attribute(&ID_SIGNING_CERTIFICATE_V2)
+            .map_err(|e| format!("failed to get SigningCertificateV2 from signed attributes: {e}"))?
             .ok_or_else(|| {
                 "failed to get SigningCertificateV2 from signed attributes: attribute not found"
                     .to_string()
@@ -391,11 +392,6 @@ impl SignedToken {
                 }
             },
         };
-        let cert = self
-            .certificates
-            .iter()
-            .find(|c| c.issuer == issuer && c.serial == serial)
-            .ok_or_else(|| "signing certificate not found in the timestamp token".to_string())?;
         let hash = match first.hash_algorithm {
             None => HashAlgorithm::Sha256,
             Some(oid) => hash_from_oid(&oid).ok_or_else(|| {
@@ -403,9 +399,27 @@ impl SignedToken {
                     .to_string()
             })?,
         };
-        if hash.digest(cert.cert.der()) != first.cert_hash {
+        // Every certificate of that issuer and serial is a candidate: a
+        // decoy sent first must not hide the real one.
+        let mut named = self
+            .certificates
+            .iter()
+            .filter(|c| c.issuer == issuer && c.serial == serial)
+            .peekable();
+        if named.peek().is_none() {
+            return Err("signing certificate not found in the timestamp token".into());
+        }
+        let cert = named
+            .find(|c| hash.digest(c.cert.der()) == first.cert_hash)
+            .ok_or_else(|| {
+                "signing certificate hash does not match CertHash in signed attribute".to_string()
+            })?;
+        // The signer identifier, when it names a certificate, names the same.
+        if let SignerIdentifier::IssuerAndSerialNumber { issuer, serial } = &signer_info.sid
+            && (*issuer != cert.issuer || *serial != cert.serial)
+        {
             return Err(
-                "signing certificate hash does not match CertHash in signed attribute".into(),
+                "the signer identifier names another certificate than SigningCertificateV2".into(),
             );
         }
         Ok(&cert.cert)
@@ -509,7 +523,7 @@ impl SignedToken {
         }
         let content_type = signer_info
             .signed_attribute(&ID_CONTENT_TYPE)
-            .ok_or_else(|| "attribute not found".to_string())
+            .and_then(|v| v.ok_or_else(|| "attribute not found".to_string()))
             .and_then(|v| parse_oid_value(&v))
             .map_err(|e| fail(format!("invalid content type: {e}")))?;
         if content_type != ID_CT_TST_INFO {
@@ -519,7 +533,7 @@ impl SignedToken {
         }
         let expected = signer_info
             .signed_attribute(&ID_MESSAGE_DIGEST)
-            .ok_or_else(|| "attribute not found".to_string())
+            .and_then(|v| v.ok_or_else(|| "attribute not found".to_string()))
             .and_then(|v| parse_octet_string_value(&v))
             .map_err(|e| fail(format!("invalid message digest: {e}")))?;
         let hash = hash_from_oid(&signer_info.digest_alg)
@@ -527,7 +541,10 @@ impl SignedToken {
         if hash.digest(&self.content) != expected {
             return Err(fail("mismatch message digest".into()));
         }
-        let Some(value) = signer_info.signed_attribute(&ID_SIGNING_TIME) else {
+        let Some(value) = signer_info
+            .signed_attribute(&ID_SIGNING_TIME)
+            .map_err(|e| fail(format!("invalid signing time: {e}")))?
+        else {
             return Ok(());
         };
         let (secs, nanos) =
@@ -592,6 +609,14 @@ enum Scheme {
     Ecdsa(HashAlgorithm),
 }
 
+impl Scheme {
+    fn hash(self) -> HashAlgorithm {
+        match self {
+            Scheme::Pkcs1v15(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => h,
+        }
+    }
+}
+
 /// tspclient-go `oid.ToSignatureAlgorithm`: `rsaEncryption` and
 /// `id-RSASSA-PSS` take the hash from the digest algorithm, the others
 /// name their own.
@@ -610,9 +635,11 @@ fn signature_scheme(digest: &ObjectIdentifier, sig: &ObjectIdentifier) -> Option
     } else if *sig == ID_RSA_PSS {
         h.map(Scheme::Pss)
     } else {
-        fixed
-            .into_iter()
-            .find_map(|(id, scheme)| (id == *sig).then_some(scheme))
+        // A signature algorithm naming its hash must name the digest
+        // algorithm's: one hash over the content and the attributes.
+        fixed.into_iter().find_map(|(id, scheme)| {
+            (id == *sig && h.is_some_and(|h| h == scheme.hash())).then_some(scheme)
+        })
     }
 }
 

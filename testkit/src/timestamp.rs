@@ -97,6 +97,13 @@ pub struct Timestamp {
     pub wrong_imprint: bool,
     /// Leaves the signing-certificate-v2 attribute out.
     pub omit_signing_certificate: bool,
+    /// Adds a second messageDigest attribute (over other bytes), signed.
+    pub duplicate_message_digest: bool,
+    /// Names another serial number in the SignerInfo's identifier than
+    /// signing-certificate-v2 does.
+    pub sid_names_other: bool,
+    /// Adds a second SignerInfo (the first with its signature changed).
+    pub second_signer: bool,
 }
 
 impl Timestamp {
@@ -112,6 +119,9 @@ impl Timestamp {
             omit_certificates: false,
             wrong_imprint: false,
             omit_signing_certificate: false,
+            duplicate_message_digest: false,
+            sid_names_other: false,
+            second_signer: false,
         }
     }
 
@@ -154,6 +164,12 @@ impl Timestamp {
                 &OctetString::new(HashAlg::Sha256.digest(&tst_info)).expect("digest"),
             ),
         ];
+        if self.duplicate_message_digest {
+            attrs.push(attribute(
+                ID_MESSAGE_DIGEST,
+                &OctetString::new(HashAlg::Sha256.digest(b"something else")).expect("digest"),
+            ));
+        }
         if !self.omit_signing_certificate {
             let cert_id = EssCertIdV2 {
                 cert_hash: OctetString::new(HashAlg::Sha256.digest(&tsa_chain[0]))
@@ -194,7 +210,11 @@ impl Timestamp {
             version: CmsVersion::V1,
             sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
                 issuer: tbs.issuer().clone(),
-                serial_number: tbs.serial_number().clone(),
+                serial_number: if self.sid_names_other {
+                    SerialNumber::from(0x5eed_u64)
+                } else {
+                    tbs.serial_number().clone()
+                },
             }),
             digest_alg: HashAlg::Sha256.algorithm_identifier(),
             signed_attrs: Some(signed_attrs),
@@ -202,6 +222,14 @@ impl Timestamp {
             signature: OctetString::new(signature).expect("signature"),
             unsigned_attrs: None,
         };
+        let mut signer_infos = vec![signer_info.clone()];
+        if self.second_signer {
+            let mut other = signer_info;
+            let mut bytes = other.signature.as_bytes().to_vec();
+            bytes[0] ^= 1;
+            other.signature = OctetString::new(bytes).expect("signature");
+            signer_infos.push(other);
+        }
         let signed_data = SignedData {
             version: CmsVersion::V3,
             digest_algorithms: SetOfVec::try_from(vec![HashAlg::Sha256.algorithm_identifier()])
@@ -215,7 +243,7 @@ impl Timestamp {
             },
             certificates,
             crls: None,
-            signer_infos: SignerInfos::try_from(vec![signer_info]).expect("signer infos"),
+            signer_infos: SignerInfos::try_from(signer_infos).expect("signer infos"),
         };
         ContentInfo {
             content_type: ObjectIdentifier::new_unwrap(ID_SIGNED_DATA),

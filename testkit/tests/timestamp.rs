@@ -1,7 +1,7 @@
 //! RFC 3161 timestamp tokens made by the testkit: the CMS structure
 //! decoded with the `cms` types and the signature checked with imgverify's
-//! keys; attaching them to envelopes. End-to-end verification waits for
-//! imgverify's timestamp verifier (`src/notary/timestamp.rs`).
+//! keys; attaching them to envelopes. imgverify verifies them end to end in
+//! `tests/notary_timestamps.rs` (the root crate).
 
 mod common;
 
