@@ -231,36 +231,7 @@ fn leaf_rules(cert: &Certificate) -> Result<(), String> {
         ));
     }
     key_usage_present(cert)?;
-    let Some(ku) = cert.key_usage().map_err(|e| e.to_string())? else {
-        return Err(format!(
-            "certificate with subject {subject:?}: key usage extension must be present"
-        ));
-    };
-    if !ku.digital_signature() {
-        return Err(format!(
-            "the certificate with subject {subject:?} is invalid. The key usage must have the bit positions for \"Digital Signature\" set"
-        ));
-    }
-    let mut forbidden = Vec::new();
-    for (set, name) in [
-        (ku.key_encipherment(), "\"KeyEncipherment\""),
-        (ku.data_encipherment(), "\"DataEncipherment\""),
-        (ku.key_agreement(), "\"KeyAgreement\""),
-        (ku.key_cert_sign(), "\"CertSign\""),
-        (ku.crl_sign(), "\"CRLSign\""),
-        (ku.encipher_only(), "\"EncipherOnly\""),
-        (ku.decipher_only(), "\"DecipherOnly\""),
-    ] {
-        if set {
-            forbidden.push(name);
-        }
-    }
-    if !forbidden.is_empty() {
-        return Err(format!(
-            "the certificate with subject {subject:?} is invalid. The key usage must be \"Digital Signature\" only, but found {}",
-            forbidden.join(", ")
-        ));
-    }
+    digital_signature_only(cert)?;
     for eku in cert
         .extended_key_usage()
         .map_err(|e| e.to_string())?
@@ -285,6 +256,24 @@ fn leaf_rules(cert: &Certificate) -> Result<(), String> {
 /// certificates below it; key usage present, critical, keyCertSign.
 fn ca_rules(cert: &Certificate, cas_below: usize) -> Result<(), String> {
     let subject = cert.subject();
+    ca_basic_constraints(cert, cas_below)?;
+    key_usage_present(cert)?;
+    if !cert
+        .key_usage()
+        .map_err(|e| e.to_string())?
+        .is_some_and(|ku| ku.key_cert_sign())
+    {
+        return Err(format!(
+            "certificate with subject {subject:?}: key usage must have the bit positions for key cert sign set"
+        ));
+    }
+    Ok(())
+}
+
+/// Basic constraints a CA with room for `cas_below` CA certificates below
+/// it: the rule code-signing and timestamping chains share.
+pub(super) fn ca_basic_constraints(cert: &Certificate, cas_below: usize) -> Result<(), String> {
+    let subject = cert.subject();
     let bc = cert.basic_constraints().map_err(|e| e.to_string())?;
     let Some(bc) = bc.filter(|b| b.ca) else {
         return Err(format!(
@@ -298,14 +287,39 @@ fn ca_rules(cert: &Certificate, cas_below: usize) -> Result<(), String> {
             "certificate with subject {subject:?}: expected path length of {cas_below} but certificate has path length {max} instead"
         ));
     }
-    key_usage_present(cert)?;
-    if !cert
-        .key_usage()
-        .map_err(|e| e.to_string())?
-        .is_some_and(|ku| ku.key_cert_sign())
-    {
+    Ok(())
+}
+
+/// Key usage present with digitalSignature and no other bit: the leaf rule
+/// code-signing and timestamping chains share.
+pub(super) fn digital_signature_only(cert: &Certificate) -> Result<(), String> {
+    let subject = cert.subject();
+    let Some(ku) = cert.key_usage().map_err(|e| e.to_string())? else {
         return Err(format!(
-            "certificate with subject {subject:?}: key usage must have the bit positions for key cert sign set"
+            "certificate with subject {subject:?}: key usage extension must be present"
+        ));
+    };
+    if !ku.digital_signature() {
+        return Err(format!(
+            "the certificate with subject {subject:?} is invalid. The key usage must have the bit positions for \"Digital Signature\" set"
+        ));
+    }
+    let forbidden: Vec<&str> = [
+        (ku.key_encipherment(), "\"KeyEncipherment\""),
+        (ku.data_encipherment(), "\"DataEncipherment\""),
+        (ku.key_agreement(), "\"KeyAgreement\""),
+        (ku.key_cert_sign(), "\"CertSign\""),
+        (ku.crl_sign(), "\"CRLSign\""),
+        (ku.encipher_only(), "\"EncipherOnly\""),
+        (ku.decipher_only(), "\"DecipherOnly\""),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    if !forbidden.is_empty() {
+        return Err(format!(
+            "the certificate with subject {subject:?} is invalid. The key usage must be \"Digital Signature\" only, but found {}",
+            forbidden.join(", ")
         ));
     }
     Ok(())

@@ -835,21 +835,9 @@ fn decode_extension<'a, T: Decode<'a>>(
 }
 
 fn validate_ca(cert: &Certificate, expected_path_len: usize) -> Result<(), String> {
-    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+    use x509_cert::ext::pkix::KeyUsage;
     let subject = cert.subject();
-    let bc = decode_extension::<BasicConstraints>(cert, OID_BASIC_CONSTRAINTS)?;
-    let Some((_, bc)) = bc.filter(|(_, b)| b.ca) else {
-        return Err(format!(
-            "certificate with subject {subject:?}: ca field in basic constraints must be present, critical, and set to true"
-        ));
-    };
-    if let Some(max) = bc.path_len_constraint
-        && usize::from(max) < expected_path_len
-    {
-        return Err(format!(
-            "certificate with subject {subject:?}: expected path length of {expected_path_len} but certificate has path length {max} instead"
-        ));
-    }
+    super::chain::ca_basic_constraints(cert, expected_path_len)?;
     let Some((_, ku)) = decode_extension::<KeyUsage>(cert, OID_KEY_USAGE)? else {
         return Err(format!(
             "certificate with subject {subject:?}: key usage extension must be present"
@@ -864,7 +852,7 @@ fn validate_ca(cert: &Certificate, expected_path_len: usize) -> Result<(), Strin
 }
 
 fn validate_leaf(cert: &Certificate) -> Result<(), String> {
-    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
     let subject = cert.subject();
     if let Some((_, bc)) = decode_extension::<BasicConstraints>(cert, OID_BASIC_CONSTRAINTS)?
         && bc.ca
@@ -873,34 +861,7 @@ fn validate_leaf(cert: &Certificate) -> Result<(), String> {
             "certificate with subject {subject:?}: if the basic constraints extension is present, the ca field must be set to false"
         ));
     }
-    let Some((_, ku)) = decode_extension::<KeyUsage>(cert, OID_KEY_USAGE)? else {
-        return Err(format!(
-            "certificate with subject {subject:?}: key usage extension must be present"
-        ));
-    };
-    if !ku.digital_signature() {
-        return Err(format!(
-            "the certificate with subject {subject:?} is invalid. The key usage must have the bit positions for \"Digital Signature\" set"
-        ));
-    }
-    let forbidden: Vec<&str> = [
-        (ku.key_encipherment(), "\"KeyEncipherment\""),
-        (ku.data_encipherment(), "\"DataEncipherment\""),
-        (ku.key_agreement(), "\"KeyAgreement\""),
-        (ku.key_cert_sign(), "\"CertSign\""),
-        (ku.crl_sign(), "\"CRLSign\""),
-        (ku.encipher_only(), "\"EncipherOnly\""),
-        (ku.decipher_only(), "\"DecipherOnly\""),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect();
-    if !forbidden.is_empty() {
-        return Err(format!(
-            "the certificate with subject {subject:?} is invalid. The key usage must be \"Digital Signature\" only, but found {}",
-            forbidden.join(", ")
-        ));
-    }
+    super::chain::digital_signature_only(cert)?;
     let eku = decode_extension::<ExtendedKeyUsage>(cert, OID_EXT_KEY_USAGE)?;
     let only_time_stamping = eku.as_ref().is_some_and(
         |(_, e)| matches!(e.0.as_slice(), [only] if only.to_string() == OID_EKU_TIME_STAMPING),

@@ -6,11 +6,10 @@
 //! bundle, verified against the image digest by the attestor's
 //! [`BundleTrust`].
 
-use super::fetcher::Got;
 use super::referrers::{self, Referrer};
 use super::{Failure, Verdict, VerifyCtx, signature_repository};
 use crate::digest::Digest;
-use crate::engine::store::{FailureStatus, Fetch, FetchKind};
+use crate::engine::store::FailureStatus;
 use crate::engine::work::CheckKey;
 use crate::oci::Descriptor;
 use crate::policy::compiled::{AttestorEntry, KeyAttestor, KeylessAttestor};
@@ -304,31 +303,15 @@ fn bundle_of<'a>(
     else {
         return Fetched::NotABundle;
     };
-    let layer_digest = match layer.parsed_digest() {
-        Ok(d) => d,
-        Err(e) => return invalid(format!("referrer {digest}: bundle layer: {e}")),
-    };
-    let Some(layer_size) = usize::try_from(layer.size)
-        .ok()
-        .filter(|n| *n <= MAX_BUNDLE_BYTES)
-    else {
-        return invalid(format!(
-            "referrer {digest}: bundle of {} bytes is outside 0..={MAX_BUNDLE_BYTES}",
-            layer.size
-        ));
-    };
-    match ctx.fetcher.get(
-        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
-            .with_access(&ctx.verification.access)
-            .with_max_bytes(layer_size),
-    ) {
-        Got::Bytes(b) if b.len() != layer_size => invalid(format!(
-            "referrer {digest}: bundle is {} bytes, its descriptor says {layer_size}",
-            b.len()
+    match referrers::layer(ctx, layer, MAX_BUNDLE_BYTES, (registry, repository)) {
+        referrers::Layer::Bytes(b, _) => Fetched::Bundle(digest, b),
+        referrers::Layer::Pending => Fetched::Pending,
+        referrers::Layer::Oversized(size) => invalid(format!(
+            "referrer {digest}: bundle of {size} bytes is outside 0..={MAX_BUNDLE_BYTES}"
         )),
-        Got::Bytes(b) => Fetched::Bundle(digest, b),
-        Got::Pending => Fetched::Pending,
-        Got::Failed(s, m) => Fetched::Failed(s, format!("referrer {digest}: bundle: {m}")),
+        referrers::Layer::Failed(s, m) => {
+            Fetched::Failed(s, format!("referrer {digest}: bundle: {m}"))
+        }
     }
 }
 

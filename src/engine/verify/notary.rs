@@ -11,7 +11,6 @@ use super::{Failure, Verdict, VerifyCtx};
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch, FetchKind};
 use crate::engine::work::CheckKey;
-use crate::limits;
 use crate::notary::envelope::{EnvelopeFormat, MAX_ENVELOPE_BYTES};
 use crate::notary::verify::{Target, Verified, verify_envelope};
 use crate::oci::{Descriptor, Manifest};
@@ -266,31 +265,13 @@ fn envelope_of<'a>(
             layer.media_type
         ));
     };
-    let layer_digest = match layer.parsed_digest() {
-        Ok(d) => d,
-        Err(e) => return invalid(format!("signature manifest {digest}: envelope: {e}")),
-    };
-    let Some(size) = usize::try_from(layer.size)
-        .ok()
-        .filter(|n| *n <= MAX_ENVELOPE_BYTES.min(limits::MAX_BLOB_BYTES))
-    else {
-        return invalid(format!(
-            "signature manifest {digest}: envelope of {} bytes is outside 0..={MAX_ENVELOPE_BYTES}",
-            layer.size
-        ));
-    };
-    match ctx.fetcher.get(
-        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
-            .with_access(&ctx.verification.access)
-            .with_max_bytes(size),
-    ) {
-        Got::Bytes(b) if b.len() != size => invalid(format!(
-            "signature manifest {digest}: envelope is {} bytes, its descriptor says {size}",
-            b.len()
+    match referrers::layer(ctx, layer, MAX_ENVELOPE_BYTES, (registry, repository)) {
+        referrers::Layer::Bytes(b, _) => Fetched::Envelope(digest, format, b),
+        referrers::Layer::Pending => Fetched::Pending,
+        referrers::Layer::Oversized(size) => invalid(format!(
+            "signature manifest {digest}: envelope of {size} bytes is outside 0..={MAX_ENVELOPE_BYTES}"
         )),
-        Got::Bytes(b) => Fetched::Envelope(digest, format, b),
-        Got::Pending => Fetched::Pending,
-        Got::Failed(s, m) => {
+        referrers::Layer::Failed(s, m) => {
             Fetched::Failed(s, format!("signature manifest {digest}: envelope: {m}"))
         }
     }
@@ -427,29 +408,19 @@ fn predicate_of(
             ));
         }
     };
-    let layer_digest = match layer.parsed_digest() {
-        Ok(d) => d,
-        Err(e) => return check(format!("attestation manifest {digest}: predicate: {e}")),
-    };
-    let Some(size) = usize::try_from(layer.size)
-        .ok()
-        .filter(|n| *n <= MAX_PREDICATE_BYTES.min(limits::MAX_BLOB_BYTES))
-    else {
-        return check(format!(
-            "predicate size {} exceeds {MAX_PREDICATE_BYTES} for digest {layer_digest}",
-            layer.size
-        ));
-    };
-    match ctx.fetcher.get(
-        Fetch::by_digest(FetchKind::Blob, registry, repository, &layer_digest)
-            .with_access(&ctx.verification.access)
-            .with_max_bytes(size),
-    ) {
-        Got::Bytes(b) => match serde_json::from_slice::<Value>(b) {
+    match referrers::layer(ctx, layer, MAX_PREDICATE_BYTES, (registry, repository)) {
+        referrers::Layer::Bytes(b, layer_digest) => match serde_json::from_slice::<Value>(b) {
             Ok(v @ Value::Object(_)) => Verdict::Ok(v),
             _ => check(format!("predicate {layer_digest} is not a JSON object")),
         },
-        Got::Pending => Verdict::Pending,
-        Got::Failed(s, m) => super::failed(s, Failure::AttestationCheck(m)),
+        referrers::Layer::Pending => Verdict::Pending,
+        referrers::Layer::Oversized(size) => check(format!(
+            "predicate size {size} exceeds {MAX_PREDICATE_BYTES} for digest {}",
+            layer.digest
+        )),
+        referrers::Layer::Failed(FailureStatus::Invalid, m) => {
+            check(format!("attestation manifest {digest}: predicate: {m}"))
+        }
+        referrers::Layer::Failed(s, m) => super::failed(s, Failure::AttestationCheck(m)),
     }
 }

@@ -99,3 +99,48 @@ pub(super) fn manifest<'a>(
         )),
     }
 }
+
+/// A referrer's layer, fetched.
+pub(super) enum Layer<'a> {
+    /// Its bytes: as many as its descriptor says, their digest checked.
+    Bytes(&'a [u8], Digest),
+    Pending,
+    /// Its descriptor's size, over the caller's bound.
+    Oversized(i64),
+    /// Why it cannot be used, said of the layer (the caller names it).
+    Failed(FailureStatus, String),
+}
+
+/// Fetches `layer` of a referrer by digest, refusing a descriptor over
+/// `max` bytes and bytes that are not as many as the descriptor says.
+pub(super) fn layer<'a>(
+    ctx: &VerifyCtx<'a>,
+    layer: &Descriptor,
+    max: usize,
+    (registry, repository): (&str, &str),
+) -> Layer<'a> {
+    let invalid = |m: String| Layer::Failed(FailureStatus::Invalid, m);
+    let digest = match layer.parsed_digest() {
+        Ok(d) => d,
+        Err(e) => return invalid(e.to_string()),
+    };
+    let Some(size) = usize::try_from(layer.size)
+        .ok()
+        .filter(|n| *n <= max.min(limits::MAX_BLOB_BYTES))
+    else {
+        return Layer::Oversized(layer.size);
+    };
+    match ctx.fetcher.get(
+        Fetch::by_digest(FetchKind::Blob, registry, repository, &digest)
+            .with_access(&ctx.verification.access)
+            .with_max_bytes(size),
+    ) {
+        Got::Bytes(b) if b.len() != size => invalid(format!(
+            "{digest} is {} bytes, its descriptor says {size}",
+            b.len()
+        )),
+        Got::Bytes(b) => Layer::Bytes(b, digest),
+        Got::Pending => Layer::Pending,
+        Got::Failed(s, m) => Layer::Failed(s, m),
+    }
+}
