@@ -6,6 +6,7 @@
 //! runs natively, in wasmtime (C ABI) and in the browser (wasm-bindgen).
 
 pub mod apply;
+pub mod cel;
 pub mod conditions;
 pub mod crypto;
 pub mod decision;
