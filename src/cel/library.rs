@@ -286,21 +286,21 @@ fn find_all(a: &[Value]) -> FnResult {
     ))
 }
 
-fn int_arg(v: &Value) -> Result<i64, String> {
+pub(super) fn int_arg(v: &Value) -> Result<i64, String> {
     match v {
         Value::Int(i) => Ok(*i),
         _ => Err(no_such_overload()),
     }
 }
 
-fn str_arg(v: &Value) -> Result<&str, String> {
+pub(super) fn str_arg(v: &Value) -> Result<&str, String> {
     match v {
         Value::String(s) => Ok(s),
         _ => Err(no_such_overload()),
     }
 }
 
-fn list_arg(v: &Value) -> Result<&[Value], String> {
+pub(super) fn list_arg(v: &Value) -> Result<&[Value], String> {
     match v {
         Value::List(l) => Ok(l),
         _ => Err(no_such_overload()),
@@ -1026,7 +1026,7 @@ fn least(a: &[Value]) -> FnResult {
     math_extreme(a, Ordering::Less)
 }
 
-fn double_arg(v: &Value) -> Result<f64, String> {
+pub(super) fn double_arg(v: &Value) -> Result<f64, String> {
     match v {
         Value::Double(d) => Ok(*d),
         _ => Err(no_such_overload()),

@@ -11,7 +11,9 @@
 //! - [`eval`]: error values, short-circuits, cost limit;
 //! - [`functions`] and [`library`]: one table of declarations and
 //!   implementations for checker and evaluator alike;
-//! - [`value`], [`time`]: values, types, timestamps and durations.
+//! - [`value`], [`time`]: values, types, timestamps and durations;
+//! - [`kyverno`]: Kyverno's libraries (image references, hashes, json, …)
+//!   and the declarations of the functions a host answers.
 //!
 //! Written for this engine rather than taken from a crate: the module needs
 //! a type checker (policies are rejected when they load, as Kyverno does),
@@ -23,6 +25,7 @@ pub mod checker;
 pub mod error;
 pub mod eval;
 pub mod functions;
+pub mod kyverno;
 pub mod lexer;
 pub mod library;
 pub mod parser;
