@@ -194,6 +194,15 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on this node and every node below it, parents first (the
+    /// tree's height is bounded by the parser, so is the recursion).
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        for c in self.children() {
+            c.visit(f);
+        }
+    }
+
     /// The dotted name this node spells if it is a chain of identifiers and
     /// selections (`a.b.c`), for qualified function and variable names.
     pub fn qualified_name(&self) -> Option<String> {

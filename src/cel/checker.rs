@@ -43,8 +43,8 @@ struct Checker<'a> {
     errors: Vec<CelError>,
 }
 
-/// How a type reads in a message (type variables left open read `dyn`).
-fn show(t: &Type) -> String {
+/// How a type reads in a message, as cel-go writes it.
+pub fn show(t: &Type) -> String {
     t.to_string()
 }
 
@@ -187,6 +187,20 @@ impl Checker<'_> {
         Some(Type::Type(Box::new(t)))
     }
 
+    /// A variable declared under a dotted name (`variables.allowed`),
+    /// unless a local variable shadows its first name.
+    fn qualified_variable(&self, e: &Expr, test_or_optional: bool) -> Option<Type> {
+        if test_or_optional {
+            return None;
+        }
+        let q = e.qualified_name()?;
+        let root = q.split('.').next()?;
+        if self.scopes.iter().any(|(n, _)| n == root) {
+            return None;
+        }
+        self.variables.get(&q).cloned()
+    }
+
     fn bound(&self, name: &str) -> bool {
         self.scopes.iter().any(|(n, _)| n == name) || self.variables.contains_key(name)
     }
@@ -215,6 +229,9 @@ impl Checker<'_> {
                 optional,
                 ..
             } => {
+                if let Some(t) = self.qualified_variable(e, *test || *optional) {
+                    return t;
+                }
                 let t = self.expr(operand);
                 let t = self.walk(&t);
                 let (inner, was_optional) = match &t {

@@ -44,6 +44,14 @@ type R = Result<Value, EvalError>;
 pub trait Host {
     /// Calls `function` (the receiver first in `args` for a member call).
     fn call(&mut self, function: &str, args: &[Value]) -> Result<Value, String>;
+
+    /// The value of a variable declared under a dotted name that the
+    /// evaluation was not given, computed when first used (Kyverno's
+    /// `variables.<name>` are lazy). `None`: no such variable.
+    fn variable(&mut self, name: &str) -> Option<Result<Value, String>> {
+        let _ = name;
+        None
+    }
 }
 
 /// A host that answers nothing (pure environments).
@@ -160,6 +168,23 @@ impl<'a> Evaluator<'a> {
         self.scopes.iter().any(|(n, _)| *n == name) || self.globals.contains_key(name)
     }
 
+    /// The value of a variable declared under a dotted name
+    /// (`variables.allowed`), from the globals or lazily from the host,
+    /// unless a local variable shadows its first name.
+    fn qualified_variable(&mut self, e: &Expr) -> Option<R> {
+        let q = e.qualified_name()?;
+        let root = q.split('.').next()?;
+        if !q.contains('.') || self.scopes.iter().any(|(n, _)| *n == root) {
+            return None;
+        }
+        if let Some(v) = self.globals.get(&q) {
+            return Some(Ok(v.clone()));
+        }
+        self.host
+            .variable(&q)
+            .map(|r| r.map_err(EvalError::Runtime))
+    }
+
     fn lookup(&self, name: &str) -> R {
         if let Some((_, v)) = self.scopes.iter().rev().find(|(n, _)| *n == name) {
             return v.clone();
@@ -185,6 +210,12 @@ impl<'a> Evaluator<'a> {
                 test,
                 optional,
             } => {
+                if !*test
+                    && !*optional
+                    && let Some(v) = self.qualified_variable(e)
+                {
+                    return v;
+                }
                 let v = self.eval(operand)?;
                 select(v, field, *test, *optional)
             }

@@ -100,6 +100,11 @@ impl Program {
         &self.source
     }
 
+    /// Calls `f` on every node of the expression's tree.
+    pub fn visit(&self, f: &mut dyn FnMut(&ast::Expr)) {
+        self.expr.visit(f);
+    }
+
     /// Its static type.
     pub fn result_type(&self) -> &Type {
         &self.result_type

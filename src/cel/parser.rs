@@ -375,9 +375,9 @@ impl Parser {
                         }
                     };
                     if !optional && !quoted && self.is("(") {
-                        self.advance();
+                        let open = self.advance().offset;
                         let args = self.expr_list(")")?;
-                        e = self.member_call(name_tok.offset, e, &field, args)?;
+                        e = self.member_call(open, e, &field, args)?;
                     } else {
                         e = self.node(
                             name_tok.offset,
@@ -436,9 +436,10 @@ impl Parser {
                 )),
                 _ => {
                     if self.is("(") {
-                        self.advance();
+                        // A call sits at its `(`, as in cel-go.
+                        let open = self.advance().offset;
                         let args = self.expr_list(")")?;
-                        self.global_call(offset, &name, args)
+                        self.global_call(open, &name, args)
                     } else {
                         self.node(offset, ExprKind::Ident(name))
                     }
@@ -450,9 +451,10 @@ impl Parser {
                 match name_tok.kind {
                     Tok::Ident(n) if !RESERVED.contains(&n.as_str()) => {
                         if self.is("(") {
-                            self.advance();
+                            // A call sits at its `(`, as in cel-go.
+                            let open = self.advance().offset;
                             let args = self.expr_list(")")?;
-                            self.global_call(offset, &n, args)
+                            self.global_call(open, &n, args)
                         } else {
                             self.node(offset, ExprKind::Ident(n))
                         }

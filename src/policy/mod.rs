@@ -3,6 +3,7 @@
 pub mod autogen;
 pub mod compile;
 pub mod compiled;
+pub mod ivpol;
 pub mod load;
 pub mod matching;
 pub mod model;

@@ -67,6 +67,68 @@ pub struct IdentityPolicy {
     issuer_regexp: Option<Pattern>,
     /// `(policy key, extension OID, wildcard pattern)`.
     extensions: Vec<(String, String, String)>,
+    /// Cosign's identities (ImageValidatingPolicy `identities[]`): any one
+    /// must match; empty for Kyverno's single wildcard identity.
+    any_of: Vec<CosignIdentity>,
+}
+
+/// One of cosign's certificate identities: exact strings or regular
+/// expressions; a field's regexp, when given, takes the place of its
+/// exact string (cosign's `CheckOpts.Identities`).
+#[derive(Debug, Clone, Default)]
+struct CosignIdentity {
+    subject: Option<String>,
+    subject_regexp: Option<Pattern>,
+    issuer: Option<String>,
+    issuer_regexp: Option<Pattern>,
+}
+
+/// An identity as an ImageValidatingPolicy writes it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdentitySpec<'a> {
+    /// Exact subject.
+    pub subject: Option<&'a str>,
+    /// Subject regexp.
+    pub subject_regexp: Option<&'a str>,
+    /// Exact issuer.
+    pub issuer: Option<&'a str>,
+    /// Issuer regexp.
+    pub issuer_regexp: Option<&'a str>,
+}
+
+impl CosignIdentity {
+    fn matches(&self, id: &Identity) -> bool {
+        let issuer = match (&self.issuer_regexp, &self.issuer) {
+            (Some(p), _) => p.regex.is_match(&id.issuer),
+            (None, Some(i)) => *i == id.issuer,
+            (None, None) => true,
+        };
+        let subject = match (&self.subject_regexp, &self.subject) {
+            (Some(p), _) => id.sans.iter().any(|s| p.regex.is_match(s)),
+            (None, Some(want)) => id.sans.iter().any(|s| s == want),
+            (None, None) => true,
+        };
+        issuer && subject
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match (&self.subject_regexp, &self.subject) {
+            (Some(p), _) => parts.push(format!("subjectRegExp {}", p.source)),
+            (None, Some(s)) => parts.push(format!("subject {s}")),
+            (None, None) => {}
+        }
+        match (&self.issuer_regexp, &self.issuer) {
+            (Some(p), _) => parts.push(format!("issuerRegExp {}", p.source)),
+            (None, Some(s)) => parts.push(format!("issuer {s}")),
+            (None, None) => {}
+        }
+        if parts.is_empty() {
+            "any identity".into()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
@@ -98,12 +160,42 @@ impl IdentityPolicy {
                 .map(|p| Pattern::compile("issuer", p))
                 .transpose()?,
             extensions: ext,
+            any_of: Vec::new(),
+        })
+    }
+
+    /// Cosign's rules over several identities, any one of which must
+    /// match (an ImageValidatingPolicy's `keyless.identities`); the error
+    /// gives the index of the identity whose regexp does not compile.
+    pub fn any_of(identities: &[IdentitySpec<'_>]) -> Result<Self, (usize, IdentityError)> {
+        let mut any_of = Vec::with_capacity(identities.len());
+        for (i, spec) in identities.iter().enumerate() {
+            let pattern = |field, p: Option<&str>| {
+                non_empty(p)
+                    .map(|p| Pattern::compile(field, p))
+                    .transpose()
+                    .map_err(|e| (i, e))
+            };
+            any_of.push(CosignIdentity {
+                subject: non_empty(spec.subject).map(str::to_string),
+                subject_regexp: pattern("subject", spec.subject_regexp)?,
+                issuer: non_empty(spec.issuer).map(str::to_string),
+                issuer_regexp: pattern("issuer", spec.issuer_regexp)?,
+            });
+        }
+        Ok(IdentityPolicy {
+            any_of,
+            ..IdentityPolicy::default()
         })
     }
 
     /// The identity required, as the policy writes it (`subject …, issuer
     /// …`), for reports of what verified.
     pub fn describe(&self) -> String {
+        if !self.any_of.is_empty() {
+            let all: Vec<String> = self.any_of.iter().map(CosignIdentity::describe).collect();
+            return format!("one of [{}]", all.join("; "));
+        }
         let mut parts = Vec::new();
         if let Some(s) = &self.subject {
             parts.push(format!("subject {s}"));
@@ -128,7 +220,12 @@ impl IdentityPolicy {
 
     /// Whether nothing is required (every certificate matches).
     pub fn is_empty(&self) -> bool {
-        self.subject.is_none()
+        self.any_of.iter().all(|i| {
+            i.subject.is_none()
+                && i.subject_regexp.is_none()
+                && i.issuer.is_none()
+                && i.issuer_regexp.is_none()
+        }) && self.subject.is_none()
             && self.subject_regexp.is_none()
             && self.issuer.is_none()
             && self.issuer_regexp.is_none()
@@ -138,6 +235,16 @@ impl IdentityPolicy {
     /// Checks a certificate's identity; the error says what did not match
     /// in Kyverno's words.
     pub fn check(&self, id: &Identity) -> Result<(), String> {
+        if !self.any_of.is_empty() {
+            if self.any_of.iter().any(|i| i.matches(id)) {
+                return Ok(());
+            }
+            return Err(format!(
+                "none of the expected identities matched what was in the certificate, got subjects [{}] with issuer {}",
+                id.sans.join(", "),
+                id.issuer
+            ));
+        }
         // Kyverno skips the subject check for a certificate without SANs;
         // we do not: a required subject needs a SAN to match.
         if self.subject.is_some() || self.subject_regexp.is_some() {
@@ -186,5 +293,85 @@ impl IdentityPolicy {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(san: &str, issuer: &str) -> Identity {
+        Identity {
+            sans: vec![san.to_string()],
+            issuer: issuer.to_string(),
+            extensions: Default::default(),
+        }
+    }
+
+    #[test]
+    fn cosign_identities_are_exact_or_regexp_and_any_one_matches() {
+        let gh = "https://token.actions.githubusercontent.com";
+        let policy = IdentityPolicy::any_of(&[
+            IdentitySpec {
+                subject: Some("alice@example.com"),
+                issuer: Some("https://accounts.google.com"),
+                ..Default::default()
+            },
+            IdentitySpec {
+                subject_regexp: Some("^https://github.com/kyverno/.*$"),
+                issuer: Some(gh),
+                ..Default::default()
+            },
+        ])
+        .expect("compiles");
+        assert!(
+            policy
+                .check(&id("alice@example.com", "https://accounts.google.com"))
+                .is_ok()
+        );
+        assert!(
+            policy
+                .check(&id(
+                    "https://github.com/kyverno/x/.github/workflows/a.yml@refs/heads/main",
+                    gh
+                ))
+                .is_ok()
+        );
+        // Exact, not Kyverno's wildcard.
+        let star = IdentityPolicy::any_of(&[IdentitySpec {
+            subject: Some("*@example.com"),
+            ..Default::default()
+        }])
+        .expect("compiles");
+        let e = star.check(&id("alice@example.com", gh)).unwrap_err();
+        assert!(
+            e.starts_with("none of the expected identities matched"),
+            "{e}"
+        );
+        // The subject of one identity and the issuer of another do not combine.
+        assert!(policy.check(&id("alice@example.com", gh)).is_err());
+        // A regexp takes the place of the exact string of its field.
+        let both = IdentityPolicy::any_of(&[IdentitySpec {
+            subject: Some("nobody"),
+            subject_regexp: Some("alice"),
+            ..Default::default()
+        }])
+        .expect("compiles");
+        assert!(both.check(&id("alice@example.com", gh)).is_ok());
+        assert!(
+            IdentityPolicy::any_of(&[
+                IdentitySpec::default(),
+                IdentitySpec {
+                    issuer_regexp: Some("("),
+                    ..Default::default()
+                }
+            ])
+            .is_err_and(|(i, _)| i == 1)
+        );
+        assert!(
+            IdentityPolicy::any_of(&[IdentitySpec::default()])
+                .expect("compiles")
+                .is_empty()
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Kyverno's CEL libraries (kyverno/sdk `extensions/cel/libs`), as an
 //! ImageValidatingPolicy sees them.
 //!
-//! - [`PURE`]: functions of their arguments alone: the image library
-//!   (`parseImageReference`, `isImage`, `Image` methods), `hash`,
+//! - [`IMAGE`] and [`GENERIC`]: functions of their arguments alone: the
+//!   image library (`parseImageReference`, `isImage`, `Image` methods), `hash`,
 //!   `math.round(double, int)`, `time.truncate`/`time.toCron`, `transform`,
 //!   `user`, `json` and `yaml`.
 //! - [`HOST`]: functions the evaluation's host answers, because they need
@@ -384,8 +384,9 @@ fn yaml_parse(a: &[Value]) -> FnResult {
         .unwrap_or(Value::Null))
 }
 
-/// Kyverno's libraries that need nothing but their arguments.
-pub const PURE: &[Decl] = &[
+/// The image library: `parseImageReference`, `image`, `isImage` and the
+/// `Image` methods (the only library of `matchImageReferences`).
+pub const IMAGE: &[Decl] = &[
     pure(
         "parseImageReference",
         None,
@@ -419,6 +420,10 @@ pub const PURE: &[Decl] = &[
         "bool",
         image_contains_digest,
     ),
+];
+
+/// Kyverno's other libraries that need nothing but their arguments.
+pub const GENERIC: &[Decl] = &[
     pure("sha1", None, &["string"], "string", sha1),
     pure("hash.sha1", None, &["string"], "string", sha1),
     pure("sha256", None, &["string"], "string", sha256),

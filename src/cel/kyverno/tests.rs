@@ -1,9 +1,9 @@
 use super::super::{Env, EvalError, Host, Type, Value, eval};
-use super::{HOST, PURE, RESOURCE_CLUSTER};
+use super::{GENERIC, HOST, IMAGE, RESOURCE_CLUSTER};
 use std::collections::BTreeMap;
 
 fn env() -> Env {
-    let mut env = Env::new(&[PURE, HOST, RESOURCE_CLUSTER]);
+    let mut env = Env::new(&[IMAGE, GENERIC, HOST, RESOURCE_CLUSTER]);
     env.declare("object", Type::Dyn);
     env.declare("images", Type::map(Type::String, Type::list(Type::String)));
     env

@@ -250,8 +250,39 @@ pub(super) fn compile_keyless(
             "no subject, issuer or additionalExtensions: a signature by any identity the roots certify is accepted",
         );
     }
+    let logs = LogSettings {
+        rekor: k.rekor.as_ref(),
+        rekor_path: format!("{path}.rekor"),
+        ctlog: k.ctlog.as_ref(),
+        ctlog_path: format!("{path}.ctlog"),
+    };
+    keyless_with_identity(ctx, path, identity, k.roots.as_deref(), &logs)
+}
+
+/// An attestor's transparency-log and CT-log settings, with the field
+/// paths their errors name.
+pub(super) struct LogSettings<'a> {
+    /// `rekor` (or what an ImageValidatingPolicy's `ctlog` says of Rekor).
+    pub rekor: Option<&'a model::Rekor>,
+    /// Its field path.
+    pub rekor_path: String,
+    /// `ctlog`.
+    pub ctlog: Option<&'a model::CtLog>,
+    /// Its field path.
+    pub ctlog_path: String,
+}
+
+/// A keyless attestor of this identity: its roots (PEM, or the trusted
+/// root's Fulcio when `None`), logs, and the memo id hashing them all.
+pub(super) fn keyless_with_identity(
+    ctx: &mut Ctx,
+    path: &str,
+    identity: IdentityPolicy,
+    roots: Option<&str>,
+    logs: &LogSettings<'_>,
+) -> Option<KeylessAttestor> {
     let mut unsupported = None;
-    let roots = match k.roots.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let roots = match roots.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) if has_variable(text) => {
             unsupported = Some(
@@ -271,8 +302,8 @@ pub(super) fn compile_keyless(
             }
         },
     };
-    let tlog = compile_tlog(ctx, &format!("{path}.rekor"), k.rekor.as_ref());
-    let ctlog = compile_ctlog(ctx, &format!("{path}.ctlog"), k.ctlog.as_ref());
+    let tlog = compile_tlog(ctx, &logs.rekor_path, logs.rekor);
+    let ctlog = compile_ctlog(ctx, &logs.ctlog_path, logs.ctlog);
     let roots_id = match &roots {
         None => "root".to_string(),
         Some(r) => r

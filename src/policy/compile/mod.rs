@@ -10,6 +10,7 @@
 mod context;
 mod convert;
 pub mod exceptions;
+pub mod ivpol;
 mod keys;
 mod notary;
 mod rules;
@@ -126,7 +127,7 @@ pub fn compile_documents(
                 });
                 continue;
             }
-            (_, "ImageValidatingPolicy" | "ClusterImageValidatingPolicy") => {
+            (_, "ImageValidatingPolicy" | "NamespacedImageValidatingPolicy") => {
                 out.lints.push(Lint {
                     document: label,
                     path: String::new(),

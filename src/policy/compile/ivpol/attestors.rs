@@ -1,0 +1,446 @@
+//! An image policy's `attestors`: cosign keys, keyless identities and
+//! certificates, and Notary certificates, compiled by the compilers
+//! `verifyImages` uses. Material written as an expression
+//! (`key.expression`, `cert.expression`, `certs.expression`, …) is folded
+//! when it is a constant; otherwise it depends on the request (a ConfigMap
+//! read into a variable, say) and the attestor is compiled when the
+//! expression has been evaluated ([`compile_deferred`]).
+
+use super::super::Ctx;
+use super::super::keys::{self, LogSettings};
+use super::super::notary::compile_notary_certificates;
+use super::{Expect, compile};
+use crate::cel::{Env, NoHost, Program, Value};
+use crate::notary::trust::{StoreType, TrustPolicy};
+use crate::policy::compiled::AttestorKind;
+use crate::policy::ivpol::model as m;
+use crate::policy::ivpol::{AttestorMaterial, DeferredAttestor, ImageAttestor, MaterialField};
+use crate::policy::model;
+use crate::sigstore::identity::{IdentityPolicy, IdentitySpec};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) fn compile_attestors(
+    ctx: &mut Ctx,
+    env: &Env,
+    entries: &[m::Attestor],
+) -> Vec<ImageAttestor> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, a) in entries.iter().enumerate() {
+        let path = format!("spec.attestors[{i}]");
+        if a.name.is_empty() {
+            ctx.err(format!("{path}.name"), "a name is required");
+            continue;
+        }
+        if !seen.insert(a.name.as_str()) {
+            ctx.err(
+                format!("{path}.name"),
+                format!("duplicate attestor {:?}", a.name),
+            );
+            continue;
+        }
+        if a.cosign.is_some() == a.notary.is_some() {
+            ctx.err(&path, "exactly one of cosign or notary is required");
+            continue;
+        }
+        let start = ctx.errors.len();
+        let (literal, expressions) = resolve_expressions(ctx, env, &path, a);
+        if ctx.errors.len() > start {
+            continue;
+        }
+        let material = if expressions.is_empty() {
+            match compile_material(ctx, &path, &literal) {
+                Some(kinds) => AttestorMaterial::Compiled(kinds),
+                None => continue,
+            }
+        } else {
+            AttestorMaterial::Deferred(Box::new(DeferredAttestor {
+                attestor: literal,
+                expressions,
+            }))
+        };
+        let source = a.cosign.as_ref().and_then(|c| c.source.as_ref());
+        out.push(ImageAttestor {
+            name: a.name.clone(),
+            material,
+            annotations: a
+                .cosign
+                .as_ref()
+                .and_then(|c| c.annotations.clone())
+                .unwrap_or_default(),
+            repository: source
+                .and_then(|s| s.repository.clone())
+                .filter(|r| !r.is_empty()),
+            tag_prefix: source
+                .and_then(|s| s.tag_prefix.clone())
+                .filter(|t| !t.is_empty()),
+        });
+    }
+    out
+}
+
+/// Compiles an attestor whose expressions have been evaluated to `values`
+/// (in the order of [`DeferredAttestor::expressions`]).
+pub fn compile_deferred(
+    deferred: &DeferredAttestor,
+    values: &[String],
+) -> Result<Vec<AttestorKind>, String> {
+    let mut attestor = deferred.attestor.clone();
+    for ((field, _), value) in deferred.expressions.iter().zip(values) {
+        set_field(&mut attestor, *field, value.clone());
+    }
+    let mut ctx = Ctx {
+        document: "",
+        errors: Vec::new(),
+        lints: Vec::new(),
+    };
+    let kinds = compile_material(&mut ctx, "attestor", &attestor);
+    match kinds {
+        Some(k) if ctx.errors.is_empty() => Ok(k),
+        _ => Err(ctx
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")),
+    }
+}
+
+fn set_field(a: &mut m::Attestor, field: MaterialField, value: String) {
+    let literal = |v: String| {
+        Some(m::StringOrExpression {
+            value: Some(v),
+            expression: None,
+        })
+    };
+    match field {
+        MaterialField::KeyData => {
+            if let Some(k) = a.cosign.as_mut().and_then(|c| c.key.as_mut()) {
+                k.data = Some(value);
+                k.expression = None;
+            }
+        }
+        MaterialField::Certificate => {
+            if let Some(c) = a.cosign.as_mut().and_then(|c| c.certificate.as_mut()) {
+                c.cert = literal(value);
+            }
+        }
+        MaterialField::CertificateChain => {
+            if let Some(c) = a.cosign.as_mut().and_then(|c| c.certificate.as_mut()) {
+                c.cert_chain = literal(value);
+            }
+        }
+        MaterialField::NotaryCerts => {
+            if let Some(n) = a.notary.as_mut() {
+                n.certs = literal(value);
+            }
+        }
+        MaterialField::NotaryTsaCerts => {
+            if let Some(n) = a.notary.as_mut() {
+                n.tsa_certs = literal(value);
+            }
+        }
+    }
+}
+
+/// The attestor with every constant expression folded into its literal
+/// field, and the expressions that depend on the request.
+fn resolve_expressions(
+    ctx: &mut Ctx,
+    env: &Env,
+    path: &str,
+    a: &m::Attestor,
+) -> (m::Attestor, Vec<(MaterialField, Program)>) {
+    let mut literal = a.clone();
+    let mut deferred = Vec::new();
+    let mut candidates: Vec<(MaterialField, String, Option<&str>, bool)> = Vec::new();
+    if let Some(c) = &a.cosign {
+        if let Some(k) = &c.key {
+            let has_data = k.data.as_deref().is_some_and(|d| !d.is_empty());
+            candidates.push((
+                MaterialField::KeyData,
+                format!("{path}.cosign.key"),
+                k.expression.as_deref(),
+                has_data,
+            ));
+        }
+        if let Some(cert) = &c.certificate {
+            for (field, name, v) in [
+                (MaterialField::Certificate, "cert", &cert.cert),
+                (
+                    MaterialField::CertificateChain,
+                    "certChain",
+                    &cert.cert_chain,
+                ),
+            ] {
+                candidates.push(or_expression(
+                    field,
+                    format!("{path}.cosign.certificate.{name}"),
+                    v.as_ref(),
+                ));
+            }
+        }
+        if let Some(root) = &c.trusted_root
+            && (root.value.is_some() || root.expression.is_some())
+        {
+            ctx.err(
+                format!("{path}.cosign.trustedRoot"),
+                "a per-attestor trusted root is not supported yet; configure the engine's trusted root instead",
+            );
+        }
+    }
+    if let Some(n) = &a.notary {
+        for (field, name, v) in [
+            (MaterialField::NotaryCerts, "certs", &n.certs),
+            (MaterialField::NotaryTsaCerts, "tsaCerts", &n.tsa_certs),
+        ] {
+            candidates.push(or_expression(
+                field,
+                format!("{path}.notary.{name}"),
+                v.as_ref(),
+            ));
+        }
+    }
+    for (field, field_path, expression, has_value) in candidates {
+        let Some(source) = expression.filter(|x| !x.trim().is_empty()) else {
+            continue;
+        };
+        if has_value {
+            ctx.err(
+                &field_path,
+                "only one of a value or an expression may be given",
+            );
+            continue;
+        }
+        let expression_path = format!("{field_path}.expression");
+        let Some(program) = compile(ctx, env, &expression_path, source, Expect::StringOrDyn) else {
+            continue;
+        };
+        match program.eval(
+            env,
+            &BTreeMap::new(),
+            &mut NoHost,
+            crate::cel::eval::DEFAULT_COST_LIMIT,
+        ) {
+            Ok(Value::String(s)) => set_field(&mut literal, field, s.to_string()),
+            // It reads the request, variables or the cluster: evaluated
+            // with each request.
+            _ => deferred.push((field, program)),
+        }
+    }
+    (literal, deferred)
+}
+
+fn or_expression(
+    field: MaterialField,
+    path: String,
+    v: Option<&m::StringOrExpression>,
+) -> (MaterialField, String, Option<&str>, bool) {
+    (
+        field,
+        path,
+        v.and_then(|v| v.expression.as_deref()),
+        v.and_then(|v| v.value.as_deref())
+            .is_some_and(|s| !s.is_empty()),
+    )
+}
+
+/// The attestor's trust material, every field literal.
+fn compile_material(ctx: &mut Ctx, path: &str, a: &m::Attestor) -> Option<Vec<AttestorKind>> {
+    match (&a.cosign, &a.notary) {
+        (Some(c), None) => compile_cosign(ctx, &format!("{path}.cosign"), c),
+        (None, Some(n)) => compile_notary(ctx, &format!("{path}.notary"), n),
+        _ => None,
+    }
+}
+
+fn value_of(v: Option<&m::StringOrExpression>) -> Option<String> {
+    v.and_then(|v| v.value.clone())
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The IVPOL `ctlog` as the Rekor and CT log settings of `verifyImages`.
+fn log_settings(c: Option<&m::CtLog>) -> (Option<model::Rekor>, Option<model::CtLog>) {
+    let Some(c) = c else {
+        return (None, None);
+    };
+    (
+        Some(model::Rekor {
+            url: c.url.clone(),
+            pubkey: c.rekor_pub_key.clone(),
+            ignore_tlog: c.insecure_ignore_tlog,
+        }),
+        Some(model::CtLog {
+            ignore_sct: c.insecure_ignore_sct,
+            pubkey: c.ct_log_pub_key.clone(),
+            tsa_cert_chain: c.tsa_cert_chain.clone(),
+        }),
+    )
+}
+
+/// Errors the shared compilers record under `verifyImages` field names,
+/// renamed to this policy's.
+fn rename_paths(ctx: &mut Ctx, from: usize, renames: &[(String, String)]) {
+    for e in ctx.errors.iter_mut().skip(from) {
+        for (old, new) in renames {
+            if let Some(rest) = e.path.strip_prefix(old.as_str()) {
+                e.path = format!("{new}{rest}");
+                break;
+            }
+        }
+    }
+}
+
+fn compile_cosign(ctx: &mut Ctx, path: &str, c: &m::Cosign) -> Option<Vec<AttestorKind>> {
+    let (rekor, ctlog) = log_settings(c.ctlog.as_ref());
+    let ctlog_path = format!("{path}.ctlog");
+    let start = ctx.errors.len();
+    let kinds: Vec<AttestorKind> = match (&c.key, &c.keyless, &c.certificate) {
+        (Some(k), None, None) => {
+            let attestor = model::StaticKeyAttestor {
+                public_keys: k.data.clone(),
+                kms: k.kms.clone(),
+                signature_algorithm: k.hash_algorithm.clone(),
+                rekor: rekor.clone(),
+                ctlog: ctlog.clone(),
+                ..Default::default()
+            };
+            let kinds = keys::compile_keys(ctx, &format!("{path}.key"), &attestor);
+            rename_paths(
+                ctx,
+                start,
+                &[
+                    (format!("{path}.key.publicKeys"), format!("{path}.key.data")),
+                    (
+                        format!("{path}.key.signatureAlgorithm"),
+                        format!("{path}.key.hashAlgorithm"),
+                    ),
+                    (format!("{path}.key.rekor"), ctlog_path.clone()),
+                ],
+            );
+            kinds
+        }
+        (None, Some(k), None) => {
+            if k.identities.is_empty() {
+                ctx.err(
+                    format!("{path}.keyless.identities"),
+                    "Required value: at least one identity",
+                );
+                return None;
+            }
+            let specs: Vec<IdentitySpec<'_>> = k
+                .identities
+                .iter()
+                .map(|i| IdentitySpec {
+                    subject: i.subject.as_deref(),
+                    subject_regexp: i.subject_reg_exp.as_deref(),
+                    issuer: i.issuer.as_deref(),
+                    issuer_regexp: i.issuer_reg_exp.as_deref(),
+                })
+                .collect();
+            let identity = match IdentityPolicy::any_of(&specs) {
+                Ok(i) => i,
+                Err((i, e)) => {
+                    ctx.err(format!("{path}.keyless.identities[{i}]"), e.to_string());
+                    return None;
+                }
+            };
+            if identity.is_empty() {
+                ctx.lint(
+                    format!("{path}.keyless.identities"),
+                    "an identity without subject or issuer: a signature by any identity the roots certify is accepted",
+                );
+            }
+            let logs = LogSettings {
+                rekor: rekor.as_ref(),
+                rekor_path: ctlog_path.clone(),
+                ctlog: ctlog.as_ref(),
+                ctlog_path: ctlog_path.clone(),
+            };
+            keys::keyless_with_identity(
+                ctx,
+                &format!("{path}.keyless"),
+                identity,
+                k.roots.as_deref(),
+                &logs,
+            )
+            .map(|k| AttestorKind::Keyless(Box::new(k)))
+            .into_iter()
+            .collect()
+        }
+        (None, None, Some(cert)) => {
+            let attestor = model::CertificateAttestor {
+                cert: value_of(cert.cert.as_ref()),
+                cert_chain: value_of(cert.cert_chain.as_ref()),
+                rekor: rekor.clone(),
+                ctlog: ctlog.clone(),
+            };
+            let compiled =
+                keys::compile_certificates(ctx, &format!("{path}.certificate"), &attestor);
+            rename_paths(
+                ctx,
+                start,
+                &[
+                    (format!("{path}.certificate.rekor"), ctlog_path.clone()),
+                    (format!("{path}.certificate.ctlog"), ctlog_path.clone()),
+                ],
+            );
+            compiled
+                .map(|c| AttestorKind::Certificates(Box::new(c)))
+                .into_iter()
+                .collect()
+        }
+        _ => {
+            ctx.err(
+                path,
+                "exactly one of key, keyless or certificate is required",
+            );
+            return None;
+        }
+    };
+    if c.tuf.is_some() {
+        ctx.lint(
+            format!("{path}.tuf"),
+            "the engine verifies offline against its configured trusted root; this TUF setting is not used",
+        );
+    }
+    (ctx.errors.len() == start).then_some(kinds)
+}
+
+fn compile_notary(ctx: &mut Ctx, path: &str, n: &m::Notary) -> Option<Vec<AttestorKind>> {
+    let start = ctx.errors.len();
+    let Some(certs) = value_of(n.certs.as_ref()) else {
+        ctx.err(format!("{path}.certs"), "Required value: certificates");
+        return None;
+    };
+    let attestor = model::CertificateAttestor {
+        cert: Some(certs),
+        ..Default::default()
+    };
+    let compiled = compile_notary_certificates(ctx, path, &attestor);
+    rename_paths(
+        ctx,
+        start,
+        &[(format!("{path}.cert"), format!("{path}.certs"))],
+    );
+    let mut compiled = compiled?;
+    if let Some(tsa) = value_of(n.tsa_certs.as_ref()) {
+        match crate::crypto::x509::Certificate::from_pem_chain(&tsa) {
+            Ok(certs) => {
+                let ders: Vec<u8> = certs.iter().flat_map(|c| c.der().to_vec()).collect();
+                compiled.id = format!(
+                    "{};tsa:{}",
+                    compiled.id,
+                    crate::digest::Digest::sha256_of(&ders).hex()
+                );
+                compiled.stores.add(StoreType::Tsa, "kyverno", certs);
+                compiled.policy = TrustPolicy::kyverno(true);
+            }
+            Err(e) => ctx.err(
+                format!("{path}.tsaCerts"),
+                format!("failed to parse certificates: {e}"),
+            ),
+        }
+    }
+    (ctx.errors.len() == start).then(|| vec![AttestorKind::Notary(Box::new(compiled))])
+}

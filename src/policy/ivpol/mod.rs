@@ -1,0 +1,211 @@
+//! Kyverno's `ImageValidatingPolicy` and `NamespacedImageValidatingPolicy`:
+//! image trust written as CEL over named attestors.
+//!
+//! - [`model`]: the documents as written;
+//! - [`glob`]: `matchImageReferences[].glob` (gobwas, no separators);
+//! - [`env`]: the CEL environments an image policy's expressions are
+//!   checked in;
+//! - this module: the compiled policy the engine evaluates. The compiler
+//!   is `crate::policy::compile::ivpol` (it shares the attestor compilers
+//!   with `verifyImages`).
+
+pub mod env;
+pub mod glob;
+pub mod model;
+
+use crate::cel::Program;
+use crate::policy::compiled::{AttestorKind, FailurePolicy};
+use std::collections::BTreeMap;
+
+/// Which of the two kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImagePolicyKind {
+    /// `ImageValidatingPolicy`: cluster-wide.
+    Cluster,
+    /// `NamespacedImageValidatingPolicy`: its own namespace only.
+    Namespaced,
+}
+
+/// `evaluation.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvaluationMode {
+    /// Admission requests (default).
+    Kubernetes,
+    /// Any JSON document as `object`; no request or namespace.
+    Json,
+}
+
+/// `validationActions`, as a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ValidationActions {
+    /// Reject the request.
+    pub deny: bool,
+    /// Report only.
+    pub audit: bool,
+    /// Send warnings.
+    pub warn: bool,
+}
+
+/// A compiled `{name, expression}`.
+#[derive(Debug, Clone)]
+pub struct NamedProgram {
+    /// Its name.
+    pub name: String,
+    /// Its expression.
+    pub program: Program,
+}
+
+/// One `matchImageReferences` entry.
+#[derive(Debug, Clone)]
+pub enum ImageReferenceMatcher {
+    /// A glob on the image string as written.
+    Glob(glob::Glob),
+    /// A CEL bool over `ref`.
+    Expression(Program),
+}
+
+/// One `attestors[]` entry.
+#[derive(Debug, Clone)]
+pub struct ImageAttestor {
+    /// The name CEL refers to it by.
+    pub name: String,
+    /// The verifier and its trust material.
+    pub material: AttestorMaterial,
+    /// Required signature annotations (cosign).
+    pub annotations: BTreeMap<String, String>,
+    /// Signatures in another repository (cosign `source.repository`).
+    pub repository: Option<String>,
+    /// Signature tag prefix (cosign `source.tagPrefix`).
+    pub tag_prefix: Option<String>,
+}
+
+/// An attestor's verifier and trust material.
+#[derive(Debug, Clone)]
+pub enum AttestorMaterial {
+    /// Loaded when the policy compiled; for a cosign `key` written as
+    /// several PEM blocks, any one verifies.
+    Compiled(Vec<AttestorKind>),
+    /// Written with expressions over the request: compiled per request once
+    /// they are evaluated.
+    Deferred(Box<DeferredAttestor>),
+}
+
+/// An attestor some of whose material is an expression over the request.
+#[derive(Debug, Clone)]
+pub struct DeferredAttestor {
+    /// The attestor with its constant fields.
+    pub attestor: model::Attestor,
+    /// The fields to fill in, and the expressions giving them.
+    pub expressions: Vec<(MaterialField, Program)>,
+}
+
+/// A field of trust material an expression may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaterialField {
+    /// `cosign.key.expression`.
+    KeyData,
+    /// `cosign.certificate.cert.expression`.
+    Certificate,
+    /// `cosign.certificate.certChain.expression`.
+    CertificateChain,
+    /// `notary.certs.expression`.
+    NotaryCerts,
+    /// `notary.tsaCerts.expression`.
+    NotaryTsaCerts,
+}
+
+/// What an `attestations[]` entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestationKind {
+    /// An in-toto statement of this predicate type.
+    InToto(String),
+    /// An OCI 1.1 referrer of this artifact type.
+    Referrer(String),
+}
+
+/// One `attestations[]` entry.
+#[derive(Debug, Clone)]
+pub struct ImageAttestation {
+    /// The name CEL refers to it by.
+    pub name: String,
+    /// What it is.
+    pub kind: AttestationKind,
+}
+
+/// One `validations[]` entry.
+#[derive(Debug, Clone)]
+pub struct ImageValidation {
+    /// A CEL bool.
+    pub expression: Program,
+    /// The message when it is false.
+    pub message: Option<String>,
+    /// A CEL string message, preferred to `message`.
+    pub message_expression: Option<Program>,
+    /// The HTTP reason.
+    pub reason: Option<String>,
+}
+
+/// A compiled image policy.
+#[derive(Debug, Clone)]
+pub struct CompiledImagePolicy {
+    /// `metadata.name`.
+    pub name: String,
+    /// The namespace of a namespaced policy.
+    pub namespace: Option<String>,
+    /// Which kind.
+    pub kind: ImagePolicyKind,
+    /// Where it was read from.
+    pub origin: String,
+    /// `matchConstraints` (ValidatingAdmissionPolicy's matching).
+    pub match_constraints: Option<model::MatchResources>,
+    /// `matchConditions`, in order.
+    pub match_conditions: Vec<NamedProgram>,
+    /// `variables`, lazily evaluated.
+    pub variables: Vec<NamedProgram>,
+    /// `matchImageReferences` (empty: every image).
+    pub image_references: Vec<ImageReferenceMatcher>,
+    /// `images`: extractors added to the built-in ones.
+    pub extractors: Vec<NamedProgram>,
+    /// `attestors`, by name.
+    pub attestors: Vec<ImageAttestor>,
+    /// `attestations`, by name.
+    pub attestations: Vec<ImageAttestation>,
+    /// `validations`, in order.
+    pub validations: Vec<ImageValidation>,
+    /// `auditAnnotations`: key and CEL string.
+    pub audit_annotations: Vec<NamedProgram>,
+    /// `validationActions`.
+    pub actions: ValidationActions,
+    /// `failurePolicy` (default Fail).
+    pub failure_policy: FailurePolicy,
+    /// `webhookConfiguration.timeoutSeconds` (default 10).
+    pub timeout_seconds: u32,
+    /// `evaluation.mode`.
+    pub mode: EvaluationMode,
+    /// `evaluation.admission.enabled`.
+    pub admission: bool,
+    /// `evaluation.background.enabled`.
+    pub background: bool,
+    /// `validationConfigurations.mutateDigest`.
+    pub mutate_digest: bool,
+    /// `validationConfigurations.verifyDigest`.
+    pub verify_digest: bool,
+    /// `validationConfigurations.required`.
+    pub required: bool,
+    /// `autogen.podControllers.controllers` (`None`: all).
+    pub autogen_controllers: Option<Vec<String>>,
+    /// `credentials`.
+    pub access: crate::engine::store::Access,
+    /// The environment the expressions were checked in (and run in).
+    pub env: env::PolicyEnv,
+}
+
+impl CompiledImagePolicy {
+    /// `ns/name` for a namespaced policy, else the name.
+    pub fn report_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
