@@ -169,21 +169,7 @@ impl Checker<'_> {
         if let Some(t) = self.variables.get(name) {
             return Some(t.clone());
         }
-        let t = match name {
-            "int" => Type::Int,
-            "uint" => Type::Uint,
-            "double" => Type::Double,
-            "bool" => Type::Bool,
-            "string" => Type::String,
-            "bytes" => Type::Bytes,
-            "list" => Type::list(Type::Dyn),
-            "map" => Type::map(Type::Dyn, Type::Dyn),
-            "null_type" => Type::Null,
-            "type" => Type::Type(Box::new(Type::Dyn)),
-            "google.protobuf.Timestamp" => Type::Timestamp,
-            "google.protobuf.Duration" => Type::Duration,
-            _ => return None,
-        };
+        let t = super::eval::type_value(name)?;
         Some(Type::Type(Box::new(t)))
     }
 

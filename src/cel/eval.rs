@@ -73,8 +73,9 @@ pub struct Evaluator<'a> {
     limit: u64,
 }
 
-/// A type name as a value (`int`, `string`, …), when `name` is one.
-fn type_value(name: &str) -> Option<Type> {
+/// A type name as a value (`int`, `string`, …), when `name` is one (the
+/// checker reads type names with this too).
+pub(super) fn type_value(name: &str) -> Option<Type> {
     Some(match name {
         "int" => Type::Int,
         "uint" => Type::Uint,

@@ -20,7 +20,8 @@ pub const OPAQUE_TYPES: &[&str] = &[
     "kyverno.yaml",
 ];
 
-const fn d(
+/// A declaration implemented by `f`.
+pub(super) const fn d(
     name: &'static str,
     receiver: Option<&'static str>,
     args: &'static [&'static str],
@@ -48,6 +49,22 @@ const fn special(
         args,
         result,
         imp: Impl::Special,
+    }
+}
+
+/// A declaration the host answers.
+pub(super) const fn host(
+    name: &'static str,
+    receiver: Option<&'static str>,
+    args: &'static [&'static str],
+    result: &'static str,
+) -> Decl {
+    Decl {
+        name,
+        receiver,
+        args,
+        result,
+        imp: Impl::Host,
     }
 }
 
@@ -520,82 +537,17 @@ fn to_double(a: &[Value]) -> FnResult {
         Value::Int(i) => *i as f64,
         Value::Uint(u) => *u as f64,
         Value::Double(d) => *d,
-        Value::String(s) => {
-            parse_go_float(s).ok_or("type conversion error from 'string' to 'double'")?
-        }
+        Value::String(s) => crate::conditions::operator::go::parse_float(s)
+            .ok_or("type conversion error from 'string' to 'double'")?,
         _ => return Err(no_such_overload()),
     }))
 }
 
-/// Go's `strconv.ParseFloat` forms: decimal, exponent, `Inf`, `NaN`.
-fn parse_go_float(s: &str) -> Option<f64> {
-    let lower = s.to_ascii_lowercase();
-    let body = lower.trim_start_matches(['+', '-']);
-    if matches!(body, "inf" | "infinity" | "nan") {
-        return s.parse::<f64>().ok().or_else(|| {
-            let v = if body == "nan" {
-                f64::NAN
-            } else {
-                f64::INFINITY
-            };
-            Some(if lower.starts_with('-') { -v } else { v })
-        });
-    }
-    if body.is_empty()
-        || !body
-            .bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-' | b'_'))
-    {
-        return None;
-    }
-    s.parse().ok()
-}
-
 /// A double as Go's `strconv.FormatFloat(d, 'g', -1, 64)` writes it.
 pub fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        return "NaN".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Shortest round-trip digits and the decimal exponent.
-    let sci = format!("{:e}", d.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if d < 0.0 { "-" } else { "" };
-    // Shortest form: an exponent below -4 or from 6 up is written as %e.
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
-    }
-    if exp < 0 {
-        return format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize));
-    }
-    let point = exp as usize + 1;
-    if digits.len() <= point {
-        format!("{sign}{digits}{}", "0".repeat(point - digits.len()))
-    } else {
-        format!("{sign}{}.{}", &digits[..point], &digits[point..])
-    }
+    let mut out = String::new();
+    crate::conditions::operator::go::format_float_v(&mut out, d);
+    out
 }
 
 fn to_string(a: &[Value]) -> FnResult {

@@ -6,31 +6,15 @@
 
 use super::value::Timestamp;
 
-const NANOS: i128 = 1_000_000_000;
-
 /// Days since 1970-01-01 of a proleptic Gregorian date.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::conditions::functions::time::days_from_civil(y, i64::from(m), i64::from(d))
 }
 
 /// The date of days since 1970-01-01: (year, month 1..=12, day 1..=31).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let (y, m, d) = crate::conditions::functions::time::civil_from_days(z);
+    (y, m as u32, d as u32)
 }
 
 fn is_leap(y: i64) -> bool {
@@ -125,66 +109,7 @@ pub fn format_timestamp(t: &Timestamp) -> String {
 /// Parses Go's duration syntax (`1h30m`, `-1.5s`, `300ms`, `0`): units
 /// ns, us, µs, ms, s, m, h; the total must fit in `int64` nanoseconds.
 pub fn parse_duration(s: &str) -> Option<i64> {
-    let (neg, mut rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: i128 = 0;
-    while !rest.is_empty() {
-        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let int_part = &rest[..int_len];
-        rest = &rest[int_len..];
-        let mut frac_part = "";
-        if let Some(r) = rest.strip_prefix('.') {
-            let n = r.bytes().take_while(u8::is_ascii_digit).count();
-            frac_part = &r[..n];
-            rest = &r[n..];
-        }
-        if int_part.is_empty() && frac_part.is_empty() {
-            return None;
-        }
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii_digit() || *c == '.')
-            .map_or(rest.len(), |(i, _)| i);
-        let unit: i128 = match &rest[..unit_len] {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => NANOS,
-            "m" => 60 * NANOS,
-            "h" => 3600 * NANOS,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        if int_part.len() > 20 {
-            return None;
-        }
-        let whole: i128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().ok()?
-        };
-        let mut v = whole.checked_mul(unit)?;
-        if !frac_part.is_empty() {
-            let digits = &frac_part[..frac_part.len().min(18)];
-            let f: i128 = digits.parse().ok()?;
-            v = v.checked_add(f * unit / 10i128.pow(digits.len() as u32))?;
-        }
-        total = total.checked_add(v)?;
-        if total > i64::MAX as i128 + 1 {
-            return None;
-        }
-    }
-    let total = if neg { -total } else { total };
-    i64::try_from(total).ok()
+    crate::conditions::operator::go::parse_duration(s)
 }
 
 /// A duration as `string()` writes it: seconds with the shortest decimal

@@ -549,7 +549,8 @@ fn go_json_into(out: &mut String, v: &Value, depth: usize) {
     }
 }
 
-fn go_json_string(out: &mut String, s: &str) {
+/// A JSON string as Go's `encoding/json` writes it (HTML-safe escapes).
+pub(crate) fn go_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

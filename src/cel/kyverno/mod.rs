@@ -18,8 +18,8 @@
 
 pub mod image_ref;
 
-use super::functions::{Decl, FnResult, Impl};
-use super::library::{double_arg, int_arg, list_arg, no_such_overload, str_arg};
+use super::functions::{Decl, FnResult};
+use super::library::{d as pure, double_arg, host, int_arg, list_arg, no_such_overload, str_arg};
 use super::time as t;
 use super::value::{Key, MIN_TIMESTAMP_SECONDS, Map, Opaque, Timestamp, Value};
 use crate::digest::hex_encode as hex;
@@ -49,37 +49,6 @@ impl Opaque for Image {
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
-    }
-}
-
-const fn pure(
-    name: &'static str,
-    receiver: Option<&'static str>,
-    args: &'static [&'static str],
-    result: &'static str,
-    f: fn(&[Value]) -> FnResult,
-) -> Decl {
-    Decl {
-        name,
-        receiver,
-        args,
-        result,
-        imp: Impl::Pure(f),
-    }
-}
-
-const fn host(
-    name: &'static str,
-    receiver: Option<&'static str>,
-    args: &'static [&'static str],
-    result: &'static str,
-) -> Decl {
-    Decl {
-        name,
-        receiver,
-        args,
-        result,
-        imp: Impl::Host,
     }
 }
 
@@ -334,8 +303,7 @@ fn write_go_json(v: &Value, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-/// Go's float encoding: shortest representation, exponent form below
-/// 1e-6 and from 1e21 on (`1e+21`, `1e-07` written `1e-7`).
+/// Go's float encoding (`1e+21`, `1e-7`); NaN and infinities are errors.
 fn go_json_float(d: f64) -> Result<String, String> {
     if !d.is_finite() {
         return Err(format!(
@@ -343,34 +311,13 @@ fn go_json_float(d: f64) -> Result<String, String> {
             super::library::format_double(d)
         ));
     }
-    let abs = d.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{d:e}");
-        return Ok(match s.split_once('e') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
-            _ => s,
-        });
-    }
-    Ok(format!("{d}"))
+    let mut out = String::new();
+    crate::conditions::operator::go::format_float_json(&mut out, d);
+    Ok(out)
 }
 
 fn write_go_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::conditions::variables::go_json_string(out, s);
 }
 
 /// `yaml.parse(s)`: the first document, numbers as doubles (YAML is read

@@ -65,7 +65,7 @@ mod semver;
 mod strings;
 #[cfg(test)]
 mod tests;
-mod time;
+pub(crate) mod time;
 mod url;
 mod x509;
 
