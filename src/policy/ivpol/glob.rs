@@ -82,8 +82,10 @@ fn parse_sequence(
         match c {
             ',' | '}' if in_braces => break,
             '\\' => {
-                let next = chars.get(*pos + 1).ok_or("trailing escape")?;
-                push(&mut out, Token::Literal(*next));
+                // A trailing backslash escapes nothing and is dropped.
+                if let Some(next) = chars.get(*pos + 1) {
+                    push(&mut out, Token::Literal(*next));
+                }
                 *pos += 2;
             }
             '*' => {
@@ -145,43 +147,48 @@ fn push(out: &mut [Vec<Token>], t: Token) {
     }
 }
 
-/// `[abc]`, `[a-z]`, `[!…]`, starting at `[`.
+/// `[abc]`, `[a-z]`, `[!…]`, starting at `[`. As in gobwas, a class is
+/// either one range or a list of characters (with `\` escapes), not both.
 fn parse_class(chars: &[char], pos: &mut usize) -> Result<Token, String> {
     *pos += 1;
     let negated = chars.get(*pos) == Some(&'!');
     if negated {
         *pos += 1;
     }
-    let mut ranges = Vec::new();
-    loop {
-        let c = *chars.get(*pos).ok_or("unclosed '['")?;
-        match c {
-            ']' => {
-                *pos += 1;
-                break;
-            }
-            '\\' => {
-                let e = *chars.get(*pos + 1).ok_or("unclosed '['")?;
-                ranges.push((e, e));
-                *pos += 2;
-            }
-            lo => {
-                if chars.get(*pos + 1) == Some(&'-')
-                    && chars.get(*pos + 2).is_some_and(|c| *c != ']')
-                {
-                    let hi = chars[*pos + 2];
-                    if hi < lo {
-                        return Err(format!("invalid range {lo}-{hi}"));
-                    }
-                    ranges.push((lo, hi));
-                    *pos += 3;
-                } else {
-                    ranges.push((lo, lo));
-                    *pos += 1;
-                }
-            }
+    let close = |pos: &mut usize| match chars.get(*pos) {
+        Some(']') => {
+            *pos += 1;
+            Ok(())
         }
+        Some(_) => Err("expected close range character".to_string()),
+        None => Err("unexpected end of input".to_string()),
+    };
+    let first = *chars.get(*pos).ok_or("unexpected end of input")?;
+    if chars.get(*pos + 1) == Some(&'-') {
+        let hi = *chars.get(*pos + 2).ok_or("unexpected end of input")?;
+        *pos += 3;
+        close(pos)?;
+        // `[z-a]` matches nothing, as in gobwas.
+        return Ok(Token::Class {
+            negated,
+            ranges: vec![(first, hi)],
+        });
     }
+    let mut ranges = Vec::new();
+    let mut escaped = false;
+    while let Some(&c) = chars.get(*pos) {
+        if !escaped && c == ']' {
+            break;
+        }
+        *pos += 1;
+        if !escaped && c == '\\' {
+            escaped = true;
+            continue;
+        }
+        escaped = false;
+        ranges.push((c, c));
+    }
+    close(pos)?;
     if ranges.is_empty() {
         return Err("empty character class".into());
     }
@@ -259,7 +266,10 @@ mod tests {
         // No exponential backtracking.
         let long = "a".repeat(3000);
         assert!(!m(&format!("{}b", "*a".repeat(50)), &long));
-        for bad in ["[", "[]", "{a,b", "\\", "[z-a]"] {
+        assert!(m("[a-c]x", "bx") && !m("[!a-c]x", "bx") && m("[\\]]", "]"));
+        assert!(!m("[z-a]", "m") && m("[!z-a]", "m"));
+        assert!(m("ab\\", "ab"));
+        for bad in ["[", "[]", "{a,b", "[a-z0-9]", "[a-"] {
             assert!(Glob::new(bad).is_err(), "{bad}");
         }
         assert!(Glob::new(&"{a,b}".repeat(9)).is_err());
