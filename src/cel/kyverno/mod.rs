@@ -44,9 +44,6 @@ impl Opaque for Image {
             .downcast_ref::<Image>()
             .is_some_and(|o| o.0 == self.0)
     }
-    fn to_string_value(&self) -> Option<String> {
-        None
-    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

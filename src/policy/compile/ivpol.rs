@@ -407,14 +407,7 @@ fn named_programs(
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if e.name.is_empty() {
-            ctx.err(format!("{field}[{i}].name"), "a name is required");
-        } else if !seen.insert(e.name.as_str()) {
-            ctx.err(
-                format!("{field}[{i}].name"),
-                format!("duplicate name {:?}", e.name),
-            );
-        }
+        unique_name(ctx, &mut seen, &format!("{field}[{i}]"), &e.name, "name");
         if let Some(program) = compile(
             ctx,
             env,
@@ -444,18 +437,14 @@ fn compile_variables(
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let path = format!("spec.variables[{i}]");
-        if e.name.is_empty() || !is_identifier(&e.name) {
+        if !is_identifier(&e.name) {
             ctx.err(
                 format!("{path}.name"),
                 format!("{:?} is not a valid variable name", e.name),
             );
             continue;
         }
-        if !seen.insert(e.name.clone()) {
-            ctx.err(
-                format!("{path}.name"),
-                format!("duplicate variable {:?}", e.name),
-            );
+        if !unique_name(ctx, &mut seen, &path, &e.name, "variable") {
             continue;
         }
         if let Some(program) = compile(
@@ -475,6 +464,26 @@ fn compile_variables(
         }
     }
     out
+}
+
+/// Whether the entry at `path` has a name not seen before in its list;
+/// otherwise the error is recorded at `path.name`.
+fn unique_name<'a>(
+    ctx: &mut Ctx,
+    seen: &mut BTreeSet<&'a str>,
+    path: &str,
+    name: &'a str,
+    what: &str,
+) -> bool {
+    if name.is_empty() {
+        ctx.err(format!("{path}.name"), "a name is required");
+        return false;
+    }
+    if !seen.insert(name) {
+        ctx.err(format!("{path}.name"), format!("duplicate {what} {name:?}"));
+        return false;
+    }
+    true
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -516,15 +525,7 @@ fn compile_attestations(ctx: &mut Ctx, entries: &[m::Attestation]) -> Vec<ImageA
     let mut out = Vec::new();
     for (i, a) in entries.iter().enumerate() {
         let path = format!("spec.attestations[{i}]");
-        if a.name.is_empty() {
-            ctx.err(format!("{path}.name"), "a name is required");
-            continue;
-        }
-        if !seen.insert(a.name.as_str()) {
-            ctx.err(
-                format!("{path}.name"),
-                format!("duplicate attestation {:?}", a.name),
-            );
+        if !unique_name(ctx, &mut seen, &path, &a.name, "attestation") {
             continue;
         }
         let kind = match (&a.intoto, &a.referrer) {

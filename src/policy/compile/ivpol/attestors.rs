@@ -9,7 +9,7 @@
 use super::super::Ctx;
 use super::super::keys::{self, LogSettings};
 use super::super::notary::compile_notary_certificates;
-use super::{Expect, compile};
+use super::{Expect, compile, unique_name};
 use crate::cel::{Env, NoHost, Program, Value};
 use crate::notary::trust::{StoreType, TrustPolicy};
 use crate::policy::compiled::AttestorKind;
@@ -28,15 +28,7 @@ pub(super) fn compile_attestors(
     let mut out = Vec::new();
     for (i, a) in entries.iter().enumerate() {
         let path = format!("spec.attestors[{i}]");
-        if a.name.is_empty() {
-            ctx.err(format!("{path}.name"), "a name is required");
-            continue;
-        }
-        if !seen.insert(a.name.as_str()) {
-            ctx.err(
-                format!("{path}.name"),
-                format!("duplicate attestor {:?}", a.name),
-            );
+        if !unique_name(ctx, &mut seen, &path, &a.name, "attestor") {
             continue;
         }
         if a.cosign.is_some() == a.notary.is_some() {

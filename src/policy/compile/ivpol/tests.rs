@@ -341,3 +341,26 @@ fn kinds_versions_and_namespaces() {
     ));
     assert!(r.is_ok(), "{r:?}");
 }
+
+#[test]
+fn names_are_required_and_unique_in_each_list() {
+    let validations = "  validations:\n  - expression: 'true'\n";
+    let key = format!("    cosign:\n      key:\n        data: |\n          {KEY}\n");
+    let e = errors_of(&with_attestors(
+        &format!("  - name: a\n{key}  - name: a\n{key}"),
+        validations,
+    ));
+    assert_eq!(e, ["spec.attestors[1].name: duplicate attestor \"a\""]);
+    let e = errors(&format!(
+        "  variables:\n  - name: v\n    expression: '1'\n  - name: v\n    expression: '2'\n{validations}"
+    ));
+    assert_eq!(e, ["spec.variables[1].name: duplicate variable \"v\""]);
+    let e = errors(&format!(
+        "  attestations:\n  - intoto:\n      type: x\n{validations}"
+    ));
+    assert_eq!(e, ["spec.attestations[0].name: a name is required"]);
+    let e = errors(&format!(
+        "  images:\n  - name: i\n    expression: '[]'\n  - name: i\n    expression: '[]'\n{validations}"
+    ));
+    assert_eq!(e, ["spec.images[1].name: duplicate name \"i\""]);
+}
