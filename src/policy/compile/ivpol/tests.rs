@@ -364,3 +364,15 @@ fn names_are_required_and_unique_in_each_list() {
     ));
     assert_eq!(e, ["spec.images[1].name: duplicate name \"i\""]);
 }
+
+#[test]
+fn lists_are_bounded() {
+    let many = "  - expression: 'true'\n".repeat(MAX_ENTRIES + 1);
+    let e = errors(&format!("  validations:\n{many}"));
+    assert_eq!(
+        e,
+        [format!("spec.validations: more than {MAX_ENTRIES} entries")]
+    );
+    let ok = "  - expression: 'true'\n".repeat(MAX_ENTRIES);
+    assert!(compile_text(&policy(&format!("  validations:\n{ok}"))).is_ok());
+}
