@@ -23,6 +23,9 @@ pub struct AdmissionRequest {
     pub username: String,
     /// The requesting user's groups.
     pub groups: Vec<String>,
+    /// `request` without `object` and `oldObject` (uid, kind, resource,
+    /// subResource, name, userInfo, dryRun, …), for image policies' CEL.
+    pub details: Value,
 }
 
 /// Why a body is not an AdmissionReview this webhook answers.
@@ -78,7 +81,18 @@ struct RawUser {
 
 /// Parses and checks an AdmissionReview body.
 pub fn parse(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
-    let r: Review = serde_json::from_slice(body).map_err(|e| ReviewError::Json(e.to_string()))?;
+    let whole: Value =
+        serde_json::from_slice(body).map_err(|e| ReviewError::Json(e.to_string()))?;
+    let details = match whole.pointer("/request") {
+        Some(Value::Object(o)) => Value::Object(
+            o.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "object" | "oldObject"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
+    let r = Review::deserialize(whole).map_err(|e| ReviewError::Json(e.to_string()))?;
     if r.api_version != "admission.k8s.io/v1" || r.kind != "AdmissionReview" {
         return Err(ReviewError::Version(format!(
             "{} {}",
@@ -146,6 +160,7 @@ pub fn parse(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
         old_object: req.old_object.filter(|o| !o.is_null()),
         username: req.user_info.username,
         groups: req.user_info.groups,
+        details,
     })
 }
 

@@ -96,6 +96,9 @@ pub struct RuleResult {
     /// Severity annotation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub severity: Option<String>,
+    /// Report properties (an image policy's `auditAnnotations`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub properties: BTreeMap<String, String>,
 }
 
 /// The outcome of evaluating one request.

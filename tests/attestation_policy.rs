@@ -675,3 +675,66 @@ fn oversized_attestations_are_denied_naming_the_limit() {
         ),
     );
 }
+
+/// An ImageValidatingPolicy over the same attestations: `validations`
+/// written in CEL, with the key and the log key as `ctlog.rekorPubKey`.
+fn image_policy(signer: &SigningKey, log: &SigningKey, validations: Value) -> String {
+    json!({
+        "apiVersion": "policies.kyverno.io/v1",
+        "kind": "ImageValidatingPolicy",
+        "metadata": {"name": "attest"},
+        "spec": {
+            "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                "operations": ["CREATE"], "resources": ["pods"]}]},
+            "matchImageReferences": [{"glob": "registry.test/*"}],
+            "attestors": [{"name": "key", "cosign": {
+                "key": {"data": pem(signer)},
+                "ctlog": {"url": "https://rekor.test", "rekorPubKey": pem(log)},
+            }}],
+            "attestations": [{"name": "slsa", "intoto": {"type": SLSA}}, {"name": "sbom", "intoto": {"type": "https://spdx.dev/Document"}}],
+            "validations": validations,
+        },
+    })
+    .to_string()
+}
+
+#[test]
+fn image_policies_verify_attestations_and_read_their_payloads() {
+    let (signer, log) = (key(1), key(2));
+    let builder = "https://github.com/actions/runner";
+    let (reg, image) = attested(&signer, &log, builder, 0);
+    let verified = json!([
+        {"expression": "images.containers.all(i, verifyAttestationSignatures(i, attestations.slsa, [attestors.key]) == 1)",
+         "message": "no provenance"},
+        {"expression": format!("images.containers.all(i, extractPayload(i, attestations.slsa).predicate.runDetails.builder.id == '{builder}')"),
+         "message": "wrong builder"},
+    ]);
+    let (allowed, message) = admit(&image_policy(&signer, &log, verified.clone()), &reg, &image);
+    assert!(allowed, "{message}");
+    // Another builder: the payload is read and the second validation fails.
+    let (other, image2) = attested(&signer, &log, "https://evil.example/runner", 0);
+    let (allowed, message) = admit(
+        &image_policy(&signer, &log, verified.clone()),
+        &other,
+        &image2,
+    );
+    assert!(!allowed);
+    assert_eq!(message, "Policy attest failed: wrong builder");
+    // Signed by another key: nothing verifies.
+    let (allowed, message) = admit(&image_policy(&key(3), &log, verified), &reg, &image);
+    assert!(!allowed);
+    assert_eq!(message, "Policy attest failed: no provenance");
+    // A type the image has no attestation of.
+    let missing = json!([{"expression": "images.containers.all(i, verifyAttestationSignatures(i, attestations.sbom, [attestors.key]) > 0)", "message": "no sbom"}]);
+    let (allowed, message) = admit(&image_policy(&signer, &log, missing), &reg, &image);
+    assert!(!allowed);
+    assert_eq!(message, "Policy attest failed: no sbom");
+    // A payload read before it is verified is an error, never data.
+    let early = json!([{"expression": "images.containers.all(i, has(extractPayload(i, attestations.slsa).predicate))"}]);
+    let (allowed, message) = admit(&image_policy(&signer, &log, early), &reg, &image);
+    assert!(!allowed);
+    assert!(
+        message.starts_with("Policy attest error: failed to evaluate policy: failed to get payload: intoto attestation payload cannot be fetch before verifying"),
+        "{message}"
+    );
+}

@@ -146,6 +146,12 @@ impl CosignFixture {
         }
     }
 
+    /// Serves the manifest of `digest` under `tag` too.
+    pub fn tag(&mut self, tag: &str, digest: &str) {
+        let manifest = self.by_digest[digest].clone();
+        self.by_tag.insert(tag.to_string(), manifest);
+    }
+
     /// The image by digest.
     pub fn image(&self) -> String {
         format!("{}@{}", self.repo, self.image_digest)

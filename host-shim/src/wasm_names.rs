@@ -18,6 +18,26 @@ const FUNCTION_NAMES: u8 = 1;
 /// symbols, legacy or v0, without their hash; other names as they are).
 /// A module without a `name` section is returned unchanged.
 pub fn demangle_function_names(wasm: &[u8]) -> Result<Vec<u8>, String> {
+    map_name_section(wasm, |section, subsections| {
+        rewrite_name_section(section, subsections).map(Some)
+    })
+}
+
+/// `wasm` without its `name` section: the module as shipped (`cargo xtask
+/// wasm`'s artifacts). Names only serve backtraces and profiles; the host
+/// embeds the named module for those, and `named/` keeps a copy.
+#[allow(dead_code)] // build.rs shares this file and keeps its names
+pub fn without_name_section(wasm: &[u8]) -> Result<Vec<u8>, String> {
+    map_name_section(wasm, |_, _| Ok(None))
+}
+
+/// Copies `wasm` section by section, passing the `name` section (its whole
+/// body, then what follows its name) to `rewrite`: `Some` replaces the body,
+/// `None` drops the section.
+fn map_name_section(
+    wasm: &[u8],
+    mut rewrite: impl FnMut(&[u8], &[u8]) -> Result<Option<Vec<u8>>, String>,
+) -> Result<Vec<u8>, String> {
     if wasm.get(..8) != Some(b"\0asm\x01\0\0\0") {
         return Err("not a wasm module".into());
     }
@@ -28,17 +48,19 @@ pub fn demangle_function_names(wasm: &[u8]) -> Result<Vec<u8>, String> {
         let size = leb(&mut r)?;
         let body = r.get(..size).ok_or("section runs past the end")?;
         rest = &r[size..];
-        let rewritten = if id == 0 {
+        let mut rewritten = None;
+        if id == 0 {
             let mut b = body;
             let name_len = leb(&mut b)?;
             match b.get(..name_len) {
-                Some(NAME_SECTION) => Some(rewrite_name_section(body, &b[name_len..])?),
-                Some(_) => None,
+                Some(NAME_SECTION) => match rewrite(body, &b[name_len..])? {
+                    Some(new_body) => rewritten = Some(new_body),
+                    None => continue,
+                },
+                Some(_) => {}
                 None => return Err("custom section name runs past the end".into()),
             }
-        } else {
-            None
-        };
+        }
         let body = rewritten.as_deref().unwrap_or(body);
         out.push(id);
         push_leb(&mut out, body.len());
@@ -187,5 +209,19 @@ mod tests {
         let mut cut = module(&[(0, "_ZN1a1b17h0a1b2c3d4e5f6789E")]);
         cut.truncate(cut.len() - 3);
         assert!(demangle_function_names(&cut).is_err());
+        assert!(without_name_section(&cut).is_err());
+    }
+
+    #[test]
+    fn the_shipped_module_drops_only_the_name_section() {
+        let wasm = module(&[(0, "_ZN1a1b17h0a1b2c3d4e5f6789E")]);
+        let expected = [
+            b"\0asm\x01\0\0\0".to_vec(),
+            section(1, &[0]),
+            section(0, &[&string("producers")[..], b"xyz"].concat()),
+        ]
+        .concat();
+        assert_eq!(without_name_section(&wasm).unwrap(), expected);
+        assert_eq!(without_name_section(&expected).unwrap(), expected);
     }
 }

@@ -77,6 +77,7 @@ pub struct NamedSource {
 #[derive(Debug)]
 pub struct Engine {
     policies: Vec<CompiledPolicy>,
+    image_policies: Vec<crate::policy::ivpol::CompiledImagePolicy>,
     lints: Vec<Lint>,
     invalid: Vec<compile::InvalidPolicy>,
     exceptions: Vec<compile::exceptions::CompiledException>,
@@ -143,6 +144,7 @@ impl Engine {
         let defaults = NormalizeOptions::default();
         Ok(Engine {
             policies: out.policies,
+            image_policies: out.image_policies,
             lints: out.lints,
             invalid: out.invalid,
             exceptions,
@@ -166,6 +168,11 @@ impl Engine {
         &self.policies
     }
 
+    /// The compiled image policies.
+    pub fn image_policies(&self) -> &[crate::policy::ivpol::CompiledImagePolicy] {
+        &self.image_policies
+    }
+
     /// Compile-time warnings.
     pub fn lints(&self) -> &[Lint] {
         &self.lints
@@ -184,6 +191,13 @@ impl Engine {
                     timeout_seconds: p.timeout_seconds,
                     failure_policy: p.failure_policy,
                 })
+                .chain(self.image_policies.iter().map(|p| PolicySummary {
+                    name: p.report_name(),
+                    rules: 1,
+                    background: p.background,
+                    timeout_seconds: p.timeout_seconds,
+                    failure_policy: p.failure_policy,
+                }))
                 .collect(),
             context_needs: self
                 .policies
@@ -268,6 +282,14 @@ pub struct Request {
     /// The admission phase (default: both).
     #[serde(default)]
     pub phase: Phase,
+    /// The AdmissionRequest's own fields as the webhook received them
+    /// (`uid`, `kind`, `resource`, `subResource`, `name`, `namespace`,
+    /// `userInfo`, `dryRun`, `options`; not the objects). Image policies
+    /// read them as CEL `request` and match `resourceRules` on `resource`.
+    /// Absent in the CLI, where they are derived from the object as the
+    /// Kyverno CLI derives them.
+    #[serde(default)]
+    pub admission: Option<Value>,
     /// A Kyverno CLI values file (`globalValues`, `policies[].rules[].values`,
     /// `policies[].resources[].values`). Present in the CLI, where, as in the
     /// Kyverno CLI, `configMap` and `apiCall` context entries are not loaded:

@@ -278,6 +278,9 @@ pub struct AttestorEntry {
     pub annotations: BTreeMap<String, String>,
     /// Alternate repository.
     pub repository: Option<String>,
+    /// Prefix of cosign's signature tags (`<prefix>sha256-<hex>.sig`; an
+    /// image policy's `source.tagPrefix`).
+    pub tag_prefix: Option<String>,
 }
 
 /// The verifier of an attestor entry.

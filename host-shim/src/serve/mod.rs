@@ -412,6 +412,7 @@ async fn decide(
         "object": object,
         "oldObject": req.old_object,
         "phase": if mutating { "mutate" } else { "validate" },
+        "admission": req.details,
         "now": time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .ok(),

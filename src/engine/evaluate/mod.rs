@@ -3,12 +3,14 @@
 //!
 //! - this module: which policies and rules apply, and which images they check;
 //! - [`image`]: verifying each image and its status;
+//! - [`ivpol`]: image policies (`ImageValidatingPolicy`), after the rules;
 //! - [`report`]: rule results, blocking, annotations, patches, the decision.
 
 mod context;
 mod exceptions;
 mod image;
 mod image_data;
+mod ivpol;
 mod report;
 
 use super::verify::Fetcher;
@@ -132,6 +134,7 @@ pub(super) fn evaluate(
             }
         }
     }
+    ivpol::evaluate(engine, req, &fetcher, &meta, &mut c);
     if c.pending {
         return Outcome::NeedArtifacts {
             fetches: fetcher.into_needs(),

@@ -23,6 +23,8 @@ pub(super) struct Collected {
     flat: BTreeMap<String, String>,
     scoped: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
     blocked: BTreeMap<String, BTreeMap<String, String>>,
+    /// Image policies' denials (`Policy <name> failed: <msg>`), in order.
+    image_policy_denials: Vec<String>,
     /// Some image still waits for artifacts: no decision this round.
     pub(super) pending: bool,
 }
@@ -125,6 +127,7 @@ impl RuleReporter<'_> {
             action: format!("{action:?}"),
             category: policy.category.clone(),
             severity: policy.severity.clone(),
+            properties: BTreeMap::new(),
         });
     }
 
@@ -150,6 +153,63 @@ impl RuleReporter<'_> {
             .entry(self.rule.name.clone())
             .or_default()
             .insert(image.to_string(), w);
+    }
+}
+
+/// One image policy's result, as Kyverno's image-policy handler maps it.
+pub(super) struct ImagePolicyResult {
+    /// `ns/name` or `name`.
+    pub(super) policy: String,
+    /// The policy name, or `evaluation` / `match` for those errors.
+    pub(super) rule: String,
+    pub(super) status: RuleStatus,
+    pub(super) message: String,
+    /// `auditAnnotations`.
+    pub(super) properties: BTreeMap<String, String>,
+    pub(super) actions: crate::policy::ivpol::ValidationActions,
+}
+
+impl Collected {
+    /// Records an image policy's result: with `Deny`, a failure or error
+    /// denies (`Policy <name> failed: <msg>` / `error: <msg>`); with `Warn`
+    /// the same text is a warning; `Audit` only reports.
+    pub(super) fn push_image_policy(&mut self, r: ImagePolicyResult) {
+        let verb = match r.status {
+            RuleStatus::Fail => Some("failed"),
+            RuleStatus::Error => Some("error"),
+            _ => None,
+        };
+        if let Some(verb) = verb {
+            let text = format!("Policy {} {verb}: {}", r.policy, r.message);
+            if r.actions.warn {
+                self.warnings.push(text.clone());
+            }
+            if r.actions.deny {
+                self.image_policy_denials.push(text);
+            }
+        }
+        let action = [
+            (r.actions.deny, "Deny"),
+            (r.actions.warn, "Warn"),
+            (r.actions.audit, "Audit"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, a)| *a)
+        .collect::<Vec<_>>()
+        .join(",");
+        self.results.push(RuleResult {
+            policy: r.policy,
+            rule: r.rule,
+            result: r.status,
+            message: r.message,
+            images: Vec::new(),
+            scored: true,
+            action,
+            category: None,
+            severity: None,
+            properties: r.properties,
+        });
     }
 }
 
@@ -184,12 +244,21 @@ fn escape_pointer(s: &str) -> String {
 /// The decision: denied with Kyverno's message when any rule blocked;
 /// otherwise the annotations and digest patches.
 pub(super) fn finish(req: &Request, meta: &Meta, c: Collected) -> Decision {
-    let allowed = c.blocked.is_empty();
-    let message = if allowed {
-        String::new()
-    } else {
-        decision::blocked_message(&meta.kind, &meta.namespace, &meta.name, &c.blocked)
-    };
+    let allowed = c.blocked.is_empty() && c.image_policy_denials.is_empty();
+    let mut denials = Vec::new();
+    if !c.blocked.is_empty() {
+        denials.push(decision::blocked_message(
+            &meta.kind,
+            &meta.namespace,
+            &meta.name,
+            &c.blocked,
+        ));
+    }
+    // Kyverno combines image policies' denials with multierr: "; ".
+    if !c.image_policy_denials.is_empty() {
+        denials.push(c.image_policy_denials.join("; "));
+    }
+    let message = denials.join("\n");
     let mut patches = Vec::new();
     if allowed {
         if !c.flat.is_empty() {

@@ -99,6 +99,45 @@ fn eval_entry(
     }
 }
 
+/// The statements about the image that the entry's attestor signed, of
+/// `predicate_type` (an in-toto predicate type, or for Notary the artifact
+/// type of the referrer), in the verification's format. An image policy's
+/// `verifyAttestationSignatures` counts these.
+pub(in crate::engine) fn signed_statements(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    predicate_type: &str,
+) -> Verdict<Vec<Statement>> {
+    let statements = match ctx.verification.verifier {
+        VerifierType::Cosign => cosign_statements(ctx, entry),
+        VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
+        VerifierType::Notary => match &entry.kind {
+            AttestorKind::Notary(n) => notary::statements(ctx, entry, n, predicate_type),
+            _ => Verdict::Fail(Failure::Unsupported(
+                "a Notary attestation needs a Notary attestor".into(),
+            )),
+        },
+    };
+    match statements {
+        Verdict::Ok(s) => {
+            let found: Vec<String> = s.iter().map(|s| s.predicate_type.clone()).collect();
+            let of_type: Vec<Statement> = s
+                .into_iter()
+                .filter(|s| s.predicate_type == predicate_type)
+                .collect();
+            if of_type.is_empty() {
+                Verdict::Fail(Failure::AttestationCheck(format!(
+                    "required predicate type {predicate_type} not found, found [{}]",
+                    found.join(" ")
+                )))
+            } else {
+                Verdict::Ok(of_type)
+            }
+        }
+        other => other,
+    }
+}
+
 fn unavailable(what: &str) -> Failure {
     Failure::Unsupported(format!(
         "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"

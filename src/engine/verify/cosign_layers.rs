@@ -181,7 +181,12 @@ pub(super) fn collect<K: LayerKind>(
     let (registry, repository) = signature_repository(ctx, entry).map_err(Verdict::Fail)?;
     let mut layers = Layers::default();
     let mut manifests = Vec::new();
-    let tag = format!("{}.{}", ctx.digest.tag_stem(), K::TAG_SUFFIX);
+    let tag = format!(
+        "{}{}.{}",
+        entry.tag_prefix.as_deref().unwrap_or(""),
+        ctx.digest.tag_stem(),
+        K::TAG_SUFFIX
+    );
     let what = if K::TAG_SUFFIX == "att" {
         "attestation manifest"
     } else {

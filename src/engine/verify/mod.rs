@@ -19,7 +19,7 @@ mod key;
 mod notary;
 mod referrers;
 
-pub(super) use attestations::verify_attestations;
+pub(super) use attestations::{signed_statements, verify_attestations};
 pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
 

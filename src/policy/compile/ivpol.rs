@@ -33,10 +33,6 @@ pub const API_VERSIONS: &[&str] = &[
 
 /// Compiles an image policy document: the policy and its warnings, or
 /// every error (each naming the document and the field).
-///
-/// Not yet called by [`super::compile_documents`]: the engine does not
-/// evaluate image policies yet, and until it does the module is not made
-/// to carry the CEL compiler (see the size budget in README).
 pub fn compile_document(
     d: &Document,
 ) -> Result<(CompiledImagePolicy, Vec<Lint>), Vec<CompileError>> {

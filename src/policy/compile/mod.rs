@@ -52,6 +52,8 @@ pub struct Lint {
 pub struct CompileOutput {
     /// The policies.
     pub policies: Vec<CompiledPolicy>,
+    /// The image policies (`ImageValidatingPolicy` and its namespaced kind).
+    pub image_policies: Vec<crate::policy::ivpol::CompiledImagePolicy>,
     /// Warnings (policies that verify nothing, deprecated fields, skipped kinds).
     pub lints: Vec<Lint>,
     /// Policies left out for their errors (only when invalid policies are
@@ -128,11 +130,34 @@ pub fn compile_documents(
                 continue;
             }
             (_, "ImageValidatingPolicy" | "NamespacedImageValidatingPolicy") => {
-                out.lints.push(Lint {
-                    document: label,
-                    path: String::new(),
-                    message: format!("{kind} is not supported by this engine version; skipped"),
-                });
+                if out.policies.len() + out.image_policies.len() >= limits::MAX_POLICIES {
+                    errors.push(CompileError {
+                        document: label,
+                        path: String::new(),
+                        message: format!("too many policies (limit {})", limits::MAX_POLICIES),
+                    });
+                    break;
+                }
+                match ivpol::compile_document(d) {
+                    Ok((p, lints)) => {
+                        out.image_policies.push(p);
+                        out.lints.extend(lints);
+                    }
+                    Err(errs) if skip_invalid => {
+                        let namespace = d
+                            .value
+                            .pointer("/metadata/namespace")
+                            .and_then(Value::as_str)
+                            .filter(|_| kind == "NamespacedImageValidatingPolicy")
+                            .map(|ns| format!("{ns}/"))
+                            .unwrap_or_default();
+                        out.invalid.push(InvalidPolicy {
+                            name: format!("{namespace}{name}"),
+                            errors: errs,
+                        });
+                    }
+                    Err(errs) => errors.extend(errs),
+                }
                 continue;
             }
             _ => {
@@ -144,7 +169,7 @@ pub fn compile_documents(
                 continue;
             }
         }
-        if out.policies.len() >= limits::MAX_POLICIES {
+        if out.policies.len() + out.image_policies.len() >= limits::MAX_POLICIES {
             errors.push(CompileError {
                 document: label,
                 path: String::new(),

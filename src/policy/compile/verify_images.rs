@@ -189,6 +189,7 @@ fn compile_attestation(
                     kind: AttestorKind::Keyless(Box::new(k)),
                     annotations: BTreeMap::new(),
                     repository: None,
+                    tag_prefix: None,
                 }],
             });
         }
@@ -358,6 +359,7 @@ fn compile_attestor_set(
                 kind,
                 annotations: annotations.clone(),
                 repository: repository.clone(),
+                tag_prefix: None,
             })
         };
         if let Some(k) = &a.keys {

@@ -1,0 +1,633 @@
+//! The functions an image policy's CEL calls that need the registry or the
+//! verifiers (`verifyImageSignatures`, …), answered inside the engine from
+//! the session's store, and the lazy `variables.<name>`.
+//!
+//! Nothing here waits: a call whose artifacts are not stored yet records
+//! the fetches (the [`Fetcher`] does), marks the evaluation pending and
+//! returns a provisional value, so that later calls in the same expression
+//! ask for their artifacts in the same round. A pending evaluation's result
+//! is discarded; the next round runs it again with the bytes.
+
+use super::super::super::verify::{self, Fetcher, Verdict, VerifyCtx};
+use crate::cel::value::{Key, Map};
+use crate::cel::{Env, EvalError, Host, NoHost, Program, Value};
+use crate::digest::Digest;
+use crate::engine::Engine;
+use crate::policy::compile::ivpol::compile_deferred;
+use crate::policy::compiled::{
+    AttestorEntry, AttestorKind, AttestorSet, Verification, VerifierType,
+};
+use crate::policy::ivpol::{
+    AttestationKind, AttestorMaterial, CompiledImagePolicy, ImageAttestor, ImageReferenceMatcher,
+};
+use crate::reference::ImageInfo;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What the verify calls of all policies learnt in this request.
+#[derive(Default)]
+pub(super) struct VerificationRecords {
+    /// Image string as passed to a call → whether any call verified it
+    /// (Kyverno's `ImageVerificationResults`, for `required`).
+    pub(super) verified: BTreeMap<String, bool>,
+    /// (image string, predicate or artifact type) → the payload of a
+    /// verified attestation, for `extractPayload`.
+    payloads: BTreeMap<(String, String), serde_json::Value>,
+}
+
+impl VerificationRecords {
+    fn record(&mut self, image: &str, verified: bool) {
+        let seen = self.verified.entry(image.to_string()).or_insert(false);
+        *seen |= verified;
+    }
+}
+
+/// The per-attestor verifications, built once per evaluation.
+struct AttestorChecks {
+    /// cosign `.sig` layers, or the Notary referrers.
+    primary: Verification,
+    /// Sigstore bundles (cosign attestors): a cosign v3 image is signed
+    /// with bundles, and either format verifies the attestor.
+    bundles: Option<Verification>,
+}
+
+/// The host of one image policy's evaluation.
+pub(super) struct PolicyHost<'a> {
+    pub(super) engine: &'a Engine,
+    pub(super) fetcher: &'a Fetcher<'a>,
+    pub(super) policy: &'a CompiledImagePolicy,
+    /// The request's time (unix seconds).
+    pub(super) now: Option<i64>,
+    /// The evaluation's variables (`object`, `images`, …).
+    pub(super) globals: Rc<BTreeMap<String, Value>>,
+    /// Values of `variables.<name>` computed so far.
+    variables: BTreeMap<String, Result<Value, String>>,
+    /// Attestor verifications by name.
+    checks: BTreeMap<String, Rc<Result<AttestorChecks, String>>>,
+    /// The request's verification records (shared by all policies).
+    pub(super) records: &'a mut VerificationRecords,
+    /// Some call waits for artifacts.
+    pub(super) pending: bool,
+}
+
+/// The cost limit of one expression.
+const COST_LIMIT: u64 = crate::cel::eval::DEFAULT_COST_LIMIT;
+
+impl<'a> PolicyHost<'a> {
+    pub(super) fn new(
+        engine: &'a Engine,
+        fetcher: &'a Fetcher<'a>,
+        policy: &'a CompiledImagePolicy,
+        now: Option<i64>,
+        records: &'a mut VerificationRecords,
+    ) -> Self {
+        PolicyHost {
+            engine,
+            fetcher,
+            policy,
+            now,
+            globals: Rc::new(BTreeMap::new()),
+            variables: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            records,
+            pending: false,
+        }
+    }
+
+    /// Evaluates `program` in the policy environment.
+    pub(super) fn eval(&mut self, program: &Program) -> Result<Value, EvalError> {
+        let globals = self.globals.clone();
+        let env: Arc<Env> = self.policy.env.policy.clone();
+        program.eval(&env, &globals, self, COST_LIMIT)
+    }
+
+    /// Whether `image` (as written) is one the policy's
+    /// `matchImageReferences` selects (none: every image).
+    pub(super) fn image_selected(&self, image: &str) -> Result<bool, String> {
+        let matchers = &self.policy.image_references;
+        if matchers.is_empty() {
+            return Ok(true);
+        }
+        for m in matchers {
+            let hit = match m {
+                ImageReferenceMatcher::Glob(g) => g.matches(image),
+                ImageReferenceMatcher::Expression(p) => {
+                    let vars = BTreeMap::from([(
+                        crate::policy::ivpol::env::names::REF.to_string(),
+                        Value::string(image),
+                    )]);
+                    match p.eval(&self.policy.env.match_image, &vars, &mut NoHost, COST_LIMIT) {
+                        Ok(Value::Bool(b)) => b,
+                        Ok(v) => {
+                            return Err(format!(
+                                "matchImageReferences expression returned {}, not bool",
+                                v.type_name()
+                            ));
+                        }
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+            };
+            if hit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The attestors a call names: `attestors.<name>` values.
+    fn named_attestors(&self, list: &Value) -> Result<Vec<&'a ImageAttestor>, String> {
+        let Value::List(items) = list else {
+            return Err(format!(
+                "attestors must be a list, not {}",
+                list.type_name()
+            ));
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let name = match item {
+                Value::Map(m) => match m.get(&Key::String("name".into())) {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => return Err("an attestor must be written as attestors.<name>".into()),
+                },
+                other => {
+                    return Err(format!(
+                        "an attestor must be written as attestors.<name>, not a {}",
+                        other.type_name()
+                    ));
+                }
+            };
+            let found = self
+                .policy
+                .attestors
+                .iter()
+                .find(|a| *a.name == *name)
+                .ok_or_else(|| format!("attestor not found in policy: {name}"))?;
+            out.push(found);
+        }
+        Ok(out)
+    }
+
+    /// The attestor's verifications: its compiled material, or material
+    /// from its expressions evaluated for this request.
+    fn checks_for(&mut self, a: &ImageAttestor) -> Rc<Result<AttestorChecks, String>> {
+        if let Some(c) = self.checks.get(&a.name) {
+            return c.clone();
+        }
+        let kinds = match &a.material {
+            AttestorMaterial::Compiled(kinds) => Ok(kinds.clone()),
+            AttestorMaterial::Deferred(d) => {
+                let mut values = Vec::new();
+                let mut failed = None;
+                for (field, program) in &d.expressions {
+                    match self.eval(program) {
+                        Ok(Value::String(s)) => values.push(s.to_string()),
+                        Ok(v) => {
+                            failed = Some(format!(
+                                "failed to convert expression in compiled attestor: {}, error: {field:?} is a {}, not a string",
+                                a.name,
+                                v.type_name()
+                            ));
+                            break;
+                        }
+                        Err(e) => {
+                            failed = Some(format!(
+                                "failed to evaluate compiled attestor: {}, error: {e}",
+                                a.name
+                            ));
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None if self.pending => Err("pending".into()),
+                    None => compile_deferred(d, &values)
+                        .map_err(|e| format!("attestor {}: {e}", a.name)),
+                }
+            }
+        };
+        let checks = kinds.map(|kinds| self.verifications(a, kinds));
+        let checks = Rc::new(checks);
+        if !self.pending {
+            self.checks.insert(a.name.clone(), checks.clone());
+        }
+        checks
+    }
+
+    fn verifications(&self, a: &ImageAttestor, kinds: Vec<AttestorKind>) -> AttestorChecks {
+        let notary = kinds.iter().any(|k| matches!(k, AttestorKind::Notary(_)));
+        let cosign_keys = kinds
+            .iter()
+            .all(|k| matches!(k, AttestorKind::Key(_) | AttestorKind::Keyless(_)));
+        let set = AttestorSet {
+            required: 1,
+            entries: kinds
+                .into_iter()
+                .map(|kind| AttestorEntry {
+                    kind,
+                    annotations: a.annotations.clone(),
+                    repository: a.repository.clone(),
+                    tag_prefix: a.tag_prefix.clone(),
+                })
+                .collect(),
+        };
+        let verification = |verifier| Verification {
+            index: 0,
+            failure_action: None,
+            verifier,
+            image_references: Vec::new(),
+            skip_image_references: Vec::new(),
+            attestors: vec![set.clone()],
+            attestations: Vec::new(),
+            repository: None,
+            mutate_digest: false,
+            verify_digest: false,
+            required: false,
+            use_cache: false,
+            cosign_oci11: false,
+            validate: None,
+            access: self.policy.access.clone(),
+        };
+        AttestorChecks {
+            primary: verification(if notary {
+                VerifierType::Notary
+            } else {
+                VerifierType::Cosign
+            }),
+            bundles: (!notary && cosign_keys).then(|| verification(VerifierType::SigstoreBundle)),
+        }
+    }
+
+    /// The image parsed for fetching and its digest; `Ok(None)` while the
+    /// manifest is pending.
+    fn resolve(&mut self, image: &str) -> Result<Option<(ImageInfo, Digest)>, String> {
+        let info = ImageInfo::parse(image, &self.engine.normalize)
+            .map_err(|e| format!("failed to get imagedata: {e}"))?;
+        match verify::resolve_digest(self.fetcher, &info, &self.policy.access) {
+            Verdict::Ok(d) => Ok(Some((info, d))),
+            Verdict::Pending => {
+                self.pending = true;
+                Ok(None)
+            }
+            Verdict::Fail(f) | Verdict::Error(f) => Err(format!("failed to get imagedata: {f}")),
+        }
+    }
+
+    /// `verifyImageSignatures(image, attestors)`: how many of the attestors
+    /// verified the image; 0 for an image the policy does not select.
+    fn verify_image_signatures(&mut self, image: &str, attestors: &Value) -> Result<Value, String> {
+        let named = self.named_attestors(attestors)?;
+        if !self.image_selected(image)? {
+            return Ok(Value::Int(0));
+        }
+        let Some((info, digest)) = self.resolve(image)? else {
+            return Ok(Value::Int(named.len() as i64));
+        };
+        let mut count = 0i64;
+        let mut pending = false;
+        for a in named.iter().copied() {
+            let checks = self.checks_for(a);
+            let checks = match checks.as_ref() {
+                Ok(c) => c,
+                Err(_) if self.pending => {
+                    pending = true;
+                    continue;
+                }
+                Err(e) => return Err(e.clone()),
+            };
+            match self.verify_with(&info, &digest, checks) {
+                Verdict::Ok(()) => count += 1,
+                Verdict::Pending => pending = true,
+                // Kyverno logs an attestor's failure and counts on.
+                Verdict::Fail(_) | Verdict::Error(_) => {}
+            }
+        }
+        if pending {
+            self.pending = true;
+            return Ok(Value::Int(named.len() as i64));
+        }
+        if !named.is_empty() {
+            self.records.record(image, count > 0);
+        }
+        Ok(Value::Int(count))
+    }
+
+    /// `verifyAttestationSignatures(image, attestation, attestors)`: how
+    /// many of the attestors signed an attestation of that type about the
+    /// image; their payloads are kept for `extractPayload`.
+    fn verify_attestation_signatures(
+        &mut self,
+        image: &str,
+        attestation: &str,
+        attestors: &Value,
+    ) -> Result<Value, String> {
+        let named = self.named_attestors(attestors)?;
+        if !self.image_selected(image)? {
+            return Ok(Value::Int(0));
+        }
+        let kind = self.attestation(attestation)?;
+        let Some((info, digest)) = self.resolve(image)? else {
+            return Ok(Value::Int(named.len() as i64));
+        };
+        let mut count = 0i64;
+        let mut pending = false;
+        for a in named.iter().copied() {
+            let checks = self.checks_for(a);
+            let checks = match checks.as_ref() {
+                Ok(c) => c,
+                Err(_) if self.pending => {
+                    pending = true;
+                    continue;
+                }
+                Err(e) => return Err(e.clone()),
+            };
+            let notary = checks.primary.verifier == VerifierType::Notary;
+            let wanted = match (kind, notary) {
+                (AttestationKind::InToto(_), true) => {
+                    return Err(
+                        "notary verifier only supports oci 1.1 referrers as attestations".into(),
+                    );
+                }
+                // cosign reads in-toto attestations only (Kyverno: a failed
+                // verification, counted as 0).
+                (AttestationKind::Referrer(_), false) => continue,
+                (AttestationKind::InToto(t) | AttestationKind::Referrer(t), _) => t.as_str(),
+            };
+            match self.attested(&info, &digest, checks, wanted) {
+                Verdict::Ok(statements) => {
+                    count += 1;
+                    if let Some(s) = statements.into_iter().next() {
+                        let payload = match kind {
+                            // The whole statement, as cosign hands it over.
+                            AttestationKind::InToto(_) => s.json,
+                            // The referrer's one layer.
+                            AttestationKind::Referrer(_) => s
+                                .json
+                                .get("predicate")
+                                .cloned()
+                                .unwrap_or(serde_json::Value::Null),
+                        };
+                        self.records
+                            .payloads
+                            .insert((image.to_string(), wanted.to_string()), payload);
+                    }
+                }
+                Verdict::Pending => pending = true,
+                Verdict::Fail(_) | Verdict::Error(_) => {}
+            }
+        }
+        if pending {
+            self.pending = true;
+            return Ok(Value::Int(named.len() as i64));
+        }
+        if !named.is_empty() {
+            self.records.record(image, count > 0);
+        }
+        Ok(Value::Int(count))
+    }
+
+    /// `extractPayload(image, attestation)`: the payload of an attestation a
+    /// verify call of this request verified. Unlike Kyverno, which hands
+    /// out the first referrer of the type unverified, an unverified payload
+    /// is never returned.
+    fn extract_payload(&mut self, image: &str, attestation: &str) -> Result<Value, String> {
+        let kind = self.attestation(attestation)?;
+        let (AttestationKind::InToto(t) | AttestationKind::Referrer(t)) = kind;
+        if let Some(p) = self.records.payloads.get(&(image.to_string(), t.clone())) {
+            return Ok(Value::from_json_doubles(p));
+        }
+        if self.pending {
+            return Ok(Value::Map(Arc::new(Map::new())));
+        }
+        Err(match kind {
+            AttestationKind::InToto(_) => "failed to get payload: intoto attestation payload cannot be fetch before verifying intoto attestation".into(),
+            AttestationKind::Referrer(_) => format!(
+                "failed to get payload: the referrer of type {t} cannot be read before verifyAttestationSignatures verified it"
+            ),
+        })
+    }
+
+    /// `getImageData(image)`: the image's descriptor, manifest (or index)
+    /// and config, in the shape Kyverno's image data loader gives.
+    fn image_data(&mut self, image: &str) -> Result<Value, String> {
+        use super::super::image_data::{self, ImageData};
+        let loaded = image_data::load(
+            image,
+            &self.policy.access,
+            &self.engine.normalize,
+            self.fetcher,
+        );
+        let v = match loaded {
+            ImageData::Loaded(v) => v,
+            ImageData::Pending => {
+                self.pending = true;
+                return Ok(Value::Map(Arc::new(Map::new())));
+            }
+            ImageData::Failed(_, m) => return Err(format!("failed to get imagedata: {m}")),
+        };
+        let field = |k: &str| v.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        let resolved = field("resolvedImage");
+        let digest = resolved
+            .as_str()
+            .and_then(|r| r.rsplit_once('@'))
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_default();
+        let tag = ImageInfo::parse(image, &self.engine.normalize)
+            .map(|i| i.tag)
+            .unwrap_or_default();
+        let mut out = serde_json::json!({
+            "image": field("image"),
+            "resolvedImage": resolved,
+            "registry": field("registry"),
+            "repository": field("repository"),
+            "identifier": field("identifier"),
+            "tag": tag,
+            "digest": digest,
+            "manifest": field("manifest"),
+            "config": field("configData"),
+        });
+        if let Some(index) = v.get("manifestList").filter(|i| !i.is_null()) {
+            out["imageIndex"] = index.clone();
+        }
+        Ok(Value::from_json_doubles(&out))
+    }
+
+    fn attestation(&self, name: &str) -> Result<&'a AttestationKind, String> {
+        self.policy
+            .attestations
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| &a.kind)
+            .ok_or_else(|| format!("attestation not found in policy: {name}"))
+    }
+
+    /// One attestor's statements of `wanted` type: its primary format, then
+    /// bundles.
+    fn attested(
+        &self,
+        info: &ImageInfo,
+        digest: &Digest,
+        checks: &AttestorChecks,
+        wanted: &str,
+    ) -> Verdict<Vec<crate::sigstore::intoto::Statement>> {
+        let run = |v: &Verification| {
+            let ctx = self.ctx(info, digest, v);
+            let Some(set) = v.attestors.first() else {
+                return Verdict::Fail(verify::Failure::Unsupported("no attestor".into()));
+            };
+            // Any of the attestor's keys.
+            let mut outcome = Verdict::Fail(verify::Failure::Unsupported("no key".into()));
+            for entry in &set.entries {
+                match verify::signed_statements(&ctx, entry, wanted) {
+                    Verdict::Ok(s) => return Verdict::Ok(s),
+                    Verdict::Pending => outcome = Verdict::Pending,
+                    other if outcome != Verdict::Pending => outcome = other,
+                    _ => {}
+                }
+            }
+            outcome
+        };
+        let primary = run(&checks.primary);
+        if matches!(primary, Verdict::Ok(_)) {
+            return primary;
+        }
+        match &checks.bundles {
+            Some(b) => match run(b) {
+                Verdict::Ok(s) => Verdict::Ok(s),
+                _ if primary == Verdict::Pending => Verdict::Pending,
+                other => other,
+            },
+            None => primary,
+        }
+    }
+
+    fn ctx<'c>(
+        &'c self,
+        info: &'c ImageInfo,
+        digest: &'c Digest,
+        v: &'c Verification,
+    ) -> VerifyCtx<'c> {
+        VerifyCtx {
+            fetcher: self.fetcher,
+            image: info,
+            digest,
+            verification: v,
+            trust: &self.engine.trust,
+            now: self.now,
+            context: &serde_json::Value::Null,
+            verified_by: Default::default(),
+        }
+    }
+
+    /// One attestor against one image: its primary format, then bundles.
+    fn verify_with(
+        &self,
+        info: &ImageInfo,
+        digest: &Digest,
+        checks: &AttestorChecks,
+    ) -> Verdict<()> {
+        let run = |v: &Verification| {
+            let ctx = self.ctx(info, digest, v);
+            match verify::verify_attestors(&ctx) {
+                Verdict::Ok(_) => Verdict::Ok(()),
+                Verdict::Fail(f) => Verdict::Fail(f),
+                Verdict::Error(f) => Verdict::Error(f),
+                Verdict::Pending => Verdict::Pending,
+            }
+        };
+        let primary = run(&checks.primary);
+        if primary == Verdict::Ok(()) {
+            return primary;
+        }
+        match &checks.bundles {
+            Some(b) => match run(b) {
+                Verdict::Ok(()) => Verdict::Ok(()),
+                _ if primary == Verdict::Pending => Verdict::Pending,
+                other => other,
+            },
+            None => primary,
+        }
+    }
+}
+
+/// A string argument.
+fn string_arg(args: &[Value], i: usize) -> Result<&str, String> {
+    match args.get(i) {
+        Some(Value::String(s)) => Ok(s),
+        Some(v) => Err(format!("argument {i} is a {}, not a string", v.type_name())),
+        None => Err(format!("argument {i} is missing")),
+    }
+}
+
+impl Host for PolicyHost<'_> {
+    fn call(&mut self, function: &str, args: &[Value]) -> Result<Value, String> {
+        match function {
+            "verifyImageSignatures" => {
+                let image = string_arg(args, 0)?.to_string();
+                let attestors = args.get(1).cloned().unwrap_or(Value::Null);
+                self.verify_image_signatures(&image, &attestors)
+            }
+            "verifyAttestationSignatures" => {
+                let image = string_arg(args, 0)?.to_string();
+                let attestation = string_arg(args, 1)?.to_string();
+                let attestors = args.get(2).cloned().unwrap_or(Value::Null);
+                self.verify_attestation_signatures(&image, &attestation, &attestors)
+            }
+            "extractPayload" => {
+                let image = string_arg(args, 0)?.to_string();
+                let attestation = string_arg(args, 1)?.to_string();
+                self.extract_payload(&image, &attestation)
+            }
+            "getImageData" | "image.getMetadata" | "image.GetMetadata" => {
+                let image = string_arg(args, 0)?.to_string();
+                self.image_data(&image)
+            }
+            other => Err(format!(
+                "{other} is not supported by imgverify: image policies are evaluated without cluster or network access beyond the registry"
+            )),
+        }
+    }
+
+    fn variable(&mut self, name: &str) -> Option<Result<Value, String>> {
+        let short = name.strip_prefix("variables.")?;
+        if let Some(v) = self.variables.get(short) {
+            return Some(v.clone());
+        }
+        let policy = self.policy;
+        let program = &policy.variables.iter().find(|v| v.name == short)?.program;
+        let value = self.eval(program).map_err(|e| e.to_string());
+        if !self.pending {
+            self.variables.insert(short.to_string(), value.clone());
+        }
+        Some(value)
+    }
+}
+
+/// The CEL `attestors` map: each attestor as `{name}`, which the verify
+/// functions read back.
+pub(super) fn attestors_value(policy: &CompiledImagePolicy) -> Value {
+    let mut m = Map::new();
+    for a in &policy.attestors {
+        let mut entry = Map::new();
+        entry.insert(Key::String("name".into()), Value::string(a.name.as_str()));
+        m.insert(
+            Key::String(a.name.as_str().into()),
+            Value::Map(Arc::new(entry)),
+        );
+    }
+    Value::Map(Arc::new(m))
+}
+
+/// The CEL `attestations` map: name → name.
+pub(super) fn attestations_value(policy: &CompiledImagePolicy) -> Value {
+    let mut m = Map::new();
+    for a in &policy.attestations {
+        m.insert(
+            Key::String(a.name.as_str().into()),
+            Value::string(a.name.as_str()),
+        );
+    }
+    Value::Map(Arc::new(m))
+}

@@ -1,0 +1,469 @@
+//! ImageValidatingPolicy decided by the engine end to end: containers/image's
+//! cosign fixture (a real `.sig` signature by `cosign.pub`) served to a
+//! session as a registry would, under image policies that must allow it,
+//! deny it, warn or only report, each for a stated reason.
+mod common;
+
+use common::CosignFixture;
+use imgverify::decision::{Decision, RuleStatus};
+use imgverify::{Engine, Outcome, Request, Session};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const REPO: &str = "192.168.64.2:5000/cosign-signed-single-sample";
+
+fn registry() -> CosignFixture {
+    CosignFixture::load("dir-img-cosign-valid", REPO, |_| {})
+}
+
+fn cosign_pub() -> String {
+    String::from_utf8(common::bytes("containers-image/fixtures/cosign.pub")).unwrap()
+}
+
+fn other_pub() -> String {
+    String::from_utf8(common::bytes("containers-image/fixtures/cosign2.pub")).unwrap()
+}
+
+/// An image policy over Pods: `spec` merged over a cosign-key attestor
+/// named `cosign` and a validation that every container verifies.
+fn policy(name: &str, key: &str, spec: Value) -> Value {
+    let mut p = json!({
+        "apiVersion": "policies.kyverno.io/v1beta1",
+        "kind": "ImageValidatingPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": [""], "apiVersions": ["v1"],
+                "operations": ["CREATE", "UPDATE"], "resources": ["pods"],
+            }]},
+            "matchImageReferences": [{"glob": "192.168.64.2:5000/*"}],
+            "attestors": [{"name": "cosign", "cosign": {
+                "key": {"data": key},
+                "ctlog": {"insecureIgnoreTlog": true},
+            }}],
+            "validations": [{
+                "expression": "images.containers.map(i, verifyImageSignatures(i, [attestors.cosign])).all(n, n > 0)",
+                "message": "failed the image signature verification",
+            }],
+        },
+    });
+    for (k, v) in spec.as_object().unwrap() {
+        p["spec"][k] = v.clone();
+    }
+    p
+}
+
+fn pod(images: &[&str]) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+        .collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default", "labels": {"app": "x"}},
+        "spec": {"containers": containers}})
+}
+
+/// Decides `object` under `policies`, answering fetches from `reg`.
+fn decide(policies: &[Value], object: Value, reg: &CosignFixture) -> Decision {
+    decide_request(policies, json!({"object": object}), reg)
+}
+
+fn decide_request(policies: &[Value], request: Value, reg: &CosignFixture) -> Decision {
+    let text = serde_json::to_string(&Value::Array(policies.to_vec())).unwrap();
+    let engine = Engine::compile("p.json", &text).unwrap();
+    assert!(engine.lints().is_empty(), "{:?}", engine.lints());
+    let req = Request::from_json(&serde_json::to_vec(&request).unwrap()).unwrap();
+    let mut session = Session::new(Arc::new(engine), req);
+    for _ in 0..8 {
+        match session.evaluate() {
+            Outcome::NeedArtifacts { fetches } => {
+                for f in fetches {
+                    session.put(f.kind, &f.key, reg.answer(&f)).unwrap();
+                }
+            }
+            Outcome::Decision { decision } => return decision,
+        }
+    }
+    panic!("no decision after 8 rounds");
+}
+
+fn only_result(d: &Decision) -> (&str, RuleStatus, &str) {
+    assert_eq!(d.results.len(), 1, "{:#?}", d.results);
+    let r = &d.results[0];
+    (r.rule.as_str(), r.result, r.message.as_str())
+}
+
+#[test]
+fn a_signed_image_passes_and_an_unsigned_key_is_denied_with_the_message() {
+    let reg = registry();
+    let image = reg.image();
+    let d = decide(
+        &[policy("check", &cosign_pub(), json!({}))],
+        pod(&[&image]),
+        &reg,
+    );
+    assert!(d.allowed, "{}", d.message);
+    assert_eq!(only_result(&d), ("check", RuleStatus::Pass, "success"));
+
+    let d = decide(
+        &[policy("check", &other_pub(), json!({}))],
+        pod(&[&image]),
+        &reg,
+    );
+    assert!(!d.allowed);
+    assert_eq!(
+        d.message,
+        "Policy check failed: failed the image signature verification"
+    );
+    assert_eq!(
+        only_result(&d),
+        (
+            "check",
+            RuleStatus::Fail,
+            "failed the image signature verification"
+        )
+    );
+}
+
+#[test]
+fn verify_digest_fails_a_tag_before_any_fetch() {
+    let reg = registry();
+    let d = decide(
+        &[policy("check", &cosign_pub(), json!({}))],
+        pod(&[&format!("{REPO}:v1")]),
+        &reg,
+    );
+    assert!(!d.allowed);
+    assert_eq!(
+        only_result(&d).2,
+        format!("image {REPO}:v1 does not have a digest")
+    );
+}
+
+#[test]
+fn globs_match_the_image_as_written() {
+    // `docker.io/*` does not match `nginx`: nothing is selected, nothing
+    // is fetched, and the policy passes with nothing to require.
+    let reg = registry();
+    let spec = json!({"matchImageReferences": [{"glob": "docker.io/*"}]});
+    let d = decide(
+        &[policy("check", &other_pub(), spec)],
+        pod(&["nginx"]),
+        &reg,
+    );
+    assert!(d.allowed, "{}", d.message);
+    assert_eq!(only_result(&d).1, RuleStatus::Pass);
+    // Written with the registry, it is selected (and fails: no digest).
+    let spec = json!({"matchImageReferences": [{"glob": "docker.io/*"}]});
+    let d = decide(
+        &[policy("check", &other_pub(), spec)],
+        pod(&["docker.io/nginx"]),
+        &reg,
+    );
+    assert_eq!(
+        only_result(&d).2,
+        "image docker.io/nginx does not have a digest"
+    );
+}
+
+#[test]
+fn validation_actions_decide_what_a_failure_does() {
+    let reg = registry();
+    let image = reg.image();
+    let failing =
+        |actions: Value| policy("check", &other_pub(), json!({"validationActions": actions}));
+    let d = decide(&[failing(json!(["Audit"]))], pod(&[&image]), &reg);
+    assert!(d.allowed);
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    assert_eq!(only_result(&d).1, RuleStatus::Fail);
+
+    let d = decide(&[failing(json!(["Warn"]))], pod(&[&image]), &reg);
+    assert!(d.allowed);
+    assert_eq!(
+        d.warnings,
+        vec!["Policy check failed: failed the image signature verification"]
+    );
+
+    let d = decide(&[failing(json!(["Deny"]))], pod(&[&image]), &reg);
+    assert!(!d.allowed);
+    assert!(d.warnings.is_empty());
+}
+
+#[test]
+fn required_fails_a_policy_that_verified_nothing() {
+    let reg = registry();
+    let image = reg.image();
+    let lazy = |required: bool| {
+        policy(
+            "lazy",
+            &cosign_pub(),
+            json!({
+                "validations": [{"expression": "true"}],
+                "validationConfigurations": {"required": required},
+            }),
+        )
+    };
+    let d = decide(&[lazy(true)], pod(&[&image]), &reg);
+    assert!(!d.allowed);
+    assert_eq!(
+        only_result(&d).2,
+        format!(
+            "image {image} is not verified: no policy performed a signature or attestation check on it"
+        )
+    );
+    let d = decide(&[lazy(false)], pod(&[&image]), &reg);
+    assert!(d.allowed, "{}", d.message);
+    // Another policy's successful check satisfies it.
+    let d = decide(
+        &[lazy(true), policy("check", &cosign_pub(), json!({}))],
+        pod(&[&image]),
+        &reg,
+    );
+    assert!(d.allowed, "{}", d.message);
+    assert_eq!(d.results.len(), 2);
+    // A failed check is named as such.
+    let d = decide(
+        &[
+            lazy(true),
+            policy(
+                "audit",
+                &other_pub(),
+                json!({"validationActions": ["Audit"]}),
+            ),
+        ],
+        pod(&[&image]),
+        &reg,
+    );
+    assert!(!d.allowed);
+    assert!(
+        d.message.contains(&format!(
+            "image {image} failed signature or attestation verification"
+        )),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn match_constraints_conditions_and_variables() {
+    let reg = registry();
+    let image = reg.image();
+    // Not a pod rule: no result.
+    let spec = json!({"matchConstraints": {"resourceRules": [{
+        "apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["deployments"],
+    }]}});
+    let d = decide(&[policy("check", &other_pub(), spec)], pod(&[&image]), &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+    // An object selector that does not select.
+    let spec = json!({"matchConstraints": {"objectSelector": {"matchLabels": {"app": "y"}}}});
+    let d = decide(&[policy("check", &other_pub(), spec)], pod(&[&image]), &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+    // A false match condition; a true one.
+    for (condition, applies) in [
+        ("object.metadata.labels.app == 'y'", false),
+        (
+            "object.metadata.labels.app == 'x' && request.operation == 'CREATE'",
+            true,
+        ),
+    ] {
+        let spec = json!({"matchConditions": [{"name": "c", "expression": condition}]});
+        let d = decide(&[policy("check", &other_pub(), spec)], pod(&[&image]), &reg);
+        assert_eq!(
+            !d.results.is_empty(),
+            applies,
+            "{condition}: {:?}",
+            d.results
+        );
+    }
+    // Variables are computed when used, and see `images` and the request.
+    let spec = json!({
+        "variables": [
+            {"name": "app", "expression": "object.metadata.labels.app"},
+            {"name": "first", "expression": "images.containers[0]"},
+        ],
+        "validations": [{"expression": "variables.app == 'x' && variables.first == '%IMAGE%' && request.resource.resource == 'pods'"},
+            {"expression": "verifyImageSignatures(variables.first, [attestors.cosign]) == 1"}],
+    });
+    let spec: Value = serde_json::from_str(&spec.to_string().replace("%IMAGE%", &image)).unwrap();
+    let d = decide(
+        &[policy("check", &cosign_pub(), spec)],
+        pod(&[&image]),
+        &reg,
+    );
+    assert_eq!(only_result(&d), ("check", RuleStatus::Pass, "success"));
+    // A condition that errs: failurePolicy decides.
+    for (failure_policy, results) in [("Fail", 1), ("Ignore", 0)] {
+        let spec = json!({
+            "failurePolicy": failure_policy,
+            "matchConditions": [{"name": "c", "expression": "object.metadata.labels.missing == 'y'"}],
+        });
+        let d = decide(&[policy("check", &other_pub(), spec)], pod(&[&image]), &reg);
+        assert_eq!(
+            d.results.len(),
+            results,
+            "{failure_policy}: {:?}",
+            d.results
+        );
+        if results == 1 {
+            let (rule, status, message) = only_result(&d);
+            assert_eq!((rule, status), ("evaluation", RuleStatus::Error));
+            assert!(
+                message.starts_with(
+                    "failed to evaluate policy: matchCondition c: no such key: missing"
+                ),
+                "{message}"
+            );
+            assert!(!d.allowed);
+        }
+    }
+}
+
+#[test]
+fn messages_audit_annotations_and_runtime_errors() {
+    let reg = registry();
+    let image = reg.image();
+    let spec = json!({
+        "validations": [
+            {"expression": "images.containers.map(i, verifyImageSignatures(i, [attestors.cosign])).all(n, n > 0)",
+             "messageExpression": "'unsigned: ' + images.containers[0]"},
+        ],
+        "auditAnnotations": [{"key": "team", "valueExpression": "'payments'"}, {"key": "none", "valueExpression": "''"}],
+    });
+    let d = decide(&[policy("check", &other_pub(), spec)], pod(&[&image]), &reg);
+    assert_eq!(only_result(&d).2, format!("unsigned: {image}"));
+    assert_eq!(
+        d.results[0].properties,
+        [("team".to_string(), "payments".to_string())].into()
+    );
+    // No message at all: the index.
+    let spec = json!({"validations": [{"expression": "true"}, {"expression": "false"}]});
+    let d = decide(
+        &[policy("check", &cosign_pub(), spec)],
+        pod(&[&image]),
+        &reg,
+    );
+    assert_eq!(
+        only_result(&d).2,
+        "CEL expression validation failed at index 1"
+    );
+    // An image that is not in the registry: an evaluation error, named.
+    let missing = format!("{REPO}@sha256:{}", "a".repeat(64));
+    let d = decide(
+        &[policy("check", &cosign_pub(), json!({}))],
+        pod(&[&missing]),
+        &reg,
+    );
+    let (rule, status, message) = only_result(&d);
+    assert_eq!((rule, status), ("evaluation", RuleStatus::Error));
+    assert!(
+        message.starts_with("failed to evaluate policy: "),
+        "{message}"
+    );
+    assert!(message.contains("not found"), "{message}");
+    assert!(!d.allowed);
+    // A function the engine does not answer fails closed, naming it.
+    let spec =
+        json!({"validations": [{"expression": "http.get('https://example.com').ok == true"}]});
+    let d = decide(
+        &[policy("check", &cosign_pub(), spec)],
+        pod(&[&image]),
+        &reg,
+    );
+    assert!(!d.allowed);
+    assert!(
+        only_result(&d).2.contains("http.get is not supported"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn namespaced_policies_apply_in_their_namespace_only() {
+    let reg = registry();
+    let image = reg.image();
+    let mut p = policy("check", &other_pub(), json!({}));
+    p["kind"] = json!("NamespacedImageValidatingPolicy");
+    p["metadata"]["namespace"] = json!("prod");
+    let d = decide(std::slice::from_ref(&p), pod(&[&image]), &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+    let mut in_prod = pod(&[&image]);
+    in_prod["metadata"]["namespace"] = json!("prod");
+    let d = decide(&[p], in_prod, &reg);
+    assert_eq!(d.results[0].policy, "prod/check");
+    assert!(!d.allowed);
+    assert_eq!(
+        d.message,
+        "Policy prod/check failed: failed the image signature verification"
+    );
+}
+
+#[test]
+fn the_mutating_phase_pins_tags_to_digests() {
+    let mut reg = registry();
+    reg.tag("v1", &reg.image_digest.clone());
+    let p = policy("check", &cosign_pub(), json!({}));
+    let d = decide_request(
+        &[p],
+        json!({"object": pod(&[&format!("{REPO}:v1")]), "phase": "mutate"}),
+        &reg,
+    );
+    assert!(d.allowed, "{}", d.message);
+    assert_eq!(
+        d.patches,
+        vec![json!({"op": "replace", "path": "/spec/containers/0/image",
+            "value": format!("{REPO}:v1@{}", reg.image_digest)})]
+    );
+}
+
+#[test]
+fn image_data_is_read_from_the_registry() {
+    // The fixture serves its signature manifest with its config, so that is
+    // the image whose data is read.
+    let reg = registry();
+    let image = reg.image();
+    let sig_tag = format!("{}.sig", reg.image_digest.replace(':', "-"));
+    let sig = format!("{REPO}:{sig_tag}");
+    let spec = json!({
+        "validations": [
+            {"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.cosign]) == 1)"},
+            {"expression": "getImageData('%SIG%').digest.startsWith('sha256:') && getImageData('%SIG%').tag == '%TAG%'"},
+            {"expression": "image.getMetadata('%SIG%').resolvedImage == '%REPO%@' + getImageData('%SIG%').digest"},
+            {"expression": "getImageData('%SIG%').manifest.schemaVersion == 2.0 && getImageData('%SIG%').config == {}"},
+            {"expression": "!('imageIndex' in getImageData('%SIG%'))"},
+            {"expression": "parseImageReference(images.containers[0]).registry() == '192.168.64.2:5000'"},
+        ],
+    });
+    let spec: Value = serde_json::from_str(
+        &spec
+            .to_string()
+            .replace("%SIG%", &sig)
+            .replace("%TAG%", &sig_tag)
+            .replace("%REPO%", REPO),
+    )
+    .unwrap();
+    let d = decide(
+        &[policy("check", &cosign_pub(), spec)],
+        pod(&[&image]),
+        &reg,
+    );
+    assert_eq!(
+        only_result(&d),
+        ("check", RuleStatus::Pass, "success"),
+        "{:?}",
+        d.results
+    );
+    // An image that is not there: the call errs, and the policy with it.
+    let spec = json!({
+        "validationConfigurations": {"required": false},
+        "matchImageReferences": [{"glob": "nothing/*"}],
+        "validations": [{"expression": format!("getImageData('{REPO}:missing').digest != ''")}],
+    });
+    let d = decide(
+        &[policy("check", &cosign_pub(), spec)],
+        pod(&[&image]),
+        &reg,
+    );
+    let (rule, status, message) = only_result(&d);
+    assert_eq!((rule, status), ("evaluation", RuleStatus::Error));
+    assert!(message.contains("failed to get imagedata: "), "{message}");
+}
