@@ -99,6 +99,10 @@ pub struct RuleResult {
     /// Report properties (an image policy's `auditAnnotations`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub properties: BTreeMap<String, String>,
+    /// The report `source` when not `kyverno`
+    /// (`KyvernoImageValidatingPolicy` for image policies).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
 }
 
 /// The outcome of evaluating one request.

@@ -467,3 +467,41 @@ fn image_data_is_read_from_the_registry() {
     assert_eq!((rule, status), ("evaluation", RuleStatus::Error));
     assert!(message.contains("failed to get imagedata: "), "{message}");
 }
+
+#[test]
+fn pod_policies_apply_to_pod_controllers_through_autogen() {
+    let reg = registry();
+    let image = reg.image();
+    let containers = json!([{"name": "c", "image": image}]);
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "default"},
+        "spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": containers}}}});
+    let cronjob = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": "cj", "namespace": "default"},
+        "spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": containers}}}}}});
+    // The condition reads the pod's labels; autogen points it at the template.
+    let spec = json!({"matchConditions": [{"name": "app", "expression": "object.metadata.labels.app == 'x'"}]});
+    for object in [deployment.clone(), cronjob] {
+        let d = decide(
+            &[policy("check", &other_pub(), spec.clone())],
+            object.clone(),
+            &reg,
+        );
+        assert!(!d.allowed, "{object}");
+        assert_eq!(
+            d.message,
+            "Policy check failed: failed the image signature verification"
+        );
+        let d = decide(
+            &[policy("check", &cosign_pub(), spec.clone())],
+            object,
+            &reg,
+        );
+        assert!(d.allowed, "{}", d.message);
+        assert_eq!(only_result(&d), ("check", RuleStatus::Pass, "success"));
+    }
+    // Restricted to daemonsets: a Deployment is not checked.
+    let narrowed = json!({"autogen": {"podControllers": {"controllers": ["daemonsets"]}}});
+    let d = decide(&[policy("check", &other_pub(), narrowed)], deployment, &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+}

@@ -93,6 +93,12 @@ pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
                         "resources": [{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}],
                         "timestamp": {"nanos": 0, "seconds": timestamp},
                     });
+                    if let Some(source) = &res.source {
+                        o["source"] = json!(source);
+                    }
+                    for (k, v) in &res.properties {
+                        o["properties"][k] = json!(v);
+                    }
                     if let Some(c) = &res.category {
                         o["category"] = json!(c);
                     }

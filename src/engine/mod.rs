@@ -191,13 +191,18 @@ impl Engine {
                     timeout_seconds: p.timeout_seconds,
                     failure_policy: p.failure_policy,
                 })
-                .chain(self.image_policies.iter().map(|p| PolicySummary {
-                    name: p.report_name(),
-                    rules: 1,
-                    background: p.background,
-                    timeout_seconds: p.timeout_seconds,
-                    failure_policy: p.failure_policy,
-                }))
+                .chain(
+                    self.image_policies
+                        .iter()
+                        .filter(|p| p.autogen.is_none())
+                        .map(|p| PolicySummary {
+                            name: p.report_name(),
+                            rules: 1,
+                            background: p.background,
+                            timeout_seconds: p.timeout_seconds,
+                            failure_policy: p.failure_policy,
+                        }),
+                )
                 .collect(),
             context_needs: self
                 .policies

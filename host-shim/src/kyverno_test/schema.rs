@@ -153,7 +153,8 @@ pub struct Expectation {
     /// See `is_validating_admission_policy`.
     #[serde(default)]
     pub is_deleting_policy: bool,
-    /// See `is_validating_admission_policy`.
+    /// The expectation is about an ImageValidatingPolicy (informational,
+    /// as in Kyverno: its results carry the policy name as the rule).
     #[serde(default)]
     pub is_image_validating_policy: bool,
     /// See `is_validating_admission_policy`.
@@ -214,7 +215,6 @@ impl Expectation {
             ),
             (self.is_validating_policy, "isValidatingPolicy"),
             (self.is_deleting_policy, "isDeletingPolicy"),
-            (self.is_image_validating_policy, "isImageValidatingPolicy"),
             (self.is_generating_policy, "isGeneratingPolicy"),
             (self.is_mutating_policy, "isMutatingPolicy"),
             (self.generated_resource.is_some(), "generatedResource"),
@@ -279,7 +279,7 @@ impl TestDoc {
             }
             if let Some(field) = r.unsupported() {
                 return Err(format!(
-                    "results[{i}].{field}: imgverify evaluates ClusterPolicy and Policy verifyImages rules; this expectation is not supported"
+                    "results[{i}].{field}: imgverify evaluates ClusterPolicy and Policy verifyImages rules and ImageValidatingPolicies; this expectation is not supported"
                 ));
             }
             if let Some(op) = &r.operation

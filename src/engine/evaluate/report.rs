@@ -128,6 +128,7 @@ impl RuleReporter<'_> {
             category: policy.category.clone(),
             severity: policy.severity.clone(),
             properties: BTreeMap::new(),
+            source: None,
         });
     }
 
@@ -155,6 +156,9 @@ impl RuleReporter<'_> {
             .insert(image.to_string(), w);
     }
 }
+
+/// The report source of image policies' results.
+pub const IMAGE_POLICY_SOURCE: &str = "KyvernoImageValidatingPolicy";
 
 /// One image policy's result, as Kyverno's image-policy handler maps it.
 pub(super) struct ImagePolicyResult {
@@ -209,6 +213,7 @@ impl Collected {
             category: None,
             severity: None,
             properties: r.properties,
+            source: Some(IMAGE_POLICY_SOURCE.to_string()),
         });
     }
 }

@@ -85,6 +85,26 @@ pub fn compile_document(
     }
 }
 
+/// Compiles an image policy document and its autogen variants: the same
+/// policy, under the same name, for the pod controllers (see [`autogen`]).
+/// A variant's warnings repeat the policy's and are left out.
+pub fn compile_with_autogen(
+    d: &Document,
+) -> Result<(Vec<CompiledImagePolicy>, Vec<Lint>), Vec<CompileError>> {
+    let (policy, lints) = compile_document(d)?;
+    let mut out = vec![policy];
+    for (key, value) in autogen::variants(&d.value) {
+        let variant = Document {
+            origin: format!("{} (autogen {key})", d.origin),
+            value,
+        };
+        let mut policy = compile_document(&variant)?.0;
+        policy.autogen = Some(key);
+        out.push(policy);
+    }
+    Ok((out, lints))
+}
+
 /// Compiles one document (its kind and apiVersion checked).
 fn compile_image_policy(
     ctx: &mut Ctx,
@@ -296,6 +316,7 @@ fn compile_image_policy(
         verify_digest: configurations.verify_digest.unwrap_or(true),
         required: configurations.required.unwrap_or(true),
         autogen_controllers,
+        autogen: None,
         access: registry_access(spec.credentials.as_ref()),
         env: PolicyEnv {
             policy: Arc::new(policy_env),
@@ -635,6 +656,7 @@ impl Names<'_> {
 }
 
 mod attestors;
+mod autogen;
 pub use attestors::compile_deferred;
 #[cfg(test)]
 mod tests;

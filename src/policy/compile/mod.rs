@@ -138,9 +138,9 @@ pub fn compile_documents(
                     });
                     break;
                 }
-                match ivpol::compile_document(d) {
+                match ivpol::compile_with_autogen(d) {
                     Ok((p, lints)) => {
-                        out.image_policies.push(p);
+                        out.image_policies.extend(p);
                         out.lints.extend(lints);
                     }
                     Err(errs) if skip_invalid => {

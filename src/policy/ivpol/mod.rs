@@ -194,6 +194,9 @@ pub struct CompiledImagePolicy {
     pub required: bool,
     /// `autogen.podControllers.controllers` (`None`: all).
     pub autogen_controllers: Option<Vec<String>>,
+    /// For an autogen variant, which (`defaults`: the pod-template
+    /// controllers, `cronjobs`); `None` for the policy as written.
+    pub autogen: Option<&'static str>,
     /// `credentials`.
     pub access: crate::engine::store::Access,
     /// The environment the expressions were checked in (and run in).
