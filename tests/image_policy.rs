@@ -69,8 +69,24 @@ fn decide(policies: &[Value], object: Value, reg: &CosignFixture) -> Decision {
 }
 
 fn decide_request(policies: &[Value], request: Value, reg: &CosignFixture) -> Decision {
+    decide_with_exceptions(policies, &[], request, reg)
+}
+
+fn decide_with_exceptions(
+    policies: &[Value],
+    exceptions: &[Value],
+    request: Value,
+    reg: &CosignFixture,
+) -> Decision {
     let text = serde_json::to_string(&Value::Array(policies.to_vec())).unwrap();
-    let engine = Engine::compile("p.json", &text).unwrap();
+    let options = imgverify::engine::EngineOptions {
+        policy_exceptions: vec![imgverify::engine::NamedSource {
+            name: "exceptions.json".into(),
+            text: serde_json::to_string(&Value::Array(exceptions.to_vec())).unwrap(),
+        }],
+        ..Default::default()
+    };
+    let engine = Engine::compile_with(&[("p.json", &text)], &options).unwrap();
     assert!(engine.lints().is_empty(), "{:?}", engine.lints());
     let req = Request::from_json(&serde_json::to_vec(&request).unwrap()).unwrap();
     let mut session = Session::new(Arc::new(engine), req);
@@ -504,4 +520,57 @@ fn pod_policies_apply_to_pod_controllers_through_autogen() {
     let narrowed = json!({"autogen": {"podControllers": {"controllers": ["daemonsets"]}}});
     let d = decide(&[policy("check", &other_pub(), narrowed)], deployment, &reg);
     assert!(d.results.is_empty(), "{:?}", d.results);
+}
+
+#[test]
+fn cel_policy_exceptions_skip_the_requests_they_match() {
+    let reg = registry();
+    let image = reg.image();
+    let exception = |kind: &str, condition: &str| {
+        json!({"apiVersion": "policies.kyverno.io/v1alpha1", "kind": "PolicyException",
+            "metadata": {"name": "allow-p", "namespace": "team"},
+            "spec": {"policyRefs": [{"name": "check", "kind": kind}],
+                     "matchConditions": [{"name": "by-name", "expression": condition}]}})
+    };
+    let failing = policy("check", &other_pub(), json!({}));
+    let request = json!({"object": pod(&[&image])});
+    let d = decide_with_exceptions(
+        std::slice::from_ref(&failing),
+        &[exception("ImageValidatingPolicy", "object.metadata.name == 'p'")],
+        request.clone(),
+        &reg,
+    );
+    assert!(d.allowed, "{}", d.message);
+    assert_eq!(
+        only_result(&d),
+        (
+            "exception",
+            RuleStatus::Skip,
+            "rule is skipped due to policy exception: team/allow-p"
+        )
+    );
+    assert_eq!(d.results[0].properties["exceptions"], "team/allow-p");
+    // Another name, another kind: the policy is enforced.
+    for e in [
+        exception("ImageValidatingPolicy", "object.metadata.name == 'q'"),
+        exception("NamespacedImageValidatingPolicy", "true"),
+    ] {
+        let d = decide_with_exceptions(std::slice::from_ref(&failing), &[e], request.clone(), &reg);
+        assert!(!d.allowed);
+    }
+    // A condition that does not type-check is refused when it loads.
+    let text = serde_json::to_string(&json!([failing])).unwrap();
+    let bad = exception("ImageValidatingPolicy", "object.metadata.name == 1 +");
+    let options = imgverify::engine::EngineOptions {
+        policy_exceptions: vec![imgverify::engine::NamedSource {
+            name: "e.json".into(),
+            text: bad.to_string(),
+        }],
+        ..Default::default()
+    };
+    let err = Engine::compile_with(&[("p.json", &text)], &options).unwrap_err();
+    assert!(
+        err.to_string().contains("spec.matchConditions[0].expression"),
+        "{err}"
+    );
 }

@@ -81,6 +81,7 @@ pub struct Engine {
     lints: Vec<Lint>,
     invalid: Vec<compile::InvalidPolicy>,
     exceptions: Vec<compile::exceptions::CompiledException>,
+    image_policy_exceptions: Vec<crate::policy::ivpol::ImagePolicyException>,
     /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
     trust: TrustedRoot,
     normalize: NormalizeOptions,
@@ -147,7 +148,8 @@ impl Engine {
             image_policies: out.image_policies,
             lints: out.lints,
             invalid: out.invalid,
-            exceptions,
+            exceptions: exceptions.rules,
+            image_policy_exceptions: exceptions.image_policies,
             trust: root,
             checks: Arc::new(work::SharedChecks::new(memo_entries)),
             predictions: predict::Predictions::new(memo_entries > 0),

@@ -1,7 +1,9 @@
 //! `PolicyException` (`kyverno.io/v2`, `v2beta1`): which policy rules a
 //! matching resource is exempt from. Given to the Kyverno CLI with `-e` or a
 //! test's `exceptions:`; a matching exception turns the rule's result into
-//! `skip` (spec/kyverno.md §4.1 step 4).
+//! `skip` (spec/kyverno.md §4.1 step 4). The CEL `PolicyException`
+//! (`policies.kyverno.io`) names image policies and exempts the requests
+//! its `matchConditions` hold for (compiled by `super::ivpol`).
 
 use super::{CompileError, Ctx, Lint};
 use crate::conditions::Conditions;
@@ -74,13 +76,23 @@ struct ExceptionSpec {
     pod_security: Option<Value>,
 }
 
+/// The compiled exceptions of both kinds.
+#[derive(Debug, Clone, Default)]
+pub struct Exceptions {
+    /// `kyverno.io` exceptions (ClusterPolicy rules).
+    pub rules: Vec<CompiledException>,
+    /// `policies.kyverno.io` CEL exceptions (image policies).
+    pub image_policies: Vec<crate::policy::ivpol::ImagePolicyException>,
+}
+
 /// Compiles exception documents; other kinds are errors (exceptions are
 /// given apart from policies).
 pub fn compile_exceptions(
     docs: &[Document],
     lints: &mut Vec<Lint>,
-) -> Result<Vec<CompiledException>, Vec<CompileError>> {
+) -> Result<Exceptions, Vec<CompileError>> {
     let mut out = Vec::new();
+    let mut cel = Vec::new();
     let mut errors = Vec::new();
     for d in docs {
         let s = |p: &str| d.value.pointer(p).and_then(Value::as_str).unwrap_or("");
@@ -92,11 +104,20 @@ pub fn compile_exceptions(
         };
         match (s("/apiVersion"), s("/kind")) {
             ("kyverno.io/v2" | "kyverno.io/v2beta1", "PolicyException") => {}
+            (api, "PolicyException") if super::ivpol::EXCEPTION_API_VERSIONS.contains(&api) => {
+                let compiled = super::ivpol::compile_exception(&mut ctx, &d.value);
+                lints.extend(ctx.lints);
+                match compiled {
+                    Some(e) if ctx.errors.is_empty() => cel.push(e),
+                    _ => errors.extend(ctx.errors),
+                }
+                continue;
+            }
             (api, kind) => {
                 ctx.err(
                     "kind",
                     format!(
-                        "{api} {kind} given as an exception: expected kyverno.io/v2 or v2beta1 PolicyException"
+                        "{api} {kind} given as an exception: expected a kyverno.io/v2 or v2beta1 PolicyException, or a policies.kyverno.io PolicyException"
                     ),
                 );
                 errors.extend(ctx.errors);
@@ -158,7 +179,10 @@ pub fn compile_exceptions(
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Exceptions {
+            rules: out,
+            image_policies: cel,
+        })
     } else {
         Err(errors)
     }

@@ -105,6 +105,85 @@ pub fn compile_with_autogen(
     Ok((out, lints))
 }
 
+/// The API versions of CEL `PolicyException`s.
+pub const EXCEPTION_API_VERSIONS: &[&str] = &[
+    "policies.kyverno.io/v1",
+    "policies.kyverno.io/v1beta1",
+    "policies.kyverno.io/v1alpha1",
+];
+
+/// Compiles a CEL `PolicyException` (`spec.policyRefs`, `spec.matchConditions`
+/// checked in an image policy's environment); errors go to `ctx`.
+pub(super) fn compile_exception(
+    ctx: &mut Ctx,
+    value: &serde_json::Value,
+) -> Option<crate::policy::ivpol::ImagePolicyException> {
+    let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let name = s(value.pointer("/metadata/name"));
+    if name.is_empty() {
+        ctx.err("metadata.name", "an exception name is required");
+    }
+    let mut policy_refs = Vec::new();
+    let refs = value
+        .pointer("/spec/policyRefs")
+        .and_then(|r| r.as_array())
+        .cloned()
+        .unwrap_or_default();
+    if refs.is_empty() {
+        ctx.err("spec.policyRefs", "must specify at least one policy ref");
+    }
+    for (i, r) in refs.iter().enumerate() {
+        let (n, k) = (s(r.get("name")), s(r.get("kind")));
+        if n.is_empty() {
+            ctx.err(
+                format!("spec.policyRefs[{i}].name"),
+                "must specify policy name",
+            );
+        }
+        if k.is_empty() {
+            ctx.err(
+                format!("spec.policyRefs[{i}].kind"),
+                "must specify policy kind",
+            );
+        }
+        policy_refs.push((n, k));
+    }
+    let conditions: Vec<m::NamedExpression> = match value.pointer("/spec/matchConditions").cloned()
+    {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(v) => match serde_json::from_value(v) {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.err("spec.matchConditions", e.to_string());
+                return None;
+            }
+        },
+    };
+    if conditions.len() > MAX_ENTRIES {
+        ctx.err(
+            "spec.matchConditions",
+            format!("more than {MAX_ENTRIES} entries"),
+        );
+        return None;
+    }
+    let env = env::policy_env(EvaluationMode::Kubernetes, false);
+    let match_conditions =
+        named_programs(ctx, &env, "spec.matchConditions", &conditions, Expect::Bool);
+    let key = match value
+        .pointer("/metadata/namespace")
+        .and_then(|n| n.as_str())
+    {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name,
+    };
+    Some(crate::policy::ivpol::ImagePolicyException {
+        key,
+        policy_refs,
+        match_conditions,
+        env: Arc::new(env),
+    })
+}
+
 /// Compiles one document (its kind and apiVersion checked).
 fn compile_image_policy(
     ctx: &mut Ctx,

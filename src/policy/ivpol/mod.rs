@@ -212,3 +212,30 @@ impl CompiledImagePolicy {
         }
     }
 }
+
+/// A CEL `PolicyException` (`policies.kyverno.io`): the policies it names
+/// are skipped for requests its `matchConditions` all hold for.
+#[derive(Debug, Clone)]
+pub struct ImagePolicyException {
+    /// `namespace/name` or `name`, as Kyverno names it in messages.
+    pub key: String,
+    /// `(name, kind)` of the policies it exempts.
+    pub policy_refs: Vec<(String, String)>,
+    /// `matchConditions` (none: every request).
+    pub match_conditions: Vec<NamedProgram>,
+    /// The environment its conditions were checked in.
+    pub env: std::sync::Arc<crate::cel::Env>,
+}
+
+impl ImagePolicyException {
+    /// Whether it names this policy (by name and kind).
+    pub fn names(&self, policy: &CompiledImagePolicy) -> bool {
+        let kind = match policy.kind {
+            ImagePolicyKind::Cluster => "ImageValidatingPolicy",
+            ImagePolicyKind::Namespaced => "NamespacedImageValidatingPolicy",
+        };
+        self.policy_refs
+            .iter()
+            .any(|(name, k)| *name == policy.name && k == kind)
+    }
+}

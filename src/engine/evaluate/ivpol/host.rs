@@ -97,9 +97,14 @@ impl<'a> PolicyHost<'a> {
 
     /// Evaluates `program` in the policy environment.
     pub(super) fn eval(&mut self, program: &Program) -> Result<Value, EvalError> {
-        let globals = self.globals.clone();
         let env: Arc<Env> = self.policy.env.policy.clone();
-        program.eval(&env, &globals, self, COST_LIMIT)
+        self.eval_in(&env, program)
+    }
+
+    /// Evaluates `program`, compiled in `env`, with the policy's variables.
+    pub(super) fn eval_in(&mut self, env: &Env, program: &Program) -> Result<Value, EvalError> {
+        let globals = self.globals.clone();
+        program.eval(env, &globals, self, COST_LIMIT)
     }
 
     /// Whether `image` (as written) is one the policy's

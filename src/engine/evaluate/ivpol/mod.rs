@@ -28,7 +28,9 @@ use crate::engine::store::{Fetch, FetchKind};
 use crate::engine::{Engine, Phase, Request};
 use crate::policy::compiled::FailurePolicy;
 use crate::policy::ivpol::env::names;
-use crate::policy::ivpol::{CompiledImagePolicy, EvaluationMode, ImagePolicyKind};
+use crate::policy::ivpol::{
+    CompiledImagePolicy, EvaluationMode, ImagePolicyException, ImagePolicyKind,
+};
 use crate::reference::ImageInfo;
 use host::{PolicyHost, VerificationRecords};
 use std::collections::BTreeMap;
@@ -183,13 +185,39 @@ fn base_globals(
     g
 }
 
-/// `matchConditions`: the first false one unmatches; errors (when none is
+/// The policy's `matchConditions` (Kyverno's `match`).
+fn match_conditions(host: &mut PolicyHost) -> Result<bool, String> {
+    let policy = host.policy;
+    let env = policy.env.policy.clone();
+    conditions_hold(host, &env, &policy.match_conditions)
+}
+
+/// The keys of the CEL exceptions that exempt the request from the policy
+/// (their conditions judged as the policy's are).
+fn exempting(
+    host: &mut PolicyHost,
+    exceptions: &[ImagePolicyException],
+) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    for e in exceptions.iter().filter(|e| e.names(host.policy)) {
+        if conditions_hold(host, &e.env, &e.match_conditions)? {
+            keys.push(e.key.clone());
+        }
+    }
+    Ok(keys)
+}
+
+/// Match conditions: the first false one unmatches; errors (when none is
 /// false) unmatch under `failurePolicy: Ignore` and are an evaluation
 /// error otherwise.
-fn match_conditions(host: &mut PolicyHost) -> Result<bool, String> {
+fn conditions_hold(
+    host: &mut PolicyHost,
+    env: &crate::cel::Env,
+    conditions: &[crate::policy::ivpol::NamedProgram],
+) -> Result<bool, String> {
     let mut errors = Vec::new();
-    for condition in &host.policy.match_conditions {
-        match host.eval(&condition.program) {
+    for condition in conditions {
+        match host.eval_in(env, &condition.program) {
             Ok(Value::Bool(true)) => {}
             Ok(Value::Bool(false)) => return Ok(false),
             Ok(v) => errors.push(format!(
@@ -220,6 +248,23 @@ fn evaluate_policy(
     match match_conditions(host) {
         Ok(true) => {}
         Ok(false) => return Outcome::NotMatched,
+        Err(e) => return evaluation_error(policy, e),
+    }
+    match exempting(host, &host.engine.image_policy_exceptions) {
+        Ok(keys) if keys.is_empty() => {}
+        Ok(keys) => {
+            let mut r = result(
+                policy,
+                "exception",
+                RuleStatus::Skip,
+                format!(
+                    "rule is skipped due to policy exception: {}",
+                    keys.join(", ")
+                ),
+            );
+            r.properties.insert("exceptions".into(), keys.join(","));
+            return Outcome::Result(r);
+        }
         Err(e) => return evaluation_error(policy, e),
     }
     let object = match req.operation.as_str() {
@@ -413,6 +458,9 @@ fn mutate_digests(
     match match_conditions(host) {
         Ok(true) => {}
         Ok(false) | Err(_) => return,
+    }
+    if !matches!(exempting(host, &host.engine.image_policy_exceptions), Ok(k) if k.is_empty()) {
+        return;
     }
     let Ok(extracted) =
         crate::resource::extract_images(&req.object, &meta.kind, None, &host.engine.normalize)
