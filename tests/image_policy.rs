@@ -536,7 +536,10 @@ fn cel_policy_exceptions_skip_the_requests_they_match() {
     let request = json!({"object": pod(&[&image])});
     let d = decide_with_exceptions(
         std::slice::from_ref(&failing),
-        &[exception("ImageValidatingPolicy", "object.metadata.name == 'p'")],
+        &[exception(
+            "ImageValidatingPolicy",
+            "object.metadata.name == 'p'",
+        )],
         request.clone(),
         &reg,
     );
@@ -570,7 +573,51 @@ fn cel_policy_exceptions_skip_the_requests_they_match() {
     };
     let err = Engine::compile_with(&[("p.json", &text)], &options).unwrap_err();
     assert!(
-        err.to_string().contains("spec.matchConditions[0].expression"),
+        err.to_string()
+            .contains("spec.matchConditions[0].expression"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_mode_policies_check_json_payloads_only() {
+    let reg = registry();
+    let image = reg.image();
+    let json_policy = |key: &str| {
+        let mut p = policy(
+            "json",
+            key,
+            json!({
+                "evaluation": {"mode": "JSON"},
+                "images": [{"name": "bar", "expression": "[object.foo.bar]"}],
+                "validations": [{"expression": "images.bar.map(i, verifyImageSignatures(i, [attestors.cosign])).all(n, n > 0)",
+                                 "message": "failed the image signature verification"}],
+            }),
+        );
+        p["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("matchConstraints");
+        p
+    };
+    let payload = json!({"object": {"foo": {"bar": image}}, "jsonPayload": true});
+    let d = decide_request(&[json_policy(&cosign_pub())], payload.clone(), &reg);
+    assert_eq!(only_result(&d), ("json", RuleStatus::Pass, "success"));
+    let d = decide_request(&[json_policy(&other_pub())], payload.clone(), &reg);
+    assert!(!d.allowed);
+    assert_eq!(only_result(&d).2, "failed the image signature verification");
+    // A payload is not an admission, nor an admission a payload.
+    let d = decide_request(&[policy("check", &other_pub(), json!({}))], payload, &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+    let d = decide(&[json_policy(&other_pub())], pod(&[&image]), &reg);
+    assert!(d.results.is_empty(), "{:?}", d.results);
+    // `request` is not declared in JSON mode: refused when it loads.
+    let mut p = json_policy(&cosign_pub());
+    p["spec"]["validations"] = json!([{"expression": "request.operation == 'CREATE'"}]);
+    let err = Engine::compile("p.json", &p.to_string()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("undeclared reference to 'request'"),
         "{err}"
     );
 }

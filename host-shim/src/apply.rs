@@ -182,6 +182,36 @@ pub fn run(
     run_with(loaded, resources, now, source, &AdmissionContext::default())
 }
 
+/// Decides each JSON payload (every document of each file) for the image
+/// policies in `evaluation.mode: JSON`, as `kyverno apply --json` does.
+pub fn run_json(
+    loaded: &mut Loaded,
+    payloads: &[NamedText],
+    now: Option<&str>,
+    source: &dyn ArtifactSource,
+    context: &AdmissionContext,
+) -> Result<Vec<ResourceOutcome>, ApplyError> {
+    let mut docs = Vec::new();
+    for p in payloads {
+        docs.extend(loaded.instance.parse_documents(&p.name, &p.text)?);
+    }
+    let mut out = Vec::new();
+    for (origin, value) in docs {
+        let mut outcome = ResourceOutcome::undecided(value);
+        let mut request = context.request(&outcome.object, now);
+        request["jsonPayload"] = serde_json::Value::Bool(true);
+        match loaded.decide_request(&request, source) {
+            Ok(d) => outcome.decided(d),
+            Err(e) => {
+                outcome.failed(&origin, &e);
+                loaded.reset()?;
+            }
+        }
+        out.push(outcome);
+    }
+    Ok(out)
+}
+
 /// [`run`] with namespace labels and user info.
 pub fn run_with(
     loaded: &mut Loaded,

@@ -111,7 +111,10 @@ pub fn counts(outcomes: &[ResourceOutcome], audit_warn: bool) -> Counts {
 
 /// `namespace/Kind/name`, as Kyverno names a resource in its messages.
 fn res_path(o: &ResourceOutcome) -> String {
-    format!("{}/{}/{}", o.namespace, o.kind, o.name)
+    match (o.namespace.as_str(), o.kind.as_str(), o.name.as_str()) {
+        ("", "", "") => "JSON payload".into(),
+        (ns, kind, name) => format!("{ns}/{kind}/{name}"),
+    }
 }
 
 /// Kyverno's default output: the failed rules of each policy on each

@@ -135,10 +135,13 @@ struct ApplyArgs {
         long = "resource",
         short = 'r',
         visible_alias = "resources",
-        required = true,
         value_delimiter = ','
     )]
     resources: Vec<String>,
+    /// JSON payload files for image policies in `evaluation.mode: JSON`,
+    /// instead of resources (Kyverno's `--json`; repeatable, comma-separated).
+    #[arg(long = "json", value_delimiter = ',')]
+    json: Vec<String>,
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
@@ -379,14 +382,32 @@ fn apply_cmd(a: &ApplyArgs) -> Result<ExitCode, String> {
     let ctx = context(a.values_file.as_deref(), &a.set, a.userinfo.as_deref())?;
     let rt = runtime()?;
     let artifacts = a.source.build(&rt)?;
+    let inputs = match (a.resources.is_empty(), a.json.is_empty()) {
+        (false, false) => {
+            return Err(
+                "both resource and json files can not be used together, use one or the other"
+                    .into(),
+            );
+        }
+        (true, true) => {
+            return Err("give resources (-r) or JSON payloads (--json) to apply to".into());
+        }
+        (false, true) => &a.resources,
+        (true, false) => &a.json,
+    };
     let (mut loaded, resource_texts) = load(
         &a.policies,
-        &a.resources,
+        inputs,
         (&a.trust, &a.source),
         &rt,
         (true, &a.exceptions),
     )?;
-    let outcomes = apply::run_with(
+    let run = if a.json.is_empty() {
+        apply::run_with
+    } else {
+        apply::run_json
+    };
+    let outcomes = run(
         &mut loaded,
         &resource_texts,
         now.as_deref(),

@@ -1077,3 +1077,162 @@ fn deny_messages_substitute_named_attestation_variables() {
     let wrong = through_apply(&w, &policies, &resources, &cases);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+// ------------------------------------------------- image policies (CEL)
+
+/// An ImageValidatingPolicy named `name` for the Pod of that name: the
+/// image's SLSA provenance, signed by `attestor`, names the GitHub runner.
+fn image_policy(name: &str, attestor: Value) -> Value {
+    json!({
+        "apiVersion": "policies.kyverno.io/v1", "kind": "ImageValidatingPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                "operations": ["CREATE"], "resources": ["pods"]}]},
+            "matchConditions": [{"name": "this-pod", "expression": format!("object.metadata.name == '{name}'")}],
+            "matchImageReferences": [{"glob": "127.0.0.1:*"}],
+            "attestors": [{"name": "signer", "cosign": attestor}],
+            "attestations": [{"name": "provenance", "intoto": {"type": SLSA}}],
+            "validations": [
+                {"expression": "images.containers.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.signer]) == 1)",
+                 "message": "no provenance signed by the attestor"},
+                {"expression": format!("images.containers.all(i, extractPayload(i, attestations.provenance).predicate.runDetails.builder.id == '{GITHUB_BUILDER}')"),
+                 "message": "not built by the GitHub runner"},
+            ],
+        },
+    })
+}
+
+/// Fresh keyed and keyless attestations in the registry, decided by image
+/// policies through `imgverify apply` and the `serve` webhook (/validate).
+#[test]
+fn image_policies_verify_fresh_attestations_through_apply_and_serve() {
+    let w = World::build();
+    let keyed = json!({"key": {"data": public_pem(&w.signer)},
+        "ctlog": {"url": "https://rekor.keyed.test", "rekorPubKey": public_pem(&w.log)}});
+    let stranger = key("a key nobody signed with");
+    let wrong_key = json!({"key": {"data": public_pem(&stranger)},
+        "ctlog": {"url": "https://rekor.keyed.test", "rekorPubKey": public_pem(&w.log)}});
+    let keyless = |subject: &str| json!({"keyless": {"identities": [{"subject": subject, "issuer": ISSUER}]}});
+    let no_provenance = "no provenance signed by the attestor";
+    let cases: Vec<(&str, &'static str, Value, Option<&str>)> = vec![
+        ("ivpol-keyed", "keyed", keyed.clone(), None),
+        (
+            "ivpol-keyed-wrong-key",
+            "keyed",
+            wrong_key,
+            Some(no_provenance),
+        ),
+        ("ivpol-keyless", "keyless", keyless(SUBJECT), None),
+        (
+            "ivpol-keyless-regexp",
+            "keyless",
+            json!({"keyless": {"identities": [{"subjectRegExp": "^https://github\\.com/acme/", "issuer": ISSUER}]}}),
+            None,
+        ),
+        (
+            "ivpol-keyless-other",
+            "keyless",
+            keyless("https://github.com/other/repo/.github/workflows/x.yml@refs/heads/main"),
+            Some(no_provenance),
+        ),
+        // Sigstore bundle referrers: a cosign attestor detects them.
+        ("ivpol-bundle", "bundle", keyless(SUBJECT), None),
+        ("ivpol-copied-att", "copied-att", keyed, Some(no_provenance)),
+        (
+            "ivpol-copied-bundle",
+            "copied-bundle",
+            keyless(SUBJECT),
+            Some(no_provenance),
+        ),
+        (
+            "ivpol-tampered",
+            "tampered",
+            keyless(SUBJECT),
+            Some(no_provenance),
+        ),
+        (
+            "ivpol-reformatted",
+            "reformatted",
+            keyless(SUBJECT),
+            Some(no_provenance),
+        ),
+    ];
+    let dir = w.dir.0.join("image-policies");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let mut pods = Vec::new();
+    for (name, image, attestor, _) in &cases {
+        std::fs::write(
+            policies.join(format!("{name}.yaml")),
+            image_policy(name, attestor.clone()).to_string(),
+        )
+        .unwrap();
+        pods.push(serde_json::to_string(&pod(name, &w.image(image))).unwrap());
+    }
+    let resources = dir.join("pods.yaml");
+    std::fs::write(&resources, pods.join("\n---\n")).unwrap();
+    let expect = |name: &str, allowed: bool, message: &str| -> Option<String> {
+        let (_, _, _, denial) = cases.iter().find(|c| c.0 == name).unwrap();
+        match denial {
+            None if allowed => None,
+            None => Some(format!("{name}: denied: {message}")),
+            Some(_) if allowed => Some(format!("{name}: allowed, expected a denial")),
+            Some(reason) => (message != format!("Policy {name} failed: {reason}"))
+                .then(|| format!("{name}: denied for another reason: {message}")),
+        }
+    };
+    let mut wrong = Vec::new();
+    // apply
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"))
+        .arg("apply")
+        .arg(&policies)
+        .arg("-r")
+        .arg(&resources)
+        .arg("--trusted-root")
+        .arg(&w.trusted_root)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    for r in v["resources"].as_array().unwrap() {
+        let name = r["name"].as_str().unwrap();
+        let results = r["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "only the Pod's own policy applies: {r}");
+        assert_eq!(results[0]["source"], "KyvernoImageValidatingPolicy", "{r}");
+        let allowed = r["allowed"].as_bool().unwrap();
+        let message = format!(
+            "Policy {name} failed: {}",
+            results[0]["message"].as_str().unwrap()
+        );
+        if let Some(p) = expect(name, allowed, if allowed { "" } else { &message }) {
+            wrong.push(format!("apply: {p}"));
+        }
+    }
+    // serve
+    let trusted_root = w.trusted_root.display().to_string();
+    w.rt.block_on(async {
+        let s =
+            support::webhook::start_with(vec![policies.display().to_string()], (&[], None), |a| {
+                imgverify_host::serve::ServeArgs {
+                    trusted_root: Some(trusted_root),
+                    ..a
+                }
+            })
+            .await;
+        for (i, (name, image, _, _)) in cases.iter().enumerate() {
+            let uid = format!("uid-{i}");
+            let r = s
+                .review("/validate", &uid, pod(name, &w.image(image)))
+                .await;
+            let resp = &r["response"];
+            let message = resp["status"]["message"].as_str().unwrap_or("");
+            if let Some(p) = expect(name, resp["allowed"].as_bool().unwrap(), message) {
+                wrong.push(format!("serve: {p}"));
+            }
+        }
+        s.stop().await;
+    });
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

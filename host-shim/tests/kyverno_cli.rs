@@ -142,6 +142,215 @@ struct Feature {
     digest: String,
 }
 
+/// Kyverno's Notary test certificate in its image-policy suites, as the
+/// base64 lines of its PEM.
+fn pem_lines(pem: &str) -> Vec<String> {
+    pem.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .map(String::from)
+        .collect()
+}
+
+/// The image-policy suites with the certificate they trust swapped for
+/// `root` (PEM), in a fresh folder.
+fn kyverno_ivpol_suites(root: &str, name: &str) -> PathBuf {
+    let vendored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kyverno-ivpol-suites");
+    let theirs = std::fs::read_to_string(vendored.join("sample-policy/policy.yaml")).unwrap();
+    let theirs = theirs
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)
+        .and_then(|b| b.split("-----END CERTIFICATE-----").next())
+        .map(pem_lines)
+        .unwrap();
+    let ours = pem_lines(root);
+    let dir = fresh_dir(name);
+    copy_tree(&vendored, &dir, &|text: String| {
+        // Line by line, keeping the YAML's indentation: the first of our
+        // lines takes the first of theirs, and the rest follow it.
+        let mut out = Vec::new();
+        let mut replaced = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            match theirs.iter().position(|t| t == trimmed) {
+                Some(0) => {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.extend(ours.iter().map(|o| format!("{indent}{o}")));
+                    replaced = true;
+                }
+                Some(_) => {}
+                None => out.push(line.to_string()),
+            }
+        }
+        let mut joined = out.join("\n");
+        if text.ends_with('\n') {
+            joined.push('\n');
+        }
+        assert!(replaced || !text.contains("BEGIN CERTIFICATE"));
+        joined
+    });
+    dir
+}
+
+/// The images the image-policy suites name: `:signed` with a Notary JWS
+/// signature by `pki`'s leaf and a Notary-signed CycloneDX SBOM referrer of
+/// type `sbom/cyclone-dx`, `:unsigned` without; referrers listed in the
+/// `sha256-<hex>` tag-schema index, as an OCI layout.
+fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> PathBuf {
+    use imgverify_testkit::{Descriptor, Format, SignRequest, sign_jws, signature_manifest};
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    const SIGNATURE: &str = "application/vnd.cncf.notary.signature";
+    const SBOM: &str = "sbom/cyclone-dx";
+    let f = Forge::default();
+    let repo = "ghcr.io/kyverno/test-verify-image";
+    let bytes = |f: &Forge, digest: &str| f.blobs.lock().unwrap()[digest].clone();
+    // A Notary signature manifest for the manifest `subject`.
+    let sign = |f: &Forge, subject: &[u8]| {
+        let target = Descriptor::for_content(MANIFEST, subject);
+        let envelope = sign_jws(
+            &SignRequest::new(target.clone(), imgverify_testkit::unix(2026, 1, 1, 0, 0, 0)),
+            &pki.leaf_key,
+            &pki.chain(),
+        );
+        let (manifest, envelope) = signature_manifest(&envelope, Format::Jws, &target, false);
+        f.blob(envelope);
+        f.blob(b"{}".to_vec());
+        f.blob(manifest.clone());
+        manifest
+    };
+    // Lists `referrers` (manifest bytes, artifact type) for `subject`.
+    let list = |f: &Forge, subject: &str, referrers: &[(&[u8], &str)]| {
+        let manifests: Vec<Value> = referrers
+            .iter()
+            .map(|(m, t)| {
+                let (d, n) = f.blob(m.to_vec());
+                json!({"mediaType": MANIFEST, "digest": d, "size": n, "artifactType": t})
+            })
+            .collect();
+        f.manifest(
+            &format!("{repo}:{}", subject.replace(':', "-")),
+            &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}),
+        );
+    };
+    let signed = f.image(repo, "signed");
+    let image = bytes(&f, &signed);
+    let signature = sign(&f, &image);
+    let (sd, sn) = f.blob(
+        serde_json::to_vec(
+            &json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}),
+        )
+        .unwrap(),
+    );
+    let (ed, en) = f.blob(b"{}".to_vec());
+    let sbom = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": SBOM,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": ed, "size": en},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": sd, "size": sn}],
+        "subject": {"mediaType": MANIFEST, "digest": signed, "size": image.len()},
+    }))
+    .unwrap();
+    let (sbom_digest, _) = f.blob(sbom.clone());
+    let sbom_signature = sign(&f, &sbom);
+    list(&f, &signed, &[(&signature, SIGNATURE), (&sbom, SBOM)]);
+    list(&f, &sbom_digest, &[(&sbom_signature, SIGNATURE)]);
+    f.image(repo, "unsigned");
+    let dir = fresh_dir(name);
+    f.write_layout(&dir);
+    dir
+}
+
+#[test]
+fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapped() {
+    let pki = imgverify_testkit::Pki::code_signing(
+        imgverify_testkit::KeyKind::P256,
+        "kyverno ivpol suites",
+    );
+    let root = imgverify_testkit::cert_pem(&pki.root);
+    let suites = kyverno_ivpol_suites(&root, "ivpol-suites");
+    let layout = kyverno_ivpol_images(&pki, "ivpol-layout");
+    let policy = std::fs::read_to_string(suites.join("sample-policy/policy.yaml")).unwrap();
+    assert!(policy.contains(&pem_lines(&root)[1]), "{policy}");
+    let out = imgverify(&[
+        "test",
+        suites.to_str().unwrap(),
+        "--oci-layout",
+        layout.to_str().unwrap(),
+        "--detailed-results",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    // sample-policy 2, with-cel-exceptions 3.
+    assert!(
+        text.contains("Test Summary: 5 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule is skipped due to policy exception: check-name"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failed to verify image with notary cert"),
+        "{text}"
+    );
+    // check-json: the JSON-mode policy on Kyverno's two payloads, as
+    // Kyverno's own apply test runs it (one pass, one fail).
+    let dir = suites.join("check-json");
+    let payloads = format!(
+        "{},{}",
+        dir.join("ivpol-payload-pass.json").display(),
+        dir.join("ivpol-payload-fail.json").display()
+    );
+    let out = imgverify(&[
+        "apply",
+        dir.join("ivpol-json.yaml").to_str().unwrap(),
+        "--json",
+        &payloads,
+        "--oci-layout",
+        layout.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("policy ivpol-cli-sample -> resource JSON payload failed:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pass: 1, fail: 1, warn: 0, error: 0, skip: 0"),
+        "{text}"
+    );
+    // Resources and payloads are one or the other.
+    let out = imgverify(&[
+        "apply",
+        dir.join("ivpol-json.yaml").to_str().unwrap(),
+        "--json",
+        &payloads,
+        "-r",
+        suites.join("sample-policy/good-pod.yaml").to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&out).contains("both resource and json files can not be used together"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Signed by a chain the policies do not trust: the signed pods fail too.
+    let other =
+        imgverify_testkit::Pki::code_signing(imgverify_testkit::KeyKind::P256, "someone else");
+    let layout = kyverno_ivpol_images(&other, "ivpol-layout-other");
+    let out = imgverify(&[
+        "test",
+        suites.to_str().unwrap(),
+        "--oci-layout",
+        layout.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Test Summary: 3 tests passed and 2 tests failed"),
+        "{text}"
+    );
+}
+
 const KEY_LABEL: &str = "feature suite";
 
 fn feature_suite(name: &str) -> Feature {

@@ -297,6 +297,11 @@ pub struct Request {
     /// Kyverno CLI derives them.
     #[serde(default)]
     pub admission: Option<Value>,
+    /// `object` is a JSON payload, not a Kubernetes object (the Kyverno
+    /// CLI's `apply --json`): only image policies in `evaluation.mode:
+    /// JSON` are evaluated, with `object` their only variable.
+    #[serde(default)]
+    pub json_payload: bool,
     /// A Kyverno CLI values file (`globalValues`, `policies[].rules[].values`,
     /// `policies[].resources[].values`). Present in the CLI, where, as in the
     /// Kyverno CLI, `configMap` and `apiCall` context entries are not loaded:
@@ -333,7 +338,7 @@ impl Request {
         {
             return Err(RequestError::Now(now.clone()));
         }
-        if !r.object.is_object() {
+        if !r.object.is_object() && !r.json_payload {
             return Err(RequestError::Invalid("object must be a JSON object".into()));
         }
         Ok(r)

@@ -119,7 +119,7 @@ pub(super) fn evaluate(
     let fetcher = Fetcher::new(store, work);
     let meta = meta_of(&req.object);
     let mut c = Collected::default();
-    if req.operation != "DELETE" {
+    if req.operation != "DELETE" && !req.json_payload {
         for policy in &engine.policies {
             if let Some(ns) = &policy.namespace
                 && *ns != meta.namespace

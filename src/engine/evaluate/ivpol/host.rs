@@ -495,13 +495,12 @@ impl<'a> PolicyHost<'a> {
             outcome
         };
         let primary = run(&checks.primary);
-        if matches!(primary, Verdict::Ok(_)) {
+        if matches!(primary, Verdict::Ok(_) | Verdict::Pending) {
             return primary;
         }
         match &checks.bundles {
             Some(b) => match run(b) {
-                Verdict::Ok(s) => Verdict::Ok(s),
-                _ if primary == Verdict::Pending => Verdict::Pending,
+                Verdict::Fail(_) => primary,
                 other => other,
             },
             None => primary,
@@ -542,14 +541,16 @@ impl<'a> PolicyHost<'a> {
                 Verdict::Pending => Verdict::Pending,
             }
         };
+        // Bundles are looked for only once the primary format has failed:
+        // most images carry `.sig` signatures, and their admissions then
+        // ask for no referrers.
         let primary = run(&checks.primary);
-        if primary == Verdict::Ok(()) {
+        if matches!(primary, Verdict::Ok(()) | Verdict::Pending) {
             return primary;
         }
         match &checks.bundles {
             Some(b) => match run(b) {
-                Verdict::Ok(()) => Verdict::Ok(()),
-                _ if primary == Verdict::Pending => Verdict::Pending,
+                Verdict::Fail(_) => primary,
                 other => other,
             },
             None => primary,

@@ -61,19 +61,30 @@ pub(super) fn evaluate(
         .as_deref()
         .and_then(crate::sigstore::trusted_root::parse_rfc3339);
     for policy in engine.image_policies() {
-        if policy.mode == EvaluationMode::Json || !policy.admission {
+        // A JSON payload is for JSON-mode policies only, and admissions
+        // for the others (as Kyverno's CLI and webhook choose them).
+        let json = policy.mode == EvaluationMode::Json;
+        if json != req.json_payload || (!json && !policy.admission) {
             continue;
         }
-        if policy.kind == ImagePolicyKind::Namespaced
+        if !json
+            && policy.kind == ImagePolicyKind::Namespaced
             && policy.namespace.as_deref() != Some(meta.namespace.as_str())
         {
             continue;
         }
-        if !request::matches_constraints(policy.match_constraints.as_ref(), req, meta, &resource) {
+        if !json
+            && !request::matches_constraints(
+                policy.match_constraints.as_ref(),
+                req,
+                meta,
+                &resource,
+            )
+        {
             continue;
         }
         let mut host = PolicyHost::new(engine, fetcher, policy, now, &mut records);
-        if req.phase == Phase::Mutate {
+        if req.phase == Phase::Mutate && !json {
             mutate_digests(&mut host, req, meta, &resource, c);
             continue;
         }
@@ -163,6 +174,11 @@ fn base_globals(
     resource: &request::Resource,
 ) -> BTreeMap<String, Value> {
     let mut g = BTreeMap::new();
+    // A JSON payload's policies see `object` only.
+    if req.json_payload {
+        g.insert(names::OBJECT.to_string(), Value::from_json(&req.object));
+        return g;
+    }
     g.insert(
         names::OBJECT.to_string(),
         Value::from_json(&request::object_or_null(req)),
@@ -271,7 +287,9 @@ fn evaluate_policy(
         "DELETE" => req.old_object.as_ref().unwrap_or(&req.object),
         _ => &req.object,
     };
-    let extracted = match images::extract(host, object, Some(resource)) {
+    // A JSON payload has no built-in extractors: `images[]` only.
+    let resource = (!req.json_payload).then_some(resource);
+    let extracted = match images::extract(host, object, resource) {
         Ok(e) => e,
         Err(e) => return evaluation_error(policy, e),
     };
@@ -333,7 +351,11 @@ fn evaluate_policy(
             }
             Verdict::Fail(f) | Verdict::Error(f) => return evaluation_error(policy, f),
         };
-        // A digest written in the reference is read too: it must exist.
+        // A digest resolved from a tag came from the manifest's bytes; one
+        // written in the reference is read too: it must exist.
+        if info.parsed_digest().is_none() {
+            continue;
+        }
         let manifest = Fetch::by_digest(FetchKind::Manifest, &info.registry, &info.path, &digest)
             .with_access(&policy.access);
         match host.fetcher.get(manifest) {
