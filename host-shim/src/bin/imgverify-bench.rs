@@ -658,6 +658,7 @@ fn profile(args: &[String]) {
         .unwrap_or_default();
     let case = match arg(0, "keyed").as_str() {
         "keyless" => keyless_case(&root).expect("the conformance vectors").0,
+        "image-policy" => image_policy_case(&root, &keyed_case(&root)),
         _ => keyed_case(&root),
     };
     let memo = match arg(2, "warm").as_str() {
