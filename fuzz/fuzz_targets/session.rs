@@ -1,8 +1,9 @@
 //! Whole admissions against a hostile registry: a Pod with fuzzed images, and
 //! every artifact the engine asks for made from fuzz data (signature manifests
 //! built around fuzzed layers with correct digests, so verification is
-//! reached, or raw bytes; any answer may instead fail). The policy's key is
-//! one the fuzzer cannot sign with, so no admission may ever be allowed.
+//! reached, or raw bytes; any answer may instead fail). The policies' key
+//! (a ClusterPolicy's and an ImageValidatingPolicy's) is one the fuzzer
+//! cannot sign with, so no admission may ever be allowed.
 #![no_main]
 use arbitrary::Arbitrary;
 use imgverify::engine::{Answer, FailureStatus, FetchKind, Outcome, Request, Session};
@@ -11,6 +12,10 @@ use serde_json::json;
 use std::sync::{Arc, OnceLock};
 
 const POLICY: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  webhookConfiguration: {failurePolicy: Ignore}\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages:\n    - imageReferences: ['*']\n      failureAction: Enforce\n      attestors: [{count: 1, entries: [{keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\", rekor: {ignoreTlog: true}}}, {keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}}]}]\n";
+
+/// The same key as an ImageValidatingPolicy: whatever the registry sends,
+/// its validation can never hold.
+const IMAGE_POLICY: &str = "---\napiVersion: policies.kyverno.io/v1\nkind: ImageValidatingPolicy\nmetadata: {name: ivp}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}\n  validationConfigurations: {verifyDigest: false}\n  attestors: [{name: k, cosign: {key: {data: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}, ctlog: {insecureIgnoreTlog: true}}}]\n  validations: [{expression: 'images.containers.map(i, verifyImageSignatures(i, [attestors.k])).all(n, n > 0) && images.containers.all(i, getImageData(i).digest != \"\")'}]\n";
 
 #[derive(Arbitrary, Debug)]
 enum Payload<'a> {
@@ -43,8 +48,14 @@ struct Input<'a> {
 
 fn engine() -> Arc<imgverify::Engine> {
     static E: OnceLock<Arc<imgverify::Engine>> = OnceLock::new();
-    E.get_or_init(|| Arc::new(imgverify::Engine::compile("p.yaml", POLICY).expect("policy")))
-        .clone()
+    E.get_or_init(|| {
+        let policies = format!("{POLICY}{IMAGE_POLICY}");
+        let engine = imgverify::Engine::compile("p.yaml", &policies).expect("policy");
+        // The policy and its autogen variants for pod controllers.
+        assert_eq!(engine.image_policies().len(), 3);
+        Arc::new(engine)
+    })
+    .clone()
 }
 
 fn sha(b: &[u8]) -> String {

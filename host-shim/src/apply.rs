@@ -191,25 +191,12 @@ pub fn run_json(
     source: &dyn ArtifactSource,
     context: &AdmissionContext,
 ) -> Result<Vec<ResourceOutcome>, ApplyError> {
-    let mut docs = Vec::new();
-    for p in payloads {
-        docs.extend(loaded.instance.parse_documents(&p.name, &p.text)?);
-    }
-    let mut out = Vec::new();
-    for (origin, value) in docs {
-        let mut outcome = ResourceOutcome::undecided(value);
-        let mut request = context.request(&outcome.object, now);
+    let docs = parse_all(loaded, payloads)?;
+    decide_each(loaded, docs, source, |object| {
+        let mut request = context.request(object, now);
         request["jsonPayload"] = serde_json::Value::Bool(true);
-        match loaded.decide_request(&request, source) {
-            Ok(d) => outcome.decided(d),
-            Err(e) => {
-                outcome.failed(&origin, &e);
-                loaded.reset()?;
-            }
-        }
-        out.push(outcome);
-    }
-    Ok(out)
+        request
+    })
 }
 
 /// [`run`] with namespace labels and user info.
@@ -220,19 +207,38 @@ pub fn run_with(
     source: &dyn ArtifactSource,
     context: &AdmissionContext,
 ) -> Result<Vec<ResourceOutcome>, ApplyError> {
-    // Untrusted YAML is parsed inside the sandbox.
-    let mut docs = Vec::new();
-    for r in resources {
-        docs.extend(loaded.instance.parse_documents(&r.name, &r.text)?);
-    }
+    let docs = parse_all(loaded, resources)?;
     // Namespace documents among the resources give their labels, unless the
     // values file says otherwise.
     let mut context = context.clone();
     context.learn_namespaces(docs.iter().map(|(_, v)| v));
+    decide_each(loaded, docs, source, |object| context.request(object, now))
+}
+
+/// Every document of the texts. Untrusted YAML is parsed inside the sandbox.
+fn parse_all(
+    loaded: &mut Loaded,
+    texts: &[NamedText],
+) -> Result<Vec<(String, serde_json::Value)>, ApplyError> {
+    let mut docs = Vec::new();
+    for t in texts {
+        docs.extend(loaded.instance.parse_documents(&t.name, &t.text)?);
+    }
+    Ok(docs)
+}
+
+/// Decides each document with the request `request` builds for it; a
+/// document the module cannot decide is reported and the instance reset.
+fn decide_each(
+    loaded: &mut Loaded,
+    docs: Vec<(String, serde_json::Value)>,
+    source: &dyn ArtifactSource,
+    request: impl Fn(&serde_json::Value) -> serde_json::Value,
+) -> Result<Vec<ResourceOutcome>, ApplyError> {
     let mut out = Vec::new();
     for (origin, value) in docs {
         let mut outcome = ResourceOutcome::undecided(value);
-        match loaded.decide_request(&context.request(&outcome.object, now), source) {
+        match loaded.decide_request(&request(&outcome.object), source) {
             Ok(d) => outcome.decided(d),
             Err(e) => {
                 outcome.failed(&origin, &e);

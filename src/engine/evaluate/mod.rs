@@ -36,6 +36,7 @@ struct Meta {
     annotations: BTreeMap<String, String>,
 }
 
+/// The string entries of a JSON object (labels, annotations).
 fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
         .map(|o| {

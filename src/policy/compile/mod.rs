@@ -143,19 +143,10 @@ pub fn compile_documents(
                         out.image_policies.extend(p);
                         out.lints.extend(lints);
                     }
-                    Err(errs) if skip_invalid => {
-                        let namespace = d
-                            .value
-                            .pointer("/metadata/namespace")
-                            .and_then(Value::as_str)
-                            .filter(|_| kind == "NamespacedImageValidatingPolicy")
-                            .map(|ns| format!("{ns}/"))
-                            .unwrap_or_default();
-                        out.invalid.push(InvalidPolicy {
-                            name: format!("{namespace}{name}"),
-                            errors: errs,
-                        });
-                    }
+                    Err(errs) if skip_invalid => out.invalid.push(InvalidPolicy {
+                        name: report_name(d, kind == "NamespacedImageValidatingPolicy"),
+                        errors: errs,
+                    }),
                     Err(errs) => errors.extend(errs),
                 }
                 continue;
@@ -194,15 +185,8 @@ pub fn compile_documents(
             Err(e) => ctx.err(e.path().to_string(), e.inner().to_string()),
         }
         if skip_invalid && !ctx.errors.is_empty() {
-            let namespace = d
-                .value
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .filter(|_| kind == "Policy")
-                .map(|ns| format!("{ns}/"))
-                .unwrap_or_default();
             out.invalid.push(InvalidPolicy {
-                name: format!("{namespace}{name}"),
+                name: report_name(d, kind == "Policy"),
                 errors: ctx.errors,
             });
             out.lints.extend(ctx.lints);
@@ -215,6 +199,17 @@ pub fn compile_documents(
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// A policy document's name as reports give it: `namespace/name` for a
+/// namespaced kind, else `name`.
+fn report_name(d: &Document, namespaced: bool) -> String {
+    let s = |p: &str| d.value.pointer(p).and_then(Value::as_str);
+    let name = s("/metadata/name").unwrap_or("");
+    match s("/metadata/namespace").filter(|_| namespaced) {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
     }
 }
 

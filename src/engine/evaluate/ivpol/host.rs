@@ -32,8 +32,11 @@ pub(super) struct VerificationRecords {
     /// (Kyverno's `ImageVerificationResults`, for `required`).
     pub(super) verified: BTreeMap<String, bool>,
     /// (image string, predicate or artifact type) → the payload of a
-    /// verified attestation, for `extractPayload`.
-    payloads: BTreeMap<(String, String), serde_json::Value>,
+    /// verified attestation, for `extractPayload` (converted once).
+    payloads: BTreeMap<(String, String), Value>,
+    /// Image string → `getImageData`'s value, read and converted once per
+    /// round however many expressions ask for it.
+    image_data: BTreeMap<String, Value>,
 }
 
 impl VerificationRecords {
@@ -280,13 +283,31 @@ impl<'a> PolicyHost<'a> {
         }
     }
 
-    /// `verifyImageSignatures(image, attestors)`: how many of the attestors
-    /// verified the image; 0 for an image the policy does not select.
-    fn verify_image_signatures(&mut self, image: &str, attestors: &Value) -> Result<Value, String> {
+    /// Counts the attestors (`attestors.<name>` values) for which `check`
+    /// verifies `image`: 0 for an image the policy does not select
+    /// (`lookup` runs after that test, as in Kyverno), the attestors'
+    /// number while anything is pending (the round's result is discarded).
+    /// An attestor's failure counts nothing (Kyverno logs it); an `Err`
+    /// from `check` is the call's error. The outcome is recorded for the
+    /// `required` check.
+    fn count_verified<T>(
+        &mut self,
+        image: &str,
+        attestors: &Value,
+        lookup: impl FnOnce(&Self) -> Result<T, String>,
+        mut check: impl FnMut(
+            &mut Self,
+            &T,
+            &ImageInfo,
+            &Digest,
+            &AttestorChecks,
+        ) -> Result<Verdict<()>, String>,
+    ) -> Result<Value, String> {
         let named = self.named_attestors(attestors)?;
         if !self.image_selected(image)? {
             return Ok(Value::Int(0));
         }
+        let found = lookup(self)?;
         let Some((info, digest)) = self.resolve(image)? else {
             return Ok(Value::Int(named.len() as i64));
         };
@@ -302,10 +323,9 @@ impl<'a> PolicyHost<'a> {
                 }
                 Err(e) => return Err(e.clone()),
             };
-            match self.verify_with(&info, &digest, checks) {
+            match check(self, &found, &info, &digest, checks)? {
                 Verdict::Ok(()) => count += 1,
                 Verdict::Pending => pending = true,
-                // Kyverno logs an attestor's failure and counts on.
                 Verdict::Fail(_) | Verdict::Error(_) => {}
             }
         }
@@ -317,6 +337,17 @@ impl<'a> PolicyHost<'a> {
             self.records.record(image, count > 0);
         }
         Ok(Value::Int(count))
+    }
+
+    /// `verifyImageSignatures(image, attestors)`: how many of the attestors
+    /// verified the image.
+    fn verify_image_signatures(&mut self, image: &str, attestors: &Value) -> Result<Value, String> {
+        self.count_verified(
+            image,
+            attestors,
+            |_| Ok(()),
+            |host, _, info, digest, checks| Ok(host.verify_with(info, digest, checks)),
+        )
     }
 
     /// `verifyAttestationSignatures(image, attestation, attestors)`: how
@@ -328,69 +359,55 @@ impl<'a> PolicyHost<'a> {
         attestation: &str,
         attestors: &Value,
     ) -> Result<Value, String> {
-        let named = self.named_attestors(attestors)?;
-        if !self.image_selected(image)? {
-            return Ok(Value::Int(0));
-        }
-        let kind = self.attestation(attestation)?;
-        let Some((info, digest)) = self.resolve(image)? else {
-            return Ok(Value::Int(named.len() as i64));
-        };
-        let mut count = 0i64;
-        let mut pending = false;
-        for a in named.iter().copied() {
-            let checks = self.checks_for(a);
-            let checks = match checks.as_ref() {
-                Ok(c) => c,
-                Err(_) if self.pending => {
-                    pending = true;
-                    continue;
-                }
-                Err(e) => return Err(e.clone()),
-            };
-            let notary = checks.primary.verifier == VerifierType::Notary;
-            let wanted = match (kind, notary) {
-                (AttestationKind::InToto(_), true) => {
-                    return Err(
-                        "notary verifier only supports oci 1.1 referrers as attestations".into(),
-                    );
-                }
-                // cosign reads in-toto attestations only (Kyverno: a failed
-                // verification, counted as 0).
-                (AttestationKind::Referrer(_), false) => continue,
-                (AttestationKind::InToto(t) | AttestationKind::Referrer(t), _) => t.as_str(),
-            };
-            match self.attested(&info, &digest, checks, wanted) {
-                Verdict::Ok(statements) => {
-                    count += 1;
-                    if let Some(s) = statements.into_iter().next() {
-                        let payload = match kind {
-                            // The whole statement, as cosign hands it over.
-                            AttestationKind::InToto(_) => s.json,
-                            // The referrer's one layer.
-                            AttestationKind::Referrer(_) => s
-                                .json
-                                .get("predicate")
-                                .cloned()
-                                .unwrap_or(serde_json::Value::Null),
-                        };
-                        self.records
-                            .payloads
-                            .insert((image.to_string(), wanted.to_string()), payload);
+        let lookup = |host: &Self| host.attestation(attestation);
+        self.count_verified(
+            image,
+            attestors,
+            lookup,
+            |host, kind, info, digest, checks| {
+                let kind: &AttestationKind = kind;
+                let notary = checks.primary.verifier == VerifierType::Notary;
+                let wanted = match (kind, notary) {
+                    (AttestationKind::InToto(_), true) => {
+                        return Err(
+                            "notary verifier only supports oci 1.1 referrers as attestations"
+                                .into(),
+                        );
                     }
-                }
-                Verdict::Pending => pending = true,
-                Verdict::Fail(_) | Verdict::Error(_) => {}
-            }
-        }
-        if pending {
-            self.pending = true;
-            return Ok(Value::Int(named.len() as i64));
-        }
-        if !named.is_empty() {
-            self.records.record(image, count > 0);
-        }
-        Ok(Value::Int(count))
+                    // cosign reads in-toto attestations only (Kyverno: a failed
+                    // verification, counted as 0).
+                    (AttestationKind::Referrer(_), false) => {
+                        return Ok(Verdict::Fail(verify::Failure::Unsupported(
+                            "cosign verifier only supports intoto referrers as attestations".into(),
+                        )));
+                    }
+                    (AttestationKind::InToto(t) | AttestationKind::Referrer(t), _) => t.as_str(),
+                };
+                Ok(match host.attested(info, digest, checks, wanted) {
+                    Verdict::Ok(statements) => {
+                        if let Some(s) = statements.into_iter().next() {
+                            let payload = match kind {
+                                // The whole statement, as cosign hands it over.
+                                AttestationKind::InToto(_) => Value::from_json_doubles(&s.json),
+                                // The referrer's one layer.
+                                AttestationKind::Referrer(_) => s
+                                    .json
+                                    .get("predicate")
+                                    .map(Value::from_json_doubles)
+                                    .unwrap_or(Value::Null),
+                            };
+                            host.records
+                                .payloads
+                                .insert((image.to_string(), wanted.to_string()), payload);
+                        }
+                        Verdict::Ok(())
+                    }
+                    Verdict::Pending => Verdict::Pending,
+                    Verdict::Fail(f) => Verdict::Fail(f),
+                    Verdict::Error(f) => Verdict::Error(f),
+                })
+            },
+        )
     }
 
     /// `extractPayload(image, attestation)`: the payload of an attestation a
@@ -401,7 +418,7 @@ impl<'a> PolicyHost<'a> {
         let kind = self.attestation(attestation)?;
         let (AttestationKind::InToto(t) | AttestationKind::Referrer(t)) = kind;
         if let Some(p) = self.records.payloads.get(&(image.to_string(), t.clone())) {
-            return Ok(Value::from_json_doubles(p));
+            return Ok(p.clone());
         }
         if self.pending {
             return Ok(Value::Map(Arc::new(Map::new())));
@@ -418,6 +435,9 @@ impl<'a> PolicyHost<'a> {
     /// and config, in the shape Kyverno's image data loader gives.
     fn image_data(&mut self, image: &str) -> Result<Value, String> {
         use super::super::image_data::{self, ImageData};
+        if let Some(v) = self.records.image_data.get(image) {
+            return Ok(v.clone());
+        }
         let loaded = image_data::load(
             image,
             &self.policy.access,
@@ -456,7 +476,11 @@ impl<'a> PolicyHost<'a> {
         if let Some(index) = v.get("manifestList").filter(|i| !i.is_null()) {
             out["imageIndex"] = index.clone();
         }
-        Ok(Value::from_json_doubles(&out))
+        let value = Value::from_json_doubles(&out);
+        self.records
+            .image_data
+            .insert(image.to_string(), value.clone());
+        Ok(value)
     }
 
     fn attestation(&self, name: &str) -> Result<&'a AttestationKind, String> {

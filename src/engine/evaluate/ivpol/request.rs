@@ -2,12 +2,11 @@
 //! (group, version, plural), the CEL `request`, `namespaceObject`, and
 //! `matchConstraints` as a ValidatingAdmissionPolicy matches them.
 
-use super::super::Meta;
+use super::super::{Meta, string_map};
 use crate::engine::Request;
 use crate::policy::ivpol::model::{MatchResources, NamedRuleWithOperations};
 use crate::policy::matching;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 /// The requested resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,16 +175,6 @@ pub(super) fn matches_constraints(
         None | Some([]) => true,
         Some(rules) => in_rules(rules),
     }
-}
-
-fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
-    v.and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A namespace selector: a Namespace is matched by its own labels, another
