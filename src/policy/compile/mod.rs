@@ -131,11 +131,7 @@ pub fn compile_documents(
             }
             (_, "ImageValidatingPolicy" | "NamespacedImageValidatingPolicy") => {
                 if out.policies.len() + out.image_policies.len() >= limits::MAX_POLICIES {
-                    errors.push(CompileError {
-                        document: label,
-                        path: String::new(),
-                        message: format!("too many policies (limit {})", limits::MAX_POLICIES),
-                    });
+                    errors.push(too_many(label));
                     break;
                 }
                 match ivpol::compile_with_autogen(d) {
@@ -161,11 +157,7 @@ pub fn compile_documents(
             }
         }
         if out.policies.len() + out.image_policies.len() >= limits::MAX_POLICIES {
-            errors.push(CompileError {
-                document: label,
-                path: String::new(),
-                message: format!("too many policies (limit {})", limits::MAX_POLICIES),
-            });
+            errors.push(too_many(label));
             break;
         }
         let mut ctx = Ctx {
@@ -199,6 +191,16 @@ pub fn compile_documents(
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// The error for a document past [`limits::MAX_POLICIES`] (image
+/// policies' autogen variants count).
+fn too_many(document: String) -> CompileError {
+    CompileError {
+        document,
+        path: String::new(),
+        message: format!("too many policies (limit {})", limits::MAX_POLICIES),
     }
 }
 

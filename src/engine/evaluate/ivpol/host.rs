@@ -518,17 +518,7 @@ impl<'a> PolicyHost<'a> {
             }
             outcome
         };
-        let primary = run(&checks.primary);
-        if matches!(primary, Verdict::Ok(_) | Verdict::Pending) {
-            return primary;
-        }
-        match &checks.bundles {
-            Some(b) => match run(b) {
-                Verdict::Fail(_) => primary,
-                other => other,
-            },
-            None => primary,
-        }
+        primary_then_bundles(checks, run)
     }
 
     fn ctx<'c>(
@@ -565,20 +555,28 @@ impl<'a> PolicyHost<'a> {
                 Verdict::Pending => Verdict::Pending,
             }
         };
-        // Bundles are looked for only once the primary format has failed:
-        // most images carry `.sig` signatures, and their admissions then
-        // ask for no referrers.
-        let primary = run(&checks.primary);
-        if matches!(primary, Verdict::Ok(()) | Verdict::Pending) {
-            return primary;
-        }
-        match &checks.bundles {
-            Some(b) => match run(b) {
-                Verdict::Fail(_) => primary,
-                other => other,
-            },
-            None => primary,
-        }
+        primary_then_bundles(checks, run)
+    }
+}
+
+/// An attestor's verdict: its primary format's, or when that fails and the
+/// attestor reads bundles, the bundles'. Bundles are looked for only once
+/// the primary format has failed: most images carry `.sig` signatures, and
+/// their admissions then ask for no referrers.
+fn primary_then_bundles<T>(
+    checks: &AttestorChecks,
+    run: impl Fn(&Verification) -> Verdict<T>,
+) -> Verdict<T> {
+    let primary = run(&checks.primary);
+    if matches!(primary, Verdict::Ok(_) | Verdict::Pending) {
+        return primary;
+    }
+    match &checks.bundles {
+        Some(b) => match run(b) {
+            Verdict::Fail(_) => primary,
+            other => other,
+        },
+        None => primary,
     }
 }
 
