@@ -1235,4 +1235,90 @@ fn image_policies_verify_fresh_attestations_through_apply_and_serve() {
         s.stop().await;
     });
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // An attestor's own trusted root (`trustedRoot.value`) stands in for the
+    // engine's: without `--trusted-root`, the mock Fulcio is trusted by that
+    // attestor only.
+    let root = std::fs::read_to_string(&w.trusted_root).unwrap();
+    let own_root = dir.join("own-root");
+    std::fs::create_dir_all(&own_root).unwrap();
+    let run = |attestor: Value| {
+        std::fs::write(
+            own_root.join("policy.yaml"),
+            image_policy("ivpol-own-root", attestor).to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            own_root.join("pod.yaml"),
+            pod("ivpol-own-root", &w.image("keyless")).to_string(),
+        )
+        .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"))
+            .arg("apply")
+            .arg(own_root.join("policy.yaml"))
+            .arg("-r")
+            .arg(own_root.join("pod.yaml"))
+            .output()
+            .unwrap()
+    };
+    let identity = json!([{"subject": SUBJECT, "issuer": ISSUER}]);
+    let out = run(json!({"keyless": {"identities": identity}, "trustedRoot": {"value": root}}));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Beside it, in the same admission, the same identity under the
+    // engine's root: the first attestor's checks are not taken for it.
+    let mut engine_root = image_policy(
+        "ivpol-own-root",
+        json!({"keyless": {"identities": identity}}),
+    );
+    engine_root["metadata"]["name"] = json!("ivpol-engine-root");
+    std::fs::write(own_root.join("engine-root.yaml"), engine_root.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"))
+        .arg("apply")
+        .arg(&own_root)
+        .arg("-r")
+        .arg(own_root.join("pod.yaml"))
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["resources"][0]["results"].as_array().unwrap().clone();
+    let result_of = |policy: &str| {
+        results
+            .iter()
+            .find(|r| r["policy"] == policy)
+            .map(|r| r["result"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        result_of("ivpol-own-root").as_deref(),
+        Some("pass"),
+        "{results:?}"
+    );
+    assert_eq!(
+        result_of("ivpol-engine-root").as_deref(),
+        Some("fail"),
+        "{results:?}"
+    );
+    std::fs::remove_file(own_root.join("engine-root.yaml")).unwrap();
+    let out = run(json!({"keyless": {"identities": identity}}));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(no_provenance),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(
+        json!({"keyless": {"identities": identity}, "trustedRoot": {"value": "{\"tlogs\": 1}"}}),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("spec.attestors[0].cosign.trustedRoot.value"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

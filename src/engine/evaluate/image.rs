@@ -141,6 +141,7 @@ fn verify_image(
         digest: &d,
         verification: v,
         trust: &engine.trust,
+        root_id: "",
         now: req
             .now
             .as_deref()

@@ -233,7 +233,7 @@ fn collect<'a>(
             image: ctx.digest.to_string(),
             // The check reads the request's time (log times in the past, a
             // certificate without a log at that time): part of its key.
-            trust: format!("{}/now:{:?}", trust.trust_id, ctx.now),
+            trust: format!("{}/now:{:?}{}", trust.trust_id, ctx.now, ctx.root_id),
         };
         let checked = ctx.fetcher.work.check_bundle(key, trust.cost(), || {
             trust.check(bytes, ctx.digest, ctx.now)

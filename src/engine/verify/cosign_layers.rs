@@ -315,7 +315,7 @@ fn check_layers<K: LayerKind>(
     if manifest.layers.len() > K::MAX_LAYERS {
         return Err(Failure::TooManyLayers(manifest.layers.len()));
     }
-    let trust = check.trust_id();
+    let trust = format!("{}{}", check.trust_id(), ctx.root_id);
     for (index, layer) in manifest.layers.iter().enumerate() {
         if layer.media_type != K::MEDIA_TYPE {
             continue;

@@ -95,8 +95,12 @@ pub(super) struct VerifyCtx<'a> {
     pub image: &'a ImageInfo,
     pub digest: &'a Digest,
     pub verification: &'a Verification,
-    /// The engine's trusted root.
+    /// The trusted root: the engine's, or an image policy attestor's own.
     pub trust: &'a TrustedRoot,
+    /// Identifies `trust` in the verification memo's keys: empty for the
+    /// engine's root, `/root:<sha256>` for an attestor's own, so a check
+    /// made under one root is never taken for another's.
+    pub root_id: &'a str,
     /// The request's time (unix seconds), when it gave one.
     pub now: Option<i64>,
     /// The JSON context conditions read (`request`, `images`, `image`).

@@ -183,7 +183,7 @@ pub(super) fn signatures(
             layer: 0,
             image: format!("{}:{}:{}", target.digest, target.media_type, target.size),
             // Expiry and certificate validity read the request's time.
-            trust: format!("{}/now:{now}", attestor.id),
+            trust: format!("{}/now:{now}{}", attestor.id, ctx.root_id),
         };
         let checked = ctx.fetcher.work.check_notary(key, cost(bytes), || {
             verify_envelope(
@@ -286,6 +286,7 @@ fn about<'b>(ctx: &'b VerifyCtx<'_>, digest: &'b Digest) -> VerifyCtx<'b> {
         digest,
         verification: ctx.verification,
         trust: ctx.trust,
+        root_id: ctx.root_id,
         now: ctx.now,
         context: ctx.context,
         verified_by: std::cell::RefCell::new(Vec::new()),

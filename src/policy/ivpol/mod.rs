@@ -77,6 +77,19 @@ pub struct ImageAttestor {
     pub repository: Option<String>,
     /// Signature tag prefix (cosign `source.tagPrefix`).
     pub tag_prefix: Option<String>,
+    /// Its own trusted root (cosign `trustedRoot.value`), in place of the
+    /// engine's for everything it verifies.
+    pub trusted_root: Option<AttestorRoot>,
+}
+
+/// An attestor's own trusted root.
+#[derive(Debug, Clone)]
+pub struct AttestorRoot {
+    /// The root.
+    pub root: std::sync::Arc<crate::sigstore::trusted_root::TrustedRoot>,
+    /// `/root:<sha256 of its JSON>`: keeps its checks apart from other
+    /// roots' in the verification memo.
+    pub id: String,
 }
 
 /// An attestor's verifier and trust material.

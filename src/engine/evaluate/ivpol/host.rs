@@ -53,6 +53,8 @@ struct AttestorChecks {
     /// Sigstore bundles (cosign attestors): a cosign v3 image is signed
     /// with bundles, and either format verifies the attestor.
     bundles: Option<Verification>,
+    /// The attestor's own trusted root, if it has one.
+    root: Option<crate::policy::ivpol::AttestorRoot>,
 }
 
 /// The host of one image policy's evaluation.
@@ -265,6 +267,7 @@ impl<'a> PolicyHost<'a> {
                 VerifierType::Cosign
             }),
             bundles: (!notary && cosign_keys).then(|| verification(VerifierType::SigstoreBundle)),
+            root: a.trusted_root.clone(),
         }
     }
 
@@ -502,7 +505,7 @@ impl<'a> PolicyHost<'a> {
         wanted: &str,
     ) -> Verdict<Vec<crate::sigstore::intoto::Statement>> {
         let run = |v: &Verification| {
-            let ctx = self.ctx(info, digest, v);
+            let ctx = self.ctx(info, digest, v, checks);
             let Some(set) = v.attestors.first() else {
                 return Verdict::Fail(verify::Failure::Unsupported("no attestor".into()));
             };
@@ -521,18 +524,26 @@ impl<'a> PolicyHost<'a> {
         primary_then_bundles(checks, run)
     }
 
+    /// The verification context of one attestor's check: its own trusted
+    /// root when it has one, else the engine's.
     fn ctx<'c>(
         &'c self,
         info: &'c ImageInfo,
         digest: &'c Digest,
         v: &'c Verification,
+        checks: &'c AttestorChecks,
     ) -> VerifyCtx<'c> {
+        let (trust, root_id) = match &checks.root {
+            Some(r) => (r.root.as_ref(), r.id.as_str()),
+            None => (&self.engine.trust, ""),
+        };
         VerifyCtx {
             fetcher: self.fetcher,
             image: info,
             digest,
             verification: v,
-            trust: &self.engine.trust,
+            trust,
+            root_id,
             now: self.now,
             context: &serde_json::Value::Null,
             verified_by: Default::default(),
@@ -547,7 +558,7 @@ impl<'a> PolicyHost<'a> {
         checks: &AttestorChecks,
     ) -> Verdict<()> {
         let run = |v: &Verification| {
-            let ctx = self.ctx(info, digest, v);
+            let ctx = self.ctx(info, digest, v, checks);
             match verify::verify_attestors(&ctx) {
                 Verdict::Ok(_) => Verdict::Ok(()),
                 Verdict::Fail(f) => Verdict::Fail(f),

@@ -14,9 +14,12 @@ use crate::cel::{Env, NoHost, Program, Value};
 use crate::notary::trust::{StoreType, TrustPolicy};
 use crate::policy::compiled::AttestorKind;
 use crate::policy::ivpol::model as m;
-use crate::policy::ivpol::{AttestorMaterial, DeferredAttestor, ImageAttestor, MaterialField};
+use crate::policy::ivpol::{
+    AttestorMaterial, AttestorRoot, DeferredAttestor, ImageAttestor, MaterialField,
+};
 use crate::policy::model;
 use crate::sigstore::identity::{IdentityPolicy, IdentitySpec};
+use crate::sigstore::trusted_root::TrustedRoot;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn compile_attestors(
@@ -52,6 +55,22 @@ pub(super) fn compile_attestors(
             }))
         };
         let source = a.cosign.as_ref().and_then(|c| c.source.as_ref());
+        let trusted_root = match a
+            .cosign
+            .as_ref()
+            .and_then(|c| c.trusted_root.as_ref())
+            .and_then(|r| r.value.as_deref())
+            .filter(|v| !v.trim().is_empty())
+        {
+            None => None,
+            Some(json) => match attestor_root(json) {
+                Ok(root) => Some(root),
+                Err(e) => {
+                    ctx.err(format!("{path}.cosign.trustedRoot.value"), e);
+                    continue;
+                }
+            },
+        };
         out.push(ImageAttestor {
             name: a.name.clone(),
             material,
@@ -66,9 +85,31 @@ pub(super) fn compile_attestors(
             tag_prefix: source
                 .and_then(|s| s.tag_prefix.clone())
                 .filter(|t| !t.is_empty()),
+            trusted_root,
         });
     }
     out
+}
+
+/// Largest `trustedRoot.value` read (Kyverno's limit).
+const MAX_TRUSTED_ROOT_BYTES: usize = 1 << 20;
+
+/// An attestor's own trusted root, with the id that keeps its checks apart
+/// in the verification memo.
+fn attestor_root(json: &str) -> Result<AttestorRoot, String> {
+    use sha2::Digest as _;
+    if json.len() > MAX_TRUSTED_ROOT_BYTES {
+        return Err(format!(
+            "the trusted root is {} bytes, more than {MAX_TRUSTED_ROOT_BYTES}",
+            json.len()
+        ));
+    }
+    let root = TrustedRoot::parse(json).map_err(|e| e.to_string())?;
+    let id = crate::digest::hex_encode(&sha2::Sha256::digest(json.as_bytes()));
+    Ok(AttestorRoot {
+        root: std::sync::Arc::new(root),
+        id: format!("/root:{id}"),
+    })
 }
 
 /// Compiles an attestor whose expressions have been evaluated to `values`
@@ -173,11 +214,14 @@ fn resolve_expressions(
             }
         }
         if let Some(root) = &c.trusted_root
-            && (root.value.is_some() || root.expression.is_some())
+            && root
+                .expression
+                .as_deref()
+                .is_some_and(|x| !x.trim().is_empty())
         {
             ctx.err(
-                format!("{path}.cosign.trustedRoot"),
-                "a per-attestor trusted root is not supported yet; configure the engine's trusted root instead",
+                format!("{path}.cosign.trustedRoot.expression"),
+                "a trusted root written as an expression is not supported yet; give it as value",
             );
         }
     }
