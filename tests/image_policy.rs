@@ -621,3 +621,84 @@ fn json_mode_policies_check_json_payloads_only() {
         "{err}"
     );
 }
+
+#[test]
+fn resource_reads_go_to_the_host_and_cannot_leave_their_path() {
+    use imgverify::engine::{Answer, FailureStatus, FetchKind};
+    let reg = registry();
+    let image = reg.image();
+    let spec = |name: &str| {
+        json!({
+            "variables": [{"name": "cm", "expression": format!("resource.get('v1', 'configmaps', 'default', '{name}')")}],
+            "validations": [
+                {"expression": "variables.cm.data.env == 'prod'", "message": "not prod"},
+                {"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.cosign]) > 0)"},
+            ],
+        })
+    };
+    let text = |spec: Value| {
+        serde_json::to_string(&json!([policy("check", &cosign_pub(), spec)])).unwrap()
+    };
+    let decide_with_cluster = |spec: Value| {
+        let engine = Arc::new(Engine::compile("p.json", &text(spec)).unwrap());
+        let needs = engine.summary().context_needs;
+        assert!(
+            needs.iter().any(|n| n.field == "spec.variables[0]"),
+            "the webhook must know it needs the API: {needs:?}"
+        );
+        let req =
+            Request::from_json(&serde_json::to_vec(&json!({"object": pod(&[&image])})).unwrap())
+                .unwrap();
+        let mut session = Session::new(engine, req);
+        let mut paths = Vec::new();
+        for _ in 0..8 {
+            match session.evaluate() {
+                Outcome::NeedArtifacts { fetches } => {
+                    for f in fetches {
+                        let answer = match f.kind {
+                            FetchKind::KubeApi => {
+                                paths.push(f.path.clone().unwrap_or_default());
+                                match f.path.as_deref() {
+                                    Some("/api/v1/namespaces/default/configmaps/policy-cm") => Answer::Bytes(
+                                        br#"{"apiVersion":"v1","kind":"ConfigMap","data":{"env":"prod"}}"#.to_vec(),
+                                    ),
+                                    _ => Answer::Failure(FailureStatus::NotFound, "configmaps not found".into()),
+                                }
+                            }
+                            _ => reg.answer(&f),
+                        };
+                        session.put(f.kind, &f.key, answer).unwrap();
+                    }
+                }
+                Outcome::Decision { decision } => return (decision, paths),
+            }
+        }
+        panic!("no decision");
+    };
+    let (d, paths) = decide_with_cluster(spec("policy-cm"));
+    assert_eq!(only_result(&d), ("check", RuleStatus::Pass, "success"));
+    assert_eq!(paths, ["/api/v1/namespaces/default/configmaps/policy-cm"]);
+    let (d, _) = decide_with_cluster(spec("other-cm"));
+    let (rule, status, message) = only_result(&d);
+    assert_eq!((rule, status), ("evaluation", RuleStatus::Error));
+    assert!(message.contains("configmaps not found"), "{message}");
+    // A name that would leave the path is refused before any read.
+    let (d, paths) = decide_with_cluster(spec("../../secrets/token"));
+    assert!(paths.is_empty(), "{paths:?}");
+    assert!(
+        only_result(&d).2.contains("not a valid API path"),
+        "{:?}",
+        d.results
+    );
+    // A namespace selector needs the namespace's labels.
+    let selector =
+        json!({"matchConstraints": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}});
+    let engine = Engine::compile("p.json", &text(selector)).unwrap();
+    assert!(
+        engine
+            .summary()
+            .context_needs
+            .iter()
+            .any(|n| n.field == "spec.matchConstraints.namespaceSelector")
+    );
+}

@@ -210,6 +210,11 @@ impl Engine {
                 .policies
                 .iter()
                 .flat_map(CompiledPolicy::context_needs)
+                .chain(
+                    self.image_policies
+                        .iter()
+                        .flat_map(crate::policy::ivpol::CompiledImagePolicy::context_needs),
+                )
                 .collect(),
             invalid: self.invalid.clone(),
         }

@@ -272,7 +272,7 @@ fn substituted_string(
 }
 
 /// A name in a Kubernetes API path: a DNS subdomain.
-fn valid_segment(s: &str) -> bool {
+pub(super) fn valid_segment(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.bytes()

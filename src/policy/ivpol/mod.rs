@@ -217,6 +217,91 @@ pub struct CompiledImagePolicy {
 }
 
 impl CompiledImagePolicy {
+    /// What the policy needs from the cluster beyond the request: the
+    /// namespace's labels (`matchConstraints.namespaceSelector`,
+    /// `namespaceObject`) and API reads (`resource.*`). `serve` refuses to
+    /// start without a cluster connection when any is needed, rather than
+    /// judge without them. An autogen variant's needs are its policy's.
+    pub fn context_needs(&self) -> Vec<crate::policy::compiled::ContextNeed> {
+        use crate::cel::ast::ExprKind;
+        use crate::policy::compiled::{ContextKind, ContextNeed};
+        let mut out = Vec::new();
+        if self.autogen.is_some() {
+            return out;
+        }
+        let mut need = |field: String, kind: ContextKind| {
+            if !out
+                .iter()
+                .any(|n: &ContextNeed| n.field == field && n.kind == kind)
+            {
+                out.push(ContextNeed {
+                    policy: self.report_name(),
+                    rule: self.name.clone(),
+                    field,
+                    kind,
+                });
+            }
+        };
+        if self
+            .match_constraints
+            .as_ref()
+            .is_some_and(|c| c.namespace_selector.is_some())
+        {
+            need(
+                "spec.matchConstraints.namespaceSelector".into(),
+                ContextKind::NamespaceLabels,
+            );
+        }
+        for (field, program) in self.programs() {
+            program.visit(&mut |e| match &e.kind {
+                ExprKind::Ident(n) if n == env::names::NAMESPACE_OBJECT => {
+                    need(field.clone(), ContextKind::NamespaceLabels)
+                }
+                ExprKind::Call {
+                    target: Some(t), ..
+                } if matches!(&t.kind, ExprKind::Ident(n) if n == "resource") => {
+                    need(field.clone(), ContextKind::KubeApi)
+                }
+                _ => {}
+            });
+        }
+        out
+    }
+
+    /// Every expression with its field path.
+    fn programs(&self) -> Vec<(String, &Program)> {
+        let mut out: Vec<(String, &Program)> = Vec::new();
+        for (field, list) in [
+            ("matchConditions", &self.match_conditions),
+            ("variables", &self.variables),
+            ("images", &self.extractors),
+            ("auditAnnotations", &self.audit_annotations),
+        ] {
+            for (i, p) in list.iter().enumerate() {
+                out.push((format!("spec.{field}[{i}]"), &p.program));
+            }
+        }
+        for (i, v) in self.validations.iter().enumerate() {
+            out.push((format!("spec.validations[{i}]"), &v.expression));
+            if let Some(m) = &v.message_expression {
+                out.push((format!("spec.validations[{i}].messageExpression"), m));
+            }
+        }
+        for (i, a) in self.attestors.iter().enumerate() {
+            if let AttestorMaterial::Deferred(d) = &a.material {
+                for (_, p) in &d.expressions {
+                    out.push((format!("spec.attestors[{i}]"), p));
+                }
+            }
+        }
+        for (i, m) in self.image_references.iter().enumerate() {
+            if let ImageReferenceMatcher::Expression(p) = m {
+                out.push((format!("spec.matchImageReferences[{i}]"), p));
+            }
+        }
+        out
+    }
+
     /// `ns/name` for a namespaced policy, else the name.
     pub fn report_name(&self) -> String {
         match &self.namespace {

@@ -8,7 +8,7 @@
 //! ask for their artifacts in the same round. A pending evaluation's result
 //! is discarded; the next round runs it again with the bytes.
 
-use super::super::super::verify::{self, Fetcher, Verdict, VerifyCtx};
+use super::super::super::verify::{self, Fetcher, Got, Verdict, VerifyCtx};
 use crate::cel::value::{Key, Map};
 use crate::cel::{Env, EvalError, Host, NoHost, Program, Value};
 use crate::digest::Digest;
@@ -434,6 +434,57 @@ impl<'a> PolicyHost<'a> {
         })
     }
 
+    /// `resource.get` / `resource.list`: a GET on the Kubernetes API,
+    /// answered by the host (the webhook's client; the CLI has no cluster,
+    /// so there the call fails). A namespaced policy reads its own
+    /// namespace. Every path segment is checked, so no argument can reach
+    /// another API path.
+    fn resource_call(&mut self, function: &str, args: &[Value]) -> Result<Value, String> {
+        use crate::engine::store::Fetch;
+        use crate::policy::ivpol::ImagePolicyKind;
+        let list = function.ends_with("list") || function.ends_with("List");
+        let own_namespace = (self.policy.kind == ImagePolicyKind::Namespaced)
+            .then(|| self.policy.namespace.clone().unwrap_or_default());
+        let mut strings = args.iter().take_while(|a| matches!(a, Value::String(_)));
+        let mut next = |what: &str| match strings.next() {
+            Some(Value::String(s)) => Ok(s.to_string()),
+            _ => Err(format!("{function}: {what} must be a string")),
+        };
+        let api_version = next("apiVersion")?;
+        let resource = next("resource")?;
+        let namespace = match &own_namespace {
+            Some(ns) => ns.clone(),
+            None => next("namespace")?,
+        };
+        let name = if list { None } else { Some(next("name")?) };
+        let labels = match args.last() {
+            Some(Value::Map(m)) if list => label_selector(m)?,
+            _ => String::new(),
+        };
+        let path =
+            api_path(&api_version, &resource, &namespace, name.as_deref()).ok_or_else(|| {
+                format!(
+                    "{function}: not a valid API path: {api_version} {resource} {namespace} {}",
+                    name.as_deref().unwrap_or("")
+                )
+            })?;
+        let path = if labels.is_empty() {
+            path
+        } else {
+            format!("{path}?labelSelector={labels}")
+        };
+        match self.fetcher.get(Fetch::kube_api("GET", &path, None)) {
+            Got::Bytes(b) => serde_json::from_slice::<serde_json::Value>(b)
+                .map(|v| Value::from_json(&v))
+                .map_err(|e| format!("{function}: the answer is not JSON: {e}")),
+            Got::Pending => {
+                self.pending = true;
+                Ok(Value::Map(Arc::new(Map::new())))
+            }
+            Got::Failed(_, m) => Err(format!("{function}: {m}")),
+        }
+    }
+
     /// `getImageData(image)`: the image's descriptor, manifest (or index)
     /// and config, in the shape Kyverno's image data loader gives.
     fn image_data(&mut self, image: &str) -> Result<Value, String> {
@@ -591,6 +642,63 @@ fn primary_then_bundles<T>(
     }
 }
 
+/// The API path of a resource or collection: `/api/v1/…` for the core
+/// group, `/apis/<group>/<version>/…` otherwise, namespaced when a
+/// namespace is given. `None` when a segment is not a valid name.
+fn api_path(
+    api_version: &str,
+    resource: &str,
+    namespace: &str,
+    name: Option<&str>,
+) -> Option<String> {
+    use super::super::context::valid_segment;
+    let (group, version) = match api_version.split_once('/') {
+        Some((g, v)) => (Some(g), v),
+        None => (None, api_version),
+    };
+    let valid = group.is_none_or(valid_segment)
+        && valid_segment(version)
+        && valid_segment(resource)
+        && (namespace.is_empty() || valid_segment(namespace))
+        && name.is_none_or(valid_segment);
+    if !valid {
+        return None;
+    }
+    let mut path = match group {
+        Some(g) => format!("/apis/{g}/{version}"),
+        None => format!("/api/{version}"),
+    };
+    if !namespace.is_empty() {
+        path.push_str(&format!("/namespaces/{namespace}"));
+    }
+    path.push_str(&format!("/{resource}"));
+    if let Some(n) = name {
+        path.push_str(&format!("/{n}"));
+    }
+    Some(path)
+}
+
+/// A label selector `k=v,…` from a map of labels, each key and value
+/// checked to hold label characters only.
+fn label_selector(m: &Map) -> Result<String, String> {
+    let ok = |s: &str| {
+        s.len() <= 317
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+    };
+    let mut parts = Vec::new();
+    for (k, v) in m.iter() {
+        let (Key::String(k), Value::String(v)) = (k, v) else {
+            return Err("labels must map strings to strings".into());
+        };
+        if k.is_empty() || !ok(k) || !ok(v) {
+            return Err(format!("not a valid label selector: {k}={v}"));
+        }
+        parts.push(format!("{k}={v}"));
+    }
+    Ok(parts.join(","))
+}
+
 /// A string argument.
 fn string_arg(args: &[Value], i: usize) -> Result<&str, String> {
     match args.get(i) {
@@ -623,8 +731,11 @@ impl Host for PolicyHost<'_> {
                 let image = string_arg(args, 0)?.to_string();
                 self.image_data(&image)
             }
+            "resource.get" | "resource.Get" | "resource.list" | "resource.List" => {
+                self.resource_call(function, args)
+            }
             other => Err(format!(
-                "{other} is not supported by imgverify: image policies are evaluated without cluster or network access beyond the registry"
+                "{other} is not supported by imgverify: image policies are evaluated without network access beyond the registry and the cluster's reads"
             )),
         }
     }
