@@ -341,7 +341,9 @@ function kyvernoTest(doc) {
   for (const r of doc.resources) {
     for (const res of r.results) {
       const key = JSON.stringify([res.policy, res.rule, r.kind, res.result]);
-      if (!groups.has(key)) groups.set(key, { policy: res.policy, rule: res.rule, kind: r.kind, result: res.result, resources: [] });
+      // An image policy's results are named by the policy, as Kyverno's tests write them.
+      const ivpol = res.source === 'KyvernoImageValidatingPolicy';
+      if (!groups.has(key)) groups.set(key, { policy: res.policy, rule: res.rule, ivpol, kind: r.kind, result: res.result, resources: [] });
       const name = r.namespace ? `${r.namespace}/${r.name}` : r.name;
       const g = groups.get(key);
       if (!g.resources.includes(name)) g.resources.push(name);
@@ -353,7 +355,8 @@ function kyvernoTest(doc) {
   y += 'results:\n';
   if (!groups.size) y = y.replace(/results:\n$/, 'results: []\n');
   for (const g of groups.values()) {
-    y += `- policy: ${q(g.policy)}\n  rule: ${q(g.rule)}\n  kind: ${q(g.kind)}\n  result: ${g.result}\n  resources:\n`;
+    const rule = g.ivpol ? '  isImageValidatingPolicy: true\n' : `  rule: ${q(g.rule)}\n`;
+    y += `- policy: ${q(g.policy)}\n${rule}  kind: ${q(g.kind)}\n  result: ${g.result}\n  resources:\n`;
     for (const n of g.resources) y += `  - ${q(n)}\n`;
   }
   return y;

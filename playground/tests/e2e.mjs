@@ -275,18 +275,24 @@ await test('a share link round-trips policy, resources and values', async () => 
 });
 
 await test('an exported kyverno-test.yaml passes imgverify test', async () => {
-  await page.evaluate(() => window.imgverify.loadExample('keyed-signature'));
-  await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
-  const suite = join(tmp, 'suite');
-  mkdirSync(suite);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-test')]);
-  await download.saveAs(join(suite, 'kyverno-test.yaml'));
-  const texts = await page.evaluate(() => window.imgverify.texts());
-  writeFileSync(join(suite, 'policy.yaml'), texts.policy);
-  writeFileSync(join(suite, 'resources.yaml'), texts.resources);
-  const r = spawnSync(BIN, ['test', suite, '--oci-layout', 'policies/images', '--now', NOW], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /Test Summary: \d+ tests passed and 0 tests failed/);
+  // An image policy's results are exported as Kyverno writes them
+  // (isImageValidatingPolicy, no rule), a ClusterPolicy's by rule.
+  for (const example of ['image-validating-policy', 'keyed-signature']) {
+    await page.evaluate((n) => window.imgverify.loadExample(n), example);
+    await page.evaluate((now) => window.imgverify.evaluate({ now }), NOW);
+    const suite = join(tmp, `suite-${example}`);
+    mkdirSync(suite);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-test')]);
+    await download.saveAs(join(suite, 'kyverno-test.yaml'));
+    const exported = readFileSync(join(suite, 'kyverno-test.yaml'), 'utf8');
+    assert.equal(exported.includes('isImageValidatingPolicy: true'), example === 'image-validating-policy', exported);
+    const texts = await page.evaluate(() => window.imgverify.texts());
+    writeFileSync(join(suite, 'policy.yaml'), texts.policy);
+    writeFileSync(join(suite, 'resources.yaml'), texts.resources);
+    const r = spawnSync(BIN, ['test', suite, '--oci-layout', 'policies/images', '--now', NOW], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Test Summary: \d+ tests passed and 0 tests failed/);
+  }
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   await json.saveAs(join(tmp, 'export.json'));
   assert.deepEqual(JSON.parse(readFileSync(join(tmp, 'export.json'), 'utf8')),
