@@ -55,6 +55,8 @@ pub(super) fn evaluate(
 ) {
     let mut records = VerificationRecords::default();
     let mut passed = Vec::new();
+    // The request as CEL values, made once for all the policies that match.
+    let mut base: Option<Rc<BTreeMap<String, Value>>> = None;
     let resource = request::resource_of(req, meta);
     let now = req
         .now
@@ -84,11 +86,14 @@ pub(super) fn evaluate(
             continue;
         }
         let mut host = PolicyHost::new(engine, fetcher, policy, now, &mut records);
+        host.globals = base
+            .get_or_insert_with(|| Rc::new(base_globals(req, meta, &resource)))
+            .clone();
         if req.phase == Phase::Mutate && !json {
-            mutate_digests(&mut host, req, meta, &resource, c);
+            mutate_digests(&mut host, req, meta, c);
             continue;
         }
-        let outcome = evaluate_policy(&mut host, req, meta, &resource);
+        let outcome = evaluate_policy(&mut host, req, &resource);
         if host.pending {
             c.pending = true;
             continue;
@@ -253,14 +258,9 @@ fn conditions_hold(
     }
 }
 
-fn evaluate_policy(
-    host: &mut PolicyHost,
-    req: &Request,
-    meta: &Meta,
-    resource: &request::Resource,
-) -> Outcome {
+/// One policy's outcome; `host.globals` holds the request's variables.
+fn evaluate_policy(host: &mut PolicyHost, req: &Request, resource: &request::Resource) -> Outcome {
     let policy = host.policy;
-    host.globals = Rc::new(base_globals(req, meta, resource));
     match match_conditions(host) {
         Ok(true) => {}
         Ok(false) => return Outcome::NotMatched,
@@ -465,18 +465,11 @@ fn audit_annotations(host: &mut PolicyHost) -> Result<BTreeMap<String, String>, 
 
 /// The mutating phase: each selected image without a digest is pinned to
 /// the digest its tag resolves to (first policy wins a path).
-fn mutate_digests(
-    host: &mut PolicyHost,
-    req: &Request,
-    meta: &Meta,
-    resource: &request::Resource,
-    c: &mut Collected,
-) {
+fn mutate_digests(host: &mut PolicyHost, req: &Request, meta: &Meta, c: &mut Collected) {
     let policy = host.policy;
     if !policy.mutate_digest {
         return;
     }
-    host.globals = Rc::new(base_globals(req, meta, resource));
     match match_conditions(host) {
         Ok(true) => {}
         Ok(false) | Err(_) => return,
