@@ -265,18 +265,7 @@ fn report_result(
         "properties": {"process": if background { "background scan" } else { "admission review" }},
         "resources": [subject(o)],
     });
-    if let Some(source) = &r.source {
-        v["source"] = json!(source);
-    }
-    for (k, value) in &r.properties {
-        v["properties"][k] = json!(value);
-    }
-    if let Some(c) = &r.category {
-        v["category"] = json!(c);
-    }
-    if let Some(s) = &r.severity {
-        v["severity"] = json!(s);
-    }
+    crate::output::add_result_fields(&mut v, r);
     v
 }
 

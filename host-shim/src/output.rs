@@ -73,6 +73,23 @@ pub fn table(resources: &[ResourceOutcome]) -> String {
     s
 }
 
+/// A report result's optional fields from the rule result: `source` (when
+/// not `kyverno`), its properties beside `process`, category, severity.
+pub fn add_result_fields(o: &mut Value, r: &imgverify::decision::RuleResult) {
+    if let Some(source) = &r.source {
+        o["source"] = json!(source);
+    }
+    for (k, v) in &r.properties {
+        o["properties"][k] = json!(v);
+    }
+    if let Some(c) = &r.category {
+        o["category"] = json!(c);
+    }
+    if let Some(s) = &r.severity {
+        o["severity"] = json!(s);
+    }
+}
+
 /// PolicyReport objects (`wgpolicyk8s.io/v1alpha2`), one per resource.
 pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
     resources
@@ -93,18 +110,7 @@ pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
                         "resources": [{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}],
                         "timestamp": {"nanos": 0, "seconds": timestamp},
                     });
-                    if let Some(source) = &res.source {
-                        o["source"] = json!(source);
-                    }
-                    for (k, v) in &res.properties {
-                        o["properties"][k] = json!(v);
-                    }
-                    if let Some(c) = &res.category {
-                        o["category"] = json!(c);
-                    }
-                    if let Some(sv) = &res.severity {
-                        o["severity"] = json!(sv);
-                    }
+                    add_result_fields(&mut o, res);
                     o
                 })
                 .collect();

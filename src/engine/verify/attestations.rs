@@ -81,17 +81,7 @@ fn eval_entry(
     if let AttestorKind::Nested(set) = &entry.kind {
         return eval_set(ctx, a, set, path);
     }
-    let statements = match ctx.verification.verifier {
-        VerifierType::Cosign => cosign_statements(ctx, entry),
-        VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
-        VerifierType::Notary => match &entry.kind {
-            AttestorKind::Notary(n) => notary::statements(ctx, entry, n, &a.predicate_type),
-            _ => Verdict::Fail(Failure::Unsupported(
-                "a type: Notary attestation needs certificates attestors".into(),
-            )),
-        },
-    };
-    match statements {
+    match statements(ctx, entry, &a.predicate_type) {
         Verdict::Ok(s) => check_statements(ctx, a, &s),
         Verdict::Fail(f) => Verdict::Fail(f),
         Verdict::Error(f) => Verdict::Error(f),
@@ -108,17 +98,7 @@ pub(in crate::engine) fn signed_statements(
     entry: &AttestorEntry,
     predicate_type: &str,
 ) -> Verdict<Vec<Statement>> {
-    let statements = match ctx.verification.verifier {
-        VerifierType::Cosign => cosign_statements(ctx, entry),
-        VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
-        VerifierType::Notary => match &entry.kind {
-            AttestorKind::Notary(n) => notary::statements(ctx, entry, n, predicate_type),
-            _ => Verdict::Fail(Failure::Unsupported(
-                "a Notary attestation needs a Notary attestor".into(),
-            )),
-        },
-    };
-    match statements {
+    match statements(ctx, entry, predicate_type) {
         Verdict::Ok(s) => {
             let found: Vec<String> = s.iter().map(|s| s.predicate_type.clone()).collect();
             let of_type: Vec<Statement> = s
@@ -135,6 +115,25 @@ pub(in crate::engine) fn signed_statements(
             }
         }
         other => other,
+    }
+}
+
+/// The entry's verified statements in the verification's format (for
+/// Notary, the referrer of artifact type `predicate_type`).
+fn statements(
+    ctx: &VerifyCtx,
+    entry: &AttestorEntry,
+    predicate_type: &str,
+) -> Verdict<Vec<Statement>> {
+    match ctx.verification.verifier {
+        VerifierType::Cosign => cosign_statements(ctx, entry),
+        VerifierType::SigstoreBundle => bundle_statements(ctx, entry),
+        VerifierType::Notary => match &entry.kind {
+            AttestorKind::Notary(n) => notary::statements(ctx, entry, n, predicate_type),
+            _ => Verdict::Fail(Failure::Unsupported(
+                "a type: Notary attestation needs certificates attestors".into(),
+            )),
+        },
     }
 }
 

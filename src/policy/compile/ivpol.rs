@@ -169,13 +169,7 @@ pub(super) fn compile_exception(
     let env = env::policy_env(EvaluationMode::Kubernetes, false);
     let match_conditions =
         named_programs(ctx, &env, "spec.matchConditions", &conditions, Expect::Bool);
-    let key = match value
-        .pointer("/metadata/namespace")
-        .and_then(|n| n.as_str())
-    {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
-        _ => name,
-    };
+    let key = super::report_name(value, true);
     Some(crate::policy::ivpol::ImagePolicyException {
         key,
         policy_refs,

@@ -140,7 +140,7 @@ pub fn compile_documents(
                         out.lints.extend(lints);
                     }
                     Err(errs) if skip_invalid => out.invalid.push(InvalidPolicy {
-                        name: report_name(d, kind == "NamespacedImageValidatingPolicy"),
+                        name: report_name(&d.value, kind == "NamespacedImageValidatingPolicy"),
                         errors: errs,
                     }),
                     Err(errs) => errors.extend(errs),
@@ -178,7 +178,7 @@ pub fn compile_documents(
         }
         if skip_invalid && !ctx.errors.is_empty() {
             out.invalid.push(InvalidPolicy {
-                name: report_name(d, kind == "Policy"),
+                name: report_name(&d.value, kind == "Policy"),
                 errors: ctx.errors,
             });
             out.lints.extend(ctx.lints);
@@ -204,12 +204,12 @@ fn too_many(document: String) -> CompileError {
     }
 }
 
-/// A policy document's name as reports give it: `namespace/name` for a
-/// namespaced kind, else `name`.
-fn report_name(d: &Document, namespaced: bool) -> String {
-    let s = |p: &str| d.value.pointer(p).and_then(Value::as_str);
+/// A document's name as reports give it: `namespace/name` for a
+/// namespaced kind with a namespace, else `name`.
+fn report_name(value: &Value, namespaced: bool) -> String {
+    let s = |p: &str| value.pointer(p).and_then(Value::as_str);
     let name = s("/metadata/name").unwrap_or("");
-    match s("/metadata/namespace").filter(|_| namespaced) {
+    match s("/metadata/namespace").filter(|ns| namespaced && !ns.is_empty()) {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_string(),
     }

@@ -20,9 +20,9 @@ mod request;
 use super::super::verify::{self, Fetcher, Got, Verdict};
 use super::Meta;
 use super::report::{Collected, ImagePolicyResult};
+use crate::cel::Value;
 use crate::cel::kyverno::image_ref::{Identifier, ImageRef};
 use crate::cel::value::{Key, Map};
-use crate::cel::{EvalError, Value};
 use crate::decision::RuleStatus;
 use crate::engine::store::{Fetch, FetchKind};
 use crate::engine::{Engine, Phase, Request};
@@ -53,6 +53,9 @@ pub(super) fn evaluate(
     meta: &Meta,
     c: &mut Collected,
 ) {
+    if engine.image_policies().is_empty() {
+        return;
+    }
     let mut records = VerificationRecords::default();
     let mut passed = Vec::new();
     // The request as CEL values, made once for all the policies that match.
@@ -283,13 +286,9 @@ fn evaluate_policy(host: &mut PolicyHost, req: &Request, resource: &request::Res
         }
         Err(e) => return evaluation_error(policy, e),
     }
-    let object = match req.operation.as_str() {
-        "DELETE" => req.old_object.as_ref().unwrap_or(&req.object),
-        _ => &req.object,
-    };
     // A JSON payload has no built-in extractors: `images[]` only.
     let resource = (!req.json_payload).then_some(resource);
-    let extracted = match images::extract(host, object, resource) {
+    let extracted = match images::extract(host, request::subject(req), resource) {
         Ok(e) => e,
         Err(e) => return evaluation_error(policy, e),
     };
@@ -418,9 +417,6 @@ fn evaluate_policy(host: &mut PolicyHost, req: &Request, resource: &request::Res
                         v.type_name()
                     ),
                 ));
-            }
-            Err(EvalError::CostExceeded) => {
-                return evaluation_error(policy, EvalError::CostExceeded);
             }
             Err(e) => return evaluation_error(policy, e),
         }

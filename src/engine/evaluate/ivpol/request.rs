@@ -94,6 +94,14 @@ pub(super) fn request_value(req: &Request, meta: &Meta, resource: &Resource) -> 
     r
 }
 
+/// The object a request is about: the old object on DELETE (when given).
+pub(super) fn subject(req: &Request) -> &Value {
+    match req.operation.as_str() {
+        "DELETE" => req.old_object.as_ref().unwrap_or(&req.object),
+        _ => &req.object,
+    }
+}
+
 /// `object`: null on DELETE (the object is in `oldObject`).
 pub(super) fn object_or_null(req: &Request) -> Value {
     if req.operation == "DELETE" {
@@ -152,12 +160,8 @@ pub(super) fn matches_constraints(
             return false;
         }
     }
-    let object = match req.operation.as_str() {
-        "DELETE" => req.old_object.as_ref().unwrap_or(&req.object),
-        _ => &req.object,
-    };
     let field = |f: &str| {
-        object
+        subject(req)
             .pointer(&format!("/metadata/{f}"))
             .and_then(Value::as_str)
             .unwrap_or("")

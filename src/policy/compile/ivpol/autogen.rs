@@ -61,6 +61,7 @@ pub(super) fn variants(value: &Value) -> Vec<(&'static str, Value)> {
         .pointer("/autogen/podControllers/controllers")
         .and_then(Value::as_array)
         .map(|l| l.iter().filter_map(Value::as_str).collect());
+    let text = spec.to_string();
     let mut out = Vec::new();
     for template in [Template::Pod, Template::Job] {
         let targets: Vec<&(&str, &str, &str, Template)> = CONTROLLERS
@@ -91,7 +92,6 @@ pub(super) fn variants(value: &Value) -> Vec<(&'static str, Value)> {
                 "resources": resources,
             }));
         }
-        let text = spec.to_string();
         let Ok(mut new_spec) = serde_json::from_str::<Value>(&rewrite_paths(&text, template))
         else {
             continue;
