@@ -5,6 +5,23 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// Kubernetes' `UnsafeGuessKindToResource`, which the Kyverno CLI uses
+/// when it has no discovery: `Pod` → `pods`, `Policy` → `policies`,
+/// `Ingress` → `ingresses`.
+pub fn guess_resource(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if lower.is_empty() {
+        return lower;
+    }
+    if lower.ends_with('s') {
+        format!("{lower}es")
+    } else if let Some(stem) = lower.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        format!("{lower}s")
+    }
+}
+
 /// The parts of an AdmissionReview request the webhook uses.
 #[derive(Debug, Clone)]
 pub struct AdmissionRequest {

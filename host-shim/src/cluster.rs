@@ -281,19 +281,17 @@ fn subjects_match(
         })
 }
 
-/// An artifact source that answers `kube_api` fetches (context entries)
-/// from the cluster and passes every other fetch to `inner`.
-pub struct ClusterSource {
-    /// Registry artifacts.
-    pub inner: std::sync::Arc<dyn crate::source::ArtifactSource>,
+/// The live cluster as the module's Kubernetes API (context entries,
+/// image policies' `resource.*`), through the webhook's client.
+pub struct LiveKubeApi {
     /// The cluster connection, when the policies need one.
     pub cluster: Option<std::sync::Arc<Cluster>>,
     /// The runtime the API calls run on.
     pub runtime: tokio::runtime::Handle,
 }
 
-impl ClusterSource {
-    fn kube(&self, f: &imgverify::engine::Fetch, deadline: Option<Instant>) -> SourceAnswer {
+impl crate::source::KubeApi for LiveKubeApi {
+    fn answer(&self, f: &imgverify::engine::Fetch, deadline: Option<Instant>) -> SourceAnswer {
         let Some(cluster) = &self.cluster else {
             return SourceAnswer::Error(format!(
                 "{}: no cluster connection for a context entry",
@@ -313,40 +311,6 @@ impl ClusterSource {
                 deadline,
             ),
         )
-    }
-}
-
-impl crate::source::ArtifactSource for ClusterSource {
-    fn fetch(&self, f: &imgverify::engine::Fetch) -> SourceAnswer {
-        match f.kind {
-            imgverify::engine::FetchKind::KubeApi => self.kube(f, None),
-            _ => self.inner.fetch(f),
-        }
-    }
-
-    fn fetch_each(
-        &self,
-        fetches: &[imgverify::engine::Fetch],
-        deadline: Option<Instant>,
-        sink: &mut dyn FnMut(usize, SourceAnswer),
-    ) {
-        let mut others = Vec::new();
-        let mut positions = Vec::new();
-        for (i, f) in fetches.iter().enumerate() {
-            if f.kind == imgverify::engine::FetchKind::KubeApi {
-                sink(i, self.kube(f, deadline));
-            } else {
-                others.push(f.clone());
-                positions.push(i);
-            }
-        }
-        if !others.is_empty() {
-            self.inner.fetch_each(&others, deadline, &mut |j, a| {
-                if let Some(i) = positions.get(j) {
-                    sink(*i, a);
-                }
-            });
-        }
     }
 }
 

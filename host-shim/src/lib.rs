@@ -9,6 +9,7 @@ pub mod apply;
 pub mod bundle;
 pub mod cache;
 pub mod cluster;
+pub mod cluster_resources;
 pub mod context_files;
 pub mod engine_config;
 pub mod inputs;

@@ -158,6 +158,86 @@ struct Layout {
     refs: Vec<(String, String)>,
 }
 
+impl<T: ArtifactSource + ?Sized> ArtifactSource for &T {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        (**self).fetch(f)
+    }
+
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        (**self).fetch_each(fetches, deadline, sink)
+    }
+}
+
+impl<T: ArtifactSource + ?Sized> ArtifactSource for std::sync::Arc<T> {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        (**self).fetch(f)
+    }
+
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        (**self).fetch_each(fetches, deadline, sink)
+    }
+}
+
+/// Answers the module's Kubernetes API reads (`kube_api` fetches: context
+/// `configMap` and `apiCall` entries, image policies' `resource.*`).
+pub trait KubeApi: Send + Sync {
+    /// Answers one `kube_api` fetch before `deadline` when given.
+    fn answer(&self, f: &Fetch, deadline: Option<std::time::Instant>) -> SourceAnswer;
+}
+
+/// A source whose `kube_api` fetches `kube` answers (a cluster, or the
+/// objects a test gives) and every other fetch `inner`.
+pub struct WithKubeApi<S, K> {
+    /// Registry artifacts.
+    pub inner: S,
+    /// The Kubernetes API.
+    pub kube: K,
+}
+
+impl<S: ArtifactSource, K: KubeApi> ArtifactSource for WithKubeApi<S, K> {
+    fn fetch(&self, f: &Fetch) -> SourceAnswer {
+        match f.kind {
+            FetchKind::KubeApi => self.kube.answer(f, None),
+            _ => self.inner.fetch(f),
+        }
+    }
+
+    fn fetch_each(
+        &self,
+        fetches: &[Fetch],
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn FnMut(usize, SourceAnswer),
+    ) {
+        let mut others = Vec::new();
+        let mut positions = Vec::new();
+        for (i, f) in fetches.iter().enumerate() {
+            if f.kind == FetchKind::KubeApi {
+                sink(i, self.kube.answer(f, deadline));
+            } else {
+                others.push(f.clone());
+                positions.push(i);
+            }
+        }
+        if !others.is_empty() {
+            self.inner.fetch_each(&others, deadline, &mut |j, a| {
+                if let Some(i) = positions.get(j) {
+                    sink(*i, a);
+                }
+            });
+        }
+    }
+}
+
 /// A set of OCI layouts.
 #[derive(Debug, Clone, Default)]
 pub struct OciLayouts {

@@ -195,8 +195,9 @@ fn kyverno_ivpol_suites(root: &str, name: &str) -> PathBuf {
 /// The images the image-policy suites name: `:signed` with a Notary JWS
 /// signature by `pki`'s leaf and a Notary-signed CycloneDX SBOM referrer of
 /// type `sbom/cyclone-dx`, `:unsigned` without; referrers listed in the
-/// `sha256-<hex>` tag-schema index, as an OCI layout.
-fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> PathBuf {
+/// `sha256-<hex>` tag-schema index, as an OCI layout; with the digest of
+/// `:signed`.
+fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> (PathBuf, String) {
     use imgverify_testkit::{Descriptor, Format, SignRequest, sign_jws, signature_manifest};
     const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
     const SIGNATURE: &str = "application/vnd.cncf.notary.signature";
@@ -256,7 +257,16 @@ fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> PathBuf {
     f.image(repo, "unsigned");
     let dir = fresh_dir(name);
     f.write_layout(&dir);
-    dir
+    (dir, signed)
+}
+
+/// Pins `context-resource`'s Deployments to the digest of `:signed` (the
+/// policy verifies digests; the upstream suite has no resources file).
+fn pin_signed_digest(suites: &Path, digest: &str) {
+    let file = suites.join("context-resource/resources.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("@SIGNED_DIGEST"), "{text}");
+    std::fs::write(&file, text.replace("SIGNED_DIGEST", digest)).unwrap();
 }
 
 #[test]
@@ -267,7 +277,8 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     );
     let root = imgverify_testkit::cert_pem(&pki.root);
     let suites = kyverno_ivpol_suites(&root, "ivpol-suites");
-    let layout = kyverno_ivpol_images(&pki, "ivpol-layout");
+    let (layout, signed) = kyverno_ivpol_images(&pki, "ivpol-layout");
+    pin_signed_digest(&suites, &signed);
     let policy = std::fs::read_to_string(suites.join("sample-policy/policy.yaml")).unwrap();
     assert!(policy.contains(&pem_lines(&root)[1]), "{policy}");
     let out = imgverify(&[
@@ -279,9 +290,15 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    // sample-policy 2, with-cel-exceptions 3.
+    // sample-policy 2, with-cel-exceptions 3, context-resource 2 (its
+    // ConfigMap read through `resource.get` from `clusterResources`),
+    // check-json 2 (`jsonPayloads`).
     assert!(
-        text.contains("Test Summary: 5 tests passed and 0 tests failed"),
+        text.contains("Test Summary: 9 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Deployment labels must be env=prod"),
         "{text}"
     );
     assert!(
@@ -336,7 +353,11 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     // Signed by a chain the policies do not trust: the signed pods fail too.
     let other =
         imgverify_testkit::Pki::code_signing(imgverify_testkit::KeyKind::P256, "someone else");
-    let layout = kyverno_ivpol_images(&other, "ivpol-layout-other");
+    let (layout, other_signed) = kyverno_ivpol_images(&other, "ivpol-layout-other");
+    assert_eq!(
+        other_signed, signed,
+        "the image is the same; its signatures differ"
+    );
     let out = imgverify(&[
         "test",
         suites.to_str().unwrap(),
@@ -346,9 +367,106 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     let text = stdout(&out);
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("Test Summary: 3 tests passed and 2 tests failed"),
+        text.contains("Test Summary: 5 tests passed and 4 tests failed"),
         "{text}"
     );
+}
+
+/// `clusterResources` answer a ClusterPolicy's context entries as Kyverno's
+/// CLI answers them from its fake client: a ConfigMap (`configMap`) and a
+/// custom resource whose plural only its CRD gives (`apiCall`), each
+/// deciding through a precondition whether its rule enforces signatures;
+/// without the objects the entries cannot be read.
+#[test]
+fn cluster_resources_answer_context_entries() {
+    let s = feature_suite("cluster-resources");
+    let pem: String = forge::public_pem(&forge::key(KEY_LABEL))
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    let rule = |name: &str, context: &str, switch: &str| {
+        format!(
+            "    - name: {name}\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n      context:\n{context}      preconditions:\n        all: [{{key: \"{switch}\", operator: Equals, value: \"yes\"}}]\n      verifyImages:\n        - imageReferences: [\"registry.example.com/*\"]\n          failureAction: Enforce\n          verifyDigest: false\n          mutateDigest: false\n          attestors:\n            - entries:\n                - keys:\n                    rekor: {{ignoreTlog: true}}\n                    publicKeys: |-\n{pem}"
+        )
+    };
+    std::fs::write(
+        s.dir.join("policies.yaml"),
+        format!(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: switched-from-cluster}}\nspec:\n  rules:\n{}{}",
+            rule(
+                "switch-from-configmap",
+                "        - name: settings\n          configMap: {name: image-checks, namespace: kyverno}\n",
+                "{{ settings.data.enforce }}"
+            ),
+            rule(
+                "switch-from-custom-resource",
+                "        - name: ring\n          apiCall: {urlPath: \"/apis/trust.example.com/v1/imagekeyring/{{request.object.metadata.namespace}}\", jmesPath: spec.enforce}\n",
+                "{{ ring }}"
+            ),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        s.dir.join("crd.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: imagekeyring.trust.example.com}\nspec:\n  group: trust.example.com\n  scope: Cluster\n  names: {kind: ImageKey, plural: imagekeyring}\n  versions: [{name: v1, served: true, storage: true}]\n",
+    )
+    .unwrap();
+    let objects = |enforce: &str| {
+        format!(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {{name: cluster}}\nspec:\n  crds: [crd.yaml]\n  resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: image-checks, namespace: kyverno}}\n    data: {{enforce: \"{enforce}\"}}\n  - apiVersion: trust.example.com/v1\n    kind: ImageKey\n    metadata: {{name: default}}\n    spec: {{enforce: \"{enforce}\"}}\n"
+        )
+    };
+    let test = |cluster: &str| {
+        format!(
+            "{HEADER}{cluster}results:\n  - {{policy: switched-from-cluster, resources: [default/good], kind: Pod, result: pass}}\n  - {{policy: switched-from-cluster, resources: [default/bad], kind: Pod, result: fail}}\n"
+        )
+    };
+    // Both objects say enforce: the signed Pod passes both rules, the
+    // unsigned one fails both.
+    std::fs::write(s.dir.join("cluster.yaml"), objects("yes")).unwrap();
+    s.test_file(&test("clusterResources: [cluster.yaml]\n"));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("Loading Kubernetes resources"), "{text}");
+    assert!(
+        text.contains("Test Summary: 4 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    // They say no: both rules skip both Pods.
+    std::fs::write(s.dir.join("cluster.yaml"), objects("no")).unwrap();
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Test Summary: 0 tests passed and 4 tests failed"),
+        "{text}"
+    );
+    assert_eq!(text.matches("got skip").count(), 4, "{text}");
+    // No objects: as in Kyverno's CLI the entries are left to a values
+    // file, so the preconditions cannot resolve and the signed Pod fails.
+    s.test_file(&test(""));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("Unknown key \"settings\""), "{text}");
+    assert_eq!(text.matches("Want pass, got fail").count(), 2, "{text}");
+    // A file that is not a ClusterResource is an error naming it.
+    std::fs::write(
+        s.dir.join("cluster.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    )
+    .unwrap();
+    s.test_file(&test("clusterResources: [cluster.yaml]\n"));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("cluster.yaml: not a ClusterResource"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
 }
 
 const KEY_LABEL: &str = "feature suite";
@@ -595,11 +713,22 @@ fn test_files_are_read_strictly() {
     );
     // Inputs imgverify does not evaluate are named, never skipped.
     s.test_file(&format!(
+        "{HEADER}httpPayloads: [request.json]\nresults:\n  - {{policy: signed-app, rule: verify, result: pass}}\n"
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("httpPayloads"), "{}", stdout(&out));
+    // A JSON payload that is not there is an error naming it.
+    s.test_file(&format!(
         "{HEADER}jsonPayload: payload.json\nresults:\n  - {{policy: signed-app, rule: verify, result: pass}}\n"
     ));
     let out = s.run(&[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("jsonPayload"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("failed to load JSON payload payload.json"),
+        "{}",
+        stdout(&out)
+    );
     // No tests: fine, unless --require-tests.
     std::fs::remove_file(s.dir.join("kyverno-test.yaml")).unwrap();
     let out = s.run(&[]);

@@ -117,6 +117,9 @@ pub struct AdmissionContext {
     /// CLI always sends them (empty without a file), so that `configMap`
     /// and `apiCall` context entries come from them, never a cluster.
     pub values: Value,
+    /// `configMap` and `apiCall` entries are read through the host even
+    /// with values (a test's `clusterResources` answer them).
+    pub allow_api_calls: bool,
 }
 
 impl AdmissionContext {
@@ -141,6 +144,9 @@ impl AdmissionContext {
             Value::Null => json!({}),
             v => v.clone(),
         };
+        if self.allow_api_calls {
+            r["allowApiCalls"] = json!(true);
+        }
         r
     }
 

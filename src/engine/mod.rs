@@ -314,6 +314,11 @@ pub struct Request {
     /// host for them (`kube_api` fetches).
     #[serde(default)]
     pub values: Option<Value>,
+    /// With `values`, still ask the host for `configMap` and `apiCall`
+    /// entries: the CLI was given cluster resources to answer them (the
+    /// Kyverno CLI allows API calls when a test has `clusterResources`).
+    #[serde(default)]
+    pub allow_api_calls: bool,
 }
 
 /// Why a request was refused.

@@ -294,6 +294,36 @@ fn run_test(
     out.push_str("  Loading resources ...\n");
     let resources: Vec<NamedText> =
         inputs::read_all(&rel(&test.resources), &[&opts.file_name]).map_err(|e| e.to_string())?;
+    let payload_names = test.payload_names();
+    let mut payloads = Vec::new();
+    if !payload_names.is_empty() {
+        out.push_str("  Loading JSON payloads ...\n");
+        for name in &payload_names {
+            let text = inputs::read_all(&rel(std::slice::from_ref(name)), &[])
+                .map_err(|e| format!("failed to load JSON payload {name} ({e})"))?;
+            payloads.push((name.clone(), text));
+        }
+    }
+    let cluster = if test.cluster_resources.is_empty() {
+        None
+    } else {
+        out.push_str("  Loading Kubernetes resources ...\n");
+        Some(
+            crate::cluster_resources::ClusterResources::load(base, &test.cluster_resources)
+                .map_err(|e| e.to_string())?,
+        )
+    };
+    let with_cluster;
+    let source: &dyn ArtifactSource = match cluster {
+        Some(kube) => {
+            with_cluster = crate::source::WithKubeApi {
+                inner: verifier.source,
+                kube,
+            };
+            &with_cluster
+        }
+        None => verifier.source,
+    };
     let mut settings = verifier.settings.clone();
     if !test.exceptions.is_empty() {
         out.push_str("  Loading exceptions ...\n");
@@ -336,17 +366,22 @@ fn run_test(
     let mut first = true;
     for op in operations {
         let mut ctx = ctx.clone();
+        ctx.allow_api_calls = !test.cluster_resources.is_empty();
         if let Some(op) = &op {
             ctx.operation = Some(op.clone());
         }
-        let decided = apply::run_with(
-            &mut loaded,
-            &resources,
-            opts.now.as_deref(),
-            verifier.source,
-            &ctx,
-        )
-        .map_err(|e| format!("failed to apply policies ({e})"))?;
+        let mut decided =
+            apply::run_with(&mut loaded, &resources, opts.now.as_deref(), source, &ctx)
+                .map_err(|e| format!("failed to apply policies ({e})"))?;
+        for (name, text) in &payloads {
+            let of_payload = apply::run_json(&mut loaded, text, opts.now.as_deref(), source, &ctx)
+                .map_err(|e| format!("failed to apply policies on JSON payload {name} ({e})"))?;
+            // Results name a payload by its entry in the test.
+            decided.extend(of_payload.into_iter().map(|mut o| {
+                o.name = name.clone();
+                o
+            }));
+        }
         if first {
             let plural = |n: usize, one: &str, many: &str| {
                 format!("{n} {}", if n == 1 { one } else { many })

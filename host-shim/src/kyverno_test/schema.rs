@@ -1,7 +1,7 @@
 //! The `kyverno-test.yaml` schema (`cli.kyverno.io/v1alpha1` `Test`), read
 //! strictly as the Kyverno CLI reads it: an unknown or misspelt field is an
 //! error naming its path, and every YAML document of a file is one test.
-//! Fields for inputs imgverify does not evaluate (JSON, HTTP and Envoy
+//! Fields for inputs imgverify does not evaluate (HTTP and Envoy
 //! payloads, target resources, API call mocks, …) are errors rather than
 //! silently ignored, so a suite never passes by skipping what it tests.
 
@@ -45,12 +45,13 @@ pub struct TestDoc {
     /// PolicyException files.
     #[serde(default)]
     pub exceptions: Vec<String>,
+    /// A JSON payload file (deprecated for `jsonPayloads`).
     #[serde(default)]
-    /// Unsupported input (an error when given).
-    pub json_payload: Option<Value>,
+    pub json_payload: Option<String>,
+    /// JSON payload files, for policies in `evaluation.mode: JSON`; results
+    /// name a payload by its entry here.
     #[serde(default)]
-    /// Unsupported input (an error when given).
-    pub json_payloads: Option<Value>,
+    pub json_payloads: Vec<String>,
     #[serde(default)]
     /// Unsupported input (an error when given).
     pub http_payloads: Option<Value>,
@@ -66,9 +67,10 @@ pub struct TestDoc {
     #[serde(default)]
     /// Unsupported input (an error when given).
     pub context: Option<Value>,
+    /// `ClusterResource` files: objects the policies read from the API
+    /// (context `configMap`/`apiCall` entries, `resource.get`/`list`).
     #[serde(default)]
-    /// Unsupported input (an error when given).
-    pub cluster_resources: Option<Value>,
+    pub cluster_resources: Vec<String>,
     #[serde(default)]
     /// Unsupported input (an error when given).
     pub api_call_responses: Option<Value>,
@@ -78,17 +80,26 @@ pub struct TestDoc {
 }
 
 impl TestDoc {
+    /// The JSON payload entries: `jsonPayloads`, then the deprecated
+    /// `jsonPayload`.
+    pub fn payload_names(&self) -> Vec<String> {
+        let mut names = self.json_payloads.clone();
+        if let Some(p) = self.json_payload.as_ref().filter(|p| !p.is_empty())
+            && !names.contains(p)
+        {
+            names.push(p.clone());
+        }
+        names
+    }
+
     /// The unsupported input fields given, by their YAML names.
     pub fn unsupported_inputs(&self) -> Vec<&'static str> {
         let fields = [
-            ("jsonPayload", &self.json_payload),
-            ("jsonPayloads", &self.json_payloads),
             ("httpPayloads", &self.http_payloads),
             ("envoyPayloads", &self.envoy_payloads),
             ("targetResources", &self.target_resources),
             ("paramResources", &self.param_resources),
             ("context", &self.context),
-            ("clusterResources", &self.cluster_resources),
             ("apiCallResponses", &self.api_call_responses),
             ("globalContextEntries", &self.global_context_entries),
         ];

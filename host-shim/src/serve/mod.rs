@@ -441,10 +441,12 @@ async fn decide(
     })?;
     let (g2, source) = (
         generation.clone(),
-        crate::cluster::ClusterSource {
+        crate::source::WithKubeApi {
             inner: s.source.clone(),
-            cluster: cluster.clone(),
-            runtime: tokio::runtime::Handle::current(),
+            kube: crate::cluster::LiveKubeApi {
+                cluster: cluster.clone(),
+                runtime: tokio::runtime::Handle::current(),
+            },
         },
     );
     let work = tokio::task::spawn_blocking(move || {

@@ -129,7 +129,7 @@ pub(super) fn set_values(context: &mut Value, values: &[(String, Value)]) {
 
 /// Loads the entries in order into `context` (each may read the ones
 /// before it). With CLI values (`cli`), `configMap` and `apiCall` entries
-/// are not loaded and the rule's values are set last, as the Kyverno CLI
+/// are not loaded (unless the CLI answers API calls, `env.api_calls`) and the rule's values are set last, as the Kyverno CLI
 /// does; without, the host answers them from the cluster.
 pub(super) fn load_entries(
     entries: &[ContextEntry],
@@ -155,7 +155,9 @@ pub(super) fn load_entries(
                 Ok(v) => Step::Value(v),
                 Err(m) => Step::Failed(RuleStatus::Fail, m),
             },
-            ContextSource::ConfigMap { .. } | ContextSource::ApiCall { .. } if cli.is_some() => {
+            ContextSource::ConfigMap { .. } | ContextSource::ApiCall { .. }
+                if cli.is_some() && !env.api_calls =>
+            {
                 continue;
             }
             ContextSource::ConfigMap { name, namespace } => {
@@ -205,6 +207,8 @@ pub(super) struct LoadEnv<'a> {
     pub fetcher: &'a Fetcher<'a>,
     pub now: Option<i64>,
     pub normalize: &'a crate::reference::NormalizeOptions,
+    /// `configMap` and `apiCall` entries go to the host even with CLI values.
+    pub api_calls: bool,
 }
 
 /// An `imageRegistry` entry: Kyverno's image data, `jmesPath` applied.

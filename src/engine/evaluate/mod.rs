@@ -244,6 +244,7 @@ fn evaluate_rule(
             fetcher,
             now,
             normalize: &engine.normalize,
+            api_calls: req.allow_api_calls,
         };
         match context::load_entries(&rule.context, &mut rule_context, &env, cli.as_ref()) {
             context::Loaded::Done => {}

@@ -19,23 +19,6 @@ pub(super) struct Resource {
     pub(super) sub_resource: String,
 }
 
-/// Kubernetes' `UnsafeGuessKindToResource`, which the Kyverno CLI uses
-/// when it has no discovery: `Pod` → `pods`, `Policy` → `policies`,
-/// `Ingress` → `ingresses`.
-pub(super) fn guess_resource(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if lower.is_empty() {
-        return lower;
-    }
-    if lower.ends_with('s') {
-        format!("{lower}es")
-    } else if let Some(stem) = lower.strip_suffix('y') {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    }
-}
-
 /// The request's resource: the webhook's `request.resource` and
 /// `subResource`, or guessed from the object's `apiVersion` and `kind`.
 pub(super) fn resource_of(req: &Request, meta: &Meta) -> Resource {
@@ -53,7 +36,7 @@ pub(super) fn resource_of(req: &Request, meta: &Meta) -> Resource {
     Resource {
         group: meta.group.clone(),
         version: meta.version.clone(),
-        resource: guess_resource(&meta.kind),
+        resource: crate::admission::guess_resource(&meta.kind),
         sub_resource: String::new(),
     }
 }
@@ -268,7 +251,7 @@ mod tests {
             ("CronJob", "cronjobs"),
             ("", ""),
         ] {
-            assert_eq!(guess_resource(kind), plural);
+            assert_eq!(crate::admission::guess_resource(kind), plural);
         }
     }
 }
