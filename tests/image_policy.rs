@@ -627,14 +627,19 @@ fn resource_reads_go_to_the_host_and_cannot_leave_their_path() {
     use imgverify::engine::{Answer, FailureStatus, FetchKind};
     let reg = registry();
     let image = reg.image();
-    let spec = |name: &str| {
+    let read = |expression: String| {
         json!({
-            "variables": [{"name": "cm", "expression": format!("resource.get('v1', 'configmaps', 'default', '{name}')")}],
+            "variables": [{"name": "cm", "expression": expression}],
             "validations": [
                 {"expression": "variables.cm.data.env == 'prod'", "message": "not prod"},
                 {"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.cosign]) > 0)"},
             ],
         })
+    };
+    let spec = |name: &str| {
+        read(format!(
+            "resource.get('v1', 'configmaps', 'default', '{name}')"
+        ))
     };
     let text = |spec: Value| {
         serde_json::to_string(&json!([policy("check", &cosign_pub(), spec)])).unwrap()
@@ -690,6 +695,37 @@ fn resource_reads_go_to_the_host_and_cannot_leave_their_path() {
         "{:?}",
         d.results
     );
+    // A list's labels become an equality selector; labels built to add
+    // selector terms or query parameters are refused before any read.
+    let list = |labels: &str| {
+        read(format!(
+            "resource.list('v1', 'configmaps', 'default', {labels}).items[0]"
+        ))
+    };
+    let (_, paths) = decide_with_cluster(list("{'team': 'a'}"));
+    assert_eq!(
+        paths,
+        ["/api/v1/namespaces/default/configmaps?labelSelector=team=a"]
+    );
+    let long = format!("{{'a': '{}'}}", "b".repeat(400));
+    for hostile in [
+        "{'team': 'a,env!=prod'}",
+        "{'team in (a)': 'b'}",
+        "{'a&watch': 'true'}",
+        "{'a': 'b&fieldSelector=metadata.name=x'}",
+        "{'a': 'b#'}",
+        "{'a': 'b c'}",
+        "{'': 'b'}",
+        &long,
+    ] {
+        let (d, paths) = decide_with_cluster(list(hostile));
+        assert!(paths.is_empty(), "{hostile}: {paths:?}");
+        let message = only_result(&d).2;
+        assert!(
+            message.contains("not a valid label selector"),
+            "{hostile}: {message}"
+        );
+    }
     // A namespace selector needs the namespace's labels.
     let selector =
         json!({"matchConstraints": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}});
