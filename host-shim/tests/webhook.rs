@@ -245,6 +245,66 @@ async fn policies_reload_without_dropping_requests() {
     s.stop().await;
 }
 
+/// `--exception` files are read with the policies and reloaded with them:
+/// a Kyverno `PolicyException` exempts a Pod from a ClusterPolicy's rule, a
+/// CEL one from an image policy, and an edited exception stops exempting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_exceptions_are_served_and_reloaded() {
+    let dir = Dir::new("exceptions");
+    let exceptions = dir.0.join("exceptions.yaml");
+    let write = |name: &str| {
+        std::fs::write(
+            &exceptions,
+            format!(
+                "apiVersion: kyverno.io/v2\nkind: PolicyException\nmetadata: {{name: legacy, namespace: default}}\nspec:\n  exceptions:\n    - policyName: check-signature\n      ruleNames: [signed-by-team-a]\n  match:\n    any:\n      - resources: {{kinds: [Pod], names: [{name}]}}\n---\napiVersion: policies.kyverno.io/v1\nkind: PolicyException\nmetadata: {{name: legacy-images, namespace: default}}\nspec:\n  policyRefs:\n    - {{name: check-images, kind: ImageValidatingPolicy}}\n  matchConditions:\n    - {{name: legacy, expression: \"object.metadata.name == '{name}'\"}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("legacy-app");
+    let s = start_with(
+        vec![policy("keyed-signature"), policy("image-validating-policy")],
+        (&layout(), None),
+        |a| imgverify_host::serve::ServeArgs {
+            exceptions: vec![exceptions.display().to_string()],
+            ..a
+        },
+    )
+    .await;
+    let unsigned = "registry.example.com/demo/unsigned:v1";
+    let r = s.review("/validate", "a", pod("other-app", unsigned)).await;
+    assert_eq!(r["response"]["allowed"], false, "{r}");
+    let message = r["response"]["status"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("check-signature"), "{message}");
+    assert!(message.contains("check-images"), "{message}");
+    let r = s
+        .review("/validate", "b", pod("legacy-app", unsigned))
+        .await;
+    assert_eq!(r["response"]["allowed"], true, "both exceptions apply: {r}");
+    // The exception now names another Pod: legacy-app is checked again.
+    write("another-app");
+    let mut denied = false;
+    for _ in 0..100 {
+        let r = s
+            .review("/validate", "c", pod("legacy-app", unsigned))
+            .await;
+        if r["response"]["allowed"] == false {
+            denied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(denied, "the edited exception took effect");
+    // An exception file that does not compile keeps the previous generation.
+    std::fs::write(&exceptions, "apiVersion: kyverno.io/v2\nkind: PolicyException\nmetadata: {name: bad}\nspec: {exceptions: 3}\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let r = s
+        .review("/validate", "d", pod("another-app", unsigned))
+        .await;
+    assert_eq!(r["response"]["allowed"], true, "{r}");
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_down_gets_the_failure_policy() {
     // Nothing listens on this port: every fetch fails fast.

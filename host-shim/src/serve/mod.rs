@@ -95,6 +95,11 @@ pub struct ServeArgs {
     /// Policy files or folders (reloaded when they change).
     #[arg(long = "policy", short = 'p', required = true)]
     pub policies: Vec<String>,
+    /// PolicyException files or folders (Kyverno's `kyverno.io/v2`
+    /// kinds and CEL `policies.kyverno.io` ones; repeatable,
+    /// comma-separated), reloaded with the policies.
+    #[arg(long = "exception", visible_alias = "exceptions", value_delimiter = ',')]
+    pub exceptions: Vec<String>,
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:9443")]
     pub listen: String,
@@ -177,10 +182,11 @@ impl ServeArgs {
         <Wrapper as clap::Parser>::parse_from(argv).args
     }
 
-    /// The files a policy generation is made from: the policies and the
-    /// trusted root.
+    /// The files a policy generation is made from: the policies, the
+    /// exceptions and the trusted root.
     fn generation_files(&self) -> Vec<String> {
         let mut files = self.policies.clone();
+        files.extend(self.exceptions.iter().cloned());
         files.extend(self.trusted_root.iter().cloned());
         files
     }
@@ -639,7 +645,7 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(instances));
     let generation = Generation::load(
         &runner,
-        &args.policies,
+        (&args.policies, &args.exceptions),
         args.trusted_root.as_deref(),
         permits.clone(),
         instances,
@@ -685,7 +691,7 @@ pub async fn serve(
                 drop(current);
                 let loaded = Generation::load(
                     &runner,
-                    &args.policies,
+                    (&args.policies, &args.exceptions),
                     args.trusted_root.as_deref(),
                     permits.clone(),
                     instances,

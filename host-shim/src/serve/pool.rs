@@ -88,21 +88,25 @@ pub enum TakeError {
 }
 
 impl Generation {
-    /// Reads and compiles the policies (in a module instance, holding one
-    /// of the shared `permits`).
+    /// Reads and compiles the policies with their exceptions (`paths`: the
+    /// policy files, the exception files), in a module instance holding one
+    /// of the shared `permits`.
     pub async fn load(
         runner: &ModuleRunner,
-        paths: &[String],
+        (paths, exceptions): (&[String], &[String]),
         trusted_root: Option<&str>,
         permits: Arc<Semaphore>,
         capacity: usize,
         metrics: Metrics,
     ) -> Result<Self, String> {
         let mut files = paths.to_vec();
+        files.extend(exceptions.iter().cloned());
         files.extend(trusted_root.map(str::to_string));
         let fingerprint = fingerprint(&files);
         let texts = inputs::read_all(paths, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
-        let settings = apply::EngineSettings::load(trusted_root)?;
+        let mut settings = apply::EngineSettings::load(trusted_root)?;
+        settings.policy_exceptions =
+            inputs::read_all(exceptions, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
         // At most a minute: instances of the previous generation in use hold
         // their permits only while they answer.
         let permit = tokio::time::timeout(Duration::from_secs(60), permits.clone().acquire_owned())
