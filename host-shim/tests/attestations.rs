@@ -1312,6 +1312,56 @@ fn image_policies_verify_fresh_attestations_through_apply_and_serve() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // Written as an expression, the root is read per request: here from the
+    // Pod (a test stand-in for a ConfigMap read with `resource.get`).
+    let with_root = |root: &str| {
+        let mut p = pod("ivpol-own-root", &w.image("keyless"));
+        p["metadata"]["annotations"] = json!({"trusted-root": root});
+        std::fs::write(own_root.join("pod.yaml"), p.to_string()).unwrap();
+        std::fs::write(
+            own_root.join("policy.yaml"),
+            image_policy(
+                "ivpol-own-root",
+                json!({"keyless": {"identities": identity},
+                       "trustedRoot": {"expression": "object.metadata.annotations['trusted-root']"}}),
+            )
+            .to_string(),
+        )
+        .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"))
+            .arg("apply")
+            .arg(own_root.join("policy.yaml"))
+            .arg("-r")
+            .arg(own_root.join("pod.yaml"))
+            .args(["--format", "table"])
+            .output()
+            .unwrap()
+    };
+    let out = with_root(&root);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = with_root("{\"tlogs\": 1}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("attestor signer: trustedRoot:"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A constant expression is folded when the policy loads.
+    let out = run(json!({"keyless": {"identities": identity},
+                         "trustedRoot": {"expression": format!("'{}'", root.replace('\'', "\\'"))}}));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(
         json!({"keyless": {"identities": identity}, "trustedRoot": {"value": "{\"tlogs\": 1}"}}),
     );

@@ -125,6 +125,8 @@ pub enum MaterialField {
     NotaryCerts,
     /// `notary.tsaCerts.expression`.
     NotaryTsaCerts,
+    /// `cosign.trustedRoot.expression`.
+    TrustedRoot,
 }
 
 /// What an `attestations[]` entry names.

@@ -185,8 +185,8 @@ impl<'a> PolicyHost<'a> {
         if let Some(c) = self.checks.get(&a.name) {
             return c.clone();
         }
-        let kinds = match &a.material {
-            AttestorMaterial::Compiled(kinds) => Ok(kinds.clone()),
+        let compiled = match &a.material {
+            AttestorMaterial::Compiled(kinds) => Ok((kinds.clone(), a.trusted_root.clone())),
             AttestorMaterial::Deferred(d) => {
                 let mut values = Vec::new();
                 let mut failed = None;
@@ -218,7 +218,7 @@ impl<'a> PolicyHost<'a> {
                 }
             }
         };
-        let checks = kinds.map(|kinds| self.verifications(a, kinds));
+        let checks = compiled.map(|(kinds, root)| self.verifications(a, kinds, root));
         let checks = Rc::new(checks);
         if !self.pending {
             self.checks.insert(a.name.clone(), checks.clone());
@@ -226,7 +226,12 @@ impl<'a> PolicyHost<'a> {
         checks
     }
 
-    fn verifications(&self, a: &ImageAttestor, kinds: Vec<AttestorKind>) -> AttestorChecks {
+    fn verifications(
+        &self,
+        a: &ImageAttestor,
+        kinds: Vec<AttestorKind>,
+        root: Option<crate::policy::ivpol::AttestorRoot>,
+    ) -> AttestorChecks {
         let notary = kinds.iter().any(|k| matches!(k, AttestorKind::Notary(_)));
         let cosign_keys = kinds
             .iter()
@@ -267,7 +272,7 @@ impl<'a> PolicyHost<'a> {
                 VerifierType::Cosign
             }),
             bundles: (!notary && cosign_keys).then(|| verification(VerifierType::SigstoreBundle)),
-            root: a.trusted_root.clone(),
+            root: root.or_else(|| a.trusted_root.clone()),
         }
     }
 

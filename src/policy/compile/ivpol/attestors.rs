@@ -43,19 +43,7 @@ pub(super) fn compile_attestors(
         if ctx.errors.len() > start {
             continue;
         }
-        let material = if expressions.is_empty() {
-            match compile_material(ctx, &path, &literal) {
-                Some(kinds) => AttestorMaterial::Compiled(kinds),
-                None => continue,
-            }
-        } else {
-            AttestorMaterial::Deferred(Box::new(DeferredAttestor {
-                attestor: literal,
-                expressions,
-            }))
-        };
-        let source = a.cosign.as_ref().and_then(|c| c.source.as_ref());
-        let trusted_root = match a
+        let trusted_root = match literal
             .cosign
             .as_ref()
             .and_then(|c| c.trusted_root.as_ref())
@@ -71,6 +59,18 @@ pub(super) fn compile_attestors(
                 }
             },
         };
+        let material = if expressions.is_empty() {
+            match compile_material(ctx, &path, &literal) {
+                Some(kinds) => AttestorMaterial::Compiled(kinds),
+                None => continue,
+            }
+        } else {
+            AttestorMaterial::Deferred(Box::new(DeferredAttestor {
+                attestor: literal,
+                expressions,
+            }))
+        };
+        let source = a.cosign.as_ref().and_then(|c| c.source.as_ref());
         out.push(ImageAttestor {
             name: a.name.clone(),
             material,
@@ -113,13 +113,18 @@ fn attestor_root(json: &str) -> Result<AttestorRoot, String> {
 }
 
 /// Compiles an attestor whose expressions have been evaluated to `values`
-/// (in the order of [`DeferredAttestor::expressions`]).
+/// (in the order of [`DeferredAttestor::expressions`]): its verifiers, and
+/// its own trusted root when an expression gave one.
 pub fn compile_deferred(
     deferred: &DeferredAttestor,
     values: &[String],
-) -> Result<Vec<AttestorKind>, String> {
+) -> Result<(Vec<AttestorKind>, Option<AttestorRoot>), String> {
     let mut attestor = deferred.attestor.clone();
+    let mut root = None;
     for ((field, _), value) in deferred.expressions.iter().zip(values) {
+        if *field == MaterialField::TrustedRoot && !value.trim().is_empty() {
+            root = Some(attestor_root(value).map_err(|e| format!("trustedRoot: {e}"))?);
+        }
         set_field(&mut attestor, *field, value.clone());
     }
     let mut ctx = Ctx {
@@ -129,7 +134,7 @@ pub fn compile_deferred(
     };
     let kinds = compile_material(&mut ctx, "attestor", &attestor);
     match kinds {
-        Some(k) if ctx.errors.is_empty() => Ok(k),
+        Some(k) if ctx.errors.is_empty() => Ok((k, root)),
         _ => Err(ctx
             .errors
             .iter()
@@ -173,6 +178,11 @@ fn set_field(a: &mut m::Attestor, field: MaterialField, value: String) {
                 n.tsa_certs = literal(value);
             }
         }
+        MaterialField::TrustedRoot => {
+            if let Some(c) = a.cosign.as_mut() {
+                c.trusted_root = literal(value);
+            }
+        }
     }
 }
 
@@ -213,17 +223,11 @@ fn resolve_expressions(
                 ));
             }
         }
-        if let Some(root) = &c.trusted_root
-            && root
-                .expression
-                .as_deref()
-                .is_some_and(|x| !x.trim().is_empty())
-        {
-            ctx.err(
-                format!("{path}.cosign.trustedRoot.expression"),
-                "a trusted root written as an expression is not supported yet; give it as value",
-            );
-        }
+        candidates.push(or_expression(
+            MaterialField::TrustedRoot,
+            format!("{path}.cosign.trustedRoot"),
+            c.trusted_root.as_ref(),
+        ));
     }
     if let Some(n) = &a.notary {
         for (field, name, v) in [

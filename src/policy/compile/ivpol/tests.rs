@@ -229,7 +229,7 @@ fn attestors_compile_to_the_shared_verifiers() {
     };
     let pem: String = KEY.lines().map(str::trim).collect::<Vec<_>>().join("\n");
     assert!(matches!(
-        compile_deferred(d, &[pem]).as_deref(),
+        compile_deferred(d, &[pem]).map(|(k, _)| k).as_deref(),
         Ok([AttestorKind::Key(_)])
     ));
     let e = compile_deferred(d, &["nonsense".into()]).unwrap_err();
