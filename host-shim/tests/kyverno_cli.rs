@@ -196,8 +196,12 @@ fn kyverno_ivpol_suites(root: &str, name: &str) -> PathBuf {
 /// signature by `pki`'s leaf and a Notary-signed CycloneDX SBOM referrer of
 /// type `sbom/cyclone-dx`, `:unsigned` without; referrers listed in the
 /// `sha256-<hex>` tag-schema index, as an OCI layout; with the digest of
-/// `:signed`.
-fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> (PathBuf, String) {
+/// `:signed`. A `decoy` signs an SPDX SBOM of the same type listed first.
+fn kyverno_ivpol_images(
+    pki: &imgverify_testkit::Pki,
+    decoy: Option<&imgverify_testkit::Pki>,
+    name: &str,
+) -> (PathBuf, String) {
     use imgverify_testkit::{Descriptor, Format, SignRequest, sign_jws, signature_manifest};
     const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
     const SIGNATURE: &str = "application/vnd.cncf.notary.signature";
@@ -205,8 +209,8 @@ fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> (PathBuf, S
     let f = Forge::default();
     let repo = "ghcr.io/kyverno/test-verify-image";
     let bytes = |f: &Forge, digest: &str| f.blobs.lock().unwrap()[digest].clone();
-    // A Notary signature manifest for the manifest `subject`.
-    let sign = |f: &Forge, subject: &[u8]| {
+    // A Notary signature manifest by `pki` for the manifest `subject`.
+    let sign_by = |f: &Forge, pki: &imgverify_testkit::Pki, subject: &[u8]| {
         let target = Descriptor::for_content(MANIFEST, subject);
         let envelope = sign_jws(
             &SignRequest::new(target.clone(), imgverify_testkit::unix(2026, 1, 1, 0, 0, 0)),
@@ -219,6 +223,7 @@ fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> (PathBuf, S
         f.blob(manifest.clone());
         manifest
     };
+    let sign = |f: &Forge, subject: &[u8]| sign_by(f, pki, subject);
     // Lists `referrers` (manifest bytes, artifact type) for `subject`.
     let list = |f: &Forge, subject: &str, referrers: &[(&[u8], &str)]| {
         let manifests: Vec<Value> = referrers
@@ -236,23 +241,38 @@ fn kyverno_ivpol_images(pki: &imgverify_testkit::Pki, name: &str) -> (PathBuf, S
     let signed = f.image(repo, "signed");
     let image = bytes(&f, &signed);
     let signature = sign(&f, &image);
-    let (sd, sn) = f.blob(
-        serde_json::to_vec(
-            &json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}),
-        )
-        .unwrap(),
-    );
-    let (ed, en) = f.blob(b"{}".to_vec());
-    let sbom = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": SBOM,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": ed, "size": en},
-        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": sd, "size": sn}],
-        "subject": {"mediaType": MANIFEST, "digest": signed, "size": image.len()},
-    }))
-    .unwrap();
+    let sbom_of = |f: &Forge, format: &str| {
+        let (sd, sn) = f.blob(
+            serde_json::to_vec(
+                &json!({"bomFormat": format, "specVersion": "1.5", "components": []}),
+            )
+            .unwrap(),
+        );
+        let (ed, en) = f.blob(b"{}".to_vec());
+        serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": SBOM,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": ed, "size": en},
+            "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": sd, "size": sn}],
+            "subject": {"mediaType": MANIFEST, "digest": signed, "size": image.len()},
+        }))
+        .unwrap()
+    };
+    let sbom = sbom_of(&f, "CycloneDX");
     let (sbom_digest, _) = f.blob(sbom.clone());
     let sbom_signature = sign(&f, &sbom);
-    list(&f, &signed, &[(&signature, SIGNATURE), (&sbom, SBOM)]);
+    let mut referrers: Vec<(&[u8], &str)> = vec![(&signature, SIGNATURE)];
+    let decoy_sbom = decoy.map(|other| {
+        let sbom = sbom_of(&f, "SPDX");
+        let (digest, _) = f.blob(sbom.clone());
+        let signature = sign_by(&f, other, &sbom);
+        list(&f, &digest, &[(&signature, SIGNATURE)]);
+        sbom
+    });
+    if let Some(d) = &decoy_sbom {
+        referrers.push((d, SBOM));
+    }
+    referrers.push((&sbom, SBOM));
+    list(&f, &signed, &referrers);
     list(&f, &sbom_digest, &[(&sbom_signature, SIGNATURE)]);
     f.image(repo, "unsigned");
     let dir = fresh_dir(name);
@@ -277,7 +297,7 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     );
     let root = imgverify_testkit::cert_pem(&pki.root);
     let suites = kyverno_ivpol_suites(&root, "ivpol-suites");
-    let (layout, signed) = kyverno_ivpol_images(&pki, "ivpol-layout");
+    let (layout, signed) = kyverno_ivpol_images(&pki, None, "ivpol-layout");
     pin_signed_digest(&suites, &signed);
     let policy = std::fs::read_to_string(suites.join("sample-policy/policy.yaml")).unwrap();
     assert!(policy.contains(&pem_lines(&root)[1]), "{policy}");
@@ -353,7 +373,7 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     // Signed by a chain the policies do not trust: the signed pods fail too.
     let other =
         imgverify_testkit::Pki::code_signing(imgverify_testkit::KeyKind::P256, "someone else");
-    let (layout, other_signed) = kyverno_ivpol_images(&other, "ivpol-layout-other");
+    let (layout, other_signed) = kyverno_ivpol_images(&other, None, "ivpol-layout-other");
     assert_eq!(
         other_signed, signed,
         "the image is the same; its signatures differ"
@@ -368,6 +388,24 @@ fn kyverno_image_validating_policy_suites_pass_with_only_their_certificate_swapp
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains("Test Summary: 5 tests passed and 4 tests failed"),
+        "{text}"
+    );
+
+    // An SBOM referrer signed by another chain listed before the trusted
+    // one: as Kyverno's image policies, each referrer is tried until one
+    // verifies, and extractPayload reads the verified one (CycloneDX, not
+    // the decoy's SPDX).
+    let (layout, _) = kyverno_ivpol_images(&pki, Some(&other), "ivpol-layout-decoy");
+    let out = imgverify(&[
+        "test",
+        suites.join("sample-policy").to_str().unwrap(),
+        "--oci-layout",
+        layout.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("Test Summary: 2 tests passed and 0 tests failed"),
         "{text}"
     );
 }

@@ -229,6 +229,9 @@ pub struct Verification {
     pub use_cache: bool,
     /// Also use OCI 1.1 referrers.
     pub cosign_oci11: bool,
+    /// Notary attestations: every referrer of the type is tried until one
+    /// verifies (image policies), rather than only the first (verifyImages).
+    pub notary_any_referrer: bool,
     /// Post-verification deny block.
     pub validate: Option<ImageValidation>,
     /// `imageRegistryCredentials`: passed to the host with every fetch.

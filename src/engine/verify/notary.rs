@@ -294,8 +294,9 @@ fn about<'b>(ctx: &'b VerifyCtx<'_>, digest: &'b Digest) -> VerifyCtx<'b> {
 }
 
 /// Kyverno's Notary attestations: the image's first referrer whose artifact
-/// type is `artifact_type`, itself signed with a Notary signature the
-/// attestor trusts, read as a statement: the referrer's manifest with
+/// type is `artifact_type` (for image policies, the first of them that
+/// verifies), itself signed with a Notary signature the attestor trusts,
+/// read as a statement: the referrer's manifest with
 /// `type` (its artifact type) and `predicate` (its one layer, JSON).
 pub(super) fn statements(
     ctx: &VerifyCtx,
@@ -321,13 +322,66 @@ pub(super) fn statements(
         Verdict::Error(f) => return Verdict::Error(f),
         Verdict::Pending => return Verdict::Pending,
     };
-    let Some(first) = listed.first() else {
-        return Verdict::Fail(Failure::AttestationCheck(format!(
-            "no matching attestations found for image {}/{}@{} with type {artifact_type}",
-            at.0, at.1, ctx.digest
-        )));
-    };
-    let (manifest, digest) = match referrers::manifest(ctx, first, at) {
+    if listed.is_empty() {
+        return Verdict::Fail(Failure::AttestationCheck(
+            if ctx.verification.notary_any_referrer {
+                format!(
+                    "attestation verification failed, no attestations found for type: {artifact_type}"
+                )
+            } else {
+                format!(
+                    "no matching attestations found for image {}/{}@{} with type {artifact_type}",
+                    at.0, at.1, ctx.digest
+                )
+            },
+        ));
+    }
+    if !ctx.verification.notary_any_referrer {
+        return match referrer_statement(ctx, attestor, artifact_type, listed[0], at) {
+            Verdict::Ok(s) => Verdict::Ok(vec![s]),
+            Verdict::Fail(f) => Verdict::Fail(f),
+            Verdict::Error(f) => Verdict::Error(f),
+            Verdict::Pending => Verdict::Pending,
+        };
+    }
+    // Image policies, as Kyverno's: the first referrer, in listed order,
+    // that verifies. Undecided ones are all asked for in the same round, so
+    // trying several costs fetches, not rounds; a transport error is kept
+    // while the others are tried.
+    let mut pending = false;
+    let mut last = None;
+    for descriptor in listed {
+        match referrer_statement(ctx, attestor, artifact_type, descriptor, at) {
+            Verdict::Ok(_) if pending => return Verdict::Pending,
+            Verdict::Ok(s) => return Verdict::Ok(vec![s]),
+            Verdict::Pending => pending = true,
+            v @ Verdict::Error(_) => last = Some(v),
+            v @ Verdict::Fail(_) => {
+                if !matches!(last, Some(Verdict::Error(_))) {
+                    last = Some(v);
+                }
+            }
+        }
+    }
+    match last {
+        _ if pending => Verdict::Pending,
+        Some(Verdict::Error(f)) => Verdict::Error(f),
+        Some(Verdict::Fail(f)) => Verdict::Fail(f),
+        _ => Verdict::Fail(Failure::AttestationCheck(format!(
+            "attestation verification failed for type: {artifact_type}"
+        ))),
+    }
+}
+
+/// One referrer as a statement, once its own Notary signature verifies.
+fn referrer_statement(
+    ctx: &VerifyCtx,
+    attestor: &NotaryAttestor,
+    artifact_type: &str,
+    referrer: &Descriptor,
+    at: (&str, &str),
+) -> Verdict<Statement> {
+    let (manifest, digest) = match referrers::manifest(ctx, referrer, at) {
         Referrer::Manifest(m, d) => (m, d),
         Referrer::Pending => return Verdict::Pending,
         Referrer::Failed(s, m) => {
@@ -382,10 +436,10 @@ pub(super) fn statements(
         .and_then(Value::as_str)
         .unwrap_or(artifact_type)
         .to_string();
-    Verdict::Ok(vec![Statement {
+    Verdict::Ok(Statement {
         predicate_type,
         json,
-    }])
+    })
 }
 
 /// The JSON of an attestation manifest's one layer.

@@ -122,6 +122,7 @@ pub(super) fn compile_verification(
         required: e.required.unwrap_or(true),
         use_cache: e.use_cache.unwrap_or(true),
         cosign_oci11: e.cosign_oci11.unwrap_or(false),
+        notary_any_referrer: false,
         validate,
         access: registry_access(e.image_registry_credentials.as_ref()),
     };

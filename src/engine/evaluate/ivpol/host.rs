@@ -262,6 +262,7 @@ impl<'a> PolicyHost<'a> {
             required: false,
             use_cache: false,
             cosign_oci11: false,
+            notary_any_referrer: true,
             validate: None,
             access: self.policy.access.clone(),
         };
