@@ -185,6 +185,20 @@ pub fn parse(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn kinds_become_resources_as_kubernetes_guesses_them() {
+        for (kind, plural) in [
+            ("Pod", "pods"),
+            ("Deployment", "deployments"),
+            ("Policy", "policies"),
+            ("Ingress", "ingresses"),
+            ("CronJob", "cronjobs"),
+            ("", ""),
+        ] {
+            assert_eq!(guess_resource(kind), plural);
+        }
+    }
+
     fn review(req: Value) -> Vec<u8> {
         serde_json::to_vec(
             &json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}),

@@ -738,3 +738,87 @@ fn resource_reads_go_to_the_host_and_cannot_leave_their_path() {
             .any(|n| n.field == "spec.matchConstraints.namespaceSelector")
     );
 }
+
+/// Kubernetes' CEL libraries (quantity, URL, IP/CIDR, semver, format) in a
+/// policy's validations: each check decides, a failing one names itself, a
+/// runtime error is an `error`, and a wrong type is refused when the policy
+/// loads.
+#[test]
+fn kubernetes_libraries_decide_in_validations() {
+    let reg = registry();
+    let image = reg.image();
+    let mut object = pod(&[&image]);
+    object["metadata"]["annotations"] = json!({
+        "memory": "512Mi", "egress": "10.1.2.3", "docs": "https://docs.example.com:8443/a?b=c",
+        "version": "v1.4.2",
+    });
+    let check = |expression: &str| {
+        json!({"validations": [
+            {"expression": "images.containers.map(i, verifyImageSignatures(i, [attestors.cosign])).all(n, n > 0)"},
+            {"expression": expression, "message": format!("failed: {expression}")},
+        ]})
+    };
+    let passing = [
+        "quantity(object.metadata.annotations.memory).isLessThan(quantity('1Gi'))",
+        "quantity(object.metadata.annotations.memory).add(quantity('512Mi')).compareTo(quantity('1Gi')) == 0",
+        "cidr('10.0.0.0/8').containsIP(object.metadata.annotations.egress)",
+        "ip(object.metadata.annotations.egress).family() == 4",
+        "url(object.metadata.annotations.docs).getPort() == '8443'",
+        "url(object.metadata.annotations.docs).getQuery()['b'] == ['c']",
+        "semver(object.metadata.annotations.version, true).isGreaterThan(semver('1.4.1'))",
+        "!format.dns1123Label().validate(object.metadata.name).hasValue()",
+        "format.named('dns1123Label').hasValue()",
+    ];
+    for expression in passing {
+        let d = decide(
+            &[policy("k8s", &cosign_pub(), check(expression))],
+            object.clone(),
+            &reg,
+        );
+        assert_eq!(
+            only_result(&d),
+            ("k8s", RuleStatus::Pass, "success"),
+            "{expression}"
+        );
+    }
+    let failing = [
+        "quantity(object.metadata.annotations.memory).isGreaterThan(quantity('1Gi'))",
+        "cidr('192.168.0.0/16').containsIP(object.metadata.annotations.egress)",
+        "format.dns1123Label().validate('Not_A_Label').hasValue() == false",
+    ];
+    for expression in failing {
+        let d = decide(
+            &[policy("k8s", &cosign_pub(), check(expression))],
+            object.clone(),
+            &reg,
+        );
+        let (_, status, message) = only_result(&d);
+        assert_eq!(status, RuleStatus::Fail, "{expression}");
+        assert_eq!(message, format!("failed: {expression}"));
+    }
+    // A value that does not parse is a runtime error, never a pass.
+    let d = decide(
+        &[policy(
+            "k8s",
+            &cosign_pub(),
+            check("ip(object.metadata.annotations.memory).family() == 4"),
+        )],
+        object.clone(),
+        &reg,
+    );
+    let (_, status, message) = only_result(&d);
+    assert_eq!(status, RuleStatus::Error, "{message}");
+    assert!(
+        message.contains("parse error during conversion from string"),
+        "{message}"
+    );
+    // Types are checked when the policy loads.
+    let text = serde_json::to_string(&json!([policy(
+        "k8s",
+        &cosign_pub(),
+        check("quantity('1Gi').isLessThan('2Gi')")
+    )]))
+    .unwrap();
+    let e = Engine::compile("p.json", &text).unwrap_err().to_string();
+    assert!(e.contains("spec.validations[1].expression"), "{e}");
+}

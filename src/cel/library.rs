@@ -1,7 +1,8 @@
 //! The standard library and the extension libraries Kyverno's image
 //! policies enable (cel-go's strings v2, lists v3, sets, math, encoders,
 //! optional types; Kubernetes' lists and regex), as declarations with their
-//! implementations. Messages are cel-go's.
+//! implementations. Messages are cel-go's. Kubernetes' other libraries
+//! (quantity, URLs, IP and CIDR, semver, format) are in [`super::k8s`].
 
 use super::functions::{Decl, FnResult, Impl};
 use super::time as t;
@@ -18,6 +19,12 @@ pub const OPAQUE_TYPES: &[&str] = &[
     "kyverno.http",
     "kyverno.json",
     "kyverno.yaml",
+    "kubernetes.Quantity",
+    "kubernetes.URL",
+    "net.IP",
+    "net.CIDR",
+    "kubernetes.Semver",
+    "kubernetes.NamedFormat",
 ];
 
 /// A declaration implemented by `f`.

@@ -13,7 +13,9 @@
 //!   implementations for checker and evaluator alike;
 //! - [`value`], [`time`]: values, types, timestamps and durations;
 //! - [`kyverno`]: Kyverno's libraries (image references, hashes, json, …)
-//!   and the declarations of the functions a host answers.
+//!   and the declarations of the functions a host answers;
+//! - [`k8s`]: Kubernetes' libraries every environment has (quantities,
+//!   URLs, IP addresses and CIDRs, semantic versions, named formats).
 //!
 //! Written for this engine rather than taken from a crate: the module needs
 //! a type checker (policies are rejected when they load, as Kyverno does),
@@ -25,6 +27,7 @@ pub mod checker;
 pub mod error;
 pub mod eval;
 pub mod functions;
+pub mod k8s;
 pub mod kyverno;
 pub mod lexer;
 pub mod library;
@@ -47,10 +50,12 @@ pub struct Env {
 }
 
 impl Env {
-    /// The standard library and the extensions Kubernetes enables, plus
-    /// `libraries`, with no variables.
+    /// The standard library, the extensions Kubernetes enables and
+    /// Kubernetes' own libraries ([`k8s`]), plus `libraries`, with no
+    /// variables.
     pub fn new(libraries: &[&[Decl]]) -> Self {
         let mut all: Vec<&[Decl]> = vec![library::STANDARD, library::EXTENSIONS];
+        all.extend_from_slice(k8s::LIBRARIES);
         all.extend_from_slice(libraries);
         Env {
             table: FunctionTable::new(&all),

@@ -60,13 +60,13 @@ mod data;
 mod duration;
 mod hashes;
 mod numbers;
-mod quantity;
+pub(crate) mod quantity;
 mod semver;
 mod strings;
 #[cfg(test)]
 mod tests;
 pub(crate) mod time;
-mod url;
+pub(crate) mod url;
 mod x509;
 
 use std::cell::Cell;

@@ -5,7 +5,7 @@ use super::numbers::{go_parse_int, go_pow10};
 
 /// How a quantity prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum QFormat {
+pub(crate) enum QFormat {
     DecimalExponent,
     BinarySI,
     DecimalSI,
@@ -16,11 +16,11 @@ pub(super) enum QFormat {
 /// `e` is kept unnormalised, as both forms keep their scale (which division
 /// and the float approximation depend on).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Quantity {
-    pub(super) m: i128,
-    pub(super) e: i64,
-    pub(super) dec: bool,
-    pub(super) format: QFormat,
+pub(crate) struct Quantity {
+    pub(crate) m: i128,
+    pub(crate) e: i64,
+    pub(crate) dec: bool,
+    pub(crate) format: QFormat,
 }
 
 const QUANTITY_REGEX_ERROR: &str =
@@ -126,7 +126,7 @@ fn interpret_suffix(suffix: &str) -> Option<(u32, i64, QFormat)> {
 }
 
 impl Quantity {
-    pub(super) fn int64(m: i64, e: i64, format: QFormat) -> Self {
+    pub(crate) fn int64(m: i64, e: i64, format: QFormat) -> Self {
         Quantity {
             m: i128::from(m),
             e,
@@ -136,7 +136,7 @@ impl Quantity {
     }
 
     /// `resource.ParseQuantity`.
-    pub(super) fn parse(s: &str) -> Result<Self, String> {
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
         if s.is_empty() {
             return Err(QUANTITY_REGEX_ERROR.to_string());
         }
@@ -282,7 +282,7 @@ impl Quantity {
     }
 
     /// `AsApproximateFloat64`.
-    pub(super) fn approx_f64(&self) -> f64 {
+    pub(crate) fn approx_f64(&self) -> f64 {
         let base = self.m as f64;
         if self.e == 0 {
             base
@@ -292,7 +292,7 @@ impl Quantity {
     }
 
     /// `Quantity.String()`.
-    pub(super) fn to_string_checked(&self) -> Result<String, String> {
+    pub(crate) fn to_string_checked(&self) -> Result<String, String> {
         if self.m == 0 {
             return Ok("0".to_string());
         }
@@ -367,7 +367,7 @@ impl Quantity {
     }
 
     /// `Quantity.Add`.
-    pub(super) fn add(&self, y: &Quantity) -> Result<Quantity, String> {
+    pub(crate) fn add(&self, y: &Quantity) -> Result<Quantity, String> {
         let mut q = self.clone();
         if !q.dec && !y.dec {
             if q.m == 0 {
@@ -391,7 +391,7 @@ impl Quantity {
     }
 
     /// `Quantity.Sub`.
-    pub(super) fn sub(&self, y: &Quantity) -> Result<Quantity, String> {
+    pub(crate) fn sub(&self, y: &Quantity) -> Result<Quantity, String> {
         let mut q = self.clone();
         if q.m == 0 {
             q.format = y.format;

@@ -164,7 +164,7 @@ pub(super) fn url_escape(s: &str, fragment: bool) -> String {
 
 /// Go's `getScheme`: the scheme (empty when there is none) and the rest;
 /// `Err` for a leading `:` ("missing protocol scheme").
-pub(super) fn split_scheme(s: &str) -> Result<(&str, &str), ()> {
+pub(crate) fn split_scheme(s: &str) -> Result<(&str, &str), ()> {
     for (i, c) in s.bytes().enumerate() {
         if c.is_ascii_alphabetic() {
             continue;

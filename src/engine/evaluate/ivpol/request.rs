@@ -236,22 +236,3 @@ fn rule_matches(
     }
     names.iter().any(|n| n == name)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_become_resources_as_kubernetes_guesses_them() {
-        for (kind, plural) in [
-            ("Pod", "pods"),
-            ("Deployment", "deployments"),
-            ("Policy", "policies"),
-            ("Ingress", "ingresses"),
-            ("CronJob", "cronjobs"),
-            ("", ""),
-        ] {
-            assert_eq!(crate::admission::guess_resource(kind), plural);
-        }
-    }
-}
