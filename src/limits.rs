@@ -53,5 +53,11 @@ pub const MAX_VERIFICATION_MEMO_ENTRIES: usize = 262_144;
 pub const MAX_REKOR_BUNDLE_BYTES: usize = 256 * 1024;
 /// Most policies in one compiled engine.
 pub const MAX_POLICIES: usize = 1024;
+
+/// Most `GlobalContextEntry` documents in one set.
+pub const MAX_GLOBAL_CONTEXT_ENTRIES: usize = 256;
+
+/// Most projections of one `GlobalContextEntry`.
+pub const MAX_GLOBAL_PROJECTIONS: usize = 64;
 /// Most rules in one policy (after autogen).
 pub const MAX_RULES_PER_POLICY: usize = 512;

@@ -238,3 +238,102 @@ fn image_extractors_apply_jmes_path_to_each_image() {
     let (got, message, _) = decide(&p, json!({"object": task}), not_found);
     assert!(got, "{message}");
 }
+
+/// Kyverno's GlobalContextEntry beside the policy: a `globalReference`
+/// reads its data (an `apiCall` or a `kubernetesResource` list, through
+/// the host) or a projection (`entry.projection`), then its own `jmesPath`.
+#[test]
+fn global_references_read_global_context_entries_through_the_host() {
+    let entries = r#"
+apiVersion: kyverno.io/v2alpha1
+kind: GlobalContextEntry
+metadata: {name: teams}
+spec:
+  kubernetesResource: {group: "", version: v1, resource: configmaps, namespace: platform}
+  projections:
+    - name: allowed
+      jmesPath: "[?metadata.labels.images == 'yes'].metadata.name"
+---
+apiVersion: kyverno.io/v2alpha1
+kind: GlobalContextEntry
+metadata: {name: deployments}
+spec:
+  apiCall: {urlPath: /apis/apps/v1/deployments, refreshInterval: 1h}
+  projections:
+    - name: count
+      jmesPath: "items | length(@)"
+"#;
+    let with = |context: Value| format!("{}\n---\n{entries}", policy(json!({"context": context})));
+    let answer = |f: &Fetch| match f.path.as_deref() {
+        Some("/api/v1/namespaces/platform/configmaps") => Answer::Bytes(
+            serde_json::to_vec(&json!({"kind": "ConfigMapList", "items": [
+                {"metadata": {"name": "blue", "labels": {"images": "yes"}}},
+                {"metadata": {"name": "red", "labels": {"images": "no"}}},
+            ]}))
+            .unwrap(),
+        ),
+        Some("/apis/apps/v1/deployments") => Answer::Bytes(
+            serde_json::to_vec(&json!({"kind": "DeploymentList", "items": [{}, {}]})).unwrap(),
+        ),
+        _ => Answer::Failure(FailureStatus::NotFound, "not found".into()),
+    };
+    // The projection, then the rule's jmesPath over it.
+    let p = with(json!([
+        {"name": "teams", "globalReference": {"name": "teams.allowed"}},
+        {"name": "allowed", "variable": {"value": "{{ contains(teams, request.object.metadata.labels.team) && 'yes' || 'no' }}"}},
+    ]));
+    let (got, message, asked) = decide(&p, json!({"object": pod()}), answer);
+    assert!(got, "{message}");
+    assert_eq!(
+        asked[0].path.as_deref(),
+        Some("/api/v1/namespaces/platform/configmaps")
+    );
+    let mut red = pod();
+    red["metadata"]["labels"]["team"] = json!("red");
+    let (got, message, _) = decide(&p, json!({"object": red}), answer);
+    assert!(!got && message.contains("not allowed"), "{message}");
+    // The whole data (the list's items) with the rule's own jmesPath.
+    let p = with(json!([
+        {"name": "n", "globalReference": {"name": "deployments", "jmesPath": "items | length(@)"}},
+        {"name": "allowed", "variable": {"value": "{{ n == `2` && 'yes' || 'no' }}"}},
+    ]));
+    let (got, message, _) = decide(&p, json!({"object": pod()}), answer);
+    assert!(got, "{message}");
+    // An entry or projection that does not exist fails the rule.
+    for (name, error) in [
+        ("nowhere", "failed to fetch entry key=nowhere"),
+        ("teams.other", "projection \"other\" not found"),
+    ] {
+        let p = with(json!([
+            {"name": "allowed", "globalReference": {"name": name}},
+        ]));
+        let (got, message, _) = decide(&p, json!({"object": pod()}), answer);
+        assert!(!got && message.contains(error), "{name}: {message}");
+    }
+    // A GlobalContextEntry is validated as Kyverno validates it.
+    for (bad, error) in [
+        (
+            "spec: {projections: []}",
+            "either have KubernetesResource or APICall",
+        ),
+        (
+            "spec: {kubernetesResource: {version: v2, resource: x}}",
+            "A Resource entry requires a group",
+        ),
+        (
+            "spec: {apiCall: {urlPath: /x}, projections: [{name: e, jmesPath: '['}]}",
+            "spec.projections[0].jmesPath",
+        ),
+        (
+            "spec: {apiCall: {urlPath: /x, service: {url: 'https://x'}}}",
+            "either have Service or URLPath",
+        ),
+    ] {
+        let doc = format!(
+            "{}\n---\napiVersion: kyverno.io/v2\nkind: GlobalContextEntry\nmetadata: {{name: e}}\n{bad}\n",
+            policy(json!({}))
+        );
+        let e = Engine::compile("p.yaml", &doc).unwrap_err().to_string();
+        assert!(e.contains(error), "{bad}: {e}");
+    }
+}

@@ -822,3 +822,114 @@ fn kubernetes_libraries_decide_in_validations() {
     let e = Engine::compile("p.json", &text).unwrap_err().to_string();
     assert!(e.contains("spec.validations[1].expression"), "{e}");
 }
+
+/// `globalContext.get(entry, projection)` reads a GlobalContextEntry given
+/// beside the policy, through the host (Kyverno's conformance
+/// `context/globalreference`, with the Deployment list answered here): a
+/// count of 1 denies with the message, 0 passes, an entry that does not
+/// exist is `null`, and one this engine cannot read is an error.
+#[test]
+fn global_context_entries_answer_global_context_get() {
+    use imgverify::engine::{Answer, FailureStatus, FetchKind};
+    let reg = registry();
+    let image = reg.image();
+    let entry = |api_call: Value| {
+        json!({"apiVersion": "kyverno.io/v2alpha1", "kind": "GlobalContextEntry",
+            "metadata": {"name": "gctxentry-apicall-projections"},
+            "spec": {"apiCall": api_call, "projections": [{
+                "name": "test-globalcontext-apicall-correct-projections_deployment_count",
+                "jmesPath": "items[?metadata.namespace=='default'] | length(@)"}]}})
+    };
+    let spec = |name: &str| {
+        json!({
+            "variables": [{"name": "dcount", "expression": format!("globalContext.get('{name}', 'test-globalcontext-apicall-correct-projections_deployment_count')")}],
+            "validations": [
+                {"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.cosign]) > 0)"},
+                {"expression": "variables.dcount == 0",
+                 "messageExpression": "'cannot create new deployment as main-deployment already exists, variables.dcount: ' + string(variables.dcount)"},
+            ],
+        })
+    };
+    let run = |docs: Vec<Value>, deployments: usize| {
+        let text = serde_json::to_string(&Value::Array(docs)).unwrap();
+        let engine = Arc::new(Engine::compile("p.json", &text).unwrap());
+        let needs = engine.summary().context_needs;
+        assert!(
+            needs.iter().any(|n| n.field == "spec.variables[0]"),
+            "{needs:?}"
+        );
+        let req =
+            Request::from_json(&serde_json::to_vec(&json!({"object": pod(&[&image])})).unwrap())
+                .unwrap();
+        let mut session = Session::new(engine, req);
+        for _ in 0..8 {
+            match session.evaluate() {
+                Outcome::NeedArtifacts { fetches } => {
+                    for f in fetches {
+                        let answer = match (f.kind, f.path.as_deref()) {
+                            (FetchKind::KubeApi, Some("/apis/apps/v1/deployments")) => {
+                                let items: Vec<Value> = (0..deployments)
+                                    .map(|i| json!({"metadata": {"name": format!("d{i}"), "namespace": "default"}}))
+                                    .collect();
+                                Answer::Bytes(
+                                    serde_json::to_vec(
+                                        &json!({"kind": "DeploymentList", "items": items}),
+                                    )
+                                    .unwrap(),
+                                )
+                            }
+                            (FetchKind::KubeApi, _) => {
+                                Answer::Failure(FailureStatus::NotFound, "not found".into())
+                            }
+                            _ => reg.answer(&f),
+                        };
+                        session.put(f.kind, &f.key, answer).unwrap();
+                    }
+                }
+                Outcome::Decision { decision } => return decision,
+            }
+        }
+        panic!("no decision");
+    };
+    let gce = entry(json!({"urlPath": "/apis/apps/v1/deployments", "refreshInterval": "1h"}));
+    let ivpol = policy(
+        "ivpol-apicall-correct",
+        &cosign_pub(),
+        spec("gctxentry-apicall-projections"),
+    );
+    let d = run(vec![ivpol.clone(), gce.clone()], 1);
+    assert_eq!(
+        only_result(&d),
+        (
+            "ivpol-apicall-correct",
+            RuleStatus::Fail,
+            "cannot create new deployment as main-deployment already exists, variables.dcount: 1"
+        )
+    );
+    let d = run(vec![ivpol, gce], 0);
+    assert_eq!(only_result(&d).1, RuleStatus::Pass, "{:?}", d.results);
+    // No such entry: null, which is not 0.
+    let d = run(
+        vec![
+            policy("ivpol-apicall-correct", &cosign_pub(), spec("nowhere")),
+            entry(json!({"urlPath": "/x"})),
+        ],
+        0,
+    );
+    assert_eq!(only_result(&d).1, RuleStatus::Fail, "{:?}", d.results);
+    // An entry calling an external service is an error naming it.
+    let d = run(
+        vec![
+            policy(
+                "ivpol-apicall-correct",
+                &cosign_pub(),
+                spec("gctxentry-apicall-projections"),
+            ),
+            entry(json!({"service": {"url": "https://example.com/data"}})),
+        ],
+        0,
+    );
+    let (_, status, message) = only_result(&d);
+    assert_eq!(status, RuleStatus::Error, "{message}");
+    assert!(message.contains("external service"), "{message}");
+}

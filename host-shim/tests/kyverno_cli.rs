@@ -583,6 +583,49 @@ impl Feature {
     }
 }
 
+/// A GlobalContextEntry among the policies (`kubernetesResource` with a
+/// projection) read by a `globalReference` entry, its list answered from
+/// the test's `clusterResources`.
+#[test]
+fn global_context_entries_read_cluster_resources() {
+    let s = feature_suite("global-context");
+    let pem: String = forge::public_pem(&forge::key(KEY_LABEL))
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    std::fs::write(
+        s.dir.join("policies.yaml"),
+        format!(
+            "apiVersion: kyverno.io/v2alpha1\nkind: GlobalContextEntry\nmetadata: {{name: image-checks}}\nspec:\n  kubernetesResource: {{version: v1, resource: configmaps, namespace: kyverno}}\n  projections:\n    - name: enforce\n      jmesPath: \"[?metadata.name=='image-checks'].data.enforce | [0]\"\n---\napiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: switched-globally}}\nspec:\n  rules:\n    - name: switch\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n      context:\n        - name: enforce\n          globalReference: {{name: image-checks.enforce}}\n      preconditions:\n        all: [{{key: \"{{{{ enforce }}}}\", operator: Equals, value: \"yes\"}}]\n      verifyImages:\n        - imageReferences: [\"registry.example.com/*\"]\n          failureAction: Enforce\n          verifyDigest: false\n          mutateDigest: false\n          attestors:\n            - entries:\n                - keys:\n                    rekor: {{ignoreTlog: true}}\n                    publicKeys: |-\n{pem}"
+        ),
+    )
+    .unwrap();
+    let objects = |enforce: &str| {
+        format!(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {{name: cluster}}\nspec:\n  resources:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: image-checks, namespace: kyverno}}\n    data: {{enforce: \"{enforce}\"}}\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: image-checks, namespace: elsewhere}}\n    data: {{enforce: \"no\"}}\n"
+        )
+    };
+    s.test_file(&format!(
+        "{HEADER}clusterResources: [cluster.yaml]\nresults:\n  - {{policy: switched-globally, resources: [default/good], kind: Pod, result: pass}}\n  - {{policy: switched-globally, resources: [default/bad], kind: Pod, result: fail}}\n"
+    ));
+    std::fs::write(s.dir.join("cluster.yaml"), objects("yes")).unwrap();
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("Test Summary: 2 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    // The entry's namespace says no: the rule is skipped for both Pods.
+    std::fs::write(s.dir.join("cluster.yaml"), objects("no")).unwrap();
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(text.matches("got skip").count(), 2, "{text}");
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
 const HEADER: &str = "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: features}\npolicies: [policies.yaml]\nresources: [resources.yaml]\n";
 
 #[test]

@@ -82,6 +82,8 @@ pub struct Engine {
     invalid: Vec<compile::InvalidPolicy>,
     exceptions: Vec<compile::exceptions::CompiledException>,
     image_policy_exceptions: Vec<crate::policy::ivpol::ImagePolicyException>,
+    /// `GlobalContextEntry` documents.
+    global_context: Vec<crate::policy::compiled::GlobalContextEntry>,
     /// Trust material: Rekor and CT log keys, Fulcio and timestamp authorities.
     trust: TrustedRoot,
     normalize: NormalizeOptions,
@@ -146,6 +148,7 @@ impl Engine {
         Ok(Engine {
             policies: out.policies,
             image_policies: out.image_policies,
+            global_context: out.global_context,
             lints: out.lints,
             invalid: out.invalid,
             exceptions: exceptions.rules,
@@ -173,6 +176,14 @@ impl Engine {
     /// The compiled image policies.
     pub fn image_policies(&self) -> &[crate::policy::ivpol::CompiledImagePolicy] {
         &self.image_policies
+    }
+
+    /// The `GlobalContextEntry` named `name`.
+    pub fn global_context_entry(
+        &self,
+        name: &str,
+    ) -> Option<&crate::policy::compiled::GlobalContextEntry> {
+        self.global_context.iter().find(|e| e.name == name)
     }
 
     /// Compile-time warnings.

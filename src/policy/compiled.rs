@@ -160,6 +160,14 @@ pub enum ContextSource {
         /// `default` when the call fails.
         default: Option<Value>,
     },
+    /// A `GlobalContextEntry`'s data (`name` is `entry` or
+    /// `entry.projection`), read through the host.
+    GlobalReference {
+        /// `name` (variables substituted).
+        name: String,
+        /// `jmesPath` applied to the data.
+        jmes_path: Option<String>,
+    },
     /// An image's manifest and config, fetched by the host and checked here.
     ImageRegistry {
         /// The image reference (variables substituted).
@@ -169,6 +177,62 @@ pub enum ContextSource {
         /// Registry access hints.
         access: crate::engine::store::Access,
     },
+}
+
+/// The body of an `apiCall` POST: `data`'s `{key, value}` items as one
+/// object.
+pub fn api_call_body(data: &Value) -> String {
+    let mut o = serde_json::Map::new();
+    for item in data.as_array().into_iter().flatten() {
+        if let Some(k) = item.get("key").and_then(Value::as_str) {
+            o.insert(
+                k.to_string(),
+                item.get("value").cloned().unwrap_or(Value::Null),
+            );
+        }
+    }
+    Value::Object(o).to_string()
+}
+
+/// A Kyverno `GlobalContextEntry`: named data from the Kubernetes API.
+#[derive(Debug, Clone)]
+pub struct GlobalContextEntry {
+    /// `metadata.name`.
+    pub name: String,
+    /// Where the data comes from.
+    pub source: GlobalSource,
+    /// Named JMESPath projections of the data.
+    pub projections: Vec<GlobalProjection>,
+}
+
+/// Where a global context entry's data comes from.
+#[derive(Debug, Clone)]
+pub enum GlobalSource {
+    /// `kubernetesResource`: the items of this list path.
+    Resource {
+        /// `/api/v1/namespaces/ns/configmaps`, `/apis/apps/v1/deployments`.
+        path: String,
+    },
+    /// `apiCall` with a `urlPath`: the answer of this call.
+    ApiCall {
+        /// `GET` or `POST`.
+        method: String,
+        /// The API path.
+        path: String,
+        /// The POST body.
+        body: Option<String>,
+    },
+    /// An entry this engine cannot read (an external `service`), and why.
+    Unsupported(String),
+}
+
+/// A named JMESPath over an entry's data.
+#[derive(Debug, Clone)]
+pub struct GlobalProjection {
+    /// Its name (`globalContext.get(entry, name)`, `entry.name`).
+    pub name: String,
+    /// The expression.
+    pub jmes_path: String,
 }
 
 /// A `verifyImages` entry's `validate` block.
@@ -461,6 +525,7 @@ impl CompiledPolicy {
                 let field = match e.source {
                     ContextSource::ConfigMap { .. } => "configMap",
                     ContextSource::ApiCall { .. } => "apiCall",
+                    ContextSource::GlobalReference { .. } => "globalReference",
                     _ => continue,
                 };
                 need(

@@ -155,7 +155,9 @@ pub(super) fn load_entries(
                 Ok(v) => Step::Value(v),
                 Err(m) => Step::Failed(RuleStatus::Fail, m),
             },
-            ContextSource::ConfigMap { .. } | ContextSource::ApiCall { .. }
+            ContextSource::ConfigMap { .. }
+            | ContextSource::ApiCall { .. }
+            | ContextSource::GlobalReference { .. }
                 if cli.is_some() && !env.api_calls =>
             {
                 continue;
@@ -177,6 +179,9 @@ pub(super) fn load_entries(
                 fetcher,
                 now,
             ),
+            ContextSource::GlobalReference { name, jmes_path } => {
+                load_global_reference(name, jmes_path.as_deref(), context, env)
+            }
             ContextSource::ImageRegistry {
                 reference,
                 jmes_path,
@@ -207,6 +212,8 @@ pub(super) struct LoadEnv<'a> {
     pub fetcher: &'a Fetcher<'a>,
     pub now: Option<i64>,
     pub normalize: &'a crate::reference::NormalizeOptions,
+    /// The engine (its global context entries).
+    pub engine: &'a crate::engine::Engine,
     /// `configMap` and `apiCall` entries go to the host even with CLI values.
     pub api_calls: bool,
 }
@@ -305,6 +312,49 @@ fn kube_answer(fetcher: &Fetcher, fetch: crate::engine::store::Fetch, what: &str
     }
 }
 
+/// A `globalReference` entry: a `GlobalContextEntry`'s data (`name` is
+/// `entry` or `entry.projection`), `jmesPath` applied.
+fn load_global_reference(
+    name: &str,
+    jmes_path: Option<&str>,
+    context: &Value,
+    env: &LoadEnv,
+) -> Step {
+    use super::global_context::{GlobalData, read};
+    use crate::engine::store::FailureStatus;
+    let name = match substituted_string(name, "globalReference.name", context, env.now) {
+        Ok(n) => n,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    let (entry, projection) = name.split_once('.').unwrap_or((&name, ""));
+    let data = match read(env.engine, env.fetcher, entry, projection, env.now) {
+        GlobalData::Value(v) => v,
+        GlobalData::Pending => return Step::Pending,
+        GlobalData::Missing => {
+            return Step::Failed(
+                RuleStatus::Fail,
+                format!("failed to fetch entry key={entry}"),
+            );
+        }
+        GlobalData::Failed(FailureStatus::Error, m) => return Step::Failed(RuleStatus::Error, m),
+        GlobalData::Failed(_, m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    let Some(p) = jmes_path else {
+        return Step::Value(data);
+    };
+    let p = match substituted_string(p, "globalReference.jmesPath", context, env.now) {
+        Ok(p) => p,
+        Err(m) => return Step::Failed(RuleStatus::Fail, m),
+    };
+    match functions::search(&p, &data, env.now) {
+        Ok(v) => Step::Value(v),
+        Err(e) => Step::Failed(
+            RuleStatus::Fail,
+            format!("failed to apply JMESPath {p} for context entry {name}: {e}"),
+        ),
+    }
+}
+
 /// A `configMap` entry: the ConfigMap object from the cluster.
 fn load_config_map(
     name: &str,
@@ -368,16 +418,7 @@ fn load_api_call(
                 Ok(d) => d,
                 Err(m) => return Step::Failed(RuleStatus::Fail, m),
             };
-            let mut o = Map::new();
-            for item in data.as_array().into_iter().flatten() {
-                if let Some(k) = item.get("key").and_then(Value::as_str) {
-                    o.insert(
-                        k.to_string(),
-                        item.get("value").cloned().unwrap_or(Value::Null),
-                    );
-                }
-            }
-            Some(Value::Object(o).to_string())
+            Some(crate::policy::compiled::api_call_body(&data))
         }
         _ => None,
     };

@@ -8,6 +8,7 @@
 
 mod context;
 mod exceptions;
+mod global_context;
 mod image;
 mod image_data;
 mod ivpol;
@@ -244,6 +245,7 @@ fn evaluate_rule(
             fetcher,
             now,
             normalize: &engine.normalize,
+            engine,
             api_calls: req.allow_api_calls,
         };
         match context::load_entries(&rule.context, &mut rule_context, &env, cli.as_ref()) {

@@ -237,11 +237,23 @@ pub(super) fn compile_context(ctx: &mut Ctx, path: &str, v: &Value) -> Vec<Conte
                 }
             }
             _ => {
-                ctx.err(
-                    &sp,
-                    "globalReference (Kyverno's GlobalContextEntry) is not supported: define the data with a variable, configMap or apiCall entry",
-                );
-                continue;
+                unknown_fields(ctx, &sp, src, &["name", "jmesPath"]);
+                let name = string_field(ctx, &sp, src, "name");
+                if name.is_empty() {
+                    ctx.err(
+                        format!("{sp}.name"),
+                        "a globalReference entry needs the name of a GlobalContextEntry",
+                    );
+                }
+                let jmes_path = string_field(ctx, &sp, src, "jmesPath");
+                if !jmes_path.is_empty() {
+                    check_jmes_path(ctx, &format!("{sp}.jmesPath"), &jmes_path);
+                }
+                check_expressions(ctx, &sp, &Value::Object(src.clone()));
+                ContextSource::GlobalReference {
+                    name,
+                    jmes_path: Some(jmes_path).filter(|j| !j.is_empty()),
+                }
             }
         };
         out.push(ContextEntry { name, source });

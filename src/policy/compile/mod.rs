@@ -10,6 +10,7 @@
 mod context;
 mod convert;
 pub mod exceptions;
+pub mod global_context;
 pub mod ivpol;
 mod keys;
 mod notary;
@@ -59,6 +60,8 @@ pub struct CompileOutput {
     /// Policies left out for their errors (only when invalid policies are
     /// skipped rather than failing the whole set).
     pub invalid: Vec<InvalidPolicy>,
+    /// `GlobalContextEntry` documents, by name.
+    pub global_context: Vec<crate::policy::compiled::GlobalContextEntry>,
 }
 
 /// A policy left out of the set for its errors.
@@ -127,6 +130,35 @@ pub fn compile_documents(
                         "unknown apiVersion {api:?} for {kind}: expected kyverno.io/v1 or kyverno.io/v2beta1; this document is ignored and enforces nothing"
                     ),
                 });
+                continue;
+            }
+            (api, "GlobalContextEntry") if global_context::API_VERSIONS.contains(&api) => {
+                if out.global_context.len() >= limits::MAX_GLOBAL_CONTEXT_ENTRIES {
+                    errors.push(CompileError {
+                        document: label,
+                        path: String::new(),
+                        message: format!(
+                            "too many global context entries (limit {})",
+                            limits::MAX_GLOBAL_CONTEXT_ENTRIES
+                        ),
+                    });
+                    break;
+                }
+                match global_context::compile(&label, &d.value) {
+                    Ok(e) if out.global_context.iter().any(|g| g.name == e.name) => {
+                        errors.push(CompileError {
+                            document: label,
+                            path: "metadata.name".into(),
+                            message: format!("duplicate global context entry {:?}", e.name),
+                        });
+                    }
+                    Ok(e) => out.global_context.push(e),
+                    Err(errs) if skip_invalid => out.invalid.push(InvalidPolicy {
+                        name: report_name(&d.value, false),
+                        errors: errs,
+                    }),
+                    Err(errs) => errors.extend(errs),
+                }
                 continue;
             }
             (_, "ImageValidatingPolicy" | "NamespacedImageValidatingPolicy") => {

@@ -221,7 +221,7 @@ pub struct CompiledImagePolicy {
 impl CompiledImagePolicy {
     /// What the policy needs from the cluster beyond the request: the
     /// namespace's labels (`matchConstraints.namespaceSelector`,
-    /// `namespaceObject`) and API reads (`resource.*`). `serve` refuses to
+    /// `namespaceObject`) and API reads (`resource.*`, `globalContext.*`). `serve` refuses to
     /// start without a cluster connection when any is needed, rather than
     /// judge without them. An autogen variant's needs are its policy's.
     pub fn context_needs(&self) -> Vec<crate::policy::compiled::ContextNeed> {
@@ -261,7 +261,7 @@ impl CompiledImagePolicy {
                 }
                 ExprKind::Call {
                     target: Some(t), ..
-                } if matches!(&t.kind, ExprKind::Ident(n) if n == "resource") => {
+                } if matches!(&t.kind, ExprKind::Ident(n) if n == "resource" || n == "globalContext") => {
                     need(field.clone(), ContextKind::KubeApi)
                 }
                 _ => {}

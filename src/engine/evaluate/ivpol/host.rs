@@ -491,6 +491,22 @@ impl<'a> PolicyHost<'a> {
         }
     }
 
+    /// `globalContext.get(name, projection)`: a `GlobalContextEntry`'s data
+    /// or its projection, read through the host; `null` for an entry that
+    /// does not exist, as Kyverno's.
+    fn global_context(&mut self, name: &str, projection: &str) -> Result<Value, String> {
+        use super::super::global_context::{GlobalData, read};
+        match read(self.engine, self.fetcher, name, projection, self.now) {
+            GlobalData::Value(v) => Ok(Value::from_json_doubles(&v)),
+            GlobalData::Missing => Ok(Value::Null),
+            GlobalData::Pending => {
+                self.pending = true;
+                Ok(Value::Null)
+            }
+            GlobalData::Failed(_, m) => Err(m),
+        }
+    }
+
     /// `getImageData(image)`: the image's descriptor, manifest (or index)
     /// and config, in the shape Kyverno's image data loader gives.
     fn image_data(&mut self, image: &str) -> Result<Value, String> {
@@ -739,6 +755,14 @@ impl Host for PolicyHost<'_> {
             }
             "resource.get" | "resource.Get" | "resource.list" | "resource.List" => {
                 self.resource_call(function, args)
+            }
+            "globalContext.get" | "globalContext.Get" => {
+                let name = string_arg(args, 0)?;
+                let projection = match args.get(1) {
+                    None => "",
+                    Some(_) => string_arg(args, 1)?,
+                };
+                self.global_context(name, projection)
             }
             other => Err(format!(
                 "{other} is not supported by imgverify: image policies are evaluated without network access beyond the registry and the cluster's reads"
