@@ -98,7 +98,11 @@ pub struct ServeArgs {
     /// PolicyException files or folders (Kyverno's `kyverno.io/v2`
     /// kinds and CEL `policies.kyverno.io` ones; repeatable,
     /// comma-separated), reloaded with the policies.
-    #[arg(long = "exception", visible_alias = "exceptions", value_delimiter = ',')]
+    #[arg(
+        long = "exception",
+        visible_alias = "exceptions",
+        value_delimiter = ','
+    )]
     pub exceptions: Vec<String>,
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:9443")]
