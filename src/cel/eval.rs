@@ -71,7 +71,28 @@ pub struct Evaluator<'a> {
     host: &'a mut dyn Host,
     cost: u64,
     limit: u64,
+    /// Deep weights of the lists and maps seen, by address (a value shared
+    /// by many calls is measured once); each is held, so that no address is
+    /// reused while the evaluation runs.
+    deep: BTreeMap<usize, (Value, u64)>,
 }
+
+/// Functions whose work grows with their arguments' whole tree, not their
+/// length: comparisons, membership, serialisation, set operations. They
+/// are charged the deep weight of their arguments, so that a hostile
+/// object compared or serialised in a loop cannot outlast the cost limit's
+/// intent (Kubernetes' cost estimator charges these by size too).
+const DEEP_FUNCTIONS: &[&str] = &[
+    "_==_",
+    "_!=_",
+    "@in",
+    "json.marshal",
+    "sets.contains",
+    "sets.equivalent",
+    "sets.intersects",
+    "distinct",
+    "flatten",
+];
 
 /// A type name as a value (`int`, `string`, …), when `name` is one (the
 /// checker reads type names with this too).
@@ -143,7 +164,34 @@ impl<'a> Evaluator<'a> {
             host,
             cost: 0,
             limit: DEFAULT_COST_LIMIT,
+            deep: BTreeMap::new(),
         }
+    }
+
+    /// A value's whole size for cost accounting: one per element or entry
+    /// at every depth, plus a sixteenth of every string's and bytes' length.
+    fn deep_weight(&mut self, v: &Value) -> u64 {
+        let key = match v {
+            Value::List(l) => Arc::as_ptr(l) as *const u8 as usize,
+            Value::Map(m) => Arc::as_ptr(m) as *const u8 as usize,
+            Value::Optional(Some(o)) => return self.deep_weight(o),
+            other => return weight(other),
+        };
+        if let Some((_, w)) = self.deep.get(&key) {
+            return *w;
+        }
+        let w = match v {
+            Value::List(l) => l
+                .iter()
+                .fold(l.len() as u64, |acc, e| acc.saturating_add(self.deep_weight(e))),
+            Value::Map(m) => m.iter().fold(m.len() as u64, |acc, (k, e)| {
+                acc.saturating_add(weight(&k.to_value()))
+                    .saturating_add(self.deep_weight(e))
+            }),
+            _ => 0,
+        };
+        self.deep.insert(key, (v.clone(), w));
+        w
     }
 
     /// Sets the cost limit.
@@ -341,7 +389,15 @@ impl<'a> Evaluator<'a> {
         for a in args {
             values.push(self.eval(a)?);
         }
-        let args_weight: u64 = values.iter().map(weight).sum();
+        let args_weight: u64 = if DEEP_FUNCTIONS.contains(&name) {
+            let mut w = 0u64;
+            for v in &values {
+                w = w.saturating_add(self.deep_weight(v));
+            }
+            w
+        } else {
+            values.iter().map(weight).sum()
+        };
         self.charge(1 + args_weight)?;
         let overload = self
             .table

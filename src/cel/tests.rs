@@ -467,3 +467,38 @@ fn the_deepest_accepted_expressions_fit_the_module_stack() {
         handle.join().expect("evaluated within the stack");
     }
 }
+
+/// Comparing or serialising a large object is charged by its whole size,
+/// so a loop over it stops at the cost limit rather than running on.
+#[test]
+fn deep_operations_are_charged_by_the_whole_value() {
+    use crate::cel::eval::{DEFAULT_COST_LIMIT, EvalError};
+    let mut env = Env::new(&[crate::cel::kyverno::GENERIC]);
+    env.declare("object", Type::Dyn);
+    // 2,000 containers, each a small map: ~10,000 nodes deep, 1 entry wide.
+    let containers: Vec<serde_json::Value> = (0..2000)
+        .map(|i| serde_json::json!({"name": format!("c{i}"), "image": "registry.example.com/app:v1", "ports": [{"containerPort": 80}]}))
+        .collect();
+    let object = Value::from_json(&serde_json::json!({"spec": {"containers": containers}}));
+    let mut vars = BTreeMap::new();
+    vars.insert("object".to_string(), object);
+    let run = |source: &str| {
+        let p = env.compile(source).unwrap();
+        p.eval(&env, &vars, &mut NoHost, DEFAULT_COST_LIMIT)
+    };
+    // Once is fine.
+    assert!(matches!(run("object == object"), Ok(Value::Bool(true))));
+    assert!(matches!(run("size(json.marshal(object)) > 0"), Ok(Value::Bool(true))));
+    // A thousand times is not.
+    for source in [
+        "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(a, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(b, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(c, json.marshal(object)))).size() > 0",
+        "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(a, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(b, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(c, object == object)))",
+        "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(a, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(b, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].all(c, object.spec.containers[1999] in object.spec.containers)))",
+    ] {
+        assert!(
+            matches!(run(source), Err(EvalError::CostExceeded)),
+            "{source}: {:?}",
+            run(source)
+        );
+    }
+}
