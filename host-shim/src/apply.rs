@@ -47,6 +47,12 @@ pub struct EngineSettings {
     pub skip_invalid_policies: bool,
     /// `PolicyException` files (the CLI's `-e`, a test's `exceptions:`).
     pub policy_exceptions: Vec<NamedText>,
+    /// Where image-policy attestors' TUF metadata is kept (default
+    /// `.imgverify-tuf`, as `--tuf-cache`).
+    pub tuf_cache: Option<String>,
+    /// The trusted roots fetched for image-policy attestors' TUF
+    /// repositories (by key; filled by [`load_policies`]).
+    pub attestor_trusted_roots: serde_json::Map<String, Value>,
 }
 
 impl EngineSettings {
@@ -85,6 +91,9 @@ impl EngineSettings {
         if self.skip_invalid_policies {
             options["skipInvalidPolicies"] = true.into();
         }
+        if !self.attestor_trusted_roots.is_empty() {
+            options["attestorTrustedRoots"] = Value::Object(self.attestor_trusted_roots.clone());
+        }
         if !self.policy_exceptions.is_empty() {
             options["policyExceptions"] = self
                 .policy_exceptions
@@ -96,8 +105,33 @@ impl EngineSettings {
     }
 }
 
-/// Compiles the policies inside a fresh module instance.
+/// Compiles the policies inside a fresh module instance. When image-policy
+/// attestors name TUF repositories, their trusted roots are fetched and
+/// verified (or read from the TUF cache when a repository is unreachable)
+/// and the policies compiled again with them; a root that cannot be had
+/// makes everything its attestor verifies an error, naming the repository.
 pub fn load_policies(
+    runner: &ModuleRunner,
+    policies: &[NamedText],
+    settings: &EngineSettings,
+) -> Result<Loaded, ApplyError> {
+    let loaded = load_once(runner, policies, settings)?;
+    let sources: Vec<Value> = loaded
+        .summary
+        .get("tufSources")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if sources.is_empty() || !settings.attestor_trusted_roots.is_empty() {
+        return Ok(loaded);
+    }
+    let cache = settings.tuf_cache.as_deref().unwrap_or(".imgverify-tuf");
+    let mut with_roots = settings.clone();
+    with_roots.attestor_trusted_roots = crate::tuf::attestor_roots_blocking(&sources, cache);
+    load_once(runner, policies, &with_roots)
+}
+
+fn load_once(
     runner: &ModuleRunner,
     policies: &[NamedText],
     settings: &EngineSettings,

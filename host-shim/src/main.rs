@@ -101,8 +101,12 @@ impl TrustArgs {
         if let Some(path) = &source.registry_config {
             tuf.or_config(&mut trusted_root, &RegistryConfig::load(path)?);
         }
+        let tuf_cache = Some(tuf.tuf_cache.clone());
         match tuf.config().map_err(|e| e.to_string())? {
-            None => apply::EngineSettings::load(trusted_root.as_deref()),
+            None => Ok(apply::EngineSettings {
+                tuf_cache,
+                ..apply::EngineSettings::load(trusted_root.as_deref())?
+            }),
             Some(cfg) => {
                 let http = imgverify_host::tuf::http_client().map_err(|e| e.to_string())?;
                 let (text, origin) = rt
@@ -117,6 +121,7 @@ impl TrustArgs {
                 }
                 Ok(apply::EngineSettings {
                     trusted_root: Some(text),
+                    tuf_cache,
                     ..Default::default()
                 })
             }

@@ -211,6 +211,96 @@ pub async fn current(cfg: &TufConfig, http: reqwest::Client) -> Result<(String, 
     }
 }
 
+/// The trusted roots of image-policy attestors' TUF repositories
+/// (`tufSources` of the engine summary: `key`, `mirror`, `rootData` base64
+/// or `rootPath`), each verified from its mirror (or its cache under
+/// `cache/attestors/<key>`), as the engine options want them:
+/// `{key: {"trustedRoot": json}}` or `{key: {"error": why}}`.
+pub async fn attestor_roots(
+    sources: &[serde_json::Value],
+    cache: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine as _;
+    let mut out = serde_json::Map::new();
+    let http = match http_client() {
+        Ok(h) => h,
+        Err(e) => {
+            for s in sources {
+                if let Some(k) = s.get("key").and_then(|k| k.as_str()) {
+                    out.insert(k.to_string(), serde_json::json!({"error": e.to_string()}));
+                }
+            }
+            return out;
+        }
+    };
+    for s in sources.iter().take(imgverify::limits::MAX_POLICIES) {
+        let field = |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let key = field("key");
+        // The key is the engine's hex digest; anything else is not used as a path.
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let dir = Path::new(cache).join("attestors").join(key);
+        let result: Result<String, String> = async {
+            let root = match field("rootPath") {
+                "" => {
+                    let data = base64::engine::general_purpose::STANDARD
+                        .decode(field("rootData"))
+                        .map_err(|e| format!("root.data: {e}"))?;
+                    tokio::fs::create_dir_all(&dir)
+                        .await
+                        .map_err(|e| format!("{}: {e}", dir.display()))?;
+                    let file = dir.join("initial-root.json");
+                    tokio::fs::write(&file, data)
+                        .await
+                        .map_err(|e| format!("{}: {e}", file.display()))?;
+                    file
+                }
+                path => PathBuf::from(path),
+            };
+            let cfg = TufConfig::new(
+                field("mirror"),
+                &root.display().to_string(),
+                &dir.display().to_string(),
+            )
+            .map_err(|e| e.to_string())?;
+            let (text, origin) = current(&cfg, http.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            if origin == Origin::Cache {
+                tracing::warn!(mirror = %cfg.mirror, "attestor TUF mirror unreachable; using its cached trusted root");
+            }
+            Ok(text)
+        }
+        .await;
+        let entry = match result {
+            Ok(json) => serde_json::json!({"trustedRoot": json}),
+            Err(e) => serde_json::json!({"error": e}),
+        };
+        out.insert(key.to_string(), entry);
+    }
+    out
+}
+
+/// [`attestor_roots`] from synchronous code (the CLI, policy loading in a
+/// blocking task): on a runtime of its own.
+pub fn attestor_roots_blocking(
+    sources: &[serde_json::Value],
+    cache: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(attestor_roots(sources, cache)),
+        Err(e) => sources
+            .iter()
+            .filter_map(|s| s.get("key").and_then(|k| k.as_str()))
+            .map(|k| (k.to_string(), serde_json::json!({"error": e.to_string()})))
+            .collect(),
+    }
+}
+
 /// tough's transport over the host's HTTP client (and `file://` URLs),
 /// reading at most [`MAX_FETCH_BYTES`] per file.
 #[derive(Debug, Clone)]

@@ -227,6 +227,123 @@ fn trusted_root_from_a_tuf_mirror_and_offline_from_its_cache() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// An image-policy attestor's own `tuf` repository: the host fetches and
+/// verifies its `trusted_root.json` when it loads the policies, and that
+/// attestor alone verifies against it (the DEMO log), whatever the engine's
+/// root; without the repository, or with it down and no cache, the bundle
+/// is not trusted.
+#[test]
+fn an_image_policy_attestor_trusts_its_own_tuf_repository() {
+    use base64::Engine as _;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = Dir::new("tuf-attestor");
+    let root_json = rt.block_on(make_repository(&dir.0, &support::demo_trusted_root()));
+    // The mirror runs on a runtime of its own, stopped later to take it down.
+    let mirror_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let port = mirror_rt.block_on(serve_dir(
+        dir.0.join("repo/metadata"),
+        Arc::new(Mutex::new(None)),
+    ));
+    let mirror = format!("http://127.0.0.1:{port}");
+
+    let root_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&root_json).unwrap());
+    let key_a = std::fs::read_to_string(support::root().join("policies/keys/demo-a.pub")).unwrap();
+    let policy = |tuf: serde_json::Value| {
+        let mut cosign = serde_json::json!({"key": {"data": key_a}});
+        if !tuf.is_null() {
+            cosign["tuf"] = tuf;
+        }
+        serde_json::json!({
+            "apiVersion": "policies.kyverno.io/v1", "kind": "ImageValidatingPolicy",
+            "metadata": {"name": "bundle-by-team-a"},
+            "spec": {
+                "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                    "operations": ["CREATE"], "resources": ["pods"]}]},
+                "matchImageReferences": [{"glob": "registry.example.com/demo/bundle-*"}],
+                "validationConfigurations": {"verifyDigest": false, "mutateDigest": false, "required": false},
+                "attestors": [{"name": "a", "cosign": cosign}],
+                "validations": [{"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.a]) > 0)",
+                                 "message": "not signed by team A in a trusted log"}],
+            },
+        })
+    };
+    let resources = support::root().join("policies/sigstore-bundle/resources.yaml");
+    let apply = |policy: serde_json::Value, cache: &Path| {
+        let file = dir.0.join("ivpol.json");
+        std::fs::write(&file, policy.to_string()).unwrap();
+        imgverify(&[
+            "apply",
+            file.to_str().unwrap(),
+            "-r",
+            resources.to_str().unwrap(),
+            "--oci-layout",
+            "policies/images",
+            "--tuf-cache",
+            cache.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+    };
+    let allowed = |out: &Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["allowed"] == true)
+            .map(|r| r["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let cache = dir.0.join("cache");
+    let tuf = |mirror: &str| serde_json::json!({"mirror": mirror, "root": {"data": root_data}});
+    let out = apply(policy(tuf(&mirror)), &cache);
+    assert_eq!(
+        allowed(&out),
+        ["bundle-signed", "unsigned"],
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without its repository, the engine's (public-good) root has no DEMO log.
+    let out = apply(policy(serde_json::Value::Null), &dir.0.join("cache-unused"));
+    assert_eq!(
+        allowed(&out),
+        ["unsigned"],
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A mirror without its initial root is refused when the policy loads.
+    let out = apply(policy(serde_json::json!({"mirror": mirror})), &cache);
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("spec.attestors[0].cosign.tuf.root"), "{all}");
+    // The repository down: its verified root from the cache.
+    mirror_rt.shutdown_background();
+    let out = apply(policy(tuf(&mirror)), &cache);
+    assert_eq!(allowed(&out), ["bundle-signed", "unsigned"]);
+    // Down with no cache: an error naming the repository, never a pass.
+    let out = apply(policy(tuf(&mirror)), &dir.0.join("empty-cache"));
+    assert_eq!(allowed(&out), ["unsigned"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("no trusted root from TUF repository {mirror}")),
+        "{text}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_takes_its_trusted_root_from_the_tuf_mirror() {
     let dir = Dir::new("tuf-serve");

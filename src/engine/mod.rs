@@ -62,6 +62,21 @@ pub struct EngineOptions {
     /// `exceptions:`), kept apart from the policies.
     #[serde(default)]
     pub policy_exceptions: Vec<NamedSource>,
+    /// The trusted roots of image-policy attestors' TUF repositories, as
+    /// the host fetched and verified them, by [`EngineSummary::tuf_sources`]
+    /// key: `{"trustedRoot": json}` or `{"error": why}`.
+    #[serde(default)]
+    pub attestor_trusted_roots: BTreeMap<String, AttestorTrustedRoot>,
+}
+
+/// An attestor's trusted root as its host fetched it from TUF.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AttestorTrustedRoot {
+    /// The verified `trusted_root.json`.
+    TrustedRoot(String),
+    /// Why there is none.
+    Error(String),
 }
 
 /// A named YAML/JSON text.
@@ -145,6 +160,18 @@ impl Engine {
             .min(crate::limits::MAX_VERIFICATION_MEMO_ENTRIES);
         crate::crypto::memo::set_capacity(memo_entries);
         let defaults = NormalizeOptions::default();
+        let tuf_roots = options
+            .attestor_trusted_roots
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    AttestorTrustedRoot::TrustedRoot(json) => Ok(json.clone()),
+                    AttestorTrustedRoot::Error(e) => Err(e.clone()),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        compile::ivpol::resolve_tuf_roots(&mut out.image_policies, &tuf_roots);
         Ok(Engine {
             policies: out.policies,
             image_policies: out.image_policies,
@@ -228,6 +255,20 @@ impl Engine {
                 )
                 .collect(),
             invalid: self.invalid.clone(),
+            tuf_sources: {
+                let mut sources: Vec<crate::policy::ivpol::TufSource> = Vec::new();
+                for t in self
+                    .image_policies
+                    .iter()
+                    .flat_map(|p| &p.attestors)
+                    .filter_map(|a| a.tuf.as_ref())
+                {
+                    if !sources.iter().any(|s| s.key == t.key) {
+                        sources.push(t.clone());
+                    }
+                }
+                sources
+            },
         }
     }
 }
@@ -257,6 +298,10 @@ pub struct EngineSummary {
     pub policies: Vec<PolicySummary>,
     /// Fields that need namespace labels or user roles from the cluster.
     pub context_needs: Vec<crate::policy::compiled::ContextNeed>,
+    /// TUF repositories whose trusted roots image-policy attestors need:
+    /// the host fetches them and compiles again with
+    /// [`EngineOptions::attestor_trusted_roots`].
+    pub tuf_sources: Vec<crate::policy::ivpol::TufSource>,
     /// Policies left out for their errors (with `skipInvalidPolicies`).
     pub invalid: Vec<compile::InvalidPolicy>,
 }

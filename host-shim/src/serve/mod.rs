@@ -650,7 +650,7 @@ pub async fn serve(
     let generation = Generation::load(
         &runner,
         (&args.policies, &args.exceptions),
-        args.trusted_root.as_deref(),
+        (args.trusted_root.as_deref(), &args.tuf.tuf_cache),
         permits.clone(),
         instances,
         metrics.clone(),
@@ -696,7 +696,7 @@ pub async fn serve(
                 let loaded = Generation::load(
                     &runner,
                     (&args.policies, &args.exceptions),
-                    args.trusted_root.as_deref(),
+                    (args.trusted_root.as_deref(), &args.tuf.tuf_cache),
                     permits.clone(),
                     instances,
                     state.metrics.clone(),

@@ -94,7 +94,7 @@ impl Generation {
     pub async fn load(
         runner: &ModuleRunner,
         (paths, exceptions): (&[String], &[String]),
-        trusted_root: Option<&str>,
+        (trusted_root, tuf_cache): (Option<&str>, &str),
         permits: Arc<Semaphore>,
         capacity: usize,
         metrics: Metrics,
@@ -105,6 +105,7 @@ impl Generation {
         let fingerprint = fingerprint(&files);
         let texts = inputs::read_all(paths, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
         let mut settings = apply::EngineSettings::load(trusted_root)?;
+        settings.tuf_cache = Some(tuf_cache.to_string());
         settings.policy_exceptions =
             inputs::read_all(exceptions, apply::TEST_FILE_NAMES).map_err(|e| e.to_string())?;
         // At most a minute: instances of the previous generation in use hold

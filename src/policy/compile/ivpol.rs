@@ -730,6 +730,6 @@ impl Names<'_> {
 
 mod attestors;
 mod autogen;
-pub use attestors::compile_deferred;
+pub use attestors::{compile_deferred, resolve_tuf_roots};
 #[cfg(test)]
 mod tests;

@@ -77,9 +77,32 @@ pub struct ImageAttestor {
     pub repository: Option<String>,
     /// Signature tag prefix (cosign `source.tagPrefix`).
     pub tag_prefix: Option<String>,
-    /// Its own trusted root (cosign `trustedRoot.value`), in place of the
-    /// engine's for everything it verifies.
+    /// Its own trusted root (cosign `trustedRoot.value`, or the target its
+    /// `tuf` repository gave the host), in place of the engine's for
+    /// everything it verifies.
     pub trusted_root: Option<AttestorRoot>,
+    /// Its cosign `tuf` repository, whose `trusted_root.json` the host
+    /// fetches and verifies when it loads the policies.
+    pub tuf: Option<TufSource>,
+    /// Why its `tuf` trusted root is missing (the host could not fetch it):
+    /// everything it verifies is then an error.
+    pub root_error: Option<String>,
+}
+
+/// A cosign attestor's TUF repository (`tuf.mirror`, `tuf.root`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TufSource {
+    /// The key the host answers it under.
+    pub key: String,
+    /// The repository's metadata URL.
+    pub mirror: String,
+    /// The initial `root.json`, base64 (`tuf.root.data`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_data: Option<String>,
+    /// Or a file holding it (`tuf.root.path`), read by the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_path: Option<String>,
 }
 
 /// An attestor's own trusted root.

@@ -185,6 +185,9 @@ impl<'a> PolicyHost<'a> {
         if let Some(c) = self.checks.get(&a.name) {
             return c.clone();
         }
+        if let Some(e) = &a.root_error {
+            return Rc::new(Err(format!("attestor {}: {e}", a.name)));
+        }
         let compiled = match &a.material {
             AttestorMaterial::Compiled(kinds) => Ok((kinds.clone(), a.trusted_root.clone())),
             AttestorMaterial::Deferred(d) => {

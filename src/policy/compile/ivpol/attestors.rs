@@ -70,6 +70,23 @@ pub(super) fn compile_attestors(
                 expressions,
             }))
         };
+        let tuf = match a.cosign.as_ref().and_then(|c| c.tuf.as_ref()) {
+            None => None,
+            Some(t) => match tuf_source(t) {
+                Ok(t) => t,
+                Err((field, e)) => {
+                    ctx.err(format!("{path}.cosign.tuf{field}"), e);
+                    continue;
+                }
+            },
+        };
+        if tuf.is_some() && trusted_root.is_some() {
+            ctx.err(
+                format!("{path}.cosign.tuf"),
+                "give either tuf or trustedRoot, not both",
+            );
+            continue;
+        }
         let source = a.cosign.as_ref().and_then(|c| c.source.as_ref());
         out.push(ImageAttestor {
             name: a.name.clone(),
@@ -86,9 +103,113 @@ pub(super) fn compile_attestors(
                 .and_then(|s| s.tag_prefix.clone())
                 .filter(|t| !t.is_empty()),
             trusted_root,
+            tuf,
+            root_error: None,
         });
     }
     out
+}
+
+/// A cosign `tuf` block: `None` when it names neither a mirror nor a root
+/// (Kyverno then uses the public-good repository, whose trusted root the
+/// engine already has). A mirror needs its initial root: imgverify embeds
+/// no TUF root.
+fn tuf_source(
+    t: &serde_json::Value,
+) -> Result<Option<crate::policy::ivpol::TufSource>, (&'static str, String)> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let s = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mirror = s(t.get("mirror"));
+    let root = t.get("root");
+    let (data, path) = (
+        s(root.and_then(|r| r.get("data"))),
+        s(root.and_then(|r| r.get("path"))),
+    );
+    if mirror.is_none() && data.is_none() && path.is_none() {
+        return Ok(None);
+    }
+    let mirror = mirror.unwrap_or_default();
+    if !(mirror.starts_with("https://") || mirror.starts_with("http://")) {
+        return Err((
+            ".mirror",
+            format!("{mirror:?} is not an http(s) URL of a TUF repository"),
+        ));
+    }
+    if data.is_none() && path.is_none() {
+        return Err((
+            ".root",
+            "the repository's initial root.json is required (root.data or root.path): imgverify embeds no TUF root".into(),
+        ));
+    }
+    if data.is_some() && path.is_some() {
+        return Err((".root", "give either root.data or root.path".into()));
+    }
+    if let Some(d) = &data
+        && base64::engine::general_purpose::STANDARD.decode(d).is_err()
+    {
+        return Err((".root.data", "not base64".into()));
+    }
+    if path.as_deref().is_some_and(|p| p.contains("://")) {
+        return Err((
+            ".root.path",
+            "a URL is not read; give the root as root.data or a local file".into(),
+        ));
+    }
+    let material = format!(
+        "{mirror}\n{}\n{}",
+        data.as_deref().unwrap_or(""),
+        path.as_deref().unwrap_or("")
+    );
+    let key = crate::digest::hex_encode(&sha2::Sha256::digest(material.as_bytes()));
+    Ok(Some(crate::policy::ivpol::TufSource {
+        key,
+        mirror,
+        root_data: data,
+        root_path: path,
+    }))
+}
+
+/// Gives each attestor with a `tuf` repository the trusted root its host
+/// fetched (`roots`: by [`crate::policy::ivpol::TufSource::key`], the
+/// trusted root's JSON or why there is none).
+pub fn resolve_tuf_roots(
+    policies: &mut [crate::policy::ivpol::CompiledImagePolicy],
+    roots: &BTreeMap<String, Result<String, String>>,
+) {
+    for p in policies {
+        for a in &mut p.attestors {
+            let Some(t) = &a.tuf else { continue };
+            match roots.get(&t.key) {
+                Some(Ok(json)) => match attestor_root(json) {
+                    Ok(root) => a.trusted_root = Some(root),
+                    Err(e) => {
+                        a.root_error = Some(format!(
+                            "the trusted root from TUF repository {} does not parse: {e}",
+                            t.mirror
+                        ))
+                    }
+                },
+                Some(Err(e)) => {
+                    a.root_error = Some(format!(
+                        "no trusted root from TUF repository {}: {e}",
+                        t.mirror
+                    ))
+                }
+                None => {
+                    a.root_error = Some(format!(
+                        "no trusted root from TUF repository {}: the host did not fetch it",
+                        t.mirror
+                    ))
+                }
+            }
+        }
+    }
 }
 
 /// Largest `trustedRoot.value` read (Kyverno's limit).
@@ -438,12 +559,6 @@ fn compile_cosign(ctx: &mut Ctx, path: &str, c: &m::Cosign) -> Option<Vec<Attest
             return None;
         }
     };
-    if c.tuf.is_some() {
-        ctx.lint(
-            format!("{path}.tuf"),
-            "the engine verifies offline against its configured trusted root; this TUF setting is not used",
-        );
-    }
     (ctx.errors.len() == start).then_some(kinds)
 }
 
