@@ -43,11 +43,15 @@ fn pod_in(ns: &str, name: &str, image: &str) -> Value {
 }
 
 async fn review(s: &Server, ns: &str, user: Value, object: Value) -> Value {
+    review_at(s, "/mutate", ns, user, object).await
+}
+
+async fn review_at(s: &Server, path: &str, ns: &str, user: Value, object: Value) -> Value {
     let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
         "uid": "u", "operation": "CREATE", "namespace": ns, "object": object, "userInfo": user}});
     let r = s
         .client
-        .post(format!("{}/mutate", s.url))
+        .post(format!("{}{path}", s.url))
         .body(body.to_string())
         .header("content-type", "application/json")
         .send()
@@ -268,5 +272,84 @@ async fn context_config_maps_are_read_from_the_api_server() {
             .contains("failed to load context: failed to get configmap other/image-policy"),
         "{r}"
     );
+    s.stop().await;
+}
+
+/// A GlobalContextEntry served with the policies (`kubernetesResource`
+/// ConfigMaps of one namespace, with a projection), read by an image
+/// policy's `globalContext.get` through the API server on each admission:
+/// a change in the cluster takes effect at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_context_entries_are_read_from_the_api_server() {
+    let dir = Dir::new("cluster-gce");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("shop", json!({}));
+    api.config_map("platform", "blocked-teams", json!({"team": "red"}));
+    let p = dir.0.join("gce.yaml");
+    let key: String = std::fs::read_to_string(support::root().join("policies/keys/demo-a.pub"))
+        .unwrap()
+        .lines()
+        .map(|l| format!("            {l}\n"))
+        .collect();
+    std::fs::write(
+        &p,
+        format!(
+            r#"apiVersion: kyverno.io/v2alpha1
+kind: GlobalContextEntry
+metadata: {{name: blocked}}
+spec:
+  kubernetesResource: {{version: v1, resource: configmaps, namespace: platform}}
+  projections:
+    - name: teams
+      jmesPath: "[].data.team"
+---
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata: {{name: blocked-teams}}
+spec:
+  matchConstraints:
+    resourceRules:
+      - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}}
+  validationConfigurations: {{required: false, verifyDigest: false, mutateDigest: false}}
+  attestors:
+    - name: a
+      cosign:
+        key:
+          data: |
+{key}  validations:
+    - expression: "!(object.metadata.labels.team in globalContext.get('blocked', 'teams'))"
+      messageExpression: "'team ' + object.metadata.labels.team + ' may not deploy'"
+"#
+        ),
+    )
+    .unwrap();
+    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
+        ServeArgs {
+            kubeconfig: Some(kubeconfig.clone()),
+            ..a
+        }
+    })
+    .await;
+    let u = json!({"username": "alice"});
+    let labelled = |name: &str, team: &str| {
+        let mut p = pod_in("shop", name, UNSIGNED);
+        p["metadata"]["labels"] = json!({"team": team});
+        p
+    };
+    let r = review_at(&s, "/validate", "shop", u.clone(), labelled("a", "red")).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Policy blocked-teams failed: team red may not deploy"),
+        "{r}"
+    );
+    let r = review_at(&s, "/validate", "shop", u.clone(), labelled("b", "blue")).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    // Blue is blocked too from now on.
+    api.config_map("platform", "blocked-blue", json!({"team": "blue"}));
+    let r = review_at(&s, "/validate", "shop", u, labelled("c", "blue")).await;
+    assert_eq!(r["allowed"], false, "{r}");
     s.stop().await;
 }

@@ -184,6 +184,26 @@ async fn one_namespace(State(api): State<Arc<FakeApi>>, Path(name): Path<String>
     }
 }
 
+/// ConfigMaps of one namespace (a list, no watch).
+async fn namespaced_config_maps(
+    State(api): State<Arc<FakeApi>>,
+    Path(ns): Path<String>,
+) -> Response {
+    api.lists.fetch_add(1, Ordering::SeqCst);
+    let items: Vec<Value> = api
+        .items(Kind::ConfigMap)
+        .into_iter()
+        .filter(|o| o["metadata"]["namespace"] == ns.as_str())
+        .map(|mut o| {
+            o["apiVersion"] = json!("v1");
+            o["kind"] = json!("ConfigMap");
+            o
+        })
+        .collect();
+    axum::Json(json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": api.version.load(Ordering::SeqCst).to_string()}, "items": items}))
+        .into_response()
+}
+
 async fn one_config_map(
     State(api): State<Arc<FakeApi>>,
     Path((ns, name)): Path<(String, String)>,
@@ -224,6 +244,10 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/api/v1/namespaces/{name}",
             get(one_namespace).with_state(api.clone()),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/configmaps",
+            get(namespaced_config_maps).with_state(api.clone()),
         )
         .route(
             "/api/v1/namespaces/{ns}/configmaps/{name}",
