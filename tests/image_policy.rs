@@ -933,3 +933,34 @@ fn global_context_entries_answer_global_context_get() {
     assert_eq!(status, RuleStatus::Error, "{message}");
     assert!(message.contains("external service"), "{message}");
 }
+
+/// The Kyverno CLI's global context mocks (resolved by the host into the
+/// request) answer `globalContext.get` in place of every entry: a
+/// projection is a key of the mocked data, a missing one an error.
+#[test]
+fn global_context_mocks_answer_global_context_get() {
+    let reg = registry();
+    let image = reg.image();
+    let spec = |projection: &str| {
+        json!({
+            "validations": [
+                {"expression": "images.containers.all(i, verifyImageSignatures(i, [attestors.cosign]) > 0)"},
+                {"expression": format!("globalContext.get('teams', '{projection}') == 'open'"), "message": "closed"},
+            ],
+        })
+    };
+    let request = json!({"object": pod(&[&image]), "globalContext": {"teams": {"state": "open"}}});
+    let d = decide_request(
+        &[policy("p", &cosign_pub(), spec("state"))],
+        request.clone(),
+        &reg,
+    );
+    assert_eq!(only_result(&d).1, RuleStatus::Pass, "{:?}", d.results);
+    let d = decide_request(&[policy("p", &cosign_pub(), spec("other"))], request, &reg);
+    let (_, status, message) = only_result(&d);
+    assert_eq!(status, RuleStatus::Error, "{message}");
+    assert!(
+        message.contains("projection \"other\" not found in global context entry \"teams\""),
+        "{message}"
+    );
+}

@@ -585,7 +585,8 @@ impl Feature {
 
 /// A GlobalContextEntry among the policies (`kubernetesResource` with a
 /// projection) read by a `globalReference` entry, its list answered from
-/// the test's `clusterResources`.
+/// the test's `clusterResources`; then the test's `globalContextEntries`
+/// mocks in its place.
 #[test]
 fn global_context_entries_read_cluster_resources() {
     let s = feature_suite("global-context");
@@ -622,6 +623,33 @@ fn global_context_entries_read_cluster_resources() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(text.matches("got skip").count(), 2, "{text}");
+    // Kyverno's `globalContextEntries` mocks stand in for the entry, with
+    // their own fieldPath and projections.
+    let mock = |enforce: &str| {
+        format!(
+            "{HEADER}globalContextEntries:\n  - name: image-checks\n    data: {{settings: {{images: {{enforce: \"{enforce}\"}}}}}}\n    fieldPath: settings\n    projections:\n      - {{name: enforce, path: images.enforce}}\nresults:\n  - {{policy: switched-globally, resources: [default/good], kind: Pod, result: pass}}\n  - {{policy: switched-globally, resources: [default/bad], kind: Pod, result: fail}}\n"
+        )
+    };
+    s.test_file(&mock("yes"));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("Loading global context entries"), "{text}");
+    s.test_file(&mock("no"));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(text.matches("got skip").count(), 2, "{text}");
+    // A mock with projections and no data is refused, as Kyverno refuses it.
+    s.test_file(&format!(
+        "{HEADER}globalContextEntries:\n  - name: image-checks\n    projections: [{{name: enforce, path: x}}]\nresults:\n  - {{policy: switched-globally, resources: [default/good], kind: Pod, result: pass}}\n"
+    ));
+    let out = s.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("data is required when projections are set"),
+        "{}",
+        stdout(&out)
+    );
     let _ = std::fs::remove_dir_all(&s.dir);
     let _ = std::fs::remove_dir_all(&s.layout);
 }

@@ -120,6 +120,8 @@ pub struct AdmissionContext {
     /// `configMap` and `apiCall` entries are read through the host even
     /// with values (a test's `clusterResources` answer them).
     pub allow_api_calls: bool,
+    /// A test's `globalContextEntries` mocks, resolved: entry name → data.
+    pub global_context: Option<serde_json::Map<String, Value>>,
 }
 
 impl AdmissionContext {
@@ -146,6 +148,9 @@ impl AdmissionContext {
         };
         if self.allow_api_calls {
             r["allowApiCalls"] = json!(true);
+        }
+        if let Some(g) = &self.global_context {
+            r["globalContext"] = Value::Object(g.clone());
         }
         r
     }

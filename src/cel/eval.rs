@@ -181,9 +181,9 @@ impl<'a> Evaluator<'a> {
             return *w;
         }
         let w = match v {
-            Value::List(l) => l
-                .iter()
-                .fold(l.len() as u64, |acc, e| acc.saturating_add(self.deep_weight(e))),
+            Value::List(l) => l.iter().fold(l.len() as u64, |acc, e| {
+                acc.saturating_add(self.deep_weight(e))
+            }),
             Value::Map(m) => m.iter().fold(m.len() as u64, |acc, (k, e)| {
                 acc.saturating_add(weight(&k.to_value()))
                     .saturating_add(self.deep_weight(e))

@@ -488,7 +488,10 @@ fn deep_operations_are_charged_by_the_whole_value() {
     };
     // Once is fine.
     assert!(matches!(run("object == object"), Ok(Value::Bool(true))));
-    assert!(matches!(run("size(json.marshal(object)) > 0"), Ok(Value::Bool(true))));
+    assert!(matches!(
+        run("size(json.marshal(object)) > 0"),
+        Ok(Value::Bool(true))
+    ));
     // A thousand times is not.
     for source in [
         "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(a, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(b, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(c, json.marshal(object)))).size() > 0",

@@ -375,6 +375,11 @@ pub struct Request {
     /// Kyverno CLI allows API calls when a test has `clusterResources`).
     #[serde(default)]
     pub allow_api_calls: bool,
+    /// The Kyverno CLI's `globalContextEntries` mocks, resolved by the
+    /// host: entry name → its data (an object of its projections when it
+    /// has some). When present, they stand in for every GlobalContextEntry.
+    #[serde(default)]
+    pub global_context: Option<serde_json::Map<String, Value>>,
 }
 
 /// Why a request was refused.

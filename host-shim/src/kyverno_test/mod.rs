@@ -7,6 +7,7 @@
 //! [`check`] turns decisions into rows, [`render`] prints them.
 
 pub mod check;
+pub mod global_context;
 pub mod render;
 pub mod schema;
 pub mod selector;
@@ -324,6 +325,10 @@ fn run_test(
         }
         None => verifier.source,
     };
+    if !test.global_context_entries.is_empty() {
+        out.push_str("  Loading global context entries ...\n");
+    }
+    let mocks = global_context::resolve(base, &test.global_context_entries)?;
     let mut settings = verifier.settings.clone();
     if !test.exceptions.is_empty() {
         out.push_str("  Loading exceptions ...\n");
@@ -367,6 +372,9 @@ fn run_test(
     for op in operations {
         let mut ctx = ctx.clone();
         ctx.allow_api_calls = !test.cluster_resources.is_empty();
+        if !mocks.is_empty() {
+            ctx.global_context = Some(mocks.clone());
+        }
         if let Some(op) = &op {
             ctx.operation = Some(op.clone());
         }

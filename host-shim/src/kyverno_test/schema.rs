@@ -74,9 +74,45 @@ pub struct TestDoc {
     #[serde(default)]
     /// Unsupported input (an error when given).
     pub api_call_responses: Option<Value>,
+    /// Mocked GlobalContextEntry data, by entry name.
     #[serde(default)]
-    /// Unsupported input (an error when given).
-    pub global_context_entries: Option<Value>,
+    pub global_context_entries: Vec<GlobalContextMock>,
+}
+
+/// A `globalContextEntries` item: the data a GlobalContextEntry would hold.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GlobalContextMock {
+    /// The entry's name.
+    #[serde(default)]
+    pub name: String,
+    /// An arbitrary JSON root.
+    #[serde(default)]
+    pub data: Option<Value>,
+    /// Inline Kubernetes objects (the root is their list).
+    #[serde(default)]
+    pub resources: Option<Vec<Value>>,
+    /// YAML files of objects, relative to the test file.
+    #[serde(default)]
+    pub resource_files: Option<Vec<String>>,
+    /// A JMESPath applied to the root first.
+    #[serde(default)]
+    pub field_path: String,
+    /// Named JMESPaths over the root.
+    #[serde(default)]
+    pub projections: Vec<MockProjection>,
+}
+
+/// A mocked entry's projection.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MockProjection {
+    /// The name policies read it by.
+    #[serde(default)]
+    pub name: String,
+    /// The JMESPath.
+    #[serde(default)]
+    pub path: String,
 }
 
 impl TestDoc {
@@ -101,7 +137,6 @@ impl TestDoc {
             ("paramResources", &self.param_resources),
             ("context", &self.context),
             ("apiCallResponses", &self.api_call_responses),
-            ("globalContextEntries", &self.global_context_entries),
         ];
         fields
             .into_iter()

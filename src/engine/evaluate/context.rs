@@ -155,10 +155,13 @@ pub(super) fn load_entries(
                 Ok(v) => Step::Value(v),
                 Err(m) => Step::Failed(RuleStatus::Fail, m),
             },
-            ContextSource::ConfigMap { .. }
-            | ContextSource::ApiCall { .. }
-            | ContextSource::GlobalReference { .. }
+            ContextSource::ConfigMap { .. } | ContextSource::ApiCall { .. }
                 if cli.is_some() && !env.api_calls =>
+            {
+                continue;
+            }
+            ContextSource::GlobalReference { .. }
+                if cli.is_some() && !env.api_calls && env.global_mocks.is_none() =>
             {
                 continue;
             }
@@ -214,6 +217,8 @@ pub(super) struct LoadEnv<'a> {
     pub normalize: &'a crate::reference::NormalizeOptions,
     /// The engine (its global context entries).
     pub engine: &'a crate::engine::Engine,
+    /// The CLI's global context mocks, when the request has them.
+    pub global_mocks: Option<&'a serde_json::Map<String, Value>>,
     /// `configMap` and `apiCall` entries go to the host even with CLI values.
     pub api_calls: bool,
 }
@@ -327,7 +332,13 @@ fn load_global_reference(
         Err(m) => return Step::Failed(RuleStatus::Fail, m),
     };
     let (entry, projection) = name.split_once('.').unwrap_or((&name, ""));
-    let data = match read(env.engine, env.fetcher, entry, projection, env.now) {
+    let data = match read(
+        (env.engine, env.global_mocks),
+        env.fetcher,
+        entry,
+        projection,
+        env.now,
+    ) {
         GlobalData::Value(v) => v,
         GlobalData::Pending => return Step::Pending,
         GlobalData::Missing => {

@@ -25,14 +25,17 @@ pub(super) enum GlobalData {
 }
 
 /// The data of the entry `name`, or its projection `projection` (none for
-/// `""`).
+/// `""`); from the CLI's `mocks` when the request has them.
 pub(super) fn read(
-    engine: &Engine,
+    (engine, mocks): (&Engine, Option<&serde_json::Map<String, Value>>),
     fetcher: &Fetcher,
     name: &str,
     projection: &str,
     now: Option<i64>,
 ) -> GlobalData {
+    if let Some(mocks) = mocks {
+        return mocked(mocks, name, projection);
+    }
     let Some(entry) = engine.global_context_entry(name) else {
         return GlobalData::Missing;
     };
@@ -86,5 +89,28 @@ pub(super) fn read(
             Ok(v) => GlobalData::Value(v),
             Err(e) => invalid(format!("failed to apply projection {:?}: {e}", q.name)),
         },
+    }
+}
+
+/// A mocked entry, as the Kyverno CLI's fake context reads it: a projection
+/// is a key of the entry's data.
+fn mocked(mocks: &serde_json::Map<String, Value>, name: &str, projection: &str) -> GlobalData {
+    let invalid = |m: String| GlobalData::Failed(FailureStatus::Invalid, m);
+    let Some(data) = mocks.get(name) else {
+        return GlobalData::Missing;
+    };
+    if projection.is_empty() {
+        return GlobalData::Value(data.clone());
+    }
+    match data {
+        Value::Object(m) => match m.get(projection) {
+            Some(v) => GlobalData::Value(v.clone()),
+            None => invalid(format!(
+                "projection {projection:?} not found in global context entry {name:?}"
+            )),
+        },
+        _ => invalid(format!(
+            "projection {projection:?} not found in global context entry {name:?}: stored value is not an object"
+        )),
     }
 }

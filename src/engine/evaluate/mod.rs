@@ -246,6 +246,7 @@ fn evaluate_rule(
             now,
             normalize: &engine.normalize,
             engine,
+            global_mocks: req.global_context.as_ref(),
             api_calls: req.allow_api_calls,
         };
         match context::load_entries(&rule.context, &mut rule_context, &env, cli.as_ref()) {

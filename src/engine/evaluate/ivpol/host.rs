@@ -74,6 +74,8 @@ pub(super) struct PolicyHost<'a> {
     pub(super) records: &'a mut VerificationRecords,
     /// Some call waits for artifacts.
     pub(super) pending: bool,
+    /// The CLI's global context mocks, when the request has them.
+    pub(super) global_mocks: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The cost limit of one expression.
@@ -97,6 +99,7 @@ impl<'a> PolicyHost<'a> {
             checks: BTreeMap::new(),
             records,
             pending: false,
+            global_mocks: None,
         }
     }
 
@@ -499,7 +502,13 @@ impl<'a> PolicyHost<'a> {
     /// does not exist, as Kyverno's.
     fn global_context(&mut self, name: &str, projection: &str) -> Result<Value, String> {
         use super::super::global_context::{GlobalData, read};
-        match read(self.engine, self.fetcher, name, projection, self.now) {
+        match read(
+            (self.engine, self.global_mocks),
+            self.fetcher,
+            name,
+            projection,
+            self.now,
+        ) {
             GlobalData::Value(v) => Ok(Value::from_json_doubles(&v)),
             GlobalData::Missing => Ok(Value::Null),
             GlobalData::Pending => {

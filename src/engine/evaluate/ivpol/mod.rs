@@ -89,6 +89,7 @@ pub(super) fn evaluate(
             continue;
         }
         let mut host = PolicyHost::new(engine, fetcher, policy, now, &mut records);
+        host.global_mocks = req.global_context.as_ref();
         host.globals = base
             .get_or_insert_with(|| Rc::new(base_globals(req, meta, &resource)))
             .clone();
