@@ -447,12 +447,13 @@ impl<'a> PolicyHost<'a> {
     }
 
     /// `resource.get` / `resource.list`: a GET on the Kubernetes API,
-    /// answered by the host (the webhook's client; the CLI has no cluster,
-    /// so there the call fails). A namespaced policy reads its own
-    /// namespace. Every path segment is checked, so no argument can reach
-    /// another API path.
+    /// answered by the host (the webhook's client, a test's cluster
+    /// resources; `apply` has none, so there the call fails). An object
+    /// that does not exist is `null`, as in Kyverno. A namespaced policy
+    /// reads its own namespace. Every path segment is checked, so no
+    /// argument can reach another API path.
     fn resource_call(&mut self, function: &str, args: &[Value]) -> Result<Value, String> {
-        use crate::engine::store::Fetch;
+        use crate::engine::store::{FailureStatus, Fetch};
         use crate::policy::ivpol::ImagePolicyKind;
         let list = function.ends_with("list") || function.ends_with("List");
         let own_namespace = (self.policy.kind == ImagePolicyKind::Namespaced)
@@ -485,15 +486,25 @@ impl<'a> PolicyHost<'a> {
         } else {
             format!("{path}?labelSelector={labels}")
         };
+        // Kyverno's messages: an object that does not exist is `null`.
+        let what = if list {
+            "failed to list resource"
+        } else {
+            "failed to get resource"
+        };
         match self.fetcher.get(Fetch::kube_api("GET", &path, None)) {
             Got::Bytes(b) => serde_json::from_slice::<serde_json::Value>(b)
                 .map(|v| Value::from_json(&v))
-                .map_err(|e| format!("{function}: the answer is not JSON: {e}")),
+                .map_err(|e| format!("{what}: the answer is not JSON: {e}")),
             Got::Pending => {
                 self.pending = true;
                 Ok(Value::Map(Arc::new(Map::new())))
             }
-            Got::Failed(_, m) => Err(format!("{function}: {m}")),
+            Got::Failed(FailureStatus::NotFound, _) if !list => Ok(Value::Null),
+            Got::Failed(FailureStatus::Unauthorized, m) => {
+                Err(format!("{what}: permission denied: {m}"))
+            }
+            Got::Failed(_, m) => Err(format!("{what}: {m}")),
         }
     }
 
