@@ -526,7 +526,7 @@ impl<'a> PolicyHost<'a> {
                 self.pending = true;
                 Ok(Value::Null)
             }
-            GlobalData::Failed(_, m) => Err(m),
+            GlobalData::Failed(_, m) => Err(format!("failed to get global reference: {m}")),
         }
     }
 
