@@ -249,19 +249,37 @@ fn load_image_registry(
             return Step::Failed(status, m);
         }
     };
+    apply_jmes_path(
+        data,
+        (jmes_path, "imageRegistry.jmesPath"),
+        context,
+        env.now,
+        |p, e| {
+            format!("failed to apply JMESPath ({p}) results to context entry {name}, error: {e}")
+        },
+    )
+}
+
+/// An entry's `jmesPath` (variables substituted; `field` names it in
+/// errors) applied to its data; `fail` words a query error as Kyverno does
+/// for that kind of entry.
+fn apply_jmes_path(
+    data: Value,
+    (jmes_path, field): (Option<&str>, &str),
+    context: &Value,
+    now: Option<i64>,
+    fail: impl FnOnce(&str, functions::QueryError) -> String,
+) -> Step {
     let Some(p) = jmes_path else {
         return Step::Value(data);
     };
-    let p = match substituted_string(p, "imageRegistry.jmesPath", context, env.now) {
+    let p = match substituted_string(p, field, context, now) {
         Ok(p) => p,
         Err(m) => return Step::Failed(RuleStatus::Fail, m),
     };
-    match functions::search(&p, &data, env.now) {
+    match functions::search(&p, &data, now) {
         Ok(v) => Step::Value(v),
-        Err(e) => Step::Failed(
-            RuleStatus::Fail,
-            format!("failed to apply JMESPath ({p}) results to context entry {name}, error: {e}"),
-        ),
+        Err(e) => Step::Failed(RuleStatus::Fail, fail(&p, e)),
     }
 }
 
@@ -350,20 +368,13 @@ fn load_global_reference(
         GlobalData::Failed(FailureStatus::Error, m) => return Step::Failed(RuleStatus::Error, m),
         GlobalData::Failed(_, m) => return Step::Failed(RuleStatus::Fail, m),
     };
-    let Some(p) = jmes_path else {
-        return Step::Value(data);
-    };
-    let p = match substituted_string(p, "globalReference.jmesPath", context, env.now) {
-        Ok(p) => p,
-        Err(m) => return Step::Failed(RuleStatus::Fail, m),
-    };
-    match functions::search(&p, &data, env.now) {
-        Ok(v) => Step::Value(v),
-        Err(e) => Step::Failed(
-            RuleStatus::Fail,
-            format!("failed to apply JMESPath {p} for context entry {name}: {e}"),
-        ),
-    }
+    apply_jmes_path(
+        data,
+        (jmes_path, "globalReference.jmesPath"),
+        context,
+        env.now,
+        |p, e| format!("failed to apply JMESPath {p} for context entry {name}: {e}"),
+    )
 }
 
 /// A `configMap` entry: the ConfigMap object from the cluster.
