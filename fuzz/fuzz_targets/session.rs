@@ -3,7 +3,8 @@
 //! built around fuzzed layers with correct digests, so verification is
 //! reached, or raw bytes; any answer may instead fail). The policies' key
 //! (a ClusterPolicy's and an ImageValidatingPolicy's) is one the fuzzer
-//! cannot sign with, so no admission may ever be allowed.
+//! cannot sign with, so no admission may ever be allowed. The image policy
+//! also reads a GlobalContextEntry, whose Kubernetes API answer is fuzz data.
 #![no_main]
 use arbitrary::Arbitrary;
 use imgverify::engine::{Answer, FailureStatus, FetchKind, Outcome, Request, Session};
@@ -15,7 +16,7 @@ const POLICY: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: 
 
 /// The same key as an ImageValidatingPolicy: whatever the registry sends,
 /// its validation can never hold.
-const IMAGE_POLICY: &str = "---\napiVersion: policies.kyverno.io/v1\nkind: ImageValidatingPolicy\nmetadata: {name: ivp}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}\n  validationConfigurations: {verifyDigest: false}\n  attestors: [{name: k, cosign: {key: {data: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}, ctlog: {insecureIgnoreTlog: true}}}]\n  validations: [{expression: 'images.containers.map(i, verifyImageSignatures(i, [attestors.k])).all(n, n > 0) && images.containers.all(i, getImageData(i).digest != \"\")'}]\n";
+const IMAGE_POLICY: &str = "---\napiVersion: policies.kyverno.io/v1\nkind: ImageValidatingPolicy\nmetadata: {name: ivp}\nspec:\n  matchConstraints: {resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}\n  validationConfigurations: {verifyDigest: false}\n  attestors: [{name: k, cosign: {key: {data: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}, ctlog: {insecureIgnoreTlog: true}}}]\n  validations: [{expression: 'dyn(globalContext.get(\"g\", \"p\")) != null && images.containers.map(i, verifyImageSignatures(i, [attestors.k])).all(n, n > 0) && images.containers.all(i, getImageData(i).digest != \"\")'}]\n---\napiVersion: kyverno.io/v2alpha1\nkind: GlobalContextEntry\nmetadata: {name: g}\nspec:\n  kubernetesResource: {version: v1, resource: configmaps, namespace: kyverno}\n  projections: [{name: p, jmesPath: '[].data'}]\n";
 
 #[derive(Arbitrary, Debug)]
 enum Payload<'a> {
@@ -163,6 +164,7 @@ fuzz_target!(|i: Input| {
                                 Answer::Bytes(signature_manifest.clone())
                             }
                             FetchKind::ManifestByTag => Answer::Bytes(i.image_manifest.to_vec()),
+                            FetchKind::KubeApi => Answer::Bytes(i.image_manifest.to_vec()),
                             _ => match blobs.iter().find(|(d, _)| Some(d) == f.digest.as_ref()) {
                                 Some((_, b)) => Answer::Bytes(b.clone()),
                                 None => Answer::Failure(FailureStatus::NotFound, "unknown".into()),

@@ -32,6 +32,10 @@ pub struct Loaded {
     pub lints: Value,
     /// Per-policy settings and the fields needing cluster context.
     pub summary: Value,
+    /// The settings it was compiled with, attestors' TUF roots included:
+    /// more instances of the same policies are made from these, without
+    /// fetching again.
+    pub settings: EngineSettings,
 }
 
 /// Largest `trusted_root.json` read (Kyverno's limit for `trustedRoot`).
@@ -151,6 +155,7 @@ fn load_once(
         engine: compiled.engine,
         lints: compiled.lints,
         summary: compiled.summary,
+        settings: settings.clone(),
     })
 }
 

@@ -139,7 +139,7 @@ impl Generation {
         Ok(Generation {
             runner: runner.clone(),
             texts,
-            settings,
+            settings: first.settings.clone(),
             timeout: Duration::from_secs(timeout),
             failure_policy,
             lints: first.lints.clone(),
