@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod decision;
 pub mod digest;
 pub mod engine;
+pub mod kube_path;
 pub mod limits;
 pub mod notary;
 pub mod oci;

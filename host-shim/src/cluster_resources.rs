@@ -152,11 +152,6 @@ impl ClusterResources {
         Ok(())
     }
 
-    /// Whether no objects were given.
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
     fn learn_crd(&mut self, crd: &Value) {
         let s = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or("");
         if s("/kind") != "CustomResourceDefinition" {

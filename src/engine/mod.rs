@@ -69,15 +69,7 @@ pub struct EngineOptions {
     pub attestor_trusted_roots: BTreeMap<String, AttestorTrustedRoot>,
 }
 
-/// An attestor's trusted root as its host fetched it from TUF.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum AttestorTrustedRoot {
-    /// The verified `trusted_root.json`.
-    TrustedRoot(String),
-    /// Why there is none.
-    Error(String),
-}
+pub use crate::policy::ivpol::AttestorTrustedRoot;
 
 /// A named YAML/JSON text.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -160,18 +152,7 @@ impl Engine {
             .min(crate::limits::MAX_VERIFICATION_MEMO_ENTRIES);
         crate::crypto::memo::set_capacity(memo_entries);
         let defaults = NormalizeOptions::default();
-        let tuf_roots = options
-            .attestor_trusted_roots
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    AttestorTrustedRoot::TrustedRoot(json) => Ok(json.clone()),
-                    AttestorTrustedRoot::Error(e) => Err(e.clone()),
-                };
-                (k.clone(), v)
-            })
-            .collect();
-        compile::ivpol::resolve_tuf_roots(&mut out.image_policies, &tuf_roots);
+        compile::ivpol::resolve_tuf_roots(&mut out.image_policies, &options.attestor_trusted_roots);
         Ok(Engine {
             policies: out.policies,
             image_policies: out.image_policies,

@@ -288,7 +288,7 @@ fn run_test(
             .map(|p| base.join(p).display().to_string())
             .collect::<Vec<_>>()
     };
-    let ctx = test_context(base, test, out)?;
+    let mut ctx = test_context(base, test, out)?;
     out.push_str("  Loading policies ...\n");
     let policies: Vec<NamedText> =
         inputs::read_all(&rel(&test.policies), &[&opts.file_name]).map_err(|e| e.to_string())?;
@@ -329,6 +329,8 @@ fn run_test(
         out.push_str("  Loading global context entries ...\n");
     }
     let mocks = global_context::resolve(base, &test.global_context_entries)?;
+    ctx.allow_api_calls = !test.cluster_resources.is_empty();
+    ctx.global_context = Some(mocks).filter(|m| !m.is_empty());
     let mut settings = verifier.settings.clone();
     if !test.exceptions.is_empty() {
         out.push_str("  Loading exceptions ...\n");
@@ -371,10 +373,6 @@ fn run_test(
     let mut first = true;
     for op in operations {
         let mut ctx = ctx.clone();
-        ctx.allow_api_calls = !test.cluster_resources.is_empty();
-        if !mocks.is_empty() {
-            ctx.global_context = Some(mocks.clone());
-        }
         if let Some(op) = &op {
             ctx.operation = Some(op.clone());
         }

@@ -305,16 +305,6 @@ fn substituted_string(
     }
 }
 
-/// A name in a Kubernetes API path: a DNS subdomain.
-pub(super) fn valid_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && s != "."
-        && s != ".."
-}
-
 /// The host's answer to a Kubernetes API call, as JSON.
 fn kube_answer(fetcher: &Fetcher, fetch: crate::engine::store::Fetch, what: &str) -> Step {
     use crate::engine::store::FailureStatus;
@@ -399,7 +389,7 @@ fn load_config_map(
     } else {
         namespace
     };
-    if !valid_segment(&name) || !valid_segment(&namespace) {
+    if !crate::kube_path::valid_segment(&name) || !crate::kube_path::valid_segment(&namespace) {
         return Step::Failed(
             RuleStatus::Fail,
             format!("failed to get configmap {namespace}/{name}: not a valid name"),

@@ -72,8 +72,10 @@ pub(super) fn read(
     };
     // A resource entry's data is its objects, not the List around them.
     let data = if list {
-        match data.get("items") {
-            Some(Value::Array(items)) => Value::Array(items.clone()),
+        match data {
+            Value::Object(mut o) if matches!(o.get("items"), Some(Value::Array(_))) => {
+                o.remove("items").unwrap_or(Value::Null)
+            }
             _ => {
                 return invalid(format!(
                     "global context entry {name}: the answer is not a list of objects"

@@ -126,20 +126,14 @@ fn resource(ctx: &mut Ctx, r: &Value) -> Option<GlobalSource> {
             "A Resource entry requires a resource",
         );
     }
-    let segment = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-            && s != "."
-            && s != ".."
-            && s.len() <= 253
-    };
+    // The group and namespace may be empty (the core group, every namespace).
     for (k, v) in [
         ("group", group),
         ("version", version),
         ("resource", resource),
         ("namespace", namespace),
     ] {
-        if !segment(v) {
+        if !v.is_empty() && !crate::kube_path::valid_segment(v) {
             ctx.err(
                 format!("spec.kubernetesResource.{k}"),
                 format!("{v:?} is not a Kubernetes API path segment"),
@@ -149,15 +143,15 @@ fn resource(ctx: &mut Ctx, r: &Value) -> Option<GlobalSource> {
     if ctx.errors.len() > start {
         return None;
     }
-    let mut path = if group.is_empty() {
-        format!("/api/{version}")
+    let api_version = if group.is_empty() {
+        version.to_string()
     } else {
-        format!("/apis/{group}/{version}")
+        format!("{group}/{version}")
     };
-    if !namespace.is_empty() {
-        path.push_str(&format!("/namespaces/{namespace}"));
-    }
-    path.push_str(&format!("/{resource}"));
+    let Some(path) = crate::kube_path::api_path(&api_version, resource, namespace, None) else {
+        ctx.err("spec.kubernetesResource", "not a Kubernetes API path");
+        return None;
+    };
     Some(GlobalSource::Resource { path })
 }
 

@@ -89,6 +89,17 @@ pub struct ImageAttestor {
     pub root_error: Option<String>,
 }
 
+/// An attestor's trusted root as its host fetched it from TUF (engine
+/// options, by [`TufSource::key`]).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AttestorTrustedRoot {
+    /// The verified `trusted_root.json`.
+    TrustedRoot(String),
+    /// Why there is none.
+    Error(String),
+}
+
 /// A cosign attestor's TUF repository (`tuf.mirror`, `tuf.root`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -37,6 +37,9 @@ pub(super) struct VerificationRecords {
     /// Image string → `getImageData`'s value, read and converted once per
     /// round however many expressions ask for it.
     image_data: BTreeMap<String, Value>,
+    /// (entry, projection) → `globalContext.get`'s value, read and
+    /// converted once per round however many calls ask for it.
+    global_context: BTreeMap<(String, String), Value>,
 }
 
 impl VerificationRecords {
@@ -474,8 +477,8 @@ impl<'a> PolicyHost<'a> {
             Some(Value::Map(m)) if list => label_selector(m)?,
             _ => String::new(),
         };
-        let path =
-            api_path(&api_version, &resource, &namespace, name.as_deref()).ok_or_else(|| {
+        let path = crate::kube_path::api_path(&api_version, &resource, &namespace, name.as_deref())
+            .ok_or_else(|| {
                 format!(
                     "{function}: not a valid API path: {api_version} {resource} {namespace} {}",
                     name.as_deref().unwrap_or("")
@@ -513,6 +516,10 @@ impl<'a> PolicyHost<'a> {
     /// does not exist, as Kyverno's.
     fn global_context(&mut self, name: &str, projection: &str) -> Result<Value, String> {
         use super::super::global_context::{GlobalData, read};
+        let key = (name.to_string(), projection.to_string());
+        if let Some(v) = self.records.global_context.get(&key) {
+            return Ok(v.clone());
+        }
         match read(
             (self.engine, self.global_mocks),
             self.fetcher,
@@ -520,7 +527,11 @@ impl<'a> PolicyHost<'a> {
             projection,
             self.now,
         ) {
-            GlobalData::Value(v) => Ok(Value::from_json_doubles(&v)),
+            GlobalData::Value(v) => {
+                let value = Value::from_json_doubles(&v);
+                self.records.global_context.insert(key, value.clone());
+                Ok(value)
+            }
             GlobalData::Missing => Ok(Value::Null),
             GlobalData::Pending => {
                 self.pending = true;
@@ -685,42 +696,6 @@ fn primary_then_bundles<T>(
         },
         None => primary,
     }
-}
-
-/// The API path of a resource or collection: `/api/v1/…` for the core
-/// group, `/apis/<group>/<version>/…` otherwise, namespaced when a
-/// namespace is given. `None` when a segment is not a valid name.
-fn api_path(
-    api_version: &str,
-    resource: &str,
-    namespace: &str,
-    name: Option<&str>,
-) -> Option<String> {
-    use super::super::context::valid_segment;
-    let (group, version) = match api_version.split_once('/') {
-        Some((g, v)) => (Some(g), v),
-        None => (None, api_version),
-    };
-    let valid = group.is_none_or(valid_segment)
-        && valid_segment(version)
-        && valid_segment(resource)
-        && (namespace.is_empty() || valid_segment(namespace))
-        && name.is_none_or(valid_segment);
-    if !valid {
-        return None;
-    }
-    let mut path = match group {
-        Some(g) => format!("/apis/{g}/{version}"),
-        None => format!("/api/{version}"),
-    };
-    if !namespace.is_empty() {
-        path.push_str(&format!("/namespaces/{namespace}"));
-    }
-    path.push_str(&format!("/{resource}"));
-    if let Some(n) = name {
-        path.push_str(&format!("/{n}"));
-    }
-    Some(path)
 }
 
 /// A label selector `k=v,…` from a map of labels, each key and value

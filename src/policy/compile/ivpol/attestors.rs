@@ -180,13 +180,14 @@ fn tuf_source(
 /// trusted root's JSON or why there is none).
 pub fn resolve_tuf_roots(
     policies: &mut [crate::policy::ivpol::CompiledImagePolicy],
-    roots: &BTreeMap<String, Result<String, String>>,
+    roots: &BTreeMap<String, crate::policy::ivpol::AttestorTrustedRoot>,
 ) {
+    use crate::policy::ivpol::AttestorTrustedRoot;
     for p in policies {
         for a in &mut p.attestors {
             let Some(t) = &a.tuf else { continue };
             match roots.get(&t.key) {
-                Some(Ok(json)) => match attestor_root(json) {
+                Some(AttestorTrustedRoot::TrustedRoot(json)) => match attestor_root(json) {
                     Ok(root) => a.trusted_root = Some(root),
                     Err(e) => {
                         a.root_error = Some(format!(
@@ -195,7 +196,7 @@ pub fn resolve_tuf_roots(
                         ))
                     }
                 },
-                Some(Err(e)) => {
+                Some(AttestorTrustedRoot::Error(e)) => {
                     a.root_error = Some(format!(
                         "no trusted root from TUF repository {}: {e}",
                         t.mirror
