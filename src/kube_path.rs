@@ -47,3 +47,47 @@ pub fn api_path(
     }
     Some(path)
 }
+
+/// The key reference scheme of a public key held in a Secret.
+pub const SECRET_KEY_SCHEME: &str = "k8s://";
+
+/// A `k8s://namespace/name` key reference's namespace and name, checked as
+/// cosign reads them (exactly two segments) and to be API path names.
+pub fn secret_reference(text: &str) -> Result<(String, String), String> {
+    let rest = text.strip_prefix(SECRET_KEY_SCHEME).unwrap_or(text);
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [ns, name] if valid_segment(ns) && valid_segment(name) => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        [_, _] => Err(format!(
+            "{text:?}: a Secret's namespace and name must be lowercase DNS names"
+        )),
+        _ => Err(format!(
+            "{text:?}: kubernetes specification should be in the format k8s://<namespace>/<secret>"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_references_name_one_secret() {
+        assert_eq!(
+            secret_reference("k8s://signing/cosign-key"),
+            Ok(("signing".into(), "cosign-key".into()))
+        );
+        for bad in [
+            "k8s://signing",
+            "k8s://a/b/c",
+            "k8s://../secrets",
+            "k8s://signing/",
+            "k8s://Signing/key",
+            "k8s://ns/key?watch=1",
+        ] {
+            assert!(secret_reference(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -308,6 +308,38 @@ impl Verification {
     pub fn has_checks(&self) -> bool {
         !self.attestors.is_empty() || !self.attestations.is_empty() || self.validate.is_some()
     }
+
+    /// Every key read when an image is verified, with its field path
+    /// under the entry (`attestors[0].entries[1].keys`).
+    pub fn key_refs(&self) -> Vec<(String, &KeySource)> {
+        let mut out = Vec::new();
+        for (i, set) in self.attestors.iter().enumerate() {
+            set.key_refs(&format!("attestors[{i}]"), &mut out);
+        }
+        for a in &self.attestations {
+            for (i, set) in a.attestors.iter().enumerate() {
+                set.key_refs(
+                    &format!("attestations[{}].attestors[{i}]", a.index),
+                    &mut out,
+                );
+            }
+        }
+        out
+    }
+}
+
+impl AttestorSet {
+    /// Appends this set's (and nested sets') key references.
+    fn key_refs<'s>(&'s self, path: &str, out: &mut Vec<(String, &'s KeySource)>) {
+        for (i, e) in self.entries.iter().enumerate() {
+            let p = format!("{path}.entries[{i}]{}", e.kind.path_suffix());
+            match &e.kind {
+                AttestorKind::KeyRef(k) => out.push((p, &k.source)),
+                AttestorKind::Nested(set) => set.key_refs(&p, out),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// A compiled `attestations[]` entry.
@@ -332,6 +364,10 @@ pub struct CompiledAttestation {
 pub struct AttestorSet {
     /// How many entries must verify.
     pub required: usize,
+    /// The `count` the policy gave; `None` when every entry must verify
+    /// (then keys read when an image is verified, which may hold several,
+    /// raise `required` to all of them, as Kyverno's key expansion does).
+    pub count: Option<usize>,
     /// Entries after multi-key expansion.
     pub entries: Vec<AttestorEntry>,
 }
@@ -355,8 +391,9 @@ pub struct AttestorEntry {
 pub enum AttestorKind {
     /// A static public key.
     Key(Box<KeyAttestor>),
-    /// A key the offline engine cannot load (k8s secret, KMS, variable).
-    KeyUnavailable(String),
+    /// A public key read when an image is verified: from a Kubernetes
+    /// Secret, written as variables, or named by a KMS URI (unsupported).
+    KeyRef(Box<KeyRefAttestor>),
     /// A pinned certificate and/or a certificate chain.
     Certificates(Box<CertificatesAttestor>),
     /// Keyless: a certificate from a trusted authority with an identity.
@@ -371,7 +408,7 @@ impl AttestorKind {
     /// The path suffix Kyverno prints (`.keys`, `.keyless`, …).
     pub fn path_suffix(&self) -> &'static str {
         match self {
-            Self::Key(_) | Self::KeyUnavailable(_) => ".keys",
+            Self::Key(_) | Self::KeyRef(_) => ".keys",
             Self::Certificates(_) | Self::Notary(_) => ".certificates",
             Self::Keyless(_) => ".keyless",
             Self::Nested(_) => ".attestor",
@@ -390,6 +427,75 @@ pub struct KeyAttestor {
     pub hash: HashAlgorithm,
     /// Transparency log requirement.
     pub tlog: TlogPolicy,
+}
+
+impl KeyAttestor {
+    /// An attestor of `key`, its fingerprint computed.
+    pub fn new(key: Arc<PublicKey>, hash: HashAlgorithm, tlog: TlogPolicy) -> Self {
+        use sha2::Digest as _;
+        let der = key.to_spki_der().unwrap_or_default();
+        let fingerprint = sha2::Sha256::digest(&der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        KeyAttestor {
+            key,
+            fingerprint,
+            hash,
+            tlog,
+        }
+    }
+}
+
+/// A public-key attestor whose key is read when an image is verified.
+#[derive(Debug, Clone)]
+pub struct KeyRefAttestor {
+    /// Where the key comes from.
+    pub source: KeySource,
+    /// Hash for ECDSA/RSA.
+    pub hash: HashAlgorithm,
+    /// Transparency log requirement.
+    pub tlog: TlogPolicy,
+}
+
+/// Where a [`KeyRefAttestor`]'s key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The `cosign.pub` entry of a Secret (`k8s://namespace/name`, or
+    /// `secret: {name, namespace}`).
+    Secret {
+        /// The Secret's namespace.
+        namespace: String,
+        /// The Secret's name.
+        name: String,
+    },
+    /// `publicKeys` written with variables (`{{ }}`), substituted from the
+    /// rule's context: PEM, or a `k8s://` reference, once substituted.
+    Template(String),
+    /// A KMS key URI (`awskms://`, `gcpkms://`, `azurekms://`,
+    /// `hashivault://`): never called, so such an attestor fails.
+    Kms(String),
+}
+
+impl KeySource {
+    /// The KMS URI schemes cosign knows; such keys are never fetched here.
+    pub const KMS_SCHEMES: [&'static str; 4] =
+        ["awskms://", "gcpkms://", "azurekms://", "hashivault://"];
+
+    /// Whether `text` is a KMS key URI.
+    pub fn is_kms(text: &str) -> bool {
+        Self::KMS_SCHEMES.iter().any(|s| text.starts_with(s))
+    }
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Secret { namespace, name } => write!(f, "k8s://{namespace}/{name}"),
+            Self::Template(t) => write!(f, "{t}"),
+            Self::Kms(uri) => write!(f, "{uri}"),
+        }
+    }
 }
 
 /// A compiled `certificates` attestor.
@@ -521,6 +627,19 @@ impl CompiledPolicy {
             }
         }
         for r in &self.rules {
+            if let RuleBody::VerifyImages(entries) = &r.body {
+                for v in entries {
+                    for (path, source) in v.key_refs() {
+                        if matches!(source, KeySource::Secret { .. }) {
+                            need(
+                                &r.name,
+                                format!("verifyImages[{}].{path}", v.index),
+                                ContextKind::KubeApi,
+                            );
+                        }
+                    }
+                }
+            }
             for (i, e) in r.context.iter().enumerate() {
                 let field = match e.source {
                     ContextSource::ConfigMap { .. } => "configMap",

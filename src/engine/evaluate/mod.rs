@@ -17,7 +17,9 @@ mod report;
 use super::verify::Fetcher;
 use super::{Engine, Outcome, Request};
 use crate::decision::RuleStatus;
-use crate::policy::compiled::{Action, CompiledPolicy, CompiledRule, RuleBody, Verification};
+use crate::policy::compiled::{
+    Action, CompiledPolicy, CompiledRule, KeySource, RuleBody, Verification,
+};
 use crate::policy::matching::{self, MatchTarget};
 use crate::reference::ImageInfo;
 use crate::resource::{self, ExtractedImage};
@@ -225,7 +227,11 @@ fn evaluate_rule(
         || !rule.context.is_empty()
         || req.values.is_some()
         || entries.iter().any(|v| {
-            v.validate.is_some() || v.attestations.iter().any(|a| !a.conditions.is_empty())
+            v.validate.is_some()
+                || v.attestations.iter().any(|a| !a.conditions.is_empty())
+                || v.key_refs()
+                    .iter()
+                    .any(|(_, k)| matches!(k, KeySource::Template(_)))
         });
     let mut rule_context = Value::Null;
     if needs_context {

@@ -58,8 +58,9 @@ fn eval_set(
     set: &AttestorSet,
     path: &str,
 ) -> Verdict<Option<Value>> {
+    let set = super::key_ref::expand(ctx, set);
     super::tally(
-        set,
+        &set,
         path,
         |entry, p| eval_entry(ctx, a, entry, p),
         |verified, errors| Failure::Attestations {
@@ -137,17 +138,11 @@ fn statements(
     }
 }
 
-fn unavailable(what: &str) -> Failure {
-    Failure::Unsupported(format!(
-        "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
-    ))
-}
-
 /// The statements of the image's `.att` layers that verify with the entry.
 fn cosign_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Statement>> {
     let check: Box<dyn LayerCheck + '_> = match &entry.kind {
         AttestorKind::Key(k) => Box::new(key::KeyLayerCheck::new(k, &ctx.trust.tlogs)),
-        AttestorKind::KeyUnavailable(what) => return Verdict::Fail(unavailable(what)),
+        AttestorKind::KeyRef(k) => return super::widen(super::key_ref::unresolved(ctx, k)),
         AttestorKind::Certificates(c) => match &c.unsupported {
             Some(what) => return Verdict::Fail(Failure::Unsupported(what.clone())),
             None => Box::new(certificate::CertificateLayerCheck::certificates(
@@ -217,7 +212,7 @@ fn bundle_statements(ctx: &VerifyCtx, entry: &AttestorEntry) -> Verdict<Vec<Stat
             Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => bundles::statements(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
         },
-        AttestorKind::KeyUnavailable(what) => Verdict::Fail(unavailable(what)),
+        AttestorKind::KeyRef(k) => super::widen(super::key_ref::unresolved(ctx, k)),
         AttestorKind::Certificates(_) | AttestorKind::Notary(_) => {
             Verdict::Fail(Failure::Unsupported(
                 "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"

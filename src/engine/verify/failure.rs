@@ -88,6 +88,15 @@ pub(in crate::engine) enum Failure {
         /// Each failure.
         reasons: Vec<String>,
     },
+    /// A key read when the image is verified could not be had (Kyverno's
+    /// `failed to load public key from …`).
+    #[error("failed to load public key from {key}: {reason}")]
+    KeyLoad {
+        /// The reference: `k8s://namespace/name`, or the key as written.
+        key: String,
+        /// Why.
+        reason: String,
+    },
     /// A policy feature the offline engine cannot verify: it fails closed.
     #[error("{0}")]
     Unsupported(String),

@@ -16,12 +16,14 @@ mod cosign_layers;
 mod failure;
 mod fetcher;
 mod key;
+mod key_ref;
 mod notary;
 mod referrers;
 
 pub(super) use attestations::{signed_statements, verify_attestations};
 pub(super) use failure::Failure;
 pub(super) use fetcher::{Fetcher, Got};
+pub(in crate::engine) use key_ref::expand as expand_key_refs;
 
 use crate::digest::Digest;
 use crate::engine::store::{FailureStatus, Fetch};
@@ -129,7 +131,7 @@ fn describe(kind: &AttestorKind) -> String {
             (None, _) => "a certificate chaining to certChain".into(),
         },
         AttestorKind::Notary(_) => "a Notary signature chaining to the certificates".into(),
-        AttestorKind::KeyUnavailable(_) | AttestorKind::Nested(_) => String::new(),
+        AttestorKind::KeyRef(_) | AttestorKind::Nested(_) => String::new(),
     }
 }
 
@@ -162,8 +164,9 @@ pub(super) fn verify_attestors(ctx: &VerifyCtx) -> Verdict<Digest> {
 /// that verified, in a set that did, stay in `ctx.verified_by`.
 fn eval_set(ctx: &VerifyCtx, set: &AttestorSet, path: &str) -> Verdict<Digest> {
     let mark = ctx.verified_by.borrow().len();
+    let set = key_ref::expand(ctx, set);
     let verdict = tally(
-        set,
+        &set,
         path,
         |entry, p| {
             let before = ctx.verified_by.borrow().len();
@@ -247,9 +250,7 @@ fn eval_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verdict<Dig
         AttestorKind::Key(k) => {
             cosign_layers::verify(ctx, entry, &key::KeyLayerCheck::new(k, &ctx.trust.tlogs))
         }
-        AttestorKind::KeyUnavailable(what) => Verdict::Fail(Failure::Unsupported(format!(
-            "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
-        ))),
+        AttestorKind::KeyRef(k) => widen(key_ref::unresolved(ctx, k)),
         AttestorKind::Certificates(c) => match &c.unsupported {
             Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => cosign_layers::verify(
@@ -280,9 +281,7 @@ fn eval_bundle_entry(ctx: &VerifyCtx, entry: &AttestorEntry, path: &str) -> Verd
             Some(what) => Verdict::Fail(Failure::Unsupported(what.clone())),
             None => bundles::verify(ctx, entry, &bundles::BundleTrust::keyless(k, ctx.trust)),
         },
-        AttestorKind::KeyUnavailable(what) => Verdict::Fail(Failure::Unsupported(format!(
-            "{what} cannot be loaded by the offline engine; give the key inline as PEM in publicKeys"
-        ))),
+        AttestorKind::KeyRef(k) => widen(key_ref::unresolved(ctx, k)),
         AttestorKind::Certificates(_) | AttestorKind::Notary(_) => {
             Verdict::Fail(Failure::Unsupported(
                 "certificate attestors are not supported for type: SigstoreBundle; use keys or keyless"

@@ -1,18 +1,21 @@
 //! Keys and trust material: `publicKeys` PEMs (loaded once, when the policy
-//! is compiled), the signature hash, keys the offline engine cannot load,
-//! keyless roots and identities, and the Rekor and CT log requirements.
+//! is compiled), the signature hash, keys read when an image is verified
+//! (Secrets, variables) or never (KMS), keyless roots and identities, and the Rekor and CT log requirements.
 
 use super::{Ctx, has_variable};
 use crate::crypto::x509::Certificate;
 use crate::crypto::{HashAlgorithm, PublicKey, pem};
+use crate::kube_path;
 use crate::limits;
 use crate::policy::compiled::{
-    AttestorKind, CertificatesAttestor, CtlogPolicy, KeyAttestor, KeylessAttestor, TlogPolicy,
+    AttestorKind, CertificatesAttestor, CtlogPolicy, KeyAttestor, KeyRefAttestor, KeySource,
+    KeylessAttestor, TlogPolicy,
 };
 use crate::policy::model;
 use crate::sigstore::identity::{IdentityError, IdentityPolicy};
 use crate::sigstore::trusted_root::Authority;
 use crate::sigstore::trusted_root::LogKey;
+use serde_json::Value;
 use std::sync::Arc;
 
 pub(super) fn compile_keys(
@@ -38,31 +41,66 @@ pub(super) fn compile_keys(
         return Vec::new();
     };
     let tlog = compile_tlog(ctx, &format!("{path}.rekor"), k.rekor.as_ref());
-    if !kms.is_empty() {
-        return vec![AttestorKind::KeyUnavailable(format!("KMS key {kms}"))];
-    }
-    if k.secret.is_some() && public_keys.is_empty() {
-        return vec![AttestorKind::KeyUnavailable(
-            "a key from a Kubernetes Secret".to_string(),
-        )];
-    }
     let trimmed = public_keys.trim();
-    if trimmed.starts_with("k8s://") || has_variable(trimmed) {
-        return vec![AttestorKind::KeyUnavailable(format!(
-            "public key {trimmed:?}"
-        ))];
+    if !trimmed.is_empty() {
+        return key_text(ctx, &format!("{path}.publicKeys"), trimmed, hash, &tlog);
     }
-    if !trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
+    if let Some(secret) = &k.secret {
+        let field = format!("{path}.secret");
+        let Some(source) = secret_source(ctx, &field, secret) else {
+            return Vec::new();
+        };
+        return vec![key_ref(source, hash, &tlog)];
+    }
+    key_text(ctx, &format!("{path}.kms"), kms.trim(), hash, &tlog)
+}
+
+fn key_ref(source: KeySource, hash: HashAlgorithm, tlog: &TlogPolicy) -> AttestorKind {
+    AttestorKind::KeyRef(Box::new(KeyRefAttestor {
+        source,
+        hash,
+        tlog: tlog.clone(),
+    }))
+}
+
+/// A key as `publicKeys` or `kms` give it: PEM (one or more keys, loaded
+/// now), variables (substituted when an image is verified), a
+/// `k8s://namespace/name` Secret, or a KMS URI.
+fn key_text(
+    ctx: &mut Ctx,
+    field: &str,
+    text: &str,
+    hash: HashAlgorithm,
+    tlog: &TlogPolicy,
+) -> Vec<AttestorKind> {
+    if has_variable(text) {
+        return vec![key_ref(KeySource::Template(text.to_string()), hash, tlog)];
+    }
+    if text.starts_with(kube_path::SECRET_KEY_SCHEME) {
+        return match kube_path::secret_reference(text) {
+            Ok((namespace, name)) => {
+                vec![key_ref(KeySource::Secret { namespace, name }, hash, tlog)]
+            }
+            Err(e) => {
+                ctx.err(field, format!("failed to load public key from {e}"));
+                Vec::new()
+            }
+        };
+    }
+    if KeySource::is_kms(text) {
+        return vec![key_ref(KeySource::Kms(text.to_string()), hash, tlog)];
+    }
+    if !text.starts_with("-----BEGIN PUBLIC KEY-----") {
         ctx.err(
-            format!("{path}.publicKeys"),
-            "failed to load public key from PEM: expected -----BEGIN PUBLIC KEY-----",
+            field,
+            "failed to load public key from PEM: expected -----BEGIN PUBLIC KEY-----, k8s://<namespace>/<secret> or a KMS URI",
         );
         return Vec::new();
     }
-    let pems = pem::split_public_keys(trimmed);
+    let pems = pem::split_public_keys(text);
     if pems.len() > limits::MAX_KEYS_PER_ENTRY {
         ctx.err(
-            format!("{path}.publicKeys"),
+            field,
             format!(
                 "too many public keys (limit {})",
                 limits::MAX_KEYS_PER_ENTRY
@@ -73,15 +111,14 @@ pub(super) fn compile_keys(
     let mut out = Vec::new();
     for (i, p) in pems.iter().enumerate() {
         match PublicKey::from_pem(p) {
-            Ok(key) => out.push(AttestorKind::Key(Box::new(KeyAttestor {
-                fingerprint: key_fingerprint(&key),
-                // One key verifies many images: its table is built now.
-                key: Arc::new(key.with_tables()),
+            // One key verifies many images: its table is built now.
+            Ok(key) => out.push(AttestorKind::Key(Box::new(KeyAttestor::new(
+                Arc::new(key.with_tables()),
                 hash,
-                tlog: tlog.clone(),
-            }))),
+                tlog.clone(),
+            )))),
             Err(e) => ctx.err(
-                format!("{path}.publicKeys"),
+                field,
                 format!("failed to load public key from PEM (key {}): {e}", i + 1),
             ),
         }
@@ -89,14 +126,24 @@ pub(super) fn compile_keys(
     out
 }
 
-/// Hex SHA-256 of a key's SPKI DER.
-fn key_fingerprint(key: &PublicKey) -> String {
-    use sha2::Digest as _;
-    let der = key.to_spki_der().unwrap_or_default();
-    sha2::Sha256::digest(&der)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// `secret: {name, namespace}`: both required, as Kyverno's CRD has them.
+fn secret_source(ctx: &mut Ctx, field: &str, secret: &Value) -> Option<KeySource> {
+    let text = |k: &str| secret.get(k).and_then(Value::as_str).map(str::trim);
+    let (Some(name), Some(namespace)) = (text("name"), text("namespace")) else {
+        ctx.err(field, "a secret needs a name and a namespace");
+        return None;
+    };
+    let reference = format!("{}{namespace}/{name}", kube_path::SECRET_KEY_SCHEME);
+    if has_variable(&reference) {
+        return Some(KeySource::Template(reference));
+    }
+    match kube_path::secret_reference(&reference) {
+        Ok((namespace, name)) => Some(KeySource::Secret { namespace, name }),
+        Err(e) => {
+            ctx.err(field, format!("invalid secret: {e}"));
+            None
+        }
+    }
 }
 
 pub(super) fn compile_tlog(ctx: &mut Ctx, path: &str, r: Option<&model::Rekor>) -> TlogPolicy {

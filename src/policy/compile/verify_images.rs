@@ -186,6 +186,7 @@ fn compile_attestation(
         if let Some(k) = compile_keyless(ctx, &format!("{path}.attestors"), &empty) {
             attestors.push(AttestorSet {
                 required: 1,
+                count: Some(1),
                 entries: vec![AttestorEntry {
                     kind: AttestorKind::Keyless(Box::new(k)),
                     annotations: BTreeMap::new(),
@@ -416,10 +417,10 @@ fn compile_attestor_set(
             }
         }
     }
-    let required = if count > 0 {
-        count as usize
-    } else {
-        entries.len()
-    };
-    Some(AttestorSet { required, entries })
+    let count = (count > 0).then_some(count as usize);
+    Some(AttestorSet {
+        required: count.unwrap_or(entries.len()),
+        count,
+        entries,
+    })
 }

@@ -260,7 +260,7 @@ impl CompiledImagePolicy {
     /// judge without them. An autogen variant's needs are its policy's.
     pub fn context_needs(&self) -> Vec<crate::policy::compiled::ContextNeed> {
         use crate::cel::ast::ExprKind;
-        use crate::policy::compiled::{ContextKind, ContextNeed};
+        use crate::policy::compiled::{AttestorKind, ContextKind, ContextNeed, KeySource};
         let mut out = Vec::new();
         if self.autogen.is_some() {
             return out;
@@ -287,6 +287,26 @@ impl CompiledImagePolicy {
                 "spec.matchConstraints.namespaceSelector".into(),
                 ContextKind::NamespaceLabels,
             );
+        }
+        for (i, a) in self.attestors.iter().enumerate() {
+            let reads_secret = match &a.material {
+                AttestorMaterial::Compiled(kinds) => kinds.iter().any(|k| {
+                    matches!(k, AttestorKind::KeyRef(r) if matches!(r.source, KeySource::Secret { .. }))
+                }),
+                AttestorMaterial::Deferred(d) => d
+                    .attestor
+                    .cosign
+                    .as_ref()
+                    .and_then(|c| c.key.as_ref())
+                    .and_then(|k| k.kms.as_deref())
+                    .is_some_and(|k| k.trim().starts_with(crate::kube_path::SECRET_KEY_SCHEME)),
+            };
+            if reads_secret {
+                need(
+                    format!("spec.attestors[{i}].cosign.key.kms"),
+                    ContextKind::KubeApi,
+                );
+            }
         }
         for (field, program) in self.programs() {
             program.visit(&mut |e| match &e.kind {

@@ -242,11 +242,16 @@ impl<'a> PolicyHost<'a> {
         root: Option<crate::policy::ivpol::AttestorRoot>,
     ) -> AttestorChecks {
         let notary = kinds.iter().any(|k| matches!(k, AttestorKind::Notary(_)));
-        let cosign_keys = kinds
-            .iter()
-            .all(|k| matches!(k, AttestorKind::Key(_) | AttestorKind::Keyless(_)));
+        let cosign_keys = kinds.iter().all(|k| {
+            matches!(
+                k,
+                AttestorKind::Key(_) | AttestorKind::KeyRef(_) | AttestorKind::Keyless(_)
+            )
+        });
         let set = AttestorSet {
+            // Any of the attestor's keys.
             required: 1,
+            count: Some(1),
             entries: kinds
                 .into_iter()
                 .map(|kind| AttestorEntry {
@@ -617,6 +622,7 @@ impl<'a> PolicyHost<'a> {
                 return Verdict::Fail(verify::Failure::Unsupported("no attestor".into()));
             };
             // Any of the attestor's keys.
+            let set = verify::expand_key_refs(&ctx, set);
             let mut outcome = Verdict::Fail(verify::Failure::Unsupported("no key".into()));
             for entry in &set.entries {
                 match verify::signed_statements(&ctx, entry, wanted) {

@@ -6,9 +6,9 @@
 //! read into a variable, say) and the attestor is compiled when the
 //! expression has been evaluated ([`compile_deferred`]).
 
-use super::super::Ctx;
 use super::super::keys::{self, LogSettings};
 use super::super::notary::compile_notary_certificates;
+use super::super::{Ctx, has_variable};
 use super::{Expect, compile, unique_name};
 use crate::cel::{Env, NoHost, Program, Value};
 use crate::notary::trust::{StoreType, TrustPolicy};
@@ -459,6 +459,27 @@ fn compile_cosign(ctx: &mut Ctx, path: &str, c: &m::Cosign) -> Option<Vec<Attest
     let start = ctx.errors.len();
     let kinds: Vec<AttestorKind> = match (&c.key, &c.keyless, &c.certificate) {
         (Some(k), None, None) => {
+            // Image policies substitute no `{{ }}` variables: `data` is PEM
+            // (or an expression), `kms` a key reference.
+            fn text(t: &Option<String>) -> &str {
+                t.as_deref().map(str::trim).unwrap_or("")
+            }
+            let data = text(&k.data);
+            if !data.is_empty() && !data.starts_with("-----BEGIN PUBLIC KEY-----") {
+                ctx.err(
+                    format!("{path}.key.data"),
+                    "failed to load public key from PEM: expected -----BEGIN PUBLIC KEY-----",
+                );
+                return None;
+            }
+            let kms = text(&k.kms);
+            if data.is_empty() && has_variable(kms) {
+                ctx.err(
+                    format!("{path}.key.kms"),
+                    format!("failed to load public key from {kms}: variables are not substituted in image policies"),
+                );
+                return None;
+            }
             let attestor = model::StaticKeyAttestor {
                 public_keys: k.data.clone(),
                 kms: k.kms.clone(),
