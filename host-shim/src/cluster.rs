@@ -28,6 +28,8 @@ pub struct Cluster {
     namespaces: Store<Namespace>,
     role_bindings: Store<RoleBinding>,
     cluster_role_bindings: Store<ClusterRoleBinding>,
+    /// Secrets read by name (attestor keys), watched from their first read.
+    secrets: crate::watched_secrets::WatchedSecrets,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -118,6 +120,7 @@ impl Cluster {
         let cluster_role_bindings =
             watch(Api::<ClusterRoleBinding>::all(client.clone()), &mut tasks);
         Ok(Cluster {
+            secrets: crate::watched_secrets::WatchedSecrets::new(client.clone()),
             client,
             namespaces,
             role_bindings,
@@ -127,7 +130,8 @@ impl Cluster {
     }
 
     /// A Kubernetes API call for a policy's `configMap` or `apiCall` context
-    /// entry: the answer's bytes (at most `max`), `not_found` for 404,
+    /// entry or a Secret holding a key (from its watch once it has one):
+    /// the answer's bytes (at most `max`), `not_found` for 404,
     /// `unauthorized` for 401/403 (what this service account may read is
     /// RBAC's decision), `invalid` for another refusal, `error` for transport.
     pub async fn api_call(
@@ -139,6 +143,16 @@ impl Cluster {
         deadline: Instant,
     ) -> SourceAnswer {
         use futures::AsyncReadExt as _;
+        if let Some((ns, name)) = crate::watched_secrets::secret_path(method, path)
+            && let Some(answer) = self.secrets.get(ns, name)
+        {
+            return match answer {
+                SourceAnswer::Bytes(b) if b.len() > max => SourceAnswer::Invalid(format!(
+                    "{method} {path}: the answer is over {max} bytes"
+                )),
+                other => other,
+            };
+        }
         let request = http::Request::builder()
             .method(method)
             .uri(path)

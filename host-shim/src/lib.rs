@@ -26,3 +26,4 @@ pub mod source;
 pub mod tuf;
 pub mod verify_bundle;
 pub mod wasm_names;
+pub mod watched_secrets;

@@ -353,3 +353,122 @@ spec:
     assert_eq!(r["allowed"], false, "{r}");
     s.stop().await;
 }
+
+/// An attestor key kept in a Secret (`k8s://signing/cosign-key`): `serve`
+/// reads it from the API server on first use and from a watch after that,
+/// so a key rotated in the cluster decides the next admissions without a
+/// restart; a deleted Secret denies, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attestor_keys_come_from_a_watched_secret() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = Dir::new("cluster-secret-key");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("shop", json!({}));
+    let key = |name: &str| {
+        std::fs::read_to_string(support::root().join(format!("policies/keys/{name}.pub"))).unwrap()
+    };
+    api.secret(
+        "signing",
+        "cosign-key",
+        &[("cosign.pub", &key("demo-a")), ("cosign.key", "not read")],
+    );
+    let base =
+        std::fs::read_to_string(support::root().join("policies/keyed-signature/policy.yaml"))
+            .unwrap();
+    // The inline key A becomes a reference to the Secret.
+    let start = base.find("                    publicKeys: |-\n").unwrap();
+    let end = base[start..].find("                    rekor:").unwrap() + start;
+    let body = format!(
+        "{}                    publicKeys: k8s://signing/cosign-key\n{}",
+        &base[..start],
+        &base[end..]
+    );
+    let p = dir.0.join("secret-key.yaml");
+    std::fs::write(&p, body).unwrap();
+    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
+        ServeArgs {
+            kubeconfig: Some(kubeconfig.clone()),
+            ..a
+        }
+    })
+    .await;
+    let u = json!({"username": "alice"});
+    let signed_a = "registry.example.com/demo/signed:v1";
+    let signed_b = "registry.example.com/demo/signed-by-b:v1";
+    let r = review(&s, "shop", u.clone(), pod_in("shop", "a1", signed_a)).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    let r = review(&s, "shop", u.clone(), pod_in("shop", "b1", signed_b)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    // The first read started a watch; once it has listed, admissions read
+    // the Secret from it, not from the API server.
+    let watched = async {
+        for i in 0.. {
+            let before = api.secret_gets.load(SeqCst);
+            let r = review(
+                &s,
+                "shop",
+                u.clone(),
+                pod_in("shop", &format!("w{i}"), signed_a),
+            )
+            .await;
+            assert_eq!(r["allowed"], true, "{r}");
+            if api.secret_gets.load(SeqCst) == before {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), watched)
+        .await
+        .expect("the Secret is still read from the API server");
+    let gets = api.secret_gets.load(SeqCst);
+    for i in 0..3 {
+        let r = review(
+            &s,
+            "shop",
+            u.clone(),
+            pod_in("shop", &format!("a{i}"), signed_a),
+        )
+        .await;
+        assert_eq!(r["allowed"], true, "{r}");
+    }
+    assert_eq!(api.secret_gets.load(SeqCst), gets, "read past the watch");
+    // Rotated to key B: B's image is admitted and A's denied, no restart.
+    api.secret("signing", "cosign-key", &[("cosign.pub", &key("demo-b"))]);
+    let rotated = async {
+        loop {
+            let r = review(&s, "shop", u.clone(), pod_in("shop", "b2", signed_b)).await;
+            if r["allowed"] == true {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), rotated)
+        .await
+        .expect("the rotated key was never used");
+    let r = review(&s, "shop", u.clone(), pod_in("shop", "a3", signed_a)).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    // Deleted: denied, naming the Secret.
+    api.delete(support::kubeapi::Kind::Secret, "signing", "cosign-key");
+    let deleted = async {
+        loop {
+            let r = review(&s, "shop", u.clone(), pod_in("shop", "b3", signed_b)).await;
+            if r["allowed"] == false {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let r = tokio::time::timeout(Duration::from_secs(10), deleted)
+        .await
+        .expect("a deleted Secret still verified");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "failed to load public key from k8s://signing/cosign-key: checking if secret exists: secrets \"cosign-key\" not found"
+        ),
+        "{message}"
+    );
+    s.stop().await;
+}

@@ -97,4 +97,20 @@ fn manifests_parse_and_are_hardened() {
         .find(|d| d["kind"] == "ClusterRoleBinding")
         .unwrap();
     assert_eq!(binding["subjects"][0]["name"], "imgverify");
+    // Secrets (attestor keys) only in the install namespace, never written.
+    let keys = docs
+        .iter()
+        .find(|d| d["kind"] == "Role")
+        .expect("the keys Role");
+    assert_eq!(keys["metadata"]["namespace"], "imgverify");
+    assert_eq!(
+        keys["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}])
+    );
+    let keys_binding = docs
+        .iter()
+        .find(|d| d["kind"] == "RoleBinding")
+        .expect("the keys RoleBinding");
+    assert_eq!(keys_binding["roleRef"]["name"], "imgverify-keys");
+    assert_eq!(keys_binding["subjects"][0]["name"], "imgverify");
 }

@@ -1,5 +1,5 @@
-//! A loopback Kubernetes API server for tests: namespaces, role bindings and
-//! cluster role bindings, answering list, get and watch (streamed JSON
+//! A loopback Kubernetes API server for tests: namespaces, role bindings,
+//! cluster role bindings, ConfigMaps and Secrets, answering list, get and watch (streamed JSON
 //! events) as the real API server does, with changes pushed by the test.
 #![allow(dead_code)]
 
@@ -23,15 +23,39 @@ pub enum Kind {
     RoleBinding,
     ClusterRoleBinding,
     ConfigMap,
+    Secret,
 }
 
 impl Kind {
+    /// The kind's name in its objects.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::RoleBinding => "RoleBinding",
+            Kind::ClusterRoleBinding => "ClusterRoleBinding",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+        }
+    }
+
+    /// The resource's plural, as `not found` messages spell it.
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::RoleBinding => "rolebindings",
+            Kind::ClusterRoleBinding => "clusterrolebindings",
+            Kind::ConfigMap => "configmaps",
+            Kind::Secret => "secrets",
+        }
+    }
+
     fn list_kind(self) -> (&'static str, &'static str) {
         match self {
             Kind::Namespace => ("v1", "NamespaceList"),
             Kind::RoleBinding => ("rbac.authorization.k8s.io/v1", "RoleBindingList"),
             Kind::ClusterRoleBinding => ("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"),
             Kind::ConfigMap => ("v1", "ConfigMapList"),
+            Kind::Secret => ("v1", "SecretList"),
         }
     }
 }
@@ -44,6 +68,8 @@ pub struct FakeApi {
     pub watches: AtomicUsize,
     pub lists: AtomicUsize,
     pub config_map_gets: AtomicUsize,
+    /// GETs of one Secret (reads not answered from a watch).
+    pub secret_gets: AtomicUsize,
 }
 
 fn kind_key(k: Kind) -> String {
@@ -71,15 +97,9 @@ impl FakeApi {
             .unwrap()
             .insert(key, obj.clone())
             .is_some();
-        let kind_name = match kind {
-            Kind::Namespace => "Namespace",
-            Kind::RoleBinding => "RoleBinding",
-            Kind::ClusterRoleBinding => "ClusterRoleBinding",
-            Kind::ConfigMap => "ConfigMap",
-        };
         let (api, _) = kind.list_kind();
         obj["apiVersion"] = json!(api);
-        obj["kind"] = json!(kind_name);
+        obj["kind"] = json!(kind.name());
         let _ = self.events.send((
             kind,
             json!({"type": if existed {"MODIFIED"} else {"ADDED"}, "object": obj}),
@@ -112,6 +132,40 @@ impl FakeApi {
             Kind::ConfigMap,
             json!({"metadata": {"name": name, "namespace": ns}, "data": data}),
         );
+    }
+
+    /// A Secret with `data` (values given as text, stored base64).
+    pub fn secret(&self, ns: &str, name: &str, data: &[(&str, &str)]) {
+        use base64::Engine as _;
+        let data: serde_json::Map<String, Value> = data
+            .iter()
+            .map(|(k, v)| {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(v);
+                (k.to_string(), json!(encoded))
+            })
+            .collect();
+        self.put(
+            Kind::Secret,
+            json!({"metadata": {"name": name, "namespace": ns}, "type": "Opaque", "data": data}),
+        );
+    }
+
+    /// Deletes an object; watchers get DELETED.
+    pub fn delete(&self, kind: Kind, ns: &str, name: &str) {
+        let removed = self
+            .objects
+            .lock()
+            .unwrap()
+            .remove(&(kind_key(kind), format!("{ns}/{name}")));
+        if let Some(mut obj) = removed {
+            let rv = self.version.fetch_add(1, Ordering::SeqCst) + 1;
+            obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+            obj["apiVersion"] = json!(kind.list_kind().0);
+            obj["kind"] = json!(kind.name());
+            let _ = self
+                .events
+                .send((kind, json!({"type": "DELETED", "object": obj})));
+        }
     }
 
     fn items(&self, kind: Kind) -> Vec<Value> {
@@ -225,6 +279,72 @@ async fn one_config_map(
     }
 }
 
+/// The `fieldSelector` a list or watch gives: `metadata.name=x` only.
+fn name_selector(q: &HashMap<String, String>) -> Option<String> {
+    q.get("fieldSelector")
+        .and_then(|f| f.strip_prefix("metadata.name="))
+        .map(str::to_string)
+}
+
+/// One namespace's objects of a kind: list, or watch (streamed events),
+/// narrowed by a `metadata.name` field selector.
+async fn namespaced_collection(
+    State((api, kind)): State<(Arc<FakeApi>, Kind)>,
+    Path(ns): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let name = name_selector(&q);
+    let wanted = move |o: &Value| {
+        o["metadata"]["namespace"] == ns.as_str()
+            && name.as_deref().is_none_or(|n| o["metadata"]["name"] == n)
+    };
+    let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+    if !watching {
+        api.lists.fetch_add(1, Ordering::SeqCst);
+        let (api_version, list_kind) = kind.list_kind();
+        let items: Vec<Value> = api.items(kind).into_iter().filter(|o| wanted(o)).collect();
+        let rv = api.version.load(Ordering::SeqCst).to_string();
+        return axum::Json(json!({"apiVersion": api_version, "kind": list_kind,
+            "metadata": {"resourceVersion": rv}, "items": items}))
+        .into_response();
+    }
+    api.watches.fetch_add(1, Ordering::SeqCst);
+    let rx = api.events.subscribe();
+    let stream = tokio_stream_from(rx).filter_map(move |(k, ev)| {
+        let keep = k == kind && wanted(&ev["object"]);
+        async move { keep.then(|| Ok::<_, std::io::Error>(format!("{ev}\n"))) }
+    });
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+/// One namespaced object.
+async fn one_namespaced(
+    State((api, kind)): State<(Arc<FakeApi>, Kind)>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    if kind == Kind::Secret {
+        api.secret_gets.fetch_add(1, Ordering::SeqCst);
+    }
+    let key = (kind_key(kind), format!("{ns}/{name}"));
+    match api.objects.lock().unwrap().get(&key) {
+        Some(o) => {
+            let mut o = o.clone();
+            o["apiVersion"] = json!(kind.list_kind().0);
+            o["kind"] = json!(kind.name());
+            axum::Json(o).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404,
+                "message": format!("{} \"{name}\" not found", kind.plural())})),
+        )
+            .into_response(),
+    }
+}
+
 /// Starts the fake on a loopback port; returns it with a kubeconfig path.
 pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
     let (events, _) = broadcast::channel(256);
@@ -235,6 +355,7 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         watches: AtomicUsize::new(0),
         lists: AtomicUsize::new(0),
         config_map_gets: AtomicUsize::new(0),
+        secret_gets: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route(
@@ -252,6 +373,14 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/api/v1/namespaces/{ns}/configmaps/{name}",
             get(one_config_map).with_state(api.clone()),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/secrets",
+            get(namespaced_collection).with_state((api.clone(), Kind::Secret)),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/secrets/{name}",
+            get(one_namespaced).with_state((api.clone(), Kind::Secret)),
         )
         .route(
             "/apis/rbac.authorization.k8s.io/v1/rolebindings",
