@@ -42,6 +42,8 @@ pub const MAX_VERIFICATION_COST: u32 = 512;
 pub const MAX_IMAGES_PER_RESOURCE: usize = 256;
 /// Most public keys after splitting multi-PEM `publicKeys` strings.
 pub const MAX_KEYS_PER_ENTRY: usize = 64;
+/// Most `imagePullSecrets` of a resource passed to the host.
+pub const MAX_PULL_SECRETS: usize = 16;
 /// Deepest nesting of `attestor` inside attestor sets.
 pub const MAX_ATTESTOR_DEPTH: usize = 8;
 /// Most evaluate rounds a host should run before giving up (a host-side guard).

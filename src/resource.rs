@@ -8,6 +8,17 @@ use crate::reference::{ImageInfo, NormalizeOptions, ReferenceError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The registry credentials a resource names for its images: its pod
+/// spec's `imagePullSecrets` (`namespace/name`, in the resource's
+/// namespace) and its service account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullCredentials {
+    /// `namespace/name`, or `name` for a resource without a namespace.
+    pub secrets: Vec<String>,
+    /// `namespace/name` of the pod spec's service account.
+    pub service_account: Option<String>,
+}
+
 /// One image found in a resource.
 #[derive(Debug, Clone)]
 pub struct ExtractedImage {
@@ -56,6 +67,59 @@ pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
+}
+
+/// The pull credentials of a resource's pod spec: `imagePullSecrets`
+/// names prefixed with `namespace` (as Kyverno prefixes them with the
+/// resource's), at most [`limits::MAX_PULL_SECRETS`] of them, and the
+/// service account (`serviceAccountName`, else the deprecated
+/// `serviceAccount`, else `default`) when the resource has a namespace.
+/// Names that are not Kubernetes names are left out.
+pub fn pull_credentials(resource: &Value, kind: &str, namespace: &str) -> PullCredentials {
+    let mut out = PullCredentials::default();
+    let Some(path) = pod_spec_path(kind) else {
+        return out;
+    };
+    let Some(spec) = path.iter().try_fold(resource, |node, seg| node.get(*seg)) else {
+        return out;
+    };
+    let qualified = |name: &str| match namespace.is_empty() {
+        true => name.to_string(),
+        false => format!("{namespace}/{name}"),
+    };
+    for secret in spec
+        .get("imagePullSecrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        // A name, never `ns/name`: a resource reads its own namespace's.
+        let Some(name) = secret
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| crate::kube_path::valid_segment(n))
+        else {
+            continue;
+        };
+        let name = qualified(name);
+        if !out.secrets.contains(&name) && out.secrets.len() < limits::MAX_PULL_SECRETS {
+            out.secrets.push(name);
+        }
+    }
+    if !namespace.is_empty() {
+        let account = ["serviceAccountName", "serviceAccount"]
+            .iter()
+            .find_map(|f| {
+                spec.get(*f)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or("default");
+        if crate::kube_path::valid_segment(account) && crate::kube_path::valid_segment(namespace) {
+            out.service_account = Some(qualified(account));
+        }
+    }
+    out
 }
 
 fn escape(seg: &str) -> String {
@@ -206,4 +270,34 @@ fn custom(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod pull_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pull_credentials_come_from_the_pod_spec() {
+        let pod = json!({"spec": {"serviceAccountName": "builder", "imagePullSecrets": [
+            {"name": "regcred"}, {"name": "regcred"}, {"name": "../x"}, {"name": "kube-system/admin"}, {"other": 1}, {"name": "b"}]}});
+        let p = pull_credentials(&pod, "Pod", "shop");
+        assert_eq!(p.secrets, ["shop/regcred", "shop/b"]);
+        assert_eq!(p.service_account.as_deref(), Some("shop/builder"));
+        let deploy = json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": "r"}]}}}});
+        let p = pull_credentials(&deploy, "Deployment", "shop");
+        assert_eq!(p.secrets, ["shop/r"]);
+        assert_eq!(p.service_account.as_deref(), Some("shop/default"));
+        // Without a namespace: bare names (the host's namespace), no account.
+        let p = pull_credentials(&pod, "Pod", "");
+        assert_eq!(p.secrets, ["regcred", "b"]);
+        assert_eq!(p.service_account, None);
+        assert_eq!(
+            pull_credentials(&pod, "ConfigMap", "shop"),
+            PullCredentials::default()
+        );
+        let many: Vec<Value> = (0..40).map(|i| json!({"name": format!("s{i}")})).collect();
+        let p = pull_credentials(&json!({"spec": {"imagePullSecrets": many}}), "Pod", "shop");
+        assert_eq!(p.secrets.len(), limits::MAX_PULL_SECRETS);
+    }
 }

@@ -1,7 +1,8 @@
 //! Attestor keys read when an image is verified: the `cosign.pub` entry of
 //! a Secret (`k8s://ns/name`, `secret: {name, namespace}`, an image
 //! policy's `key.kms`), read through the host's `kube_api` fetch, and
-//! `publicKeys` written with variables from the rule's context. The image
+//! `publicKeys` written with variables from the rule's context; and the
+//! pull credentials a Pod names passed with every registry fetch. The image
 //! is containers/image's cosign fixture (a real `.sig` signature by
 //! `cosign.pub`); every key that must fail fails for its stated reason.
 mod common;
@@ -388,4 +389,38 @@ fn a_secret_key_is_a_cluster_need_and_an_image_policy_reads_it_from_kms() {
         let err = Engine::compile("p.json", &ivpol(key.clone())).err();
         assert!(err.is_some(), "{key} compiled");
     }
+}
+
+#[test]
+fn registry_fetches_carry_the_pods_pull_secrets_and_service_account() {
+    let engine = compile(&policy(
+        json!({"publicKeys": cosign_pub()}),
+        json!({}),
+        json!({}),
+    ));
+    let reg = registry();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {"serviceAccountName": "builder", "imagePullSecrets": [{"name": "regcred"}],
+            "containers": [{"name": "c", "image": reg.image()}]}});
+    let req = Request::from_json(&serde_json::to_vec(&json!({"object": pod})).unwrap()).unwrap();
+    let mut session = Session::new(engine, req);
+    let mut fetched = 0;
+    for _ in 0..8 {
+        match session.evaluate() {
+            Outcome::NeedArtifacts { fetches } => {
+                for f in fetches {
+                    assert_eq!(f.access.secrets, ["shop/regcred"], "{f:?}");
+                    assert_eq!(f.access.service_account.as_deref(), Some("shop/builder"));
+                    fetched += 1;
+                    session.put(f.kind, &f.key, reg.answer(&f)).unwrap();
+                }
+            }
+            Outcome::Decision { decision } => {
+                assert!(decision.allowed, "{}", decision.message);
+                assert!(fetched >= 2);
+                return;
+            }
+        }
+    }
+    panic!("no decision");
 }

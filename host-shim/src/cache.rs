@@ -90,11 +90,12 @@ fn cache_key(f: &Fetch) -> Key {
         (
             f.kind,
             format!(
-                "{}#secrets={};providers={};insecure={}",
+                "{}#secrets={};providers={};insecure={};sa={}",
                 f.key,
                 a.secrets.join(","),
                 a.providers.join(","),
-                a.allow_insecure
+                a.allow_insecure,
+                a.service_account.as_deref().unwrap_or("")
             ),
         )
     }

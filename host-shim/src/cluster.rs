@@ -77,6 +77,15 @@ pub async fn config(kubeconfig: Option<&str>) -> Result<Config, String> {
     }
 }
 
+/// A client for `config`.
+pub fn client(config: Config) -> Result<Client, String> {
+    // The kube client builds its TLS from rustls's process-wide provider:
+    // ring, as everywhere in this binary (another dependency also links
+    // aws-lc-rs, so rustls cannot choose one by itself).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::try_from(config).map_err(|e| e.to_string())
+}
+
 fn watch<K>(api: Api<K>, tasks: &mut Vec<tokio::task::JoinHandle<()>>) -> Store<K>
 where
     K: kube::Resource<DynamicType = ()>
@@ -109,11 +118,7 @@ impl Cluster {
     /// Connects and starts watching namespaces, role bindings and cluster
     /// role bindings.
     pub fn start(config: Config) -> Result<Self, String> {
-        // The kube client builds its TLS from rustls's process-wide provider:
-        // ring, as everywhere in this binary (another dependency also links
-        // aws-lc-rs, so rustls cannot choose one by itself).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = Client::try_from(config).map_err(|e| e.to_string())?;
+        let client = client(config)?;
         let mut tasks = Vec::new();
         let namespaces = watch(Api::<Namespace>::all(client.clone()), &mut tasks);
         let role_bindings = watch(Api::<RoleBinding>::all(client.clone()), &mut tasks);
@@ -190,6 +195,11 @@ impl Cluster {
             }
             Ok(Err(e)) => SourceAnswer::Error(format!("{method} {path}: {e}")),
         }
+    }
+
+    /// The client it reads with.
+    pub fn client(&self) -> Client {
+        self.client.clone()
     }
 
     /// Waits until every store has its first full list, up to `timeout`.

@@ -18,6 +18,7 @@ pub mod kyverno_test;
 pub mod metrics;
 pub mod output;
 pub mod playground;
+pub mod pull_secrets;
 pub mod registry;
 pub mod runner;
 pub mod safe_fs;

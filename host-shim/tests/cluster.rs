@@ -472,3 +472,78 @@ async fn attestor_keys_come_from_a_watched_secret() {
     );
     s.stop().await;
 }
+
+/// Registry credentials from the cluster, against a registry that demands
+/// basic auth (htpasswd): a Pod's `imagePullSecrets`, a Deployment whose
+/// service account holds the pull secret, and a Pod naming no secret
+/// (denied: the registry refuses it, never an allow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_secrets_come_from_the_pod_and_its_service_account() {
+    use support::{Auth, TestRegistry};
+    let dir = Dir::new("cluster-pull-secrets");
+    let reg = TestRegistry::start(Auth::Basic {
+        user: "ci".into(),
+        password: "s3cret".into(),
+    });
+    reg.push_examples().await;
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("shop", json!({}));
+    let config = |password: &str| {
+        json!({"auths": {reg.host(): {"username": "ci", "password": password}}}).to_string()
+    };
+    api.secret(
+        "shop",
+        "regcred",
+        &[(".dockerconfigjson", &config("s3cret"))],
+    );
+    api.secret("shop", "stale", &[(".dockerconfigjson", &config("wrong"))]);
+    api.service_account("shop", "builder", &["regcred"]);
+    api.service_account("shop", "default", &[]);
+    let p = dir.0.join("keyed.yaml");
+    std::fs::write(&p, support::keyed_policy()).unwrap();
+    let s = start_with(vec![p.display().to_string()], (&[], None), |a| ServeArgs {
+        kubeconfig: Some(kubeconfig.clone()),
+        ..a
+    })
+    .await;
+    let image = format!("{}/demo/signed:v1", reg.host());
+    let u = json!({"username": "alice"});
+    let pod = |name: &str, spec: Value| {
+        let mut p = pod_in("shop", name, &image);
+        for (k, v) in spec.as_object().unwrap() {
+            p["spec"][k] = v.clone();
+        }
+        p
+    };
+    // No pull secret, default service account without one: refused.
+    let r = review(&s, "shop", u.clone(), pod("none", json!({}))).await;
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(message.contains("401"), "{message}");
+    // The wrong secret, then the right one after it.
+    let r = review(
+        &s,
+        "shop",
+        u.clone(),
+        pod("stale", json!({"imagePullSecrets": [{"name": "stale"}]})),
+    )
+    .await;
+    assert_eq!(r["allowed"], false, "{r}");
+    let r = review(
+        &s,
+        "shop",
+        u.clone(),
+        pod("right", json!({"imagePullSecrets": [{"name": "regcred"}]})),
+    )
+    .await;
+    assert_eq!(r["allowed"], true, "{r}");
+    // A Deployment whose template names the service account holding it.
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"serviceAccountName": "builder", "containers": [{"name": "app", "image": image}]}}}});
+    let r = review(&s, "shop", u.clone(), deployment).await;
+    assert_eq!(r["allowed"], true, "{r}");
+    s.stop().await;
+}

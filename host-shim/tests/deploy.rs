@@ -89,7 +89,9 @@ fn manifests_parse_and_are_hardened() {
             "clusterrolebindings",
             "configmaps",
             "namespaces",
-            "rolebindings"
+            "rolebindings",
+            "secrets",
+            "serviceaccounts"
         ]
     );
     let binding = docs
@@ -97,7 +99,15 @@ fn manifests_parse_and_are_hardened() {
         .find(|d| d["kind"] == "ClusterRoleBinding")
         .unwrap();
     assert_eq!(binding["subjects"][0]["name"], "imgverify");
-    // Secrets (attestor keys) only in the install namespace, never written.
+    // Secrets and service accounts cluster-wide by name only (pull
+    // secrets): no list or watch.
+    for rule in role["rules"].as_array().unwrap() {
+        if rule["resources"].to_string().contains("secrets") {
+            assert_eq!(rule["verbs"], serde_json::json!(["get"]), "{rule}");
+        }
+    }
+    // Secrets (attestor keys) listed and watched only in the install
+    // namespace, never written.
     let keys = docs
         .iter()
         .find(|d| d["kind"] == "Role")

@@ -70,12 +70,30 @@ pub struct Access {
     /// Plain HTTP allowed for this registry.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_insecure: bool,
+    /// The resource's service account (`namespace/name`), whose
+    /// `imagePullSecrets` a host with a cluster connection also uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
 }
 
 impl Access {
     /// Whether no hint is set.
     pub fn is_empty(&self) -> bool {
         *self == Access::default()
+    }
+
+    /// This access with a resource's pull credentials added: its pull
+    /// secrets after the policy's (Kyverno 1.18 uses both), and its
+    /// service account.
+    pub fn with_pull(&self, pull: &crate::resource::PullCredentials) -> Access {
+        let mut a = self.clone();
+        for s in &pull.secrets {
+            if !a.secrets.contains(s) {
+                a.secrets.push(s.clone());
+            }
+        }
+        a.service_account = pull.service_account.clone();
+        a
     }
 }
 

@@ -43,7 +43,7 @@ struct DockerAuth {
 }
 
 /// Normalises a docker config key (`https://index.docker.io/v1/`, `host:port`).
-fn config_host(key: &str) -> String {
+pub fn config_host(key: &str) -> String {
     let k = key
         .trim_start_matches("https://")
         .trim_start_matches("http://");
@@ -159,6 +159,12 @@ impl Credentials {
         Err("not a dockerconfigjson Secret (no data/.dockerconfigjson)".into())
     }
 
+    /// The credential the pull secret named `secret` (from a file) holds
+    /// for registry host `host` (as [`config_host`] gives it).
+    pub fn named_credential(&self, secret: &str, host: &str) -> Option<Credential> {
+        self.named.get(secret).and_then(|m| m.get(host)).cloned()
+    }
+
     /// Credentials for `registry`, trying the named pull secrets first
     /// (a policy's `imageRegistryCredentials.secrets`), then [`Self::lookup`].
     pub fn lookup_with(&self, registry: &str, secrets: &[String]) -> Option<Credential> {
@@ -191,6 +197,36 @@ impl Credentials {
         let helper = self.helpers.get(&host).or(self.store.as_ref())?;
         run_helper(helper, &host)
     }
+}
+
+/// The credentials of a `kubernetes.io/dockerconfigjson` Secret (as the
+/// API server returns it), by registry host.
+pub fn secret_credentials(
+    secret: &serde_json::Value,
+) -> Result<BTreeMap<String, Credential>, String> {
+    let mut c = Credentials::default();
+    c.add_pull_secret_data(secret)?;
+    Ok(c.auths)
+}
+
+/// Pull secrets and service accounts the cluster holds.
+pub trait ClusterPullSecrets: Send + Sync {
+    /// The namespace a bare secret name (a policy's
+    /// `imageRegistryCredentials.secrets`) is read in.
+    fn home_namespace(&self) -> &str;
+    /// The credentials of Secret `namespace/name` by registry host; empty
+    /// when it does not exist or cannot be read (which is logged).
+    fn secret<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, std::sync::Arc<BTreeMap<String, Credential>>>;
+    /// The `imagePullSecrets` names of service account `namespace/name`.
+    fn service_account<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, std::sync::Arc<Vec<String>>>;
 }
 
 /// Runs `docker-credential-<helper> get`, when that executable exists.

@@ -69,6 +69,8 @@ pub struct RegistryClient {
     basic_registries: Mutex<HashSet<String>>,
     permits: Semaphore,
     metrics: Metrics,
+    /// Pull secrets read from the cluster (`serve` with a cluster connection).
+    cluster: std::sync::OnceLock<Arc<dyn auth::ClusterPullSecrets>>,
 }
 
 /// Whether a registry host is on the loopback interface.
@@ -155,7 +157,47 @@ impl RegistryClient {
             basic_registries: Mutex::new(HashSet::new()),
             config,
             metrics,
+            cluster: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Reads the pull secrets fetches name (and their service accounts')
+    /// from the cluster too; set once.
+    pub fn use_cluster_pull_secrets(&self, cluster: Arc<dyn auth::ClusterPullSecrets>) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// The credential for `registry`: the first of the fetch's pull secrets
+    /// (from files, then the cluster) that has one, then its service
+    /// account's pull secrets, then the configured credentials.
+    async fn credential(&self, registry: &str, access: &Access) -> Option<Credential> {
+        let host = auth::config_host(registry);
+        let cluster = self.cluster.get();
+        for s in &access.secrets {
+            if let Some(c) = self.credentials.named_credential(s, &host) {
+                return Some(c);
+            }
+            if let Some(k) = cluster {
+                let (ns, name) = s.split_once('/').unwrap_or((k.home_namespace(), s));
+                if let Some(c) = k.secret(ns, name).await.get(&host) {
+                    return Some(c.clone());
+                }
+            }
+        }
+        if let (Some(k), Some((ns, account))) = (
+            cluster,
+            access
+                .service_account
+                .as_deref()
+                .and_then(|a| a.split_once('/')),
+        ) {
+            for name in k.service_account(ns, account).await.iter() {
+                if let Some(c) = k.secret(ns, name).await.get(&host) {
+                    return Some(c.clone());
+                }
+            }
+        }
+        self.credentials.lookup(registry)
     }
 
     /// Whether plain HTTP may be tried for a registry: loopback, listed as
@@ -227,7 +269,11 @@ impl RegistryClient {
     /// goes out in the clear to a registry that speaks TLS.
     async fn get_at(&self, host: &str, path: &str, g: Get<'_>) -> SourceAnswer {
         let known = self.known_scheme(g.registry, g.access);
-        let race = known.is_none() && !self.credentials.may_have(g.registry, &g.access.secrets);
+        let from_cluster = self.cluster.get().is_some()
+            && (!g.access.secrets.is_empty() || g.access.service_account.is_some());
+        let race = known.is_none()
+            && !from_cluster
+            && !self.credentials.may_have(g.registry, &g.access.secrets);
         if !race {
             let scheme = match known {
                 Some(s) => s,
@@ -379,9 +425,10 @@ impl RegistryClient {
             max,
             access,
         } = *r;
-        let mut auth_header = self
-            .cached_token(registry, repo, access)
-            .or_else(|| self.preemptive_basic(registry, access));
+        let mut auth_header = match self.cached_token(registry, repo, access) {
+            Some(t) => Some(t),
+            None => self.preemptive_basic(registry, access).await,
+        };
         let mut challenged = false;
         loop {
             let mut req = self.http.get(url);
@@ -468,13 +515,11 @@ impl RegistryClient {
 
     /// Basic credentials for a registry already known to want them, so a
     /// repeat request costs no 401 round trip.
-    fn preemptive_basic(&self, registry: &str, access: &Access) -> Option<String> {
+    async fn preemptive_basic(&self, registry: &str, access: &Access) -> Option<String> {
         if !self.basic_registries.lock().ok()?.contains(registry) {
             return None;
         }
-        self.credentials
-            .lookup_with(registry, &access.secrets)
-            .map(|c| basic(&c))
+        self.credential(registry, access).await.map(|c| basic(&c))
     }
 
     fn cached_token(&self, registry: &str, repo: &str, access: &Access) -> Option<String> {
@@ -491,7 +536,7 @@ impl RegistryClient {
         challenge: Option<Challenge>,
         access: &Access,
     ) -> Result<Option<String>, String> {
-        let cred = self.credentials.lookup_with(registry, &access.secrets);
+        let cred = self.credential(registry, access).await;
         let remember_basic = || {
             if let Ok(mut m) = self.basic_registries.lock() {
                 m.insert(registry.to_string());
@@ -571,13 +616,14 @@ impl RegistryClient {
     }
 }
 
-/// Tokens are per registry, repository and the credentials that obtained them.
+/// Tokens are per registry, repository and the credentials that obtained
+/// them (pull secrets and service account).
 fn token_key(registry: &str, repo: &str, access: &Access) -> (String, String, Vec<String>) {
-    (
-        registry.to_string(),
-        repo.to_string(),
-        access.secrets.clone(),
-    )
+    let mut credentials = access.secrets.clone();
+    if let Some(sa) = &access.service_account {
+        credentials.push(format!("serviceaccount:{sa}"));
+    }
+    (registry.to_string(), repo.to_string(), credentials)
 }
 
 fn basic(c: &Credential) -> String {

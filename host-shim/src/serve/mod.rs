@@ -484,29 +484,56 @@ async fn decide(
     }
 }
 
+/// The artifact source, and the registry client behind it (none for OCI
+/// layouts).
+type Sources = (Arc<dyn ArtifactSource>, Option<Arc<RegistryClient>>);
+
 fn build_source(
     args: &ServeArgs,
     metrics: &Metrics,
     rt: &tokio::runtime::Handle,
-) -> Result<Arc<dyn ArtifactSource>, String> {
+) -> Result<Sources, String> {
     if !args.oci_layouts.is_empty() {
         let mut l = OciLayouts::default();
         for s in &args.oci_layouts {
             l.add(s).map_err(|e| e.to_string())?;
         }
-        return Ok(Arc::new(l));
+        return Ok((Arc::new(l), None));
     }
     let config = match &args.registry_config {
         Some(p) => RegistryConfig::load(p)?,
         None => RegistryConfig::default(),
     };
     let client = Arc::new(RegistryClient::new(config.clone(), metrics.clone())?);
-    Ok(Arc::new(CachingSource::new(
-        client,
-        &config.cache,
-        metrics.clone(),
-        rt.clone(),
-    )?))
+    let source = CachingSource::new(client.clone(), &config.cache, metrics.clone(), rt.clone())?;
+    Ok((Arc::new(source), Some(client)))
+}
+
+/// Lets the registry client read pull secrets from the cluster: through the
+/// policies' cluster connection when there is one, else when imgverify runs
+/// in a cluster or `--kubeconfig` names one (a local `serve` without either
+/// reads none).
+async fn use_cluster_pull_secrets(
+    client: &RegistryClient,
+    cluster: Option<Arc<Cluster>>,
+    kubeconfig: Option<&str>,
+) {
+    let kube = match cluster {
+        Some(c) => Some(c.client()),
+        None => {
+            let config = match kubeconfig {
+                Some(_) => crate::cluster::config(kubeconfig).await.ok(),
+                None => kube::Config::incluster().ok(),
+            };
+            config.and_then(|c| crate::cluster::client(c).ok())
+        }
+    };
+    if let Some(k) = kube {
+        let home = crate::pull_secrets::home_namespace();
+        tracing::info!(namespace = %home, "pull secrets are read from the cluster");
+        client
+            .use_cluster_pull_secrets(Arc::new(crate::pull_secrets::KubePullSecrets::new(k, home)));
+    }
 }
 
 /// Runs the server until SIGTERM / Ctrl-C.
@@ -657,7 +684,7 @@ pub async fn serve(
     )
     .await?;
     log_lints(&generation);
-    let source = build_source(&args, &metrics, &tokio::runtime::Handle::current())?;
+    let (source, registry) = build_source(&args, &metrics, &tokio::runtime::Handle::current())?;
     let state = Arc::new(AppState {
         generation: RwLock::new(Arc::new(generation)),
         source,
@@ -669,6 +696,10 @@ pub async fn serve(
     {
         let g = state.generation.read().map_err(|e| e.to_string())?.clone();
         ensure_cluster(&state, &g, args.kubeconfig.as_deref()).await?;
+    }
+    if let Some(registry) = &registry {
+        let cluster = state.cluster.read().ok().and_then(|c| c.clone());
+        use_cluster_pull_secrets(registry, cluster, args.kubeconfig.as_deref()).await;
     }
     let acceptor = Arc::new(RwLock::new(tls_acceptor(&args.tls_cert, &args.tls_key)?));
     let cert_paths = vec![args.tls_cert.clone(), args.tls_key.clone()];

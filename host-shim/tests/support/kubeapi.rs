@@ -24,6 +24,7 @@ pub enum Kind {
     ClusterRoleBinding,
     ConfigMap,
     Secret,
+    ServiceAccount,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::ClusterRoleBinding => "ClusterRoleBinding",
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
+            Kind::ServiceAccount => "ServiceAccount",
         }
     }
 
@@ -46,6 +48,7 @@ impl Kind {
             Kind::ClusterRoleBinding => "clusterrolebindings",
             Kind::ConfigMap => "configmaps",
             Kind::Secret => "secrets",
+            Kind::ServiceAccount => "serviceaccounts",
         }
     }
 
@@ -56,6 +59,7 @@ impl Kind {
             Kind::ClusterRoleBinding => ("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"),
             Kind::ConfigMap => ("v1", "ConfigMapList"),
             Kind::Secret => ("v1", "SecretList"),
+            Kind::ServiceAccount => ("v1", "ServiceAccountList"),
         }
     }
 }
@@ -147,6 +151,15 @@ impl FakeApi {
         self.put(
             Kind::Secret,
             json!({"metadata": {"name": name, "namespace": ns}, "type": "Opaque", "data": data}),
+        );
+    }
+
+    /// A ServiceAccount with these `imagePullSecrets`.
+    pub fn service_account(&self, ns: &str, name: &str, pull_secrets: &[&str]) {
+        let refs: Vec<Value> = pull_secrets.iter().map(|n| json!({"name": n})).collect();
+        self.put(
+            Kind::ServiceAccount,
+            json!({"metadata": {"name": name, "namespace": ns}, "imagePullSecrets": refs}),
         );
     }
 
@@ -381,6 +394,10 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/api/v1/namespaces/{ns}/secrets/{name}",
             get(one_namespaced).with_state((api.clone(), Kind::Secret)),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
+            get(one_namespaced).with_state((api.clone(), Kind::ServiceAccount)),
         )
         .route(
             "/apis/rbac.authorization.k8s.io/v1/rolebindings",

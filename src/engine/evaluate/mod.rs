@@ -120,8 +120,12 @@ pub(super) fn evaluate(
     store: &super::Store,
     work: &super::work::Work,
 ) -> Outcome {
-    let fetcher = Fetcher::new(store, work);
     let meta = meta_of(&req.object);
+    let pull = match req.json_payload {
+        true => Default::default(),
+        false => crate::resource::pull_credentials(&req.object, &meta.kind, &meta.namespace),
+    };
+    let fetcher = Fetcher::new(store, work, pull);
     let mut c = Collected::default();
     if req.operation != "DELETE" && !req.json_payload {
         for policy in &engine.policies {

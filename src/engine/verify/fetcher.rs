@@ -2,10 +2,11 @@
 //! fetches still needed, bounded by the session's artifact budget.
 
 use crate::digest::Digest;
-use crate::engine::store::{Answer, FailureStatus, Fetch, Store};
+use crate::engine::store::{Answer, FailureStatus, Fetch, FetchKind, Store};
 use crate::engine::work::Work;
 use crate::limits;
 use crate::oci::{Manifest, ManifestError};
+use crate::resource::PullCredentials;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
@@ -14,6 +15,8 @@ pub(in crate::engine) struct Fetcher<'a> {
     store: &'a Store,
     pub(in crate::engine) work: &'a Work,
     needs: RefCell<BTreeSet<Fetch>>,
+    /// The resource's pull credentials, added to every registry fetch.
+    pull: PullCredentials,
 }
 
 /// A lookup result.
@@ -24,18 +27,23 @@ pub(in crate::engine) enum Got<T> {
 }
 
 impl<'a> Fetcher<'a> {
-    pub(in crate::engine) fn new(store: &'a Store, work: &'a Work) -> Self {
+    /// Lookups in `store`; registry fetches carry `pull` too.
+    pub(in crate::engine) fn new(store: &'a Store, work: &'a Work, pull: PullCredentials) -> Self {
         Fetcher {
             store,
             work,
             needs: RefCell::new(BTreeSet::new()),
+            pull,
         }
     }
 
     /// The stored answer, or `Pending` (and the fetch recorded as needed).
     /// Past the session's artifact budget (count or bytes) a new fetch fails
     /// verification instead: the evaluation always ends in a decision.
-    pub(in crate::engine) fn get(&self, f: Fetch) -> Got<&'a [u8]> {
+    pub(in crate::engine) fn get(&self, mut f: Fetch) -> Got<&'a [u8]> {
+        if f.kind != FetchKind::KubeApi && self.pull != PullCredentials::default() {
+            f.access = f.access.with_pull(&self.pull);
+        }
         match self.store.get(f.kind, &f.key) {
             Some(Answer::Bytes(b)) => Got::Bytes(b),
             Some(Answer::Failure(s, m)) => Got::Failed(*s, m.clone()),

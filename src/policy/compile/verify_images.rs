@@ -281,6 +281,7 @@ pub(super) fn registry_access(v: Option<&Value>) -> crate::engine::store::Access
             .and_then(|v| v.get("allowInsecureRegistry"))
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        service_account: None,
     }
 }
 
