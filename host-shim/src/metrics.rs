@@ -33,6 +33,13 @@ pub struct AdmissionLabels {
     pub decision: String,
 }
 
+/// Label: a report result's outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `pass`, `fail`, `warn`, `error`, `skip`.
+    pub result: String,
+}
+
 /// All metrics, cheap to clone.
 #[derive(Clone)]
 pub struct Metrics {
@@ -59,6 +66,16 @@ pub struct Metrics {
     pub instances_peak: Gauge,
     /// Webhook connections open.
     pub connections_open: Gauge,
+    /// Background scans completed.
+    pub background_scans: Counter,
+    /// Background scan duration in seconds.
+    pub background_scan_seconds: Histogram,
+    /// Resources evaluated by background scans.
+    pub background_resources: Counter,
+    /// Background scan results by outcome.
+    pub background_results: Family<OutcomeLabel, Counter>,
+    /// 1 while this replica holds the background scan Lease.
+    pub background_leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -81,6 +98,12 @@ impl Metrics {
         let instances_live = Gauge::default();
         let instances_peak = Gauge::default();
         let connections_open = Gauge::default();
+        let background_scans = Counter::default();
+        let background_scan_seconds =
+            Histogram::new([0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0]);
+        let background_resources = Counter::default();
+        let background_results = Family::<OutcomeLabel, Counter>::default();
+        let background_leader = Gauge::default();
         let admission_seconds = Histogram::new([
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ]);
@@ -139,8 +162,38 @@ impl Metrics {
             "Webhook connections open",
             connections_open.clone(),
         );
+        r.register(
+            "background_scans",
+            "Background scans completed",
+            background_scans.clone(),
+        );
+        r.register(
+            "background_scan_duration_seconds",
+            "Background scan duration",
+            background_scan_seconds.clone(),
+        );
+        r.register(
+            "background_resources",
+            "Resources evaluated by background scans",
+            background_resources.clone(),
+        );
+        r.register(
+            "background_results",
+            "Background scan report results by outcome",
+            background_results.clone(),
+        );
+        r.register(
+            "background_leader",
+            "1 while this replica holds the background scan Lease",
+            background_leader.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
+            background_scans,
+            background_scan_seconds,
+            background_resources,
+            background_results,
+            background_leader,
             instances_live,
             instances_peak,
             connections_open,

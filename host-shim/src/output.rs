@@ -90,6 +90,27 @@ pub fn add_result_fields(o: &mut Value, r: &imgverify::decision::RuleResult) {
     }
 }
 
+/// One report result of a rule result, written by `process`
+/// (`admission review`, `background scan`) at `timestamp` (unix seconds).
+pub fn report_result(
+    res: &imgverify::decision::RuleResult,
+    process: &str,
+    timestamp: i64,
+) -> Value {
+    let mut o = json!({
+        "policy": res.policy,
+        "rule": res.rule,
+        "result": status_name(res.result),
+        "message": res.message,
+        "scored": res.scored,
+        "source": "kyverno",
+        "properties": {"process": process},
+        "timestamp": {"nanos": 0, "seconds": timestamp},
+    });
+    add_result_fields(&mut o, res);
+    o
+}
+
 /// PolicyReport objects (`wgpolicyk8s.io/v1alpha2`), one per resource.
 pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
     resources
@@ -99,18 +120,8 @@ pub fn reports(resources: &[ResourceOutcome], timestamp: i64) -> Vec<Value> {
                 .results
                 .iter()
                 .map(|res| {
-                    let mut o = json!({
-                        "policy": res.policy,
-                        "rule": res.rule,
-                        "result": status_name(res.result),
-                        "message": res.message,
-                        "scored": res.scored,
-                        "source": "kyverno",
-                        "properties": {"process": "admission review"},
-                        "resources": [{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}],
-                        "timestamp": {"nanos": 0, "seconds": timestamp},
-                    });
-                    add_result_fields(&mut o, res);
+                    let mut o = report_result(res, "admission review", timestamp);
+                    o["resources"] = json!([{"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "namespace": r.namespace}]);
                     o
                 })
                 .collect();

@@ -547,3 +547,163 @@ async fn pull_secrets_come_from_the_pod_and_its_service_account() {
     assert_eq!(r["allowed"], true, "{r}");
     s.stop().await;
 }
+
+/// The `imgverify_<name>` sample of a Prometheus text, or 0.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("imgverify_{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Background scans (issue: cluster-native): two replicas, one Lease; the
+/// holder evaluates the Pods and Deployments in the cluster and writes an
+/// openreports.io report per resource (fail for the unsigned Pod, pass for
+/// the signed one and the Deployment), deletes a Pod's report when the Pod
+/// goes, and the other replica takes over when the holder stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_scans_write_reports_from_the_lease_holder_only() {
+    let dir = Dir::new("cluster-background");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    api.namespace("shop", json!({}));
+    let pod = |name: &str, image: &str| {
+        let mut p = pod_in("shop", name, image);
+        // A verification recorded on the object is not trusted: stripped.
+        p["metadata"]["annotations"] = json!({"kyverno.io/verify-images": "{\"registry.example.com/demo/unsigned:v1\":\"pass\"}"});
+        p
+    };
+    api.apply(
+        "v1/pods",
+        pod("good", "registry.example.com/demo/signed:v1"),
+    );
+    api.apply("v1/pods", pod("bad", UNSIGNED));
+    api.apply(
+        "apps/v1/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "registry.example.com/demo/signed:v1"}]}}}}),
+    );
+    let policy = support::webhook::policy("keyed-signature");
+    let replica = |identity: &'static str| {
+        let kubeconfig = kubeconfig.clone();
+        move |a: ServeArgs| ServeArgs {
+            kubeconfig: Some(kubeconfig),
+            background_scan_interval: 1,
+            lease_duration_seconds: 2,
+            lease_identity: Some(identity.into()),
+            ..a
+        }
+    };
+    let first = start_with(
+        vec![policy.clone()],
+        (&layout(), None),
+        replica("replica-a"),
+    )
+    .await;
+    let second = start_with(vec![policy], (&layout(), None), replica("replica-b")).await;
+    const REPORTS: &str = "openreports.io/v1alpha1/reports";
+    let report_of = |name: &str| api.object(REPORTS, "shop", &format!("uid-v1-pods-shop-{name}"));
+    let written = async {
+        while report_of("bad").is_none() || report_of("good").is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), written)
+        .await
+        .expect("no reports written");
+    let bad = report_of("bad").unwrap();
+    assert_eq!(bad["kind"], "Report");
+    assert_eq!(
+        bad["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "imgverify"
+    );
+    assert_eq!(bad["scope"]["name"], "bad");
+    assert_eq!(bad["scope"]["kind"], "Pod");
+    assert_eq!(
+        bad["metadata"]["ownerReferences"][0]["uid"],
+        "uid-v1-pods-shop-bad"
+    );
+    assert_eq!(bad["summary"]["fail"], 1, "{bad}");
+    let result = &bad["results"][0];
+    assert_eq!(result["policy"], "check-signature");
+    assert_eq!(result["rule"], "signed-by-team-a");
+    assert_eq!(result["result"], "fail");
+    assert_eq!(result["properties"]["process"], "background scan");
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap()
+            .contains("registry.example.com/demo/unsigned:v1"),
+        "{result}"
+    );
+    let good = report_of("good").unwrap();
+    assert_eq!(good["summary"]["pass"], 1, "{good}");
+    let deployment = api
+        .objects(REPORTS)
+        .into_iter()
+        .find(|r| r["scope"]["kind"] == "Deployment")
+        .expect("the Deployment's report");
+    assert_eq!(deployment["results"][0]["rule"], "autogen-signed-by-team-a");
+    assert_eq!(deployment["results"][0]["result"], "pass");
+    // One replica holds the Lease and scans; the other does neither.
+    let (ma, mb) = (first.metrics().await, second.metrics().await);
+    let (a_leads, b_leads) = (
+        metric(&ma, "background_leader"),
+        metric(&mb, "background_leader"),
+    );
+    assert_eq!(a_leads + b_leads, 1.0, "{ma}\n{mb}");
+    let (leader, follower, follower_metrics) = if a_leads == 1.0 {
+        (first, second, mb)
+    } else {
+        (second, first, ma)
+    };
+    assert_eq!(metric(&follower_metrics, "background_scans_total"), 0.0);
+    assert!(metric(&leader.metrics().await, "background_resources_total") >= 3.0);
+    let lease = api
+        .object(
+            "coordination.k8s.io/v1/leases",
+            "imgverify",
+            "imgverify-background-scan",
+        )
+        .expect("the Lease");
+    let holder = lease["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Unchanged results are not rewritten scan after scan.
+    let writes = api.writes(REPORTS);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(api.writes(REPORTS), writes, "unchanged reports rewritten");
+    // The unsigned Pod goes: its report goes with it.
+    api.remove("v1/pods", "shop", "bad");
+    let cleared = async {
+        while report_of("bad").is_some() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), cleared)
+        .await
+        .expect("the report of a deleted Pod stayed");
+    assert!(report_of("good").is_some());
+    // The holder stops: the other replica takes the Lease and scans.
+    leader.stop().await;
+    api.apply("v1/pods", pod("late", UNSIGNED));
+    let taken = async {
+        while report_of("late").is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), taken)
+        .await
+        .expect("no replica took over");
+    let lease = api
+        .object(
+            "coordination.k8s.io/v1/leases",
+            "imgverify",
+            "imgverify-background-scan",
+        )
+        .unwrap();
+    assert_ne!(lease["spec"]["holderIdentity"].as_str().unwrap(), holder);
+    assert!(metric(&follower.metrics().await, "background_scans_total") >= 1.0);
+    follower.stop().await;
+}

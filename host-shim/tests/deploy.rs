@@ -64,7 +64,9 @@ fn manifests_parse_and_are_hardened() {
     assert_eq!(pod["automountServiceAccountToken"], true);
     let role = docs
         .iter()
-        .find(|d| d["kind"] == "ClusterRole")
+        .find(|d| {
+            d["kind"] == "ClusterRole" && d["metadata"]["name"] == "imgverify-admission-context"
+        })
         .expect("rbac.yaml");
     let mut granted = Vec::new();
     for rule in role["rules"].as_array().unwrap() {
@@ -98,6 +100,35 @@ fn manifests_parse_and_are_hardened() {
         .iter()
         .find(|d| d["kind"] == "ClusterRoleBinding")
         .unwrap();
+    // Background scans write reports and nothing else; they read workloads.
+    let scan = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "ClusterRole" && d["metadata"]["name"] == "imgverify-background-scan"
+        })
+        .expect("the background scan ClusterRole");
+    for rule in scan["rules"].as_array().unwrap() {
+        let group = rule["apiGroups"][0].as_str().unwrap();
+        let writes = rule["verbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| ["create", "update", "delete", "patch"].contains(&v.as_str().unwrap()));
+        assert_eq!(
+            writes,
+            group == "openreports.io" || group == "wgpolicyk8s.io",
+            "{rule}"
+        );
+    }
+    let lease_role = docs
+        .iter()
+        .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "imgverify-background-scan-lease")
+        .expect("the Lease Role");
+    assert_eq!(lease_role["metadata"]["namespace"], "imgverify");
+    assert_eq!(
+        lease_role["rules"][0]["resources"],
+        serde_json::json!(["leases"])
+    );
     assert_eq!(binding["subjects"][0]["name"], "imgverify");
     // Secrets and service accounts cluster-wide by name only (pull
     // secrets): no list or watch.
@@ -110,7 +141,7 @@ fn manifests_parse_and_are_hardened() {
     // namespace, never written.
     let keys = docs
         .iter()
-        .find(|d| d["kind"] == "Role")
+        .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "imgverify-keys")
         .expect("the keys Role");
     assert_eq!(keys["metadata"]["namespace"], "imgverify");
     assert_eq!(
@@ -119,7 +150,7 @@ fn manifests_parse_and_are_hardened() {
     );
     let keys_binding = docs
         .iter()
-        .find(|d| d["kind"] == "RoleBinding")
+        .find(|d| d["kind"] == "RoleBinding" && d["metadata"]["name"] == "imgverify-keys")
         .expect("the keys RoleBinding");
     assert_eq!(keys_binding["roleRef"]["name"], "imgverify-keys");
     assert_eq!(keys_binding["subjects"][0]["name"], "imgverify");

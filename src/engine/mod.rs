@@ -361,6 +361,11 @@ pub struct Request {
     /// has some). When present, they stand in for every GlobalContextEntry.
     #[serde(default)]
     pub global_context: Option<serde_json::Map<String, Value>>,
+    /// A background scan of a resource already in the cluster: only
+    /// policies with `background` (image policies: `evaluation.background`)
+    /// are evaluated, as Kyverno's report controller chooses them.
+    #[serde(default)]
+    pub background: bool,
 }
 
 /// Why a request was refused.

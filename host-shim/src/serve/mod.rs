@@ -9,6 +9,7 @@
 //! policies need them. Policies and the TLS certificate are reloaded when
 //! their files change, without dropping requests; SIGTERM drains connections.
 
+pub mod background;
 pub mod listener;
 pub mod pool;
 
@@ -162,6 +163,26 @@ pub struct ServeArgs {
     /// Log format: `json`, `text` or `none`.
     #[arg(long = "log-format", default_value = "json")]
     pub log_format: String,
+    /// How often to evaluate the policies with `background: true` against
+    /// the Pods and pod controllers in the cluster and write PolicyReports,
+    /// seconds (0: never). Needs a cluster connection (in-cluster, or
+    /// `--kubeconfig`); one replica scans at a time (a Lease elects it).
+    #[arg(long = "background-scan-interval", default_value_t = 3600)]
+    pub background_scan_interval: u64,
+    /// The reports background scans write: `openreports`
+    /// (openreports.io/v1alpha1 Report and ClusterReport, as current Kyverno
+    /// writes them) or `wgpolicyk8s` (wgpolicyk8s.io/v1alpha2 PolicyReport
+    /// and ClusterPolicyReport).
+    #[arg(long = "report-api", default_value = "openreports", value_parser = ["openreports", "wgpolicyk8s"])]
+    pub report_api: String,
+    /// Seconds the background scan Lease is held without renewal before
+    /// another replica may take it.
+    #[arg(long = "lease-duration-seconds", default_value_t = 15)]
+    pub lease_duration_seconds: u64,
+    /// This replica's name in the Lease (default: `POD_NAME`, else the host
+    /// name and process id).
+    #[arg(long = "lease-identity")]
+    pub lease_identity: Option<String>,
 }
 
 impl ServeArgs {
@@ -444,7 +465,19 @@ async fn decide(
         }
     }
     request["userInfo"] = user;
-    let request = serde_json::to_vec(&request).unwrap_or_default();
+    run_request(s, generation, &request, cluster, deadline).await
+}
+
+/// Runs an engine request in a pooled instance of `generation` before
+/// `deadline`, with the cluster (when connected) answering its API reads.
+async fn run_request(
+    s: &Arc<AppState>,
+    generation: &Arc<Generation>,
+    request: &Value,
+    cluster: Option<Arc<Cluster>>,
+    deadline: Instant,
+) -> Result<imgverify::decision::Decision, Undecided> {
+    let request = serde_json::to_vec(request).unwrap_or_default();
     let mut pooled = generation.take(deadline).await.map_err(|e| match e {
         pool::TakeError::Deadline => Undecided::Forgivable(e.to_string()),
         pool::TakeError::Load(m) => Undecided::Denied(m),
@@ -509,16 +542,15 @@ fn build_source(
     Ok((Arc::new(source), Some(client)))
 }
 
-/// Lets the registry client read pull secrets from the cluster: through the
-/// policies' cluster connection when there is one, else when imgverify runs
-/// in a cluster or `--kubeconfig` names one (a local `serve` without either
-/// reads none).
-async fn use_cluster_pull_secrets(
-    client: &RegistryClient,
+/// A client for the cluster imgverify reads pull secrets from and scans:
+/// the policies' cluster connection when there is one, else when imgverify
+/// runs in a cluster or `--kubeconfig` names one (a local `serve` without
+/// either has none).
+async fn cluster_client(
     cluster: Option<Arc<Cluster>>,
     kubeconfig: Option<&str>,
-) {
-    let kube = match cluster {
+) -> Option<kube::Client> {
+    match cluster {
         Some(c) => Some(c.client()),
         None => {
             let config = match kubeconfig {
@@ -527,12 +559,6 @@ async fn use_cluster_pull_secrets(
             };
             config.and_then(|c| crate::cluster::client(c).ok())
         }
-    };
-    if let Some(k) = kube {
-        let home = crate::pull_secrets::home_namespace();
-        tracing::info!(namespace = %home, "pull secrets are read from the cluster");
-        client
-            .use_cluster_pull_secrets(Arc::new(crate::pull_secrets::KubePullSecrets::new(k, home)));
     }
 }
 
@@ -697,10 +723,35 @@ pub async fn serve(
         let g = state.generation.read().map_err(|e| e.to_string())?.clone();
         ensure_cluster(&state, &g, args.kubeconfig.as_deref()).await?;
     }
-    if let Some(registry) = &registry {
+    let kube = {
         let cluster = state.cluster.read().ok().and_then(|c| c.clone());
-        use_cluster_pull_secrets(registry, cluster, args.kubeconfig.as_deref()).await;
+        cluster_client(cluster, args.kubeconfig.as_deref()).await
+    };
+    let home = crate::pull_secrets::home_namespace();
+    if let (Some(registry), Some(k)) = (&registry, &kube) {
+        tracing::info!(namespace = %home, "pull secrets are read from the cluster");
+        registry.use_cluster_pull_secrets(Arc::new(crate::pull_secrets::KubePullSecrets::new(
+            k.clone(),
+            home.clone(),
+        )));
     }
+    let scanner = match (&kube, args.background_scan_interval) {
+        (Some(k), interval) if interval > 0 => background::start(
+            state.clone(),
+            k.clone(),
+            background::ScanConfig {
+                interval: Duration::from_secs(interval),
+                api: background::ReportApi::parse(&args.report_api),
+                namespace: home,
+                identity: args
+                    .lease_identity
+                    .clone()
+                    .unwrap_or_else(background::default_identity),
+                lease_duration: Duration::from_secs(args.lease_duration_seconds.max(1)),
+            },
+        ),
+        _ => Vec::new(),
+    };
     let acceptor = Arc::new(RwLock::new(tls_acceptor(&args.tls_cert, &args.tls_key)?));
     let cert_paths = vec![args.tls_cert.clone(), args.tls_key.clone()];
     // Reloaders, polled: policies and the certificate each on their own, so
@@ -789,6 +840,9 @@ pub async fn serve(
     let app = router(state.clone(), &limits);
     accept_loop(listener, acceptor, app, limits, &state.metrics, shutdown).await;
     state.ready.store(false, Ordering::SeqCst);
+    for task in scanner {
+        task.abort();
+    }
     Ok(())
 }
 

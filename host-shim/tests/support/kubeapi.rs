@@ -74,6 +74,13 @@ pub struct FakeApi {
     pub config_map_gets: AtomicUsize,
     /// GETs of one Secret (reads not answered from a watch).
     pub secret_gets: AtomicUsize,
+    /// Objects of every other collection (`v1/pods`, `apps/v1/deployments`,
+    /// `coordination.k8s.io/v1/leases`, reports…) by (collection,
+    /// namespace, name): list, watch, get, create, replace, delete.
+    generic: Mutex<BTreeMap<(String, String, String), Value>>,
+    generic_events: broadcast::Sender<(String, Value)>,
+    /// Creates and replaces by collection.
+    writes: Mutex<BTreeMap<String, usize>>,
 }
 
 fn kind_key(k: Kind) -> String {
@@ -179,6 +186,78 @@ impl FakeApi {
                 .events
                 .send((kind, json!({"type": "DELETED", "object": obj})));
         }
+    }
+
+    /// Stores an object of `collection` (`v1/pods`, `apps/v1/deployments`)
+    /// as a client would create or replace it; watchers are told.
+    pub fn apply(&self, collection: &str, mut obj: Value) {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        if obj["metadata"]["uid"].is_null() {
+            obj["metadata"]["uid"] =
+                json!(format!("uid-{collection}-{ns}-{name}").replace('/', "-"));
+        }
+        let rv = self.version.fetch_add(1, Ordering::SeqCst) + 1;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let existed = self
+            .generic
+            .lock()
+            .unwrap()
+            .insert((collection.to_string(), ns, name), obj.clone())
+            .is_some();
+        let kind = if existed { "MODIFIED" } else { "ADDED" };
+        let _ = self
+            .generic_events
+            .send((collection.to_string(), json!({"type": kind, "object": obj})));
+    }
+
+    /// Deletes an object of `collection`; watchers are told.
+    pub fn remove(&self, collection: &str, ns: &str, name: &str) -> Option<Value> {
+        let mut obj = self.generic.lock().unwrap().remove(&(
+            collection.to_string(),
+            ns.to_string(),
+            name.to_string(),
+        ))?;
+        let rv = self.version.fetch_add(1, Ordering::SeqCst) + 1;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let _ = self.generic_events.send((
+            collection.to_string(),
+            json!({"type": "DELETED", "object": obj.clone()}),
+        ));
+        Some(obj)
+    }
+
+    /// The objects of `collection`.
+    pub fn objects(&self, collection: &str) -> Vec<Value> {
+        self.generic
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((c, _, _), _)| c == collection)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// One object of `collection`.
+    pub fn object(&self, collection: &str, ns: &str, name: &str) -> Option<Value> {
+        self.generic
+            .lock()
+            .unwrap()
+            .get(&(collection.to_string(), ns.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    /// Creates and replaces clients made in `collection`.
+    pub fn writes(&self, collection: &str) -> usize {
+        self.writes
+            .lock()
+            .unwrap()
+            .get(collection)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn items(&self, kind: Kind) -> Vec<Value> {
@@ -358,6 +437,201 @@ async fn one_namespaced(
     }
 }
 
+/// An API path's collection (`v1/pods`, `apps/v1/deployments`), namespace
+/// and name.
+fn target(path: &str) -> Option<(String, String, Option<String>)> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (gv, rest): (String, &[&str]) = match segs.as_slice() {
+        ["api", v, rest @ ..] => (v.to_string(), rest),
+        ["apis", g, v, rest @ ..] => (format!("{g}/{v}"), rest),
+        _ => return None,
+    };
+    let (ns, plural, name) = match rest {
+        [plural] => ("", *plural, None),
+        [plural, name] => ("", *plural, Some(name.to_string())),
+        ["namespaces", ns, plural] => (*ns, *plural, None),
+        ["namespaces", ns, plural, name] => (*ns, *plural, Some(name.to_string())),
+        _ => return None,
+    };
+    Some((format!("{gv}/{plural}"), ns.to_string(), name))
+}
+
+fn status(code: StatusCode, reason: &str, message: String) -> Response {
+    (
+        code,
+        axum::Json(
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Failure",
+            "reason": reason, "code": code.as_u16(), "message": message}),
+        ),
+    )
+        .into_response()
+}
+
+/// Every collection without a route of its own.
+async fn generic(
+    State(api): State<Arc<FakeApi>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::Method;
+    let Some((collection, ns, name)) = target(uri.path()) else {
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{} not found", uri.path()),
+        );
+    };
+    let q: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let labels: Vec<(String, String)> = q
+        .get("labelSelector")
+        .map(|s| {
+            s.split(',')
+                .filter_map(|t| t.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let field_name = name_selector(&q);
+    let wanted = {
+        let (collection, ns) = (collection.clone(), ns.clone());
+        move |c: &str, o: &Value| {
+            c == collection
+                && (ns.is_empty() || o["metadata"]["namespace"] == ns.as_str())
+                && labels
+                    .iter()
+                    .all(|(k, v)| o["metadata"]["labels"][k] == v.as_str())
+                && field_name
+                    .as_deref()
+                    .is_none_or(|n| o["metadata"]["name"] == n)
+        }
+    };
+    let key = |n: &str| (collection.clone(), ns.clone(), n.to_string());
+    match (method, name) {
+        (Method::GET, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => {
+            api.watches.fetch_add(1, Ordering::SeqCst);
+            let rx = api.generic_events.subscribe();
+            let stream = futures::stream::unfold(rx, |mut rx| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(ev) => return Some((ev, rx)),
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            })
+            .filter_map(move |(c, ev)| {
+                let keep = wanted(&c, &ev["object"]);
+                async move { keep.then(|| Ok::<_, std::io::Error>(format!("{ev}\n"))) }
+            });
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        (Method::GET, None) => {
+            api.lists.fetch_add(1, Ordering::SeqCst);
+            let items: Vec<Value> = api
+                .generic
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|((c, _, _), o)| wanted(c, o))
+                .map(|(_, o)| o.clone())
+                .collect();
+            let rv = api.version.load(Ordering::SeqCst).to_string();
+            axum::Json(json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": rv}, "items": items}))
+                .into_response()
+        }
+        (Method::GET, Some(n)) => match api.generic.lock().unwrap().get(&key(&n)) {
+            Some(o) => axum::Json(o.clone()).into_response(),
+            None => status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{collection} \"{n}\" not found"),
+            ),
+        },
+        (Method::POST, None) => {
+            let Ok(obj) = serde_json::from_slice::<Value>(&body) else {
+                return status(StatusCode::BAD_REQUEST, "BadRequest", "not JSON".into());
+            };
+            let n = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+            if api.generic.lock().unwrap().contains_key(&key(&n)) {
+                return status(
+                    StatusCode::CONFLICT,
+                    "AlreadyExists",
+                    format!("{collection} \"{n}\" already exists"),
+                );
+            }
+            let mut obj = obj;
+            if !ns.is_empty() {
+                obj["metadata"]["namespace"] = json!(ns);
+            }
+            *api.writes
+                .lock()
+                .unwrap()
+                .entry(collection.clone())
+                .or_default() += 1;
+            api.apply(&collection, obj);
+            let stored = api.generic.lock().unwrap().get(&key(&n)).cloned();
+            (StatusCode::CREATED, axum::Json(stored)).into_response()
+        }
+        (Method::PUT, Some(n)) => {
+            let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
+                return status(StatusCode::BAD_REQUEST, "BadRequest", "not JSON".into());
+            };
+            let current = api.generic.lock().unwrap().get(&key(&n)).cloned();
+            let Some(current) = current else {
+                return status(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("{collection} \"{n}\" not found"),
+                );
+            };
+            let given = &obj["metadata"]["resourceVersion"];
+            if !given.is_null() && *given != current["metadata"]["resourceVersion"] {
+                return status(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    format!("the object {n} has been modified"),
+                );
+            }
+            obj["metadata"]["uid"] = current["metadata"]["uid"].clone();
+            if !ns.is_empty() {
+                obj["metadata"]["namespace"] = json!(ns);
+            }
+            *api.writes
+                .lock()
+                .unwrap()
+                .entry(collection.clone())
+                .or_default() += 1;
+            api.apply(&collection, obj);
+            let stored = api.generic.lock().unwrap().get(&key(&n)).cloned();
+            axum::Json(stored).into_response()
+        }
+        (Method::DELETE, Some(n)) => match api.remove(&collection, &ns, &n) {
+            Some(o) => axum::Json(o).into_response(),
+            None => status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{collection} \"{n}\" not found"),
+            ),
+        },
+        (m, _) => status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{m} {}", uri.path()),
+        ),
+    }
+}
+
 /// Starts the fake on a loopback port; returns it with a kubeconfig path.
 pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
     let (events, _) = broadcast::channel(256);
@@ -369,6 +643,9 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         lists: AtomicUsize::new(0),
         config_map_gets: AtomicUsize::new(0),
         secret_gets: AtomicUsize::new(0),
+        generic: Mutex::new(BTreeMap::new()),
+        generic_events: broadcast::channel(1024).0,
+        writes: Mutex::new(BTreeMap::new()),
     });
     let app = Router::new()
         .route(
@@ -406,7 +683,9 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
             get(collection).with_state((api.clone(), Kind::ClusterRoleBinding)),
-        );
+        )
+        .fallback(generic)
+        .with_state(api.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

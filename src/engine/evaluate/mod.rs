@@ -129,6 +129,9 @@ pub(super) fn evaluate(
     let mut c = Collected::default();
     if req.operation != "DELETE" && !req.json_payload {
         for policy in &engine.policies {
+            if req.background && !policy.background {
+                continue;
+            }
             if let Some(ns) = &policy.namespace
                 && *ns != meta.namespace
             {

@@ -69,7 +69,11 @@ pub(super) fn evaluate(
         // A JSON payload is for JSON-mode policies only, and admissions
         // for the others (as Kyverno's CLI and webhook choose them).
         let json = policy.mode == EvaluationMode::Json;
-        if json != req.json_payload || (!json && !policy.admission) {
+        let enabled = match req.background {
+            true => policy.background,
+            false => policy.admission,
+        };
+        if json != req.json_payload || (!json && !enabled) {
             continue;
         }
         if !json
