@@ -8,6 +8,7 @@ mod support;
 
 use imgverify_host::serve::{ServeArgs, serve};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use support::tempdir::Dir;
 use support::webhook::{Server, layout, start_with};
@@ -546,6 +547,35 @@ async fn pull_secrets_come_from_the_pod_and_its_service_account() {
     let r = review(&s, "shop", u.clone(), deployment).await;
     assert_eq!(r["allowed"], true, "{r}");
     s.stop().await;
+    // A policy's imageRegistryCredentials.secrets: a bare name is read in
+    // imgverify's own namespace, `ns/name` where it says.
+    api.secret(
+        "imgverify",
+        "home-cred",
+        &[(".dockerconfigjson", &config("s3cret"))],
+    );
+    api.secret(
+        "creds",
+        "shared",
+        &[(".dockerconfigjson", &config("s3cret"))],
+    );
+    for secret in ["home-cred", "creds/shared"] {
+        let with_secret = support::keyed_policy().replace(
+            "        - failureAction: Enforce\n",
+            &format!("        - failureAction: Enforce\n          imageRegistryCredentials:\n            secrets: [{secret}]\n"),
+        );
+        assert!(with_secret.contains("imageRegistryCredentials"));
+        let p = dir.0.join("with-secret.yaml");
+        std::fs::write(&p, with_secret).unwrap();
+        let s = start_with(vec![p.display().to_string()], (&[], None), |a| ServeArgs {
+            kubeconfig: Some(kubeconfig.clone()),
+            ..a
+        })
+        .await;
+        let r = review(&s, "shop", u.clone(), pod("policy-cred", json!({}))).await;
+        assert_eq!(r["allowed"], true, "{secret}: {r}");
+        s.stop().await;
+    }
 }
 
 /// The `imgverify_<name>` sample of a Prometheus text, or 0.
@@ -706,4 +736,146 @@ async fn background_scans_write_reports_from_the_lease_holder_only() {
     assert_ne!(lease["spec"]["holderIdentity"].as_str().unwrap(), holder);
     assert!(metric(&follower.metrics().await, "background_scans_total") >= 1.0);
     follower.stop().await;
+}
+
+/// A sample cluster: the shipped examples' workloads, each example in a
+/// namespace of its own, under four of their policies (a keyed signature,
+/// a Sigstore bundle, a vulnerability-scan attestation and an
+/// ImageValidatingPolicy). The background scan's reports must say, result
+/// for result, what `imgverify apply` says of the same resources; they are
+/// written to `target/sample-cluster-reports.json` for reading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_clusters_reports_agree_with_the_cli() {
+    use std::collections::BTreeSet;
+    let dir = Dir::new("cluster-sample");
+    let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
+    let examples = [
+        "keyed-signature",
+        "sigstore-bundle",
+        "vuln-scan",
+        "image-validating-policy",
+    ];
+    let mut all = String::new();
+    for example in examples {
+        api.namespace(example, json!({}));
+        let text = std::fs::read_to_string(
+            support::root().join(format!("policies/{example}/resources.yaml")),
+        )
+        .unwrap();
+        for doc in text.split("\n---") {
+            let mut obj: Value = imgverify::yaml::from_str(doc).unwrap();
+            if obj.is_null() {
+                continue;
+            }
+            obj["metadata"]["namespace"] = json!(example);
+            let collection = match obj["kind"].as_str().unwrap() {
+                "Pod" => "v1/pods",
+                "Deployment" => "apps/v1/deployments",
+                other => panic!("{other}"),
+            };
+            all.push_str(&format!("---\n{obj}\n"));
+            api.apply(collection, obj);
+        }
+    }
+    let resources = dir.0.join("resources.yaml");
+    std::fs::write(&resources, &all).unwrap();
+    let policies: Vec<String> = examples
+        .iter()
+        .map(|e| support::webhook::policy(e))
+        .collect();
+    // The CLI's results, resource by resource.
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_imgverify"));
+    cli.arg("apply");
+    for p in &policies {
+        cli.arg(p);
+    }
+    let out = cli
+        .args([
+            "-r",
+            resources.to_str().unwrap(),
+            "--format",
+            "json",
+            "--oci-layout",
+        ])
+        .arg(&layout()[0])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    type Results = BTreeSet<(String, String, String)>;
+    let mut expected: BTreeMap<(String, String), Results> = BTreeMap::new();
+    for r in doc["resources"].as_array().unwrap() {
+        let key = (
+            r["namespace"].as_str().unwrap().to_string(),
+            r["name"].as_str().unwrap().to_string(),
+        );
+        let results: Results = r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let s = |k: &str| x[k].as_str().unwrap().to_string();
+                (s("policy"), s("rule"), s("result"))
+            })
+            .collect();
+        if !results.is_empty() {
+            expected.insert(key, results);
+        }
+    }
+    assert!(expected.len() >= 15, "{expected:?}");
+    let s = start_with(policies, (&layout(), None), |a| ServeArgs {
+        kubeconfig: Some(kubeconfig.clone()),
+        background_scan_interval: 3600,
+        ..a
+    })
+    .await;
+    const REPORTS: &str = "openreports.io/v1alpha1/reports";
+    let scanned = async {
+        while api.objects(REPORTS).len() < expected.len() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(90), scanned)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} reports of {}",
+                api.objects(REPORTS).len(),
+                expected.len()
+            )
+        });
+    let reports = api.objects(REPORTS);
+    let mut got: BTreeMap<(String, String), Results> = BTreeMap::new();
+    for r in &reports {
+        let key = (
+            r["scope"]["namespace"].as_str().unwrap().to_string(),
+            r["scope"]["name"].as_str().unwrap().to_string(),
+        );
+        let results: Results = r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let s = |k: &str| x[k].as_str().unwrap().to_string();
+                (s("policy"), s("rule"), s("result"))
+            })
+            .collect();
+        got.insert(key, results);
+    }
+    assert_eq!(got, expected);
+    let summary = |k: &str| -> u64 {
+        reports
+            .iter()
+            .map(|r| r["summary"][k].as_u64().unwrap())
+            .sum()
+    };
+    assert!(summary("pass") > 0 && summary("fail") > 0);
+    let target = support::root().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(
+        target.join("sample-cluster-reports.json"),
+        serde_json::to_string_pretty(&reports).unwrap(),
+    )
+    .unwrap();
+    s.stop().await;
 }
