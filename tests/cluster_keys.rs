@@ -424,3 +424,32 @@ fn registry_fetches_carry_the_pods_pull_secrets_and_service_account() {
     }
     panic!("no decision");
 }
+
+#[test]
+fn a_key_the_request_chooses_is_linted() {
+    let engine = compile(&policy(
+        json!({"publicKeys": "{{ request.object.metadata.annotations.key }}"}),
+        json!({}),
+        json!({}),
+    ));
+    let lints: Vec<String> = engine.lints().iter().map(|l| format!("{l:?}")).collect();
+    assert!(
+        lints
+            .iter()
+            .any(|l| l.contains("whoever creates the resource can choose the key")),
+        "{lints:?}"
+    );
+    let engine = compile(&policy(
+        json!({"secret": {"name": "cosign-key", "namespace": "{{ request.namespace }}"}}),
+        json!({}),
+        json!({}),
+    ));
+    assert!(!engine.lints().is_empty());
+    // A key from the policy's own context is not.
+    let engine = compile(&policy(
+        json!({"publicKeys": "{{ keys.data.pub }}"}),
+        json!({"context": [{"name": "keys", "configMap": {"name": "keys", "namespace": "signing"}}]}),
+        json!({}),
+    ));
+    assert!(engine.lints().is_empty(), "{:?}", engine.lints());
+}

@@ -74,6 +74,7 @@ fn key_text(
     tlog: &TlogPolicy,
 ) -> Vec<AttestorKind> {
     if has_variable(text) {
+        lint_request_chosen(ctx, field, text);
         return vec![key_ref(KeySource::Template(text.to_string()), hash, tlog)];
     }
     if text.starts_with(kube_path::SECRET_KEY_SCHEME) {
@@ -126,6 +127,20 @@ fn key_text(
     out
 }
 
+/// A key whose variables read the request lets whoever makes the request
+/// choose it (a Pod's own annotation naming its own key or Secret).
+fn lint_request_chosen(ctx: &mut Ctx, field: &str, text: &str) {
+    let reads_request = crate::conditions::variables::variables_in(text)
+        .iter()
+        .any(|v| v.trim_start().starts_with("request."));
+    if reads_request {
+        ctx.lint(
+            field,
+            "the key is chosen by variables of the request: whoever creates the resource can choose the key that verifies it",
+        );
+    }
+}
+
 /// `secret: {name, namespace}`: both required, as Kyverno's CRD has them.
 fn secret_source(ctx: &mut Ctx, field: &str, secret: &Value) -> Option<KeySource> {
     let text = |k: &str| secret.get(k).and_then(Value::as_str).map(str::trim);
@@ -135,6 +150,7 @@ fn secret_source(ctx: &mut Ctx, field: &str, secret: &Value) -> Option<KeySource
     };
     let reference = format!("{}{namespace}/{name}", kube_path::SECRET_KEY_SCHEME);
     if has_variable(&reference) {
+        lint_request_chosen(ctx, field, &reference);
         return Some(KeySource::Template(reference));
     }
     match kube_path::secret_reference(&reference) {
