@@ -7,7 +7,7 @@
 //! `cosign.pub`); every key that must fail fails for its stated reason.
 mod common;
 
-use common::CosignFixture;
+use common::{CosignFixture, cosign_pub, other_pub};
 use imgverify::engine::{Answer, FailureStatus, FetchKind};
 use imgverify::{Engine, Outcome, Request, Session};
 use serde_json::{Value, json};
@@ -18,14 +18,6 @@ const SECRET_PATH: &str = "/api/v1/namespaces/signing/secrets/cosign-key";
 
 fn registry() -> CosignFixture {
     CosignFixture::load("dir-img-cosign-valid", REPO, |_| {})
-}
-
-fn cosign_pub() -> String {
-    String::from_utf8(common::bytes("containers-image/fixtures/cosign.pub")).unwrap()
-}
-
-fn other_pub() -> String {
-    String::from_utf8(common::bytes("containers-image/fixtures/cosign2.pub")).unwrap()
 }
 
 /// A Secret as the API server returns it, with `data` base64-encoded.

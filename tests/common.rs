@@ -34,6 +34,16 @@ pub fn sha256(b: &[u8]) -> String {
     imgverify::digest::Digest::sha256_of(b).to_string()
 }
 
+/// containers/image's `cosign.pub`: the key that signed its cosign fixtures.
+pub fn cosign_pub() -> String {
+    String::from_utf8(bytes("containers-image/fixtures/cosign.pub")).unwrap()
+}
+
+/// containers/image's `cosign2.pub`: a key that signed none of them.
+pub fn other_pub() -> String {
+    String::from_utf8(bytes("containers-image/fixtures/cosign2.pub")).unwrap()
+}
+
 /// A `verifyImages` ClusterPolicy with one attestor entry, enforced on Pods
 /// whose images match `pattern`; `verifier` is the entry's `type`.
 pub fn policy_with_attestor(pattern: &str, verifier: &str, attestor: Value) -> String {

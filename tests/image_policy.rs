@@ -4,7 +4,7 @@
 //! deny it, warn or only report, each for a stated reason.
 mod common;
 
-use common::CosignFixture;
+use common::{CosignFixture, cosign_pub, other_pub};
 use imgverify::decision::{Decision, RuleStatus};
 use imgverify::{Engine, Outcome, Request, Session};
 use serde_json::{Value, json};
@@ -14,14 +14,6 @@ const REPO: &str = "192.168.64.2:5000/cosign-signed-single-sample";
 
 fn registry() -> CosignFixture {
     CosignFixture::load("dir-img-cosign-valid", REPO, |_| {})
-}
-
-fn cosign_pub() -> String {
-    String::from_utf8(common::bytes("containers-image/fixtures/cosign.pub")).unwrap()
-}
-
-fn other_pub() -> String {
-    String::from_utf8(common::bytes("containers-image/fixtures/cosign2.pub")).unwrap()
 }
 
 /// An image policy over Pods: `spec` merged over a cosign-key attestor

@@ -86,7 +86,8 @@ pub fn client(config: Config) -> Result<Client, String> {
     Client::try_from(config).map_err(|e| e.to_string())
 }
 
-fn watch<K>(api: Api<K>, tasks: &mut Vec<tokio::task::JoinHandle<()>>) -> Store<K>
+/// A store of `api`'s objects, kept by a reflector task pushed to `tasks`.
+pub(crate) fn watch<K>(api: Api<K>, tasks: &mut Vec<tokio::task::JoinHandle<()>>) -> Store<K>
 where
     K: kube::Resource<DynamicType = ()>
         + Clone

@@ -13,6 +13,16 @@ use std::time::Duration;
 use support::tempdir::Dir;
 use support::webhook::{Server, layout, start_with};
 
+/// The webhook with `policies`, artifacts from `layouts`, and the cluster
+/// of `kubeconfig`.
+async fn start_in_cluster(policies: Vec<String>, layouts: &[String], kubeconfig: &str) -> Server {
+    start_with(policies, (layouts, None), |a| ServeArgs {
+        kubeconfig: Some(kubeconfig.to_string()),
+        ..a
+    })
+    .await
+}
+
 /// The keyed-signature example's attestor, with `match` and `exclude` replaced.
 fn policy(dir: &Dir, name: &str, spec_extra: &str, match_exclude: &str, action: &str) -> String {
     let base =
@@ -97,13 +107,7 @@ async fn namespace_labels_and_roles_come_from_the_cluster() {
         "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n              namespaces: [dev]\n      exclude:\n        any:\n          - clusterRoles: [cluster-admin]\n          - roles: ['dev:deployer']\n",
         "failureAction: Enforce",
     );
-    let s = start_with(vec![by_selector, by_role], (&layout(), None), |a| {
-        ServeArgs {
-            kubeconfig: Some(kubeconfig.clone()),
-            ..a
-        }
-    })
-    .await;
+    let s = start_in_cluster(vec![by_selector, by_role], &layout(), &kubeconfig).await;
     let alice = json!({"username": "alice", "groups": ["dev"]});
     // namespaceSelector: prod is checked, dev is not (by this policy).
     let r = review(&s, "prod", alice.clone(), pod_in("prod", "a", UNSIGNED)).await;
@@ -188,11 +192,7 @@ async fn overrides_by_namespace_selector_apply() {
         "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n",
         "mutateDigest: false\n          verifyDigest: false",
     );
-    let s = start_with(vec![p.clone()], (&layout(), None), |a| ServeArgs {
-        kubeconfig: Some(kubeconfig.clone()),
-        ..a
-    })
-    .await;
+    let s = start_in_cluster(vec![p.clone()], &layout(), &kubeconfig).await;
     let u = json!({"username": "alice"});
     let r = review(&s, "prod", u.clone(), pod_in("prod", "a", UNSIGNED)).await;
     assert_eq!(r["allowed"], false, "Enforce in prod: {r}");
@@ -247,11 +247,7 @@ async fn context_config_maps_are_read_from_the_api_server() {
         "      match:\n        any:\n          - resources:\n              kinds: [Pod]\n      context:\n        - name: settings\n          configMap:\n            name: image-policy\n            namespace: \"{{ request.namespace }}\"\n      preconditions:\n        all:\n          - key: \"{{ settings.data.enforce }}\"\n            operator: Equals\n            value: \"true\"\n",
         "failureAction: Enforce",
     );
-    let s = start_with(vec![p], (&layout(), None), |a| ServeArgs {
-        kubeconfig: Some(kubeconfig.clone()),
-        ..a
-    })
-    .await;
+    let s = start_in_cluster(vec![p], &layout(), &kubeconfig).await;
     let u = json!({"username": "alice"});
     let r = review(&s, "shop", u.clone(), pod_in("shop", "a", UNSIGNED)).await;
     assert_eq!(r["allowed"], false, "enforced by the ConfigMap: {r}");
@@ -324,13 +320,7 @@ spec:
         ),
     )
     .unwrap();
-    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
-        ServeArgs {
-            kubeconfig: Some(kubeconfig.clone()),
-            ..a
-        }
-    })
-    .await;
+    let s = start_in_cluster(vec![p.display().to_string()], &layout(), &kubeconfig).await;
     let u = json!({"username": "alice"});
     let labelled = |name: &str, team: &str| {
         let mut p = pod_in("shop", name, UNSIGNED);
@@ -386,13 +376,7 @@ async fn attestor_keys_come_from_a_watched_secret() {
     );
     let p = dir.0.join("secret-key.yaml");
     std::fs::write(&p, body).unwrap();
-    let s = start_with(vec![p.display().to_string()], (&layout(), None), |a| {
-        ServeArgs {
-            kubeconfig: Some(kubeconfig.clone()),
-            ..a
-        }
-    })
-    .await;
+    let s = start_in_cluster(vec![p.display().to_string()], &layout(), &kubeconfig).await;
     let u = json!({"username": "alice"});
     let signed_a = "registry.example.com/demo/signed:v1";
     let signed_b = "registry.example.com/demo/signed-by-b:v1";
@@ -451,7 +435,7 @@ async fn attestor_keys_come_from_a_watched_secret() {
     let r = review(&s, "shop", u.clone(), pod_in("shop", "a3", signed_a)).await;
     assert_eq!(r["allowed"], false, "{r}");
     // Deleted: denied, naming the Secret.
-    api.delete(support::kubeapi::Kind::Secret, "signing", "cosign-key");
+    api.remove("v1/secrets", "signing", "cosign-key");
     let deleted = async {
         loop {
             let r = review(&s, "shop", u.clone(), pod_in("shop", "b3", signed_b)).await;
@@ -502,11 +486,7 @@ async fn pull_secrets_come_from_the_pod_and_its_service_account() {
     api.service_account("shop", "default", &[]);
     let p = dir.0.join("keyed.yaml");
     std::fs::write(&p, support::keyed_policy()).unwrap();
-    let s = start_with(vec![p.display().to_string()], (&[], None), |a| ServeArgs {
-        kubeconfig: Some(kubeconfig.clone()),
-        ..a
-    })
-    .await;
+    let s = start_in_cluster(vec![p.display().to_string()], &[], &kubeconfig).await;
     let image = format!("{}/demo/signed:v1", reg.host());
     let u = json!({"username": "alice"});
     let pod = |name: &str, spec: Value| {
@@ -567,11 +547,7 @@ async fn pull_secrets_come_from_the_pod_and_its_service_account() {
         assert!(with_secret.contains("imageRegistryCredentials"));
         let p = dir.0.join("with-secret.yaml");
         std::fs::write(&p, with_secret).unwrap();
-        let s = start_with(vec![p.display().to_string()], (&[], None), |a| ServeArgs {
-            kubeconfig: Some(kubeconfig.clone()),
-            ..a
-        })
-        .await;
+        let s = start_in_cluster(vec![p.display().to_string()], &[], &kubeconfig).await;
         let r = review(&s, "shop", u.clone(), pod("policy-cred", json!({}))).await;
         assert_eq!(r["allowed"], true, "{secret}: {r}");
         s.stop().await;
@@ -738,6 +714,22 @@ async fn background_scans_write_reports_from_the_lease_holder_only() {
     follower.stop().await;
 }
 
+/// A resource's results as (policy, rule, result).
+type Results = std::collections::BTreeSet<(String, String, String)>;
+
+/// The results of a report or of a CLI resource outcome.
+fn results_of(r: &Value) -> Results {
+    r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let s = |k: &str| x[k].as_str().unwrap().to_string();
+            (s("policy"), s("rule"), s("result"))
+        })
+        .collect()
+}
+
 /// A sample cluster: the shipped examples' workloads, each example in a
 /// namespace of its own, under four of their policies (a keyed signature,
 /// a Sigstore bundle, a vulnerability-scan attestation and an
@@ -746,7 +738,6 @@ async fn background_scans_write_reports_from_the_lease_holder_only() {
 /// written to `target/sample-cluster-reports.json` for reading.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sample_clusters_reports_agree_with_the_cli() {
-    use std::collections::BTreeSet;
     let dir = Dir::new("cluster-sample");
     let (api, kubeconfig) = support::kubeapi::start(&dir.0).await;
     let examples = [
@@ -802,22 +793,13 @@ async fn a_sample_clusters_reports_agree_with_the_cli() {
         .unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    type Results = BTreeSet<(String, String, String)>;
     let mut expected: BTreeMap<(String, String), Results> = BTreeMap::new();
     for r in doc["resources"].as_array().unwrap() {
         let key = (
             r["namespace"].as_str().unwrap().to_string(),
             r["name"].as_str().unwrap().to_string(),
         );
-        let results: Results = r["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                let s = |k: &str| x[k].as_str().unwrap().to_string();
-                (s("policy"), s("rule"), s("result"))
-            })
-            .collect();
+        let results = results_of(r);
         if !results.is_empty() {
             expected.insert(key, results);
         }
@@ -851,15 +833,7 @@ async fn a_sample_clusters_reports_agree_with_the_cli() {
             r["scope"]["namespace"].as_str().unwrap().to_string(),
             r["scope"]["name"].as_str().unwrap().to_string(),
         );
-        let results: Results = r["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                let s = |k: &str| x[k].as_str().unwrap().to_string();
-                (s("policy"), s("rule"), s("result"))
-            })
-            .collect();
+        let results = results_of(r);
         got.insert(key, results);
     }
     assert_eq!(got, expected);

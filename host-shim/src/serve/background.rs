@@ -21,15 +21,13 @@
 
 use super::{AppState, Undecided, run_request};
 use crate::metrics::OutcomeLabel;
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{ApiResource, DeleteParams, DynamicObject, ListParams, PostParams};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
 use kube::{Api, Client};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -260,45 +258,17 @@ impl Drop for Workloads {
     }
 }
 
-fn watch<K>(client: &Client, tasks: &mut Vec<tokio::task::JoinHandle<()>>) -> Store<K>
-where
-    K: kube::Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let (reader, writer) = reflector::store::<K>();
-    let api: Api<K> = Api::all(client.clone());
-    let stream = reflector::reflector(
-        writer,
-        watcher(api, watcher::Config::default()).default_backoff(),
-    )
-    .applied_objects();
-    tasks.push(tokio::spawn(async move {
-        stream
-            .for_each(|r| async move {
-                if let Err(e) = r {
-                    tracing::warn!(error = %e, "background scan watch error; retrying");
-                }
-            })
-            .await;
-    }));
-    reader
-}
-
 impl Workloads {
     fn watch(client: &Client) -> Self {
+        use crate::cluster::watch;
         let mut tasks = Vec::new();
         Workloads {
-            pods: watch(client, &mut tasks),
-            deployments: watch(client, &mut tasks),
-            daemon_sets: watch(client, &mut tasks),
-            stateful_sets: watch(client, &mut tasks),
-            jobs: watch(client, &mut tasks),
-            cron_jobs: watch(client, &mut tasks),
+            pods: watch(Api::all(client.clone()), &mut tasks),
+            deployments: watch(Api::all(client.clone()), &mut tasks),
+            daemon_sets: watch(Api::all(client.clone()), &mut tasks),
+            stateful_sets: watch(Api::all(client.clone()), &mut tasks),
+            jobs: watch(Api::all(client.clone()), &mut tasks),
+            cron_jobs: watch(Api::all(client.clone()), &mut tasks),
             tasks,
         }
     }

@@ -1,6 +1,9 @@
 //! A loopback Kubernetes API server for tests: namespaces, role bindings,
-//! cluster role bindings, ConfigMaps and Secrets, answering list, get and watch (streamed JSON
-//! events) as the real API server does, with changes pushed by the test.
+//! cluster role bindings and ConfigMaps with routes of their own, and any
+//! other collection (Secrets, Pods, Deployments, Leases, reports…) in a
+//! generic store: list, get and watch (streamed JSON events) as the real API
+//! server does, and create, replace and delete, with changes pushed by the
+//! test.
 #![allow(dead_code)]
 
 use axum::Router;
@@ -23,8 +26,6 @@ pub enum Kind {
     RoleBinding,
     ClusterRoleBinding,
     ConfigMap,
-    Secret,
-    ServiceAccount,
 }
 
 impl Kind {
@@ -35,20 +36,6 @@ impl Kind {
             Kind::RoleBinding => "RoleBinding",
             Kind::ClusterRoleBinding => "ClusterRoleBinding",
             Kind::ConfigMap => "ConfigMap",
-            Kind::Secret => "Secret",
-            Kind::ServiceAccount => "ServiceAccount",
-        }
-    }
-
-    /// The resource's plural, as `not found` messages spell it.
-    fn plural(self) -> &'static str {
-        match self {
-            Kind::Namespace => "namespaces",
-            Kind::RoleBinding => "rolebindings",
-            Kind::ClusterRoleBinding => "clusterrolebindings",
-            Kind::ConfigMap => "configmaps",
-            Kind::Secret => "secrets",
-            Kind::ServiceAccount => "serviceaccounts",
         }
     }
 
@@ -58,8 +45,6 @@ impl Kind {
             Kind::RoleBinding => ("rbac.authorization.k8s.io/v1", "RoleBindingList"),
             Kind::ClusterRoleBinding => ("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList"),
             Kind::ConfigMap => ("v1", "ConfigMapList"),
-            Kind::Secret => ("v1", "SecretList"),
-            Kind::ServiceAccount => ("v1", "ServiceAccountList"),
         }
     }
 }
@@ -155,37 +140,19 @@ impl FakeApi {
                 (k.to_string(), json!(encoded))
             })
             .collect();
-        self.put(
-            Kind::Secret,
-            json!({"metadata": {"name": name, "namespace": ns}, "type": "Opaque", "data": data}),
+        self.apply(
+            "v1/secrets",
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns}, "type": "Opaque", "data": data}),
         );
     }
 
     /// A ServiceAccount with these `imagePullSecrets`.
     pub fn service_account(&self, ns: &str, name: &str, pull_secrets: &[&str]) {
         let refs: Vec<Value> = pull_secrets.iter().map(|n| json!({"name": n})).collect();
-        self.put(
-            Kind::ServiceAccount,
-            json!({"metadata": {"name": name, "namespace": ns}, "imagePullSecrets": refs}),
+        self.apply(
+            "v1/serviceaccounts",
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}, "imagePullSecrets": refs}),
         );
-    }
-
-    /// Deletes an object; watchers get DELETED.
-    pub fn delete(&self, kind: Kind, ns: &str, name: &str) {
-        let removed = self
-            .objects
-            .lock()
-            .unwrap()
-            .remove(&(kind_key(kind), format!("{ns}/{name}")));
-        if let Some(mut obj) = removed {
-            let rv = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-            obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-            obj["apiVersion"] = json!(kind.list_kind().0);
-            obj["kind"] = json!(kind.name());
-            let _ = self
-                .events
-                .send((kind, json!({"type": "DELETED", "object": obj})));
-        }
     }
 
     /// Stores an object of `collection` (`v1/pods`, `apps/v1/deployments`)
@@ -212,6 +179,23 @@ impl FakeApi {
         let _ = self
             .generic_events
             .send((collection.to_string(), json!({"type": kind, "object": obj})));
+    }
+
+    /// A client's create or replace in namespace `ns`: counted, stored, and
+    /// returned as stored.
+    fn write(&self, collection: &str, ns: &str, mut obj: Value) -> Value {
+        if !ns.is_empty() {
+            obj["metadata"]["namespace"] = json!(ns);
+        }
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        *self
+            .writes
+            .lock()
+            .unwrap()
+            .entry(collection.to_string())
+            .or_default() += 1;
+        self.apply(collection, obj);
+        self.object(collection, ns, &name).unwrap_or_default()
     }
 
     /// Deletes an object of `collection`; watchers are told.
@@ -378,65 +362,6 @@ fn name_selector(q: &HashMap<String, String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// One namespace's objects of a kind: list, or watch (streamed events),
-/// narrowed by a `metadata.name` field selector.
-async fn namespaced_collection(
-    State((api, kind)): State<(Arc<FakeApi>, Kind)>,
-    Path(ns): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let name = name_selector(&q);
-    let wanted = move |o: &Value| {
-        o["metadata"]["namespace"] == ns.as_str()
-            && name.as_deref().is_none_or(|n| o["metadata"]["name"] == n)
-    };
-    let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
-    if !watching {
-        api.lists.fetch_add(1, Ordering::SeqCst);
-        let (api_version, list_kind) = kind.list_kind();
-        let items: Vec<Value> = api.items(kind).into_iter().filter(|o| wanted(o)).collect();
-        let rv = api.version.load(Ordering::SeqCst).to_string();
-        return axum::Json(json!({"apiVersion": api_version, "kind": list_kind,
-            "metadata": {"resourceVersion": rv}, "items": items}))
-        .into_response();
-    }
-    api.watches.fetch_add(1, Ordering::SeqCst);
-    let rx = api.events.subscribe();
-    let stream = tokio_stream_from(rx).filter_map(move |(k, ev)| {
-        let keep = k == kind && wanted(&ev["object"]);
-        async move { keep.then(|| Ok::<_, std::io::Error>(format!("{ev}\n"))) }
-    });
-    Response::builder()
-        .header("content-type", "application/json")
-        .body(Body::from_stream(stream))
-        .unwrap()
-}
-
-/// One namespaced object.
-async fn one_namespaced(
-    State((api, kind)): State<(Arc<FakeApi>, Kind)>,
-    Path((ns, name)): Path<(String, String)>,
-) -> Response {
-    if kind == Kind::Secret {
-        api.secret_gets.fetch_add(1, Ordering::SeqCst);
-    }
-    let key = (kind_key(kind), format!("{ns}/{name}"));
-    match api.objects.lock().unwrap().get(&key) {
-        Some(o) => {
-            let mut o = o.clone();
-            o["apiVersion"] = json!(kind.list_kind().0);
-            o["kind"] = json!(kind.name());
-            axum::Json(o).into_response()
-        }
-        None => (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404,
-                "message": format!("{} \"{name}\" not found", kind.plural())})),
-        )
-            .into_response(),
-    }
-}
-
 /// An API path's collection (`v1/pods`, `apps/v1/deployments`), namespace
 /// and name.
 fn target(path: &str) -> Option<(String, String, Option<String>)> {
@@ -550,7 +475,12 @@ async fn generic(
             axum::Json(json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": rv}, "items": items}))
                 .into_response()
         }
-        (Method::GET, Some(n)) => match api.generic.lock().unwrap().get(&key(&n)) {
+        (Method::GET, Some(n)) => match {
+            if collection == "v1/secrets" {
+                api.secret_gets.fetch_add(1, Ordering::SeqCst);
+            }
+            api.generic.lock().unwrap().get(&key(&n)).cloned()
+        } {
             Some(o) => axum::Json(o.clone()).into_response(),
             None => status(
                 StatusCode::NOT_FOUND,
@@ -570,17 +500,7 @@ async fn generic(
                     format!("{collection} \"{n}\" already exists"),
                 );
             }
-            let mut obj = obj;
-            if !ns.is_empty() {
-                obj["metadata"]["namespace"] = json!(ns);
-            }
-            *api.writes
-                .lock()
-                .unwrap()
-                .entry(collection.clone())
-                .or_default() += 1;
-            api.apply(&collection, obj);
-            let stored = api.generic.lock().unwrap().get(&key(&n)).cloned();
+            let stored = api.write(&collection, &ns, obj);
             (StatusCode::CREATED, axum::Json(stored)).into_response()
         }
         (Method::PUT, Some(n)) => {
@@ -604,17 +524,7 @@ async fn generic(
                 );
             }
             obj["metadata"]["uid"] = current["metadata"]["uid"].clone();
-            if !ns.is_empty() {
-                obj["metadata"]["namespace"] = json!(ns);
-            }
-            *api.writes
-                .lock()
-                .unwrap()
-                .entry(collection.clone())
-                .or_default() += 1;
-            api.apply(&collection, obj);
-            let stored = api.generic.lock().unwrap().get(&key(&n)).cloned();
-            axum::Json(stored).into_response()
+            axum::Json(api.write(&collection, &ns, obj)).into_response()
         }
         (Method::DELETE, Some(n)) => match api.remove(&collection, &ns, &n) {
             Some(o) => axum::Json(o).into_response(),
@@ -663,18 +573,6 @@ pub async fn start(dir: &std::path::Path) -> (Arc<FakeApi>, String) {
         .route(
             "/api/v1/namespaces/{ns}/configmaps/{name}",
             get(one_config_map).with_state(api.clone()),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/secrets",
-            get(namespaced_collection).with_state((api.clone(), Kind::Secret)),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/secrets/{name}",
-            get(one_namespaced).with_state((api.clone(), Kind::Secret)),
-        )
-        .route(
-            "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
-            get(one_namespaced).with_state((api.clone(), Kind::ServiceAccount)),
         )
         .route(
             "/apis/rbac.authorization.k8s.io/v1/rolebindings",
