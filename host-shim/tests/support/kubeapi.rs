@@ -475,19 +475,21 @@ async fn generic(
             axum::Json(json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": rv}, "items": items}))
                 .into_response()
         }
-        (Method::GET, Some(n)) => match {
+        (Method::GET, Some(n)) => {
             if collection == "v1/secrets" {
                 api.secret_gets.fetch_add(1, Ordering::SeqCst);
             }
-            api.generic.lock().unwrap().get(&key(&n)).cloned()
-        } {
-            Some(o) => axum::Json(o.clone()).into_response(),
-            None => status(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                format!("{collection} \"{n}\" not found"),
-            ),
-        },
+            let found = api.generic.lock().unwrap().get(&key(&n)).cloned();
+            let plural = collection.rsplit('/').next().unwrap_or("");
+            match found {
+                Some(o) => axum::Json(o).into_response(),
+                None => status(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("{plural} \"{n}\" not found"),
+                ),
+            }
+        }
         (Method::POST, None) => {
             let Ok(obj) = serde_json::from_slice::<Value>(&body) else {
                 return status(StatusCode::BAD_REQUEST, "BadRequest", "not JSON".into());
