@@ -507,6 +507,63 @@ fn cluster_resources_answer_context_entries() {
     let _ = std::fs::remove_dir_all(&s.layout);
 }
 
+/// An attestor key kept in a Secret (`k8s://signing/cosign-key`) is read
+/// from the test's `clusterResources`, as the webhook reads it from the
+/// cluster: the Secret's key decides, another key in it fails the signed
+/// Pod, and without cluster resources there is no key to read.
+#[test]
+fn keys_in_secrets_come_from_cluster_resources() {
+    use base64::Engine as _;
+    let s = feature_suite("secret-keys");
+    std::fs::write(
+        s.dir.join("policies.yaml"),
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: key-from-secret}\nspec:\n  rules:\n    - name: signed\n      match: {any: [{resources: {kinds: [Pod]}}]}\n      verifyImages:\n        - imageReferences: [\"registry.example.com/*\"]\n          failureAction: Enforce\n          verifyDigest: false\n          mutateDigest: false\n          attestors:\n            - entries:\n                - keys:\n                    rekor: {ignoreTlog: true}\n                    publicKeys: k8s://signing/cosign-key\n",
+    )
+    .unwrap();
+    let secret = |label: &str| {
+        let pem = forge::public_pem(&forge::key(label));
+        format!(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {{name: cluster}}\nspec:\n  resources:\n  - apiVersion: v1\n    kind: Secret\n    metadata: {{name: cosign-key, namespace: signing}}\n    data: {{cosign.pub: {}}}\n",
+            base64::engine::general_purpose::STANDARD.encode(pem)
+        )
+    };
+    let test = |cluster: &str| {
+        format!(
+            "{HEADER}{cluster}results:\n  - {{policy: key-from-secret, resources: [default/good], kind: Pod, result: pass}}\n  - {{policy: key-from-secret, resources: [default/bad], kind: Pod, result: fail}}\n"
+        )
+    };
+    std::fs::write(s.dir.join("cluster.yaml"), secret(KEY_LABEL)).unwrap();
+    s.test_file(&test("clusterResources: [cluster.yaml]\n"));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("Test Summary: 2 tests passed and 0 tests failed"),
+        "{text}"
+    );
+    // The Secret holds another key: the signed Pod fails too.
+    std::fs::write(s.dir.join("cluster.yaml"), secret("someone else")).unwrap();
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Test Summary: 1 tests passed and 1 tests failed"),
+        "{text}"
+    );
+    assert!(text.contains("no matching signatures"), "{text}");
+    // No cluster resources: the key cannot be read, never a pass.
+    s.test_file(&test(""));
+    let out = s.run(&["--detailed-results"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("failed to load public key from k8s://signing/cosign-key"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&s.dir);
+    let _ = std::fs::remove_dir_all(&s.layout);
+}
+
 const KEY_LABEL: &str = "feature suite";
 
 fn feature_suite(name: &str) -> Feature {
