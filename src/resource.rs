@@ -71,9 +71,9 @@ pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
 
 /// The pull credentials of a resource's pod spec: `imagePullSecrets`
 /// names prefixed with `namespace` (as Kyverno prefixes them with the
-/// resource's), at most [`limits::MAX_PULL_SECRETS`] of them, and the
-/// service account (`serviceAccountName`, else the deprecated
-/// `serviceAccount`, else `default`) when the resource has a namespace.
+/// resource's), at most [`limits::MAX_PULL_SECRETS`] of them, and for a
+/// pod template the service account (`serviceAccountName`, else the
+/// deprecated `serviceAccount`, else `default`) when it has a namespace.
 /// Names that are not Kubernetes names are left out.
 pub fn pull_credentials(resource: &Value, kind: &str, namespace: &str) -> PullCredentials {
     let mut out = PullCredentials::default();
@@ -106,7 +106,10 @@ pub fn pull_credentials(resource: &Value, kind: &str, namespace: &str) -> PullCr
             out.secrets.push(name);
         }
     }
-    if !namespace.is_empty() {
+    // A Pod's own spec already holds its service account's pull secrets
+    // (the ServiceAccount admission plugin copies them in before webhooks
+    // run, and the kubelet reads only the spec); a pod template's does not.
+    if !namespace.is_empty() && kind != "Pod" {
         let account = ["serviceAccountName", "serviceAccount"]
             .iter()
             .find_map(|f| {
@@ -283,11 +286,14 @@ mod pull_tests {
             {"name": "regcred"}, {"name": "regcred"}, {"name": "../x"}, {"name": "kube-system/admin"}, {"other": 1}, {"name": "b"}]}});
         let p = pull_credentials(&pod, "Pod", "shop");
         assert_eq!(p.secrets, ["shop/regcred", "shop/b"]);
-        assert_eq!(p.service_account.as_deref(), Some("shop/builder"));
+        assert_eq!(p.service_account, None, "a Pod's spec has its account's");
         let deploy = json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": "r"}]}}}});
         let p = pull_credentials(&deploy, "Deployment", "shop");
         assert_eq!(p.secrets, ["shop/r"]);
         assert_eq!(p.service_account.as_deref(), Some("shop/default"));
+        let job = json!({"spec": {"template": {"spec": {"serviceAccountName": "builder"}}}});
+        let p = pull_credentials(&job, "Job", "shop");
+        assert_eq!(p.service_account.as_deref(), Some("shop/builder"));
         // Without a namespace: bare names (the host's namespace), no account.
         let p = pull_credentials(&pod, "Pod", "");
         assert_eq!(p.secrets, ["regcred", "b"]);
