@@ -12,6 +12,10 @@
 //! reports a cold admission's latency in units of that delay (registry round
 //! trips in sequence).
 //!
+//! The scan phase times the same warm admissions while a background scan
+//! of a loopback API server's Pods runs back to back, against a server
+//! that does not scan.
+//!
 //! `cargo bench -p imgverify-host --bench loadbench [-- ADMISSIONS CONCURRENCY]`
 
 #[path = "../tests/support/mod.rs"]
@@ -429,12 +433,170 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     let _ = rt.block_on(server);
 }
 
+/// The `imgverify_<name>` sample of a Prometheus text, or 0.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("imgverify_{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Warm admissions with and without a background scan running: a loopback
+/// API server holds `PODS` Pods of the registry's images, and the second
+/// server scans them back to back (interval 1 s) while the same admissions
+/// are timed. Prints p50/p99 of both, their ratios, and the scan's rate.
+fn scan_phase(n: usize, concurrency: usize) {
+    const PODS: usize = 200;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let reg = TestRegistry::start(Auth::None);
+    rt.block_on(reg.push_examples());
+    let dir = Dir::new("loadbench-scan");
+    let (api, kubeconfig) = rt.block_on(support::kubeapi::start(&dir.0));
+    let host = reg.host();
+    let images = [
+        "demo/signed:v1",
+        "demo/signed-by-b:v1",
+        "demo/multi:v1",
+        "demo/unsigned:v1",
+    ];
+    for i in 0..PODS {
+        api.apply(
+            "v1/pods",
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("running-{i}"), "namespace": "default"},
+                "spec": {"containers": [{"name": "a", "image": format!("{host}/{}", images[i % images.len()])}]}}),
+        );
+    }
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(dir.0.join("tls.crt"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.0.join("tls.key"), cert.signing_key.serialize_pem()).unwrap();
+    std::fs::write(dir.0.join("policy.yaml"), policy()).unwrap();
+    std::fs::write(
+        dir.0.join("registry.yaml"),
+        "cache:\n  tagTtlSeconds: 300\n",
+    )
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .use_rustls_tls()
+        .build()
+        .unwrap();
+    let body = |uid: usize| {
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": format!("u{uid}"), "operation": "CREATE",
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{uid}"), "namespace": "default"},
+              "spec": {"containers": [
+                {"name": "a", "image": format!("{host}/demo/signed:v1")},
+                {"name": "b", "image": format!("{host}/demo/signed-by-b:v1")},
+                {"name": "c", "image": format!("{host}/demo/multi:v1")}]}}}})
+        .to_string()
+    };
+    let run = |scanning: bool| {
+        let port = support::free_port();
+        let args = ServeArgs {
+            listen: format!("127.0.0.1:{port}"),
+            registry_config: Some(dir.0.join("registry.yaml").display().to_string()),
+            reload_interval: 60,
+            log_format: "none".into(),
+            kubeconfig: scanning.then(|| kubeconfig.clone()),
+            background_scan_interval: if scanning { 1 } else { 0 },
+            ..ServeArgs::new(
+                vec![dir.0.join("policy.yaml").display().to_string()],
+                dir.0.join("tls.crt").display().to_string(),
+                dir.0.join("tls.key").display().to_string(),
+            )
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(serve(args, async move {
+            let _ = rx.await;
+        }));
+        let base = format!("https://localhost:{port}");
+        let result = rt.block_on(async {
+            while client.get(format!("{base}/healthz")).send().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let scanned = || async {
+                let m = client.get(format!("{base}/metrics")).send().await.unwrap();
+                metric(&m.text().await.unwrap(), "background_resources_total")
+            };
+            // Warm: the cache holds every artifact; with a scan, it has begun.
+            for i in 0..20 {
+                client
+                    .post(format!("{base}/mutate"))
+                    .body(body(i))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            while scanning && scanned().await < 1.0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let (scanned_before, start) = (scanned().await, Instant::now());
+            let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut tasks = Vec::new();
+            for _ in 0..concurrency {
+                let (client, url, next) = (client.clone(), format!("{base}/mutate"), next.clone());
+                let bodies: Vec<String> = (0..n).map(body).collect();
+                tasks.push(tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= n {
+                            break;
+                        }
+                        let t = Instant::now();
+                        let r = client
+                            .post(&url)
+                            .body(bodies[i].clone())
+                            .send()
+                            .await
+                            .unwrap();
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+                        assert_eq!(v["response"]["allowed"], true, "{v}");
+                        lat.push(t.elapsed());
+                    }
+                    lat
+                }));
+            }
+            let mut lat = Vec::new();
+            for t in tasks {
+                lat.extend(t.await.unwrap());
+            }
+            let elapsed = start.elapsed();
+            lat.sort();
+            let rate = (scanned().await - scanned_before) / elapsed.as_secs_f64();
+            (lat[lat.len() / 2], lat[lat.len() * 99 / 100], rate)
+        });
+        let _ = tx.send(());
+        let _ = rt.block_on(server);
+        result
+    };
+    let (p50, p99, _) = run(false);
+    let (s50, s99, rate) = run(true);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "scan: {n} warm admissions at concurrency {concurrency}: p50 {:.2} ms, p99 {:.2} ms without a scan; p50 {:.2} ms, p99 {:.2} ms while {PODS} Pods are scanned back to back ({rate:.0} resources/s); ratio p50 {:.2}, p99 {:.2}",
+        ms(p50),
+        ms(p99),
+        ms(s50),
+        ms(s99),
+        ms(s50) / ms(p50),
+        ms(s99) / ms(p99),
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         let n = args[i + 2].parse().unwrap();
         let c = args[i + 3].parse().unwrap();
-        phase(&args[i + 1], n, c);
+        match args[i + 1].as_str() {
+            "scan" => scan_phase(n, c),
+            name => phase(name, n, c),
+        }
         return;
     }
     let nums: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -449,6 +611,7 @@ fn main() {
         ("delay10", 10, 1),
         ("herd", 50, 50),
         ("warm", n, c),
+        ("scan", n, c),
     ] {
         // Each phase in its own process, so its peak RSS is its own.
         let status = std::process::Command::new(std::env::current_exe().unwrap())

@@ -6,8 +6,9 @@
 //! - Resources are listed and watched (reflectors); each is evaluated with
 //!   its `kyverno.io/verify-images` annotation stripped, so verification
 //!   runs in full, through the same engine pool, caches and registry client
-//!   as admissions, one resource at a time (an admission waits for at most
-//!   one scanning instance).
+//!   as admissions, one resource at a time, and before each it gives way to
+//!   admissions in flight (for up to 250 ms), so an admission competes with
+//!   at most one scanning instance.
 //! - Reports: one per resource, named by its UID, with its scope and an
 //!   owner reference to it: openreports.io/v1alpha1 `Report` (or
 //!   `ClusterReport`), or wgpolicyk8s.io/v1alpha2 `PolicyReport` /
@@ -39,6 +40,8 @@ use std::time::{Duration, Instant};
 pub const LEASE_NAME: &str = "imgverify-background-scan";
 /// The label on every report imgverify writes.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "imgverify");
+/// Longest a scan waits for admissions in flight before each resource.
+pub const MAX_GIVE_WAY: Duration = Duration::from_millis(250);
 /// Most resources one scan evaluates.
 pub const MAX_SCANNED: usize = 50_000;
 
@@ -369,6 +372,7 @@ async fn scan(
         if !leader.load(Ordering::SeqCst) {
             return Err("the lease was lost".into());
         }
+        give_way(state).await;
         let Some(uid) = object["metadata"]["uid"].as_str().map(str::to_string) else {
             continue;
         };
@@ -428,6 +432,15 @@ async fn scan(
     }
     collect_garbage(client, config.api, &seen, written).await?;
     Ok(seen.len())
+}
+
+/// Waits while admissions are being answered, up to [`MAX_GIVE_WAY`]
+/// (under constant load the scan still advances).
+async fn give_way(state: &AppState) {
+    let start = Instant::now();
+    while state.admissions_in_flight.load(Ordering::SeqCst) > 0 && start.elapsed() < MAX_GIVE_WAY {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// Drops what would let a recorded verification stand in for a full one.

@@ -240,6 +240,24 @@ pub struct AppState {
     pub metrics: Metrics,
     ready: AtomicBool,
     margin: Duration,
+    /// Admissions being answered: a background scan gives way to them.
+    admissions_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts an admission in flight while it lives.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Loads the TLS certificate and key into an acceptor.
@@ -347,6 +365,7 @@ enum Undecided {
 
 async fn admit(s: Arc<AppState>, body: axum::body::Bytes, mutating: bool) -> Response {
     let start = Instant::now();
+    let _in_flight = InFlight::new(&s.admissions_in_flight);
     let path = if mutating { "/mutate" } else { "/validate" };
     let count = |decision: &str| {
         s.metrics
@@ -718,6 +737,7 @@ pub async fn serve(
         metrics,
         ready: AtomicBool::new(true),
         margin: Duration::from_millis(args.deadline_margin_ms),
+        admissions_in_flight: Default::default(),
     });
     {
         let g = state.generation.read().map_err(|e| e.to_string())?.clone();
