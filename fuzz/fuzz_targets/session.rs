@@ -4,7 +4,9 @@
 //! reached, or raw bytes; any answer may instead fail). The policies' key
 //! (a ClusterPolicy's and an ImageValidatingPolicy's) is one the fuzzer
 //! cannot sign with, so no admission may ever be allowed. The image policy
-//! also reads a GlobalContextEntry, whose Kubernetes API answer is fuzz data.
+//! also reads a GlobalContextEntry, whose Kubernetes API answer is fuzz data,
+//! as is the Secret one attestor's key is read from; another's key is a
+//! variable of the (fuzzed) request.
 #![no_main]
 use arbitrary::Arbitrary;
 use imgverify::engine::{Answer, FailureStatus, FetchKind, Outcome, Request, Session};
@@ -12,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use std::sync::{Arc, OnceLock};
 
-const POLICY: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  webhookConfiguration: {failurePolicy: Ignore}\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages:\n    - imageReferences: ['*']\n      failureAction: Enforce\n      attestors: [{count: 1, entries: [{keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\", rekor: {ignoreTlog: true}}}, {keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}}]}]\n";
+const POLICY: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  webhookConfiguration: {failurePolicy: Ignore}\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages:\n    - imageReferences: ['*']\n      failureAction: Enforce\n      attestors: [{count: 1, entries: [{keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\", rekor: {ignoreTlog: true}}}, {keys: {publicKeys: \"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOwGDdP5LqMp1seJ7jDeIcRTR8W8c\\niT6zGQCXvyVc5AF9D6/S9BMmqzZbEkKmkbF27nhvCw61Bu0LHyLwdHO+Qw==\\n-----END PUBLIC KEY-----\"}}, {keys: {publicKeys: \"k8s://signing/cosign-key\", rekor: {ignoreTlog: true}}}, {keys: {publicKeys: \"{{ request.object.metadata.annotations.key }}\", rekor: {ignoreTlog: true}}}]}]\n";
 
 /// The same key as an ImageValidatingPolicy: whatever the registry sends,
 /// its validation can never hold.
