@@ -589,7 +589,11 @@ async fn background_scans_write_reports_from_the_lease_holder_only() {
             "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
                 "spec": {"containers": [{"name": "app", "image": "registry.example.com/demo/signed:v1"}]}}}}),
     );
-    let policy = support::webhook::policy("keyed-signature");
+    // A copy: the test turns its background off at the end.
+    let policy_text = std::fs::read_to_string(support::webhook::policy("keyed-signature")).unwrap();
+    let policy_path = dir.0.join("keyed.yaml");
+    std::fs::write(&policy_path, &policy_text).unwrap();
+    let policy = policy_path.display().to_string();
     let replica = |identity: &'static str| {
         let kubeconfig = kubeconfig.clone();
         move |a: ServeArgs| ServeArgs {
@@ -711,6 +715,19 @@ async fn background_scans_write_reports_from_the_lease_holder_only() {
         .unwrap();
     assert_ne!(lease["spec"]["holderIdentity"].as_str().unwrap(), holder);
     assert!(metric(&follower.metrics().await, "background_scans_total") >= 1.0);
+    // The policy leaves background scans (reloaded from its file): no
+    // policy applies any more, so every report goes.
+    let off = policy_text.replace("spec:\n", "spec:\n  background: false\n");
+    assert_ne!(off, policy_text);
+    std::fs::write(&policy_path, off).unwrap();
+    let gone = async {
+        while !api.objects(REPORTS).is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), gone)
+        .await
+        .expect("reports stayed after their policy left background scans");
     follower.stop().await;
 }
 
