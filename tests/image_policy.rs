@@ -965,3 +965,50 @@ fn global_context_mocks_answer_global_context_get() {
         "{message}"
     );
 }
+
+#[test]
+fn malformed_attestor_tuf_repositories_are_refused_when_the_policy_loads() {
+    let with_tuf = |tuf: Value| {
+        let mut p = policy("tuf", &cosign_pub(), json!({}));
+        p["spec"]["attestors"][0]["cosign"] =
+            json!({"keyless": {"identities": [{"subject": "s", "issuer": "i"}]}, "tuf": tuf});
+        p
+    };
+    for (tuf, field, reason) in [
+        (
+            json!({"mirror": "https://tuf.example", "root": {"data": "%%%not base64"}}),
+            "root.data",
+            "not base64",
+        ),
+        (
+            json!({"mirror": "https://tuf.example", "root": {"path": "https://tuf.example/root.json"}}),
+            "root.path",
+            "a URL is not read",
+        ),
+        (
+            json!({"mirror": "https://tuf.example", "root": {"data": "e30=", "path": "/root.json"}}),
+            "root",
+            "either root.data or root.path",
+        ),
+        (
+            json!({"mirror": "https://tuf.example"}),
+            "root",
+            "initial root.json is required",
+        ),
+        (
+            json!({"mirror": "file:///etc", "root": {"data": "e30="}}),
+            "mirror",
+            "not an http(s) URL",
+        ),
+    ] {
+        let text = serde_json::to_string(&with_tuf(tuf.clone())).unwrap();
+        let err = Engine::compile("p.json", &text)
+            .err()
+            .unwrap_or_else(|| panic!("{tuf} compiled"))
+            .to_string();
+        assert!(
+            err.contains(&format!("tuf.{field}")) && err.contains(reason),
+            "{tuf}: {err}"
+        );
+    }
+}

@@ -404,4 +404,17 @@ mod tests {
         let post = Fetch::kube_api("POST", "/api/v1/configmaps", Some("{}".into()));
         assert!(matches!(r.answer(&post, None), SourceAnswer::Error(_)));
     }
+
+    #[test]
+    fn more_objects_than_the_limit_are_refused() {
+        let mut r = ClusterResources::default();
+        for i in 0..MAX_OBJECTS {
+            let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i}"), "namespace": "default"}});
+            r.add(cm).unwrap();
+        }
+        let one_more = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "last", "namespace": "default"}});
+        assert!(matches!(r.add(one_more), Err(LoadError::TooMany)));
+    }
 }

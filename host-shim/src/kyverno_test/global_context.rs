@@ -106,3 +106,56 @@ pub fn resolve(base: &Path, entries: &[GlobalContextMock]) -> Result<Map<String,
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema::MockProjection;
+    use super::*;
+
+    fn mock(name: &str) -> GlobalContextMock {
+        GlobalContextMock {
+            name: name.into(),
+            data: Some(serde_json::json!({"k": "v"})),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hostile_mocks_are_refused_naming_the_entry() {
+        let base = Path::new(".");
+        let err = |entries: &[GlobalContextMock]| resolve(base, entries).unwrap_err();
+        assert!(err(&[mock("a"), mock("a")]).contains("duplicate name \"a\""));
+        assert!(err(&[mock(" ")]).contains("name is required"));
+        let both = GlobalContextMock {
+            resources: Some(vec![serde_json::json!({})]),
+            ..mock("both")
+        };
+        assert!(
+            err(&[both])
+                .contains("\"both\": data, resources and resourceFiles are mutually exclusive")
+        );
+        let unnamed = GlobalContextMock {
+            projections: vec![MockProjection {
+                name: "".into(),
+                path: "k".into(),
+            }],
+            ..mock("p")
+        };
+        assert!(err(&[unnamed]).contains("projection name is required"));
+        let pathless = GlobalContextMock {
+            projections: vec![MockProjection {
+                name: "x".into(),
+                path: " ".into(),
+            }],
+            ..mock("p")
+        };
+        assert!(err(&[pathless]).contains("projection \"x\": path is required"));
+        let escaping = GlobalContextMock {
+            data: None,
+            resource_files: Some(vec!["/etc/passwd-does-not-exist".into()]),
+            ..mock("files")
+        };
+        assert!(err(&[escaping]).contains("resourceFiles"));
+        assert_eq!(resolve(base, &[mock("a"), mock("b")]).unwrap().len(), 2);
+    }
+}
