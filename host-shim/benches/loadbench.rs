@@ -309,41 +309,8 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     let (first_min, first_max) = (firsts[0], firsts[firsts.len() - 1]);
     let before: usize = reg.get_counts().values().sum();
     let start = Instant::now();
-    let latencies = rt.block_on(async {
-        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..concurrency {
-            let (client, url, next) = (client.clone(), url.clone(), next.clone());
-            let bodies: Vec<String> = (0..n).map(body).collect();
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if i >= n {
-                        break;
-                    }
-                    let t = Instant::now();
-                    let r = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(bodies[i].clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    let v: serde_json::Value =
-                        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-                    assert_eq!(v["response"]["allowed"], true);
-                    lat.push(t.elapsed());
-                }
-                lat
-            }));
-        }
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.unwrap());
-        }
-        all
-    });
+    let bodies: Vec<String> = (0..n).map(body).collect();
+    let latencies = rt.block_on(admit_all(&client, &url, bodies, concurrency));
     let wall = start.elapsed();
     let after: usize = reg.get_counts().values().sum();
     let mut l = latencies;
@@ -431,6 +398,52 @@ fn phase(name: &str, n: usize, concurrency: usize) {
     }
     let _ = tx.send(());
     let _ = rt.block_on(server);
+}
+
+/// Posts every body to `url` (each must be allowed) from `concurrency`
+/// tasks taking the next body in turn; each admission's latency.
+async fn admit_all(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Vec<String>,
+    concurrency: usize,
+) -> Vec<Duration> {
+    let bodies = std::sync::Arc::new(bodies);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, next, bodies) = (
+            client.clone(),
+            url.to_string(),
+            next.clone(),
+            bodies.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(body) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let v: serde_json::Value =
+                    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+                assert_eq!(v["response"]["allowed"], true, "{v}");
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
 }
 
 /// The `imgverify_<name>` sample of a Prometheus text, or 0.
@@ -534,37 +547,8 @@ fn scan_phase(n: usize, concurrency: usize) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let (scanned_before, start) = (scanned().await, Instant::now());
-            let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let mut tasks = Vec::new();
-            for _ in 0..concurrency {
-                let (client, url, next) = (client.clone(), format!("{base}/mutate"), next.clone());
-                let bodies: Vec<String> = (0..n).map(body).collect();
-                tasks.push(tokio::spawn(async move {
-                    let mut lat = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        if i >= n {
-                            break;
-                        }
-                        let t = Instant::now();
-                        let r = client
-                            .post(&url)
-                            .body(bodies[i].clone())
-                            .send()
-                            .await
-                            .unwrap();
-                        let v: serde_json::Value =
-                            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-                        assert_eq!(v["response"]["allowed"], true, "{v}");
-                        lat.push(t.elapsed());
-                    }
-                    lat
-                }));
-            }
-            let mut lat = Vec::new();
-            for t in tasks {
-                lat.extend(t.await.unwrap());
-            }
+            let bodies: Vec<String> = (0..n).map(body).collect();
+            let mut lat = admit_all(&client, &format!("{base}/mutate"), bodies, concurrency).await;
             let elapsed = start.elapsed();
             lat.sort();
             let rate = (scanned().await - scanned_before) / elapsed.as_secs_f64();

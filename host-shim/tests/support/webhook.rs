@@ -48,6 +48,9 @@ pub async fn start_with(
         oci_layouts: source.0.to_vec(),
         reload_interval: 1,
         log_format: "text".into(),
+        // Tests that scan say so: a test run inside a cluster must not
+        // write reports into it.
+        background_scan_interval: 0,
         ..ServeArgs::new(policies, cert, key)
     };
     let args = adjust(args);
