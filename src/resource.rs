@@ -71,9 +71,10 @@ pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
 
 /// The pull credentials of a resource's pod spec: `imagePullSecrets`
 /// names prefixed with `namespace` (as Kyverno prefixes them with the
-/// resource's), at most [`limits::MAX_PULL_SECRETS`] of them, and for a
-/// pod template the service account (`serviceAccountName`, else the
-/// deprecated `serviceAccount`, else `default`) when it has a namespace.
+/// resource's), at most [`limits::MAX_PULL_SECRETS`] of them, and, for a
+/// pod template or a Pod naming no pull secret, the service account
+/// (`serviceAccountName`, else the deprecated `serviceAccount`, else
+/// `default`) when it has a namespace.
 /// Names that are not Kubernetes names are left out.
 pub fn pull_credentials(resource: &Value, kind: &str, namespace: &str) -> PullCredentials {
     let mut out = PullCredentials::default();
@@ -106,10 +107,11 @@ pub fn pull_credentials(resource: &Value, kind: &str, namespace: &str) -> PullCr
             out.secrets.push(name);
         }
     }
-    // A Pod's own spec already holds its service account's pull secrets
-    // (the ServiceAccount admission plugin copies them in before webhooks
-    // run, and the kubelet reads only the spec); a pod template's does not.
-    if !namespace.is_empty() && kind != "Pod" {
+    // The ServiceAccount admission plugin copies the account's pull secrets
+    // into a Pod that names none (and the kubelet reads only the Pod's): a
+    // Pod with its own uses those alone; a Pod without, or a pod template
+    // (which the plugin never fills in), uses its account's.
+    if !namespace.is_empty() && (kind != "Pod" || out.secrets.is_empty()) {
         let account = ["serviceAccountName", "serviceAccount"]
             .iter()
             .find_map(|f| {
@@ -286,7 +288,10 @@ mod pull_tests {
             {"name": "regcred"}, {"name": "regcred"}, {"name": "../x"}, {"name": "kube-system/admin"}, {"other": 1}, {"name": "b"}]}});
         let p = pull_credentials(&pod, "Pod", "shop");
         assert_eq!(p.secrets, ["shop/regcred", "shop/b"]);
-        assert_eq!(p.service_account, None, "a Pod's spec has its account's");
+        assert_eq!(p.service_account, None, "a Pod with its own pull secrets");
+        let bare = json!({"spec": {"serviceAccountName": "builder"}});
+        let p = pull_credentials(&bare, "Pod", "shop");
+        assert_eq!(p.service_account.as_deref(), Some("shop/builder"));
         let deploy = json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": "r"}]}}}});
         let p = pull_credentials(&deploy, "Deployment", "shop");
         assert_eq!(p.secrets, ["shop/r"]);

@@ -259,6 +259,17 @@ impl CachingSource {
 
     /// Fetches through the cache, joining an identical in-flight fetch.
     pub async fn fetch_async(&self, f: &Fetch) -> SourceAnswer {
+        // A service account's pull secrets are read only with a cluster:
+        // without one it changes no answer, so it splits no cache entry.
+        let normalized;
+        let f = if f.access.service_account.is_some() && !self.client.reads_cluster_pull_secrets() {
+            let mut n = f.clone();
+            n.access.service_account = None;
+            normalized = n;
+            &normalized
+        } else {
+            f
+        };
         if let Some(a) = self.lookup(f) {
             self.metrics
                 .cache_hits

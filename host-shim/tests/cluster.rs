@@ -518,6 +518,16 @@ async fn pull_secrets_come_from_the_pod_and_its_service_account() {
     )
     .await;
     assert_eq!(r["allowed"], true, "{r}");
+    // A Pod naming no pull secret, whose service account holds it (as the
+    // ServiceAccount admission plugin would have copied it in).
+    let r = review(
+        &s,
+        "shop",
+        u.clone(),
+        pod("by-account", json!({"serviceAccountName": "builder"})),
+    )
+    .await;
+    assert_eq!(r["allowed"], true, "{r}");
     // A Deployment whose template names the service account holding it.
     let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "shop"},

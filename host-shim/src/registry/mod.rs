@@ -167,6 +167,11 @@ impl RegistryClient {
         let _ = self.cluster.set(cluster);
     }
 
+    /// Whether pull secrets are also read from a cluster.
+    pub fn reads_cluster_pull_secrets(&self) -> bool {
+        self.cluster.get().is_some()
+    }
+
     /// The credential for `registry`: the first of the fetch's pull secrets
     /// (from files, then the cluster) that has one, then its service
     /// account's pull secrets, then the configured credentials.
