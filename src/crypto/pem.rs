@@ -81,6 +81,27 @@ pub fn split_public_keys(text: &str) -> Vec<String> {
     out
 }
 
+/// The public keys of a `publicKeys`-style text (one or more PEM blocks),
+/// each parsed or the reason it is not; an error when there are more than
+/// `max` blocks.
+pub fn public_keys(
+    text: &str,
+    max: usize,
+) -> Result<Vec<Result<super::PublicKey, String>>, String> {
+    let pems = split_public_keys(text);
+    if pems.len() > max {
+        return Err(format!("too many public keys (limit {max})"));
+    }
+    Ok(pems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            super::PublicKey::from_pem(p)
+                .map_err(|e| format!("failed to load public key from PEM (key {}): {e}", i + 1))
+        })
+        .collect())
+}
+
 /// Encodes DER as a PEM block with 64-column lines.
 pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

@@ -12,7 +12,7 @@
 //! read; verifying it returns why.
 
 use super::{Failure, Got, Verdict, VerifyCtx};
-use crate::crypto::{PublicKey, pem};
+use crate::crypto::pem;
 use crate::engine::store::{FailureStatus, Fetch};
 use crate::kube_path;
 use crate::limits;
@@ -181,24 +181,13 @@ fn secret_entry(bytes: &[u8]) -> Result<String, String> {
 
 /// Up to `max` PEM public keys of `text`, ready to verify with.
 fn pem_keys(k: &KeyRefAttestor, text: &str, max: usize) -> Result<Vec<KeyAttestor>, String> {
-    let pems = pem::split_public_keys(text);
-    if pems.is_empty() {
+    let keys = pem::public_keys(text, limits::MAX_KEYS_PER_ENTRY)?;
+    if keys.is_empty() {
         return Err("PEM decoding failed: no -----BEGIN PUBLIC KEY----- block".into());
     }
-    if pems.len() > limits::MAX_KEYS_PER_ENTRY {
-        return Err(format!(
-            "too many public keys (limit {})",
-            limits::MAX_KEYS_PER_ENTRY
-        ));
-    }
-    pems.iter()
+    keys.into_iter()
         .take(max)
-        .enumerate()
-        .map(|(i, p)| {
-            let key = PublicKey::from_pem(p)
-                .map_err(|e| format!("failed to load public key from PEM (key {}): {e}", i + 1))?;
-            Ok(KeyAttestor::new(Arc::new(key), k.hash, k.tlog.clone()))
-        })
+        .map(|key| Ok(KeyAttestor::new(Arc::new(key?), k.hash, k.tlog.clone())))
         .collect()
 }
 

@@ -98,30 +98,23 @@ fn key_text(
         );
         return Vec::new();
     }
-    let pems = pem::split_public_keys(text);
-    if pems.len() > limits::MAX_KEYS_PER_ENTRY {
-        ctx.err(
-            field,
-            format!(
-                "too many public keys (limit {})",
-                limits::MAX_KEYS_PER_ENTRY
-            ),
-        );
-        return Vec::new();
-    }
+    let keys = match pem::public_keys(text, limits::MAX_KEYS_PER_ENTRY) {
+        Ok(keys) => keys,
+        Err(e) => {
+            ctx.err(field, e);
+            return Vec::new();
+        }
+    };
     let mut out = Vec::new();
-    for (i, p) in pems.iter().enumerate() {
-        match PublicKey::from_pem(p) {
+    for key in keys {
+        match key {
             // One key verifies many images: its table is built now.
             Ok(key) => out.push(AttestorKind::Key(Box::new(KeyAttestor::new(
                 Arc::new(key.with_tables()),
                 hash,
                 tlog.clone(),
             )))),
-            Err(e) => ctx.err(
-                field,
-                format!("failed to load public key from PEM (key {}): {e}", i + 1),
-            ),
+            Err(e) => ctx.err(field, e),
         }
     }
     out
