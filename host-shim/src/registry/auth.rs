@@ -165,16 +165,6 @@ impl Credentials {
         self.named.get(secret).and_then(|m| m.get(host)).cloned()
     }
 
-    /// Credentials for `registry`, trying the named pull secrets first
-    /// (a policy's `imageRegistryCredentials.secrets`), then [`Self::lookup`].
-    pub fn lookup_with(&self, registry: &str, secrets: &[String]) -> Option<Credential> {
-        let host = config_host(registry);
-        secrets
-            .iter()
-            .find_map(|s| self.named.get(s).and_then(|m| m.get(&host)).cloned())
-            .or_else(|| self.lookup(registry))
-    }
-
     /// Whether credentials may exist for `registry` (a helper or store that
     /// could answer counts), found without running a helper.
     pub fn may_have(&self, registry: &str, secrets: &[String]) -> bool {
@@ -351,19 +341,18 @@ mod tests {
             }
         );
         assert!(c.lookup("quay.io").is_none());
-        // Named secrets win for policies that list them.
+        // Named secrets are found by `namespace/name` and by name (the
+        // registry client tries them before the credentials above).
         let named = "apiVersion: v1\nkind: Secret\nmetadata: {name: team-a, namespace: apps}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{\"auths\":{\"ghcr.io\":{\"username\":\"team\",\"password\":\"a\"}}}'\n";
         c.add_pull_secret(named).unwrap();
         assert_eq!(
-            c.lookup_with("ghcr.io", &["apps/team-a".into()])
+            c.named_credential("apps/team-a", "ghcr.io")
                 .unwrap()
                 .username,
             "team"
         );
         assert_eq!(
-            c.lookup_with("ghcr.io", &["team-a".into()])
-                .unwrap()
-                .username,
+            c.named_credential("team-a", "ghcr.io").unwrap().username,
             "team"
         );
     }
